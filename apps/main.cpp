@@ -1,0 +1,27 @@
+// The `attnflow` executable: subcommands, each a thin layer over the library.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "analyze_command.hpp"
+#include "attnflow/core/error.hpp"
+#include "attnflow/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"attnflow " ATTNFLOW_VERSION_STRING
+               " - explain transformer models through their attention"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", ATTNFLOW_VERSION_STRING);
+  attnflow::app::add_analyze_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const attnflow::Error& e) {
+    std::cerr << "attnflow: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "attnflow: unexpected error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

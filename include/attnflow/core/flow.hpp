@@ -1,0 +1,54 @@
+// Attention flow (Abnar & Zuidema 2020): F^(l)[i, j] = maximum flow from node
+// (l, i) to input node (0, j) in the layered graph whose edge (l, i)->(l-1, m)
+// has capacity A_hat^(l)[i, m]. Each pair is its own max-flow problem,
+// solved with Boost.Graph; pairs are independent and run on `threads`.
+#pragma once
+
+#include <vector>
+
+#include "attnflow/core/types.hpp"
+
+namespace attnflow {
+
+enum class FlowAlgorithm {
+  BoykovKolmogorov,  ///< boykov_kolmogorov_max_flow on double capacities
+  PushRelabel,       ///< push_relabel_max_flow on capacities scaled to int64
+  EdmondsKarp,       ///< edmonds_karp_max_flow on double capacities (slow)
+};
+
+struct FlowOptions {
+  /// Layers (1-based) whose nodes are sources; empty = all 1..L (reference).
+  std::vector<int> layers;
+  /// Token rows that are sources at each chosen layer; empty = all n.
+  std::vector<int> target_rows;
+  /// Divide each row F^(l)[i, :] by its sum (reference default). A row that
+  /// sums to 0 (no path at all) is left at 0 instead of becoming NaN.
+  bool normalize = true;
+  FlowAlgorithm algorithm = FlowAlgorithm::BoykovKolmogorov;
+  /// Layers 1 and 2 have closed forms (A^(1)[i,j] and
+  /// sum_m min(A^(2)[i,m], A^(1)[m,j])); false forces the solver everywhere.
+  bool closed_form_low_layers = true;
+  /// Worker threads; 0 = all hardware threads. Results do not depend on it.
+  int threads = 1;
+};
+
+/// Flow on the prepared matrices A_hat (see prepare_layers). Validates them
+/// (square, equal sizes, finite, non-negative) and the layer/row choices.
+LayerMaps attention_flow(const LayerMatrices& layers, const FlowOptions& options = {});
+
+/// Maximum flow value of the single pair (layer, row) -> input token `input`,
+/// without normalisation; the building block of attention_flow.
+double max_flow_value(const LayerMatrices& layers, int layer, int row, int input,
+                      FlowAlgorithm algorithm = FlowAlgorithm::BoykovKolmogorov);
+
+/// Integer scale used by PushRelabel: capacities c become llround(c * scale),
+/// scale a power of two chosen so that the sum of all capacities stays below
+/// 2^62. The absolute error of one flow value is at most (edges in a minimum
+/// cut) * 0.5 / scale; see docs/methods.md.
+double push_relabel_scale(const LayerMatrices& layers, int layer);
+
+FlowAlgorithm parse_flow_algorithm(
+    const std::string& name);  ///< "bk", "push-relabel", "edmonds-karp"
+const char* to_string(FlowAlgorithm algorithm);
+
+}  // namespace attnflow

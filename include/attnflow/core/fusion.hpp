@@ -1,0 +1,36 @@
+// Head fusion: one n x n matrix per layer from the heads of an attention
+// stack (METHODS.md "Head fusion"). Default: mean over heads.
+#pragma once
+
+#include <vector>
+
+#include "attnflow/core/stack.hpp"
+#include "attnflow/core/types.hpp"
+
+namespace attnflow {
+
+enum class HeadFusion {
+  Mean,          ///< mean_h A_h (default, the papers' choice)
+  Max,           ///< elementwise max over heads
+  Min,           ///< elementwise min over heads
+  WeightedMean,  ///< sum_h w_h A_h / sum_h w_h, weights in FusionOptions
+};
+
+struct FusionOptions {
+  HeadFusion method = HeadFusion::Mean;
+  /// WeightedMean only: one non-negative weight per head (e.g. head
+  /// importance), not all zero. Either heads() weights (same for every
+  /// layer) or layers()*heads() weights ([layer][head]).
+  std::vector<double> head_weights;
+};
+
+/// Fuses the heads of layer `layer` (1-based).
+Matrix fuse_heads(const AttentionStack& stack, int layer, const FusionOptions& options = {});
+
+/// Fuses every layer; element k is layer k+1.
+LayerMatrices fuse_heads(const AttentionStack& stack, const FusionOptions& options = {});
+
+HeadFusion parse_head_fusion(const std::string& name);  ///< "mean", "max", "min", "weighted"
+const char* to_string(HeadFusion fusion);
+
+}  // namespace attnflow

@@ -1,0 +1,43 @@
+// Gradient-weighted rollout (Chefer, Gur & Wolf, ICCV 2021): per layer
+// A_bar = mean_h (dy/dA_h ⊙ A_h)^+ ; R = I; R <- R + A_bar R for l = s..L.
+// The vit-explain order and the signed variant are options.
+#pragma once
+
+#include "attnflow/core/residual.hpp"
+#include "attnflow/core/rollout.hpp"
+#include "attnflow/core/stack.hpp"
+#include "attnflow/core/types.hpp"
+
+namespace attnflow {
+
+enum class GradRolloutRule {
+  /// Chefer ICCV'21 (default): clamp (grad ⊙ A) at 0, THEN mean over heads;
+  /// per layer M = I + A_bar, R = M^(L) ... M^(s).
+  Chefer,
+  /// vit-explain: mean over heads of grad ⊙ A, THEN clamp at 0, optional
+  /// discard, then M = rownorm((A_bar + I) / 2) (rows divided correctly).
+  VitExplain,
+};
+
+struct GradRolloutOptions {
+  GradRolloutRule rule = GradRolloutRule::Chefer;
+  /// Chefer only: keep negative relevance (no clamp at all).
+  bool signed_relevance = false;
+  /// Chefer only: divide each row of M = I + A_bar by its sum.
+  bool renormalize = false;
+  /// VitExplain only: discard applied to A_bar before the residual.
+  DiscardOptions discard;
+  /// Layers, prefixes and target rows as in rollout.
+  RolloutOptions rollout;
+};
+
+/// Per-layer matrices M^(l) the rollout product is taken over.
+LayerMatrices grad_rollout_layers(const AttentionStack& attention, const AttentionStack& gradient,
+                                  const GradRolloutOptions& options = {});
+
+/// Gradient-weighted rollout. `gradient` holds dy/dA for the chosen target
+/// logit, same shape as `attention`. Zero gradient gives the identity.
+LayerMaps grad_rollout(const AttentionStack& attention, const AttentionStack& gradient,
+                       const GradRolloutOptions& options = {});
+
+}  // namespace attnflow

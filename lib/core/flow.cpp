@@ -1,0 +1,302 @@
+// Attention flow: one Boost.Graph max-flow per (source node, input token).
+//
+// For a source at layer l only layers 0..l matter, only node i of layer l can
+// send flow, and the input nodes other than the sink are dead ends. So the
+// graph of layer l is built once with a super source S (edges to layer l-1,
+// capacities A^(l)[i, :] set per source row) and a super sink T (edges from
+// layer 1, capacities A^(1)[:, j] set per sink); the value of that max-flow
+// equals the reference's flow from (l, i) to (0, j). The graph is shared
+// read-only; each worker thread owns its capacity/residual/label buffers.
+#include "attnflow/core/flow.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/boykov_kolmogorov_max_flow.hpp>
+#include <boost/graph/edmonds_karp_max_flow.hpp>
+#include <boost/graph/push_relabel_max_flow.hpp>
+#include <boost/property_map/property_map.hpp>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/core/stack.hpp"
+
+namespace attnflow {
+namespace {
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+                                    boost::property<boost::edge_index_t, std::size_t>>;
+using Edge = boost::graph_traits<Graph>::edge_descriptor;
+using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
+
+// The flow graph for sources at layer `layer` (>= 1).
+class LayerGraph {
+ public:
+  LayerGraph(const LayerMatrices& a, int layer) : layer_(layer) {
+    const int n = static_cast<int>(a.front().rows());
+    const int middle_layers = layer - 1;  // layers l-1 .. 1 get nodes
+    g_ = Graph(static_cast<std::size_t>(2 + middle_layers * n));
+    source_ = 0;
+    sink_ = static_cast<Vertex>(1 + middle_layers * n);
+    auto node = [n, layer](int k, int m) {  // node (k, m) for 1 <= k <= layer-1
+      return static_cast<Vertex>(1 + (layer - 1 - k) * n + m);
+    };
+    if (layer == 1) {
+      source_edges_.push_back(add_pair(source_, sink_, 0.0));
+      return;
+    }
+    for (int m = 0; m < n; ++m) source_edges_.push_back(add_pair(source_, node(layer - 1, m), 0.0));
+    for (int k = layer - 1; k >= 2; --k) {
+      const Matrix& ak = a[static_cast<std::size_t>(k - 1)];
+      for (int p = 0; p < n; ++p) {
+        for (int q = 0; q < n; ++q) {
+          if (ak(p, q) > 0.0) add_pair(node(k, p), node(k - 1, q), ak(p, q));
+        }
+      }
+    }
+    for (int m = 0; m < n; ++m) sink_edges_.push_back(add_pair(node(1, m), sink_, 0.0));
+  }
+
+  const Graph& graph() const { return g_; }
+  Vertex source() const { return source_; }
+  Vertex sink() const { return sink_; }
+  std::size_t edge_count() const { return capacity_.size(); }
+  const std::vector<double>& base_capacity() const { return capacity_; }
+  const std::vector<Edge>& reverse() const { return reverse_; }
+  const std::vector<std::size_t>& source_edges() const { return source_edges_; }
+  const std::vector<std::size_t>& sink_edges() const { return sink_edges_; }
+  int layer() const { return layer_; }
+
+ private:
+  std::size_t add_pair(Vertex u, Vertex v, double cap) {
+    const std::size_t e = capacity_.size();
+    const Edge forward = boost::add_edge(u, v, e, g_).first;
+    const Edge backward = boost::add_edge(v, u, e + 1, g_).first;
+    reverse_.push_back(backward);
+    reverse_.push_back(forward);
+    capacity_.push_back(cap);
+    capacity_.push_back(0.0);
+    return e;
+  }
+
+  Graph g_;
+  Vertex source_ = 0, sink_ = 0;
+  std::vector<double> capacity_;  // by edge index
+  std::vector<Edge> reverse_;     // by edge index
+  std::vector<std::size_t> source_edges_, sink_edges_;
+  int layer_;
+};
+
+// Per-thread solver state; Cap is double or int64 (push-relabel).
+template <class Cap>
+class Solver {
+ public:
+  Solver(const LayerGraph& lg, FlowAlgorithm algorithm, double scale)
+      : lg_(lg), algorithm_(algorithm), scale_(scale) {
+    const auto& base = lg.base_capacity();
+    capacity_.resize(base.size());
+    for (std::size_t e = 0; e < base.size(); ++e) capacity_[e] = to_cap(base[e]);
+    residual_.resize(base.size());
+    const auto v = boost::num_vertices(lg.graph());
+    pred_.resize(v);
+    color_.resize(v);
+    dist_.resize(v);
+  }
+
+  // Capacities of the terminal edges for source row i / sink column j.
+  void set_source(const Matrix& top, int row) {
+    const auto& edges = lg_.source_edges();
+    if (lg_.layer() == 1) return;  // single S->T edge, set by set_sink
+    for (std::size_t m = 0; m < edges.size(); ++m) {
+      capacity_[edges[m]] = to_cap(top(row, static_cast<Eigen::Index>(m)));
+    }
+    row_ = row;
+  }
+  void set_sink(const Matrix& bottom, int column) {
+    if (lg_.layer() == 1) {
+      capacity_[lg_.source_edges().front()] = to_cap(bottom(row_one_, column));
+      return;
+    }
+    const auto& edges = lg_.sink_edges();
+    for (std::size_t m = 0; m < edges.size(); ++m) {
+      capacity_[edges[m]] = to_cap(bottom(static_cast<Eigen::Index>(m), column));
+    }
+  }
+  void set_layer_one_row(int row) { row_one_ = row; }
+
+  double solve() {
+    Graph& g = const_cast<Graph&>(lg_.graph());  // Boost takes Graph&; nothing is modified
+    const auto eidx = boost::get(boost::edge_index, g);
+    const auto vidx = boost::get(boost::vertex_index, g);
+    auto cap = boost::make_iterator_property_map(capacity_.begin(), eidx);
+    auto res = boost::make_iterator_property_map(residual_.begin(), eidx);
+    auto rev = boost::make_iterator_property_map(lg_.reverse().begin(), eidx);
+    auto pred = boost::make_iterator_property_map(pred_.begin(), vidx);
+    auto color = boost::make_iterator_property_map(color_.begin(), vidx);
+    auto dist = boost::make_iterator_property_map(dist_.begin(), vidx);
+    Cap value{};
+    switch (algorithm_) {
+      case FlowAlgorithm::BoykovKolmogorov:
+        value = boost::boykov_kolmogorov_max_flow(g, cap, res, rev, pred, color, dist, vidx,
+                                                  lg_.source(), lg_.sink());
+        break;
+      case FlowAlgorithm::PushRelabel:
+        value = boost::push_relabel_max_flow(g, lg_.source(), lg_.sink(), cap, res, rev, vidx);
+        break;
+      case FlowAlgorithm::EdmondsKarp:
+        value =
+            boost::edmonds_karp_max_flow(g, lg_.source(), lg_.sink(), cap, res, rev, color, pred);
+        break;
+    }
+    return static_cast<double>(value) / scale_;
+  }
+
+ private:
+  Cap to_cap(double c) const {
+    if constexpr (std::is_integral_v<Cap>) {
+      return static_cast<Cap>(std::llround(c * scale_));
+    } else {
+      return c;
+    }
+  }
+
+  const LayerGraph& lg_;
+  FlowAlgorithm algorithm_;
+  double scale_;
+  std::vector<Cap> capacity_, residual_;
+  std::vector<Edge> pred_;
+  std::vector<boost::default_color_type> color_;
+  std::vector<long> dist_;
+  int row_ = 0, row_one_ = 0;
+};
+
+double scale_for(const LayerMatrices& a, int layer) {
+  double total = 0.0;
+  for (int k = 1; k <= layer; ++k) total += a[static_cast<std::size_t>(k - 1)].sum();
+  total = std::max(total, 1.0);
+  int exponent = static_cast<int>(std::floor(62.0 - std::log2(total))) - 1;
+  exponent = std::min(exponent, 60);
+  return std::ldexp(1.0, exponent);
+}
+
+// Fills out.row(r) for rows[r] with raw flow values of source layer `layer`.
+template <class Cap>
+void solve_layer(const LayerMatrices& a, int layer, const std::vector<int>& rows,
+                 FlowAlgorithm algorithm, int threads, Matrix& out) {
+  const LayerGraph lg(a, layer);
+  const double scale = std::is_integral_v<Cap> ? scale_for(a, layer) : 1.0;
+  const int n = static_cast<int>(a.front().rows());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    Solver<Cap> solver(lg, algorithm, scale);
+    for (std::size_t r = next++; r < rows.size(); r = next++) {
+      if (layer == 1) {
+        solver.set_layer_one_row(rows[r]);
+      } else {
+        solver.set_source(a[static_cast<std::size_t>(layer - 1)], rows[r]);
+      }
+      for (int j = 0; j < n; ++j) {
+        solver.set_sink(a.front(), j);
+        out(static_cast<Eigen::Index>(r), j) = solver.solve();
+      }
+    }
+  };
+  const int count = std::max(1, std::min<int>(threads, static_cast<int>(rows.size())));
+  if (count == 1) {
+    worker();
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < count; ++t) pool.emplace_back(worker);
+  for (auto& th : pool) th.join();
+}
+
+void closed_form(const LayerMatrices& a, int layer, const std::vector<int>& rows, Matrix& out) {
+  const Matrix& a1 = a.front();
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto rr = static_cast<Eigen::Index>(r);
+    if (layer == 1) {
+      out.row(rr) = a1.row(rows[r]);
+      continue;
+    }
+    const Matrix& a2 = a[1];
+    for (Eigen::Index j = 0; j < a1.cols(); ++j) {
+      // sum_m min(A2[i, m], A1[m, j])
+      out(rr, j) = a2.row(rows[r]).transpose().cwiseMin(a1.col(j)).sum();
+    }
+  }
+}
+
+int resolve_threads(int threads) {
+  if (threads < 0) throw Error("flow threads: " + std::to_string(threads) + " is negative");
+  if (threads == 0) return std::max(1u, std::thread::hardware_concurrency());
+  return threads;
+}
+
+}  // namespace
+
+LayerMaps attention_flow(const LayerMatrices& layers, const FlowOptions& options) {
+  validate(layers, "flow input");
+  const int n = static_cast<int>(layers.front().rows());
+  const int threads = resolve_threads(options.threads);
+  LayerMaps out;
+  out.layers = resolve_layers(options.layers, static_cast<int>(layers.size()), "flow layers");
+  out.rows = resolve_rows(options.target_rows, n, "flow target rows");
+  for (int l : out.layers) {
+    Matrix f(static_cast<Eigen::Index>(out.rows.size()), n);
+    if (options.closed_form_low_layers && l <= 2) {
+      closed_form(layers, l, out.rows, f);
+    } else if (options.algorithm == FlowAlgorithm::PushRelabel) {
+      solve_layer<long long>(layers, l, out.rows, options.algorithm, threads, f);
+    } else {
+      solve_layer<double>(layers, l, out.rows, options.algorithm, threads, f);
+    }
+    if (options.normalize) {
+      for (Eigen::Index r = 0; r < f.rows(); ++r) {
+        const double s = f.row(r).sum();
+        if (s > 0.0) f.row(r) /= s;
+      }
+    }
+    out.maps.push_back(std::move(f));
+  }
+  return out;
+}
+
+double max_flow_value(const LayerMatrices& layers, int layer, int row, int input,
+                      FlowAlgorithm algorithm) {
+  FlowOptions options;
+  options.layers = {layer};
+  options.target_rows = {row};
+  options.normalize = false;
+  options.closed_form_low_layers = false;
+  options.algorithm = algorithm;
+  validate(layers, "flow input");
+  check_token_index(input, static_cast<int>(layers.front().rows()), "flow input token");
+  return attention_flow(layers, options).maps.front()(0, input);
+}
+
+double push_relabel_scale(const LayerMatrices& layers, int layer) {
+  validate(layers, "flow input");
+  resolve_layers({layer}, static_cast<int>(layers.size()), "flow layer");
+  return scale_for(layers, layer);
+}
+
+FlowAlgorithm parse_flow_algorithm(const std::string& name) {
+  if (name == "bk" || name == "boykov-kolmogorov") return FlowAlgorithm::BoykovKolmogorov;
+  if (name == "push-relabel") return FlowAlgorithm::PushRelabel;
+  if (name == "edmonds-karp") return FlowAlgorithm::EdmondsKarp;
+  throw Error("flow algorithm: unknown '" + name + "' (expected bk, push-relabel or edmonds-karp)");
+}
+
+const char* to_string(FlowAlgorithm algorithm) {
+  switch (algorithm) {
+    case FlowAlgorithm::BoykovKolmogorov: return "bk";
+    case FlowAlgorithm::PushRelabel: return "push-relabel";
+    case FlowAlgorithm::EdmondsKarp: return "edmonds-karp";
+  }
+  return "?";
+}
+
+}  // namespace attnflow

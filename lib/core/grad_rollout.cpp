@@ -1,0 +1,52 @@
+// Gradient-weighted rollout (Chefer ICCV'21; vit-explain order as option).
+#include "attnflow/core/grad_rollout.hpp"
+
+#include "attnflow/core/error.hpp"
+
+namespace attnflow {
+
+LayerMatrices grad_rollout_layers(const AttentionStack& attention, const AttentionStack& gradient,
+                                  const GradRolloutOptions& options) {
+  validate(attention, AttentionCheck{"attention", true, 0.0});
+  require_same_shape(attention, gradient, "attention", "gradient");
+  validate(gradient, AttentionCheck{"gradient", false, 0.0});
+  const bool vit = options.rule == GradRolloutRule::VitExplain;
+  if (vit && options.signed_relevance) {
+    throw Error("gradient rollout: signed relevance is defined for the chefer rule only");
+  }
+  const int n = attention.tokens();
+  LayerMatrices out;
+  out.reserve(static_cast<std::size_t>(attention.layers()));
+  for (int l = 0; l < attention.layers(); ++l) {
+    Matrix bar = Matrix::Zero(n, n);
+    for (int h = 0; h < attention.heads(); ++h) {
+      Matrix weighted =
+          gradient.head(l, h).cast<double>().cwiseProduct(attention.head(l, h).cast<double>());
+      if (!vit && !options.signed_relevance) weighted = weighted.cwiseMax(0.0);  // clamp, then mean
+      bar += weighted;
+    }
+    bar /= attention.heads();
+    if (vit) {
+      bar = bar.cwiseMax(0.0);  // mean, then clamp
+      discard_smallest(bar, options.discard);
+      out.push_back(add_residual(bar, ResidualOptions{true, 0.5, true}));
+    } else {
+      bar.diagonal().array() += 1.0;  // M = I + A_bar, so R <- M R = R + A_bar R
+      if (options.renormalize) {
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const double s = bar.row(i).sum();
+          if (s != 0.0) bar.row(i) /= s;
+        }
+      }
+      out.push_back(std::move(bar));
+    }
+  }
+  return out;
+}
+
+LayerMaps grad_rollout(const AttentionStack& attention, const AttentionStack& gradient,
+                       const GradRolloutOptions& options) {
+  return rollout(grad_rollout_layers(attention, gradient, options), options.rollout);
+}
+
+}  // namespace attnflow

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages attnflow needs, only those that are missing.
+# Usage: scripts/install_deps.sh [extra-package ...]
+set -euo pipefail
+packages=(
+  g++ cmake make ccache pkg-config clang-format
+  libeigen3-dev libboost-graph-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy python3-networkx python3-scipy
+  "$@"
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "attnflow: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi

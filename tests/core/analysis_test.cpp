@@ -1,0 +1,52 @@
+// analyze(): every method through one call equals the direct calls.
+#include "attnflow/core/analysis.hpp"
+
+#include "attnflow/core/readout.hpp"
+#include "attnflow/core/rollout.hpp"
+#include "test_util.hpp"
+
+namespace attnflow {
+namespace {
+
+TEST(Analysis, MatchesDirectCalls) {
+  const AttentionStack a = test::random_stack(4, 2, 6, 7, false);
+  AttentionStack g = test::random_stack(4, 2, 6, 8, false);
+  AnalysisOptions o;
+  o.methods = {Method::Raw, Method::Residual, Method::Rollout, Method::Flow, Method::GradRollout};
+  o.target_rows = {0, 3};
+  const AnalysisResult r = analyze(a, &g, o);
+  ASSERT_EQ(r.maps.size(), 5u);
+  const LayerMatrices prepared = prepare_layers(a);
+  const LayerMaps full_rollout = rollout(prepared);
+  const LayerMaps full_flow = attention_flow(prepared);
+  const LayerMaps full_grad = grad_rollout(a, g);
+  const LayerMatrices fused = fuse_heads(a);
+  for (int l = 1; l <= 4; ++l) {
+    const auto k = static_cast<std::size_t>(l - 1);
+    test::expect_near(r.maps.at(Method::Raw).maps[k].row(1), fused[k].row(3));
+    test::expect_near(r.maps.at(Method::Residual).maps[k].row(0), prepared[k].row(0));
+    test::expect_near(r.maps.at(Method::Rollout).maps[k].row(1), full_rollout.maps[k].row(3),
+                      1e-13);
+    test::expect_near(r.maps.at(Method::Flow).maps[k].row(0), full_flow.maps[k].row(0), 0.0);
+    test::expect_near(r.maps.at(Method::GradRollout).maps[k].row(1), full_grad.maps[k].row(3),
+                      1e-13);
+  }
+}
+
+TEST(Analysis, Errors) {
+  const AttentionStack a = test::random_stack(2, 1, 3, 7, false);
+  AnalysisOptions o;
+  o.methods = {Method::GradRollout};
+  test::expect_error([&] { analyze(a, nullptr, o); },
+                     "grad-rollout: needs a gradient stack (dy/dA), none was given");
+  o.methods = {Method::Flow};
+  o.target_rows = {5};
+  test::expect_error([&] { analyze(a, nullptr, o); },
+                     "target rows: token 5 out of range (sequence has 3 tokens, valid 0..2)");
+  test::expect_error(
+      [] { parse_method("lrp"); },
+      "method: unknown 'lrp' (expected raw, residual, rollout, flow or grad-rollout)");
+}
+
+}  // namespace
+}  // namespace attnflow
