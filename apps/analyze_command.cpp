@@ -29,7 +29,7 @@ struct AnalyzeArgs {
   double discard = 0.0;
   std::string discard_scope = "global";
   bool no_flow_normalize = false;
-  std::string flow_algorithm = "bk";
+  std::string flow_algorithm = "push-relabel";
   int threads = 0;
   std::string grad_rule = "chefer";
   bool grad_signed = false;

@@ -24,22 +24,25 @@ struct FlowOptions {
   /// Divide each row F^(l)[i, :] by its sum (reference default). A row that
   /// sums to 0 (no path at all) is left at 0 instead of becoming NaN.
   bool normalize = true;
-  FlowAlgorithm algorithm = FlowAlgorithm::BoykovKolmogorov;
+  /// Push-relabel on int64 capacities is the fastest on these dense layered
+  /// graphs (docs/methods.md has the measurements); all three agree to 1e-12.
+  FlowAlgorithm algorithm = FlowAlgorithm::PushRelabel;
   /// Layers 1 and 2 have closed forms (A^(1)[i,j] and
   /// sum_m min(A^(2)[i,m], A^(1)[m,j])); false forces the solver everywhere.
   bool closed_form_low_layers = true;
-  /// Worker threads; 0 = all hardware threads. Results do not depend on it.
-  int threads = 1;
+  /// Worker threads over source rows; 0 = all hardware threads. Results are
+  /// bit-identical whatever the count (each pair is solved on its own).
+  int threads = 0;
 };
 
 /// Flow on the prepared matrices A_hat (see prepare_layers). Validates them
 /// (square, equal sizes, finite, non-negative) and the layer/row choices.
 LayerMaps attention_flow(const LayerMatrices& layers, const FlowOptions& options = {});
 
-/// Maximum flow value of the single pair (layer, row) -> input token `input`,
-/// without normalisation; the building block of attention_flow.
+/// Raw maximum flow value of one pair (layer, row) -> input token `input`,
+/// always through the solver (no closed form); for tests and spot checks.
 double max_flow_value(const LayerMatrices& layers, int layer, int row, int input,
-                      FlowAlgorithm algorithm = FlowAlgorithm::BoykovKolmogorov);
+                      FlowAlgorithm algorithm = FlowAlgorithm::PushRelabel);
 
 /// Integer scale used by PushRelabel: capacities c become llround(c * scale),
 /// scale a power of two chosen so that the sum of all capacities stays below
