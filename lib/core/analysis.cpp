@@ -31,7 +31,9 @@ const char* to_string(Method method) {
 AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
                        const AnalysisOptions& options) {
   if (options.methods.empty()) throw Error("analysis: no method chosen");
-  const LayerMatrices prepared = prepare_layers(attention, options.prepare);
+  validate(attention, AttentionCheck{"attention", true, 0.0});
+  const LayerMatrices fused = fuse_heads(attention, options.prepare.fusion);
+  const LayerMatrices prepared = prepare_fused(fused, options.prepare);
   const std::vector<int> rows =
       resolve_rows(options.target_rows, attention.tokens(), "target rows");
   const std::vector<int> layers = resolve_layers(options.layers, attention.layers(), "layers");
@@ -45,7 +47,7 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
     switch (method) {
       case Method::Raw: {
         ReadoutOptions o{layers, rows};
-        result.maps[method] = raw_readout(fuse_heads(attention, options.prepare.fusion), o);
+        result.maps[method] = raw_readout(fused, o);
         break;
       }
       case Method::Residual:

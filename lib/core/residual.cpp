@@ -71,12 +71,15 @@ Matrix add_residual(const Matrix& fused, const ResidualOptions& options) {
 LayerMatrices prepare_layers(const AttentionStack& stack, const PrepareOptions& options) {
   validate(stack, AttentionCheck{"attention", true, 0.0});
   check_ratio(options.discard.ratio);
-  LayerMatrices out = fuse_heads(stack, options.fusion);
-  for (Matrix& m : out) {
+  return prepare_fused(fuse_heads(stack, options.fusion), options);
+}
+
+LayerMatrices prepare_fused(LayerMatrices fused, const PrepareOptions& options) {
+  for (Matrix& m : fused) {
     discard_smallest(m, options.discard);
     m = add_residual(m, options.residual);
   }
-  return out;
+  return fused;
 }
 
 }  // namespace attnflow

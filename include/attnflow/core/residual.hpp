@@ -52,4 +52,8 @@ struct PrepareOptions {
 /// Validates `stack` (finite, non-negative) then returns A_hat per layer.
 LayerMatrices prepare_layers(const AttentionStack& stack, const PrepareOptions& options = {});
 
+/// The discard and residual steps only, on already fused matrices
+/// (options.fusion is not used).
+LayerMatrices prepare_fused(LayerMatrices fused, const PrepareOptions& options = {});
+
 }  // namespace attnflow
