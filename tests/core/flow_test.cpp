@@ -80,15 +80,15 @@ TEST(Flow, RandomStacksAllAlgorithmsAgreeAndStayBounded) {
     const LayerMatrices l = prepare_layers(test::random_stack(5, 3, 7, causal ? 21 : 22, causal));
     FlowOptions o;
     o.normalize = false;
-    const LayerMaps bk = attention_flow(l, o);
-    for (FlowAlgorithm a : {FlowAlgorithm::PushRelabel, FlowAlgorithm::EdmondsKarp}) {
+    const LayerMaps bk = attention_flow(l, o);  // default: push-relabel
+    for (FlowAlgorithm a : {FlowAlgorithm::BoykovKolmogorov, FlowAlgorithm::EdmondsKarp}) {
       o.algorithm = a;
       const LayerMaps other = attention_flow(l, o);
       for (std::size_t k = 0; k < bk.maps.size(); ++k) {
-        test::expect_near(other.maps[k], bk.maps[k], 1e-9);
+        test::expect_near(other.maps[k], bk.maps[k], 1e-12);
       }
     }
-    o.algorithm = FlowAlgorithm::BoykovKolmogorov;
+    o.algorithm = FlowAlgorithm::PushRelabel;
     o.closed_form_low_layers = false;
     const LayerMaps solver = attention_flow(l, o);
     for (std::size_t k = 0; k < bk.maps.size(); ++k) {
@@ -146,6 +146,31 @@ TEST(Flow, OneThreadAndManyThreadsAreBitIdentical) {
     const LayerMaps four = attention_flow(l, o);
     for (std::size_t k = 0; k < one.maps.size(); ++k) {
       EXPECT_TRUE(one.maps[k] == four.maps[k]) << to_string(a) << " layer " << k + 1;
+    }
+  }
+}
+
+TEST(Flow, PushRelabelIntegerScalingErrorIsWithinTheStatedBound) {
+  // Capacities that are not dyadic (1/3, 1/7, ...) so that rounding to
+  // multiples of 1/scale really happens; the bound is
+  // (edges in a min cut) * 0.5 / scale <= (forward edges) * 0.5 / scale.
+  LayerMatrices l;
+  for (int k = 0; k < 4; ++k) {
+    Matrix m(3, 3);
+    for (Eigen::Index i = 0; i < 3; ++i) {
+      for (Eigen::Index j = 0; j < 3; ++j) m(i, j) = 1.0 / double(3 + i + 2 * j + k);
+    }
+    l.push_back(m);
+  }
+  // plus the double-precision rounding of the BK reference itself (a few
+  // additions of values <= 1)
+  const double bound = (2 * 9 + 2 * 3) * 0.5 / push_relabel_scale(l, 4) + 8 * 2.2e-16;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      const double exact = max_flow_value(l, 4, i, j, FlowAlgorithm::BoykovKolmogorov);
+      const double scaled = max_flow_value(l, 4, i, j, FlowAlgorithm::PushRelabel);
+      EXPECT_LE(std::abs(scaled - exact), bound) << i << "," << j;
+      EXPECT_NE(exact, 0.0);
     }
   }
 }
