@@ -1,0 +1,74 @@
+// A model's config.json (Hugging Face layout) for the BERT and GPT-2 families. The field names
+// of both families (hidden_size / n_embd, ...) and of transformers 4.x and 5.x (torch_dtype /
+// dtype) map onto one struct; missing fields take the defaults of transformers' config classes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attnflow::hf {
+
+enum class ModelFamily { Bert, Gpt2 };
+
+/// Feed-forward activation. GeluTanh covers "gelu_new", "gelu_pytorch_tanh" and "gelu_fast".
+enum class Activation { Gelu, GeluTanh, Relu, Silu, QuickGelu };
+
+struct ModelConfig {
+  std::string path;                  ///< the file read, for messages
+  std::string transformers_version;  ///< as written; "" when absent
+  ModelFamily family = ModelFamily::Bert;
+  std::string model_type;                  ///< "bert" or "gpt2"
+  std::vector<std::string> architectures;  ///< e.g. {"BertForMaskedLM"}; may be empty
+  std::int64_t hidden_size = 0;            ///< hidden_size / n_embd
+  std::int64_t num_layers = 0;             ///< num_hidden_layers / n_layer
+  std::int64_t num_heads = 0;              ///< num_attention_heads / n_head
+  std::int64_t intermediate_size = 0;      ///< intermediate_size / n_inner (null: 4 x n_embd)
+  std::int64_t max_positions = 0;          ///< max_position_embeddings / n_positions
+  std::int64_t vocab_size = 0;
+  std::int64_t type_vocab_size = 0;  ///< BERT token types; 0 for GPT-2
+  double layer_norm_eps = 0.0;       ///< layer_norm_eps / layer_norm_epsilon
+  std::string activation_name;       ///< hidden_act / activation_function as written
+  Activation activation = Activation::Gelu;
+  std::int64_t num_labels = 2;                   ///< num_labels, else the size of id2label, else 2
+  std::map<std::int64_t, std::string> id2label;  ///< empty when the file has none
+  bool tie_word_embeddings = true;               ///< output embeddings share the input ones
+  std::string dtype;  ///< dtype (5.x) or torch_dtype (4.x); "" when absent
+  std::optional<std::int64_t> pad_token_id;
+  std::optional<std::int64_t> bos_token_id;
+  std::optional<std::int64_t> eos_token_id;
+  std::string problem_type;  ///< e.g. "single_label_classification"; "" when absent
+  // BERT only
+  std::string position_embedding_type = "absolute";
+  bool is_decoder = false;  ///< causal self-attention (BertLMHeadModel)
+  // GPT-2 only
+  bool scale_attn_weights = true;                ///< divide scores by sqrt(head_dim)
+  bool scale_attn_by_inverse_layer_idx = false;  ///< also divide by layer index + 1
+  bool reorder_and_upcast_attn = false;
+
+  std::int64_t head_dim() const { return hidden_size / num_heads; }
+  /// True when `name` is one of `architectures`.
+  bool has_architecture(std::string_view name) const;
+};
+
+struct ConfigOptions {
+  /// Architectures accepted besides the built-in ones (BertModel, BertForMaskedLM,
+  /// BertForSequenceClassification, GPT2Model, GPT2LMHeadModel), e.g. a later native model.
+  std::vector<std::string> extra_architectures;
+};
+
+/// Reads `path` (a config.json, or a directory holding one). Throws Error "<path>: <problem>"
+/// for a missing file, invalid JSON, an unknown model_type or architecture, a field of the
+/// wrong type or range, or hidden size not divisible by the head count.
+ModelConfig read_model_config(const std::string& path, const ConfigOptions& options = {});
+
+/// Same from JSON text; `source` names it in messages.
+ModelConfig parse_model_config(std::string_view json_text, const std::string& source,
+                               const ConfigOptions& options = {});
+
+std::string_view family_name(ModelFamily family);  ///< "bert" / "gpt2"
+
+}  // namespace attnflow::hf

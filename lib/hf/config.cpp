@@ -1,0 +1,284 @@
+// config.json reader for the BERT and GPT-2 families (transformers 4.x and 5.x).
+#include "attnflow/hf/config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "attnflow/core/error.hpp"
+#include "json_util.hpp"
+
+namespace attnflow::hf {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kBertArchitectures = {"BertModel", "BertForMaskedLM",
+                                                     "BertForSequenceClassification"};
+const std::vector<std::string> kGpt2Architectures = {"GPT2Model", "GPT2LMHeadModel"};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// Typed access to the fields of one config, with messages naming the file and the field.
+class Fields {
+ public:
+  Fields(const json& doc, std::string source) : doc_(doc), source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw Error(source_ + ": " + problem);
+  }
+
+  /// The first present, non-null key among `names`; checks that aliases agree.
+  const json* get(std::initializer_list<const char*> names) const {
+    const json* found = nullptr;
+    const char* found_name = nullptr;
+    for (const char* n : names) {
+      const auto it = doc_.find(n);
+      if (it == doc_.end() || it->is_null()) continue;
+      if (found && *found != *it) {
+        fail("'" + std::string(found_name) + "' (" + detail::brief(*found) + ") and '" + n + "' (" +
+             detail::brief(*it) + ") disagree");
+      }
+      if (!found) {
+        found = &*it;
+        found_name = n;
+      }
+    }
+    return found;
+  }
+
+  std::int64_t positive(std::initializer_list<const char*> names, std::int64_t fallback) const {
+    const json* v = get(names);
+    if (!v) return fallback;
+    if (!v->is_number_integer() || v->get<std::int64_t>() <= 0) {
+      fail("'" + std::string(*names.begin()) + "' must be a positive integer, got " +
+           detail::brief(*v));
+    }
+    return v->get<std::int64_t>();
+  }
+
+  std::optional<std::int64_t> optional_int(const char* name) const {
+    const json* v = get({name});
+    if (!v) return std::nullopt;
+    // Some configs list several ids (e.g. "eos_token_id": [1, 2]); the first is the main one.
+    const json* first = v->is_array() && !v->empty() ? &(*v)[0] : v;
+    if (!first->is_number_integer()) {
+      fail("'" + std::string(name) + "' must be an integer, got " + detail::brief(*v));
+    }
+    return first->get<std::int64_t>();
+  }
+
+  double positive_number(std::initializer_list<const char*> names, double fallback) const {
+    const json* v = get(names);
+    if (!v) return fallback;
+    if (!v->is_number() || v->get<double>() <= 0.0) {
+      fail("'" + std::string(*names.begin()) + "' must be a positive number, got " +
+           detail::brief(*v));
+    }
+    return v->get<double>();
+  }
+
+  bool boolean(const char* name, bool fallback) const {
+    const json* v = get({name});
+    if (!v) return fallback;
+    if (!v->is_boolean())
+      fail("'" + std::string(name) + "' must be true or false, got " + detail::brief(*v));
+    return v->get<bool>();
+  }
+
+  std::string string(std::initializer_list<const char*> names, const std::string& fallback) const {
+    const json* v = get(names);
+    if (!v) return fallback;
+    if (!v->is_string()) {
+      fail("'" + std::string(*names.begin()) + "' must be a string, got " + detail::brief(*v));
+    }
+    return v->get<std::string>();
+  }
+
+ private:
+  const json& doc_;
+  std::string source_;
+};
+
+Activation parse_activation(const Fields& f, const std::string& name, const char* key) {
+  if (name == "gelu" || name == "gelu_python") return Activation::Gelu;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") {
+    return Activation::GeluTanh;
+  }
+  if (name == "relu") return Activation::Relu;
+  if (name == "silu" || name == "swish") return Activation::Silu;
+  if (name == "quick_gelu") return Activation::QuickGelu;
+  f.fail("unsupported " + std::string(key) + " '" + name +
+         "' (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, quick_gelu)");
+}
+
+}  // namespace
+
+std::string_view family_name(ModelFamily family) {
+  return family == ModelFamily::Bert ? "bert" : "gpt2";
+}
+
+bool ModelConfig::has_architecture(std::string_view name) const {
+  return std::find(architectures.begin(), architectures.end(), name) != architectures.end();
+}
+
+namespace {
+
+ModelConfig parse_config(std::string_view json_text, const std::string& source,
+                         const ConfigOptions& options) {
+  const json doc = detail::parse_json(json_text, source);
+  if (!doc.is_object()) {
+    throw Error(source + ": config is " + detail::type_words(doc) + ", not a JSON object");
+  }
+  const Fields f(doc, source);
+  ModelConfig c;
+  c.path = source;
+  c.transformers_version = f.string({"transformers_version"}, "");
+
+  if (const json* a = f.get({"architectures"})) {
+    if (!a->is_array())
+      f.fail("'architectures' must be a list of strings, got " + detail::brief(*a));
+    for (const json& x : *a) {
+      if (!x.is_string())
+        f.fail("'architectures' must be a list of strings, got " + detail::brief(*a));
+      c.architectures.push_back(x.get<std::string>());
+    }
+  }
+  c.model_type = f.string({"model_type"}, "");
+  if (c.model_type.empty()) {  // very old configs: infer from the architecture
+    for (const std::string& a : c.architectures) {
+      if (a.rfind("GPT2", 0) == 0) c.model_type = "gpt2";
+      if (a.rfind("Bert", 0) == 0) c.model_type = "bert";
+    }
+    if (c.model_type.empty()) {
+      f.fail("no 'model_type' and no BERT or GPT-2 architecture to infer it from");
+    }
+  }
+  if (c.model_type == "bert") {
+    c.family = ModelFamily::Bert;
+  } else if (c.model_type == "gpt2") {
+    c.family = ModelFamily::Gpt2;
+  } else {
+    f.fail("unknown model_type '" + c.model_type + "' (supported: bert, gpt2)");
+  }
+  const bool bert = c.family == ModelFamily::Bert;
+  const auto& builtin = bert ? kBertArchitectures : kGpt2Architectures;
+  for (const std::string& a : c.architectures) {
+    const bool known =
+        std::find(builtin.begin(), builtin.end(), a) != builtin.end() ||
+        std::find(options.extra_architectures.begin(), options.extra_architectures.end(), a) !=
+            options.extra_architectures.end();
+    if (!known) {
+      f.fail("unknown architecture '" + a + "' for model_type '" + c.model_type +
+             "' (supported: " + join(builtin) + ")");
+    }
+  }
+
+  if (bert) {
+    c.vocab_size = f.positive({"vocab_size"}, 30522);
+    c.hidden_size = f.positive({"hidden_size", "n_embd"}, 768);
+    c.num_layers = f.positive({"num_hidden_layers", "n_layer"}, 12);
+    c.num_heads = f.positive({"num_attention_heads", "n_head"}, 12);
+    c.intermediate_size = f.positive({"intermediate_size", "n_inner"}, 3072);
+    c.max_positions = f.positive({"max_position_embeddings", "n_positions"}, 512);
+    c.type_vocab_size = f.positive({"type_vocab_size"}, 2);
+    c.layer_norm_eps = f.positive_number({"layer_norm_eps", "layer_norm_epsilon"}, 1e-12);
+    c.activation_name = f.string({"hidden_act", "activation_function"}, "gelu");
+    c.activation = parse_activation(f, c.activation_name, "hidden_act");
+    c.position_embedding_type = f.string({"position_embedding_type"}, "absolute");
+    if (c.position_embedding_type != "absolute") {
+      f.fail("unsupported position_embedding_type '" + c.position_embedding_type +
+             "' (only 'absolute')");
+    }
+    c.is_decoder = f.boolean("is_decoder", false);
+    c.pad_token_id = 0;
+  } else {
+    c.vocab_size = f.positive({"vocab_size"}, 50257);
+    c.hidden_size = f.positive({"n_embd", "hidden_size"}, 768);
+    c.num_layers = f.positive({"n_layer", "num_hidden_layers"}, 12);
+    c.num_heads = f.positive({"n_head", "num_attention_heads"}, 12);
+    c.intermediate_size = f.positive({"n_inner", "intermediate_size"}, 4 * c.hidden_size);
+    c.max_positions = f.positive({"n_positions", "max_position_embeddings"}, 1024);
+    c.type_vocab_size = 0;
+    c.layer_norm_eps = f.positive_number({"layer_norm_epsilon", "layer_norm_eps"}, 1e-5);
+    c.activation_name = f.string({"activation_function", "hidden_act"}, "gelu_new");
+    c.activation = parse_activation(f, c.activation_name, "activation_function");
+    c.scale_attn_weights = f.boolean("scale_attn_weights", true);
+    c.scale_attn_by_inverse_layer_idx = f.boolean("scale_attn_by_inverse_layer_idx", false);
+    c.reorder_and_upcast_attn = f.boolean("reorder_and_upcast_attn", false);
+    c.bos_token_id = 50256;
+    c.eos_token_id = 50256;
+  }
+  if (c.hidden_size % c.num_heads != 0) {
+    f.fail("hidden size " + std::to_string(c.hidden_size) + " is not divisible by the " +
+           std::to_string(c.num_heads) + " attention heads");
+  }
+  if (doc.contains("pad_token_id")) c.pad_token_id = f.optional_int("pad_token_id");
+  if (doc.contains("bos_token_id")) c.bos_token_id = f.optional_int("bos_token_id");
+  if (doc.contains("eos_token_id")) c.eos_token_id = f.optional_int("eos_token_id");
+  c.tie_word_embeddings = f.boolean("tie_word_embeddings", true);
+  // transformers >= 4.56 writes "dtype"; older versions "torch_dtype".
+  c.dtype = f.string({"dtype", "torch_dtype"}, "");
+  c.problem_type = f.string({"problem_type"}, "");
+
+  if (const json* labels = f.get({"id2label"})) {
+    if (!labels->is_object()) f.fail("'id2label' must be an object, got " + detail::brief(*labels));
+    for (auto it = labels->begin(); it != labels->end(); ++it) {
+      std::size_t used = 0;
+      long long id = -1;
+      try {
+        id = std::stoll(it.key(), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != it.key().size() || id < 0) {
+        f.fail("'id2label' key '" + it.key() + "' is not a non-negative integer");
+      }
+      if (!it.value().is_string()) {
+        f.fail("'id2label' value for " + it.key() + " must be a string, got " +
+               detail::brief(it.value()));
+      }
+      c.id2label[id] = it.value().get<std::string>();
+    }
+    c.num_labels = static_cast<std::int64_t>(c.id2label.size());
+    if (c.num_labels > 0 && c.id2label.rbegin()->first != c.num_labels - 1) {
+      f.fail("'id2label' ids must be 0.." + std::to_string(c.num_labels - 1) + ", found " +
+             std::to_string(c.id2label.rbegin()->first));
+    }
+  }
+  if (doc.contains("num_labels") && !doc["num_labels"].is_null()) {
+    const std::int64_t n = f.positive({"num_labels"}, 2);
+    if (!c.id2label.empty() && n != c.num_labels) {
+      f.fail("'num_labels' is " + std::to_string(n) + " but 'id2label' has " +
+             std::to_string(c.num_labels) + " entries");
+    }
+    c.num_labels = n;
+  }
+  return c;
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(std::string_view json_text, const std::string& source,
+                               const ConfigOptions& options) {
+  try {
+    return parse_config(json_text, source, options);
+  } catch (const json::exception& e) {  // a structure no check foresaw
+    throw Error(source + ": unexpected JSON structure (" + detail::json_message(e) + ")");
+  }
+}
+
+ModelConfig read_model_config(const std::string& path, const ConfigOptions& options) {
+  std::string file = path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    file = (std::filesystem::path(path) / "config.json").string();
+  return parse_model_config(detail::read_file(file), file, options);
+}
+
+}  // namespace attnflow::hf

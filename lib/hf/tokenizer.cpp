@@ -1,0 +1,236 @@
+// The shared tokenizer pipeline: added tokens, normalisation, model, post-processing template.
+#include "attnflow/hf/tokenizer.hpp"
+
+#include <algorithm>
+
+#include "attnflow/core/error.hpp"
+#include "unicode.hpp"
+
+namespace attnflow::hf {
+namespace {
+
+struct Candidate {
+  std::string_view content;
+  const AddedToken* token;
+};
+
+struct Match {
+  std::size_t begin, end;
+  const AddedToken* token;
+};
+
+// The code point that ends just before byte `pos` / starts at `pos` (text is valid UTF-8).
+char32_t char_before(std::string_view text, std::size_t pos, std::size_t& start) {
+  start = pos - 1;
+  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xc0) == 0x80) --start;
+  return detail::decode_utf8(text.substr(start, pos - start), "text")[0];
+}
+
+char32_t char_at(std::string_view text, std::size_t pos, std::size_t& next) {
+  next = pos + 1;
+  while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xc0) == 0x80) ++next;
+  return detail::decode_utf8(text.substr(pos, next - pos), "text")[0];
+}
+
+bool is_word_char(char32_t c) {
+  return c == U'_' || detail::is_alphanumeric(c);
+}
+
+// Leftmost-longest matches of the candidates in `text`, with the lstrip / rstrip / single_word
+// rules of Hugging Face's added vocabulary.
+std::vector<Match> find_added(std::string_view text, const std::vector<Candidate>& candidates) {
+  std::vector<Match> matches;
+  if (candidates.empty()) return matches;
+  std::size_t prev_end = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const Candidate* best = nullptr;
+    for (const Candidate& c : candidates) {  // sorted longest first
+      if (c.content.empty() || text.compare(pos, c.content.size(), c.content) != 0) continue;
+      if (c.token->single_word) {
+        std::size_t other = 0;
+        if (pos > 0 && is_word_char(char_before(text, pos, other))) continue;
+        const std::size_t end = pos + c.content.size();
+        if (end < text.size() && is_word_char(char_at(text, end, other))) continue;
+      }
+      best = &c;
+      break;
+    }
+    if (!best) {
+      ++pos;
+      continue;
+    }
+    Match m{pos, pos + best->content.size(), best->token};
+    if (m.token->lstrip) {
+      std::size_t start = 0;
+      while (m.begin > prev_end && detail::is_whitespace(char_before(text, m.begin, start))) {
+        m.begin = std::max(start, prev_end);
+      }
+    }
+    if (m.token->rstrip) {
+      std::size_t next = 0;
+      while (m.end < text.size() && detail::is_whitespace(char_at(text, m.end, next))) m.end = next;
+    }
+    matches.push_back(m);
+    prev_end = m.end;
+    pos = m.end;
+  }
+  return matches;
+}
+
+void push_token(Encoding& e, std::int64_t id, const std::string& token, bool special) {
+  e.ids.push_back(id);
+  e.tokens.push_back(token);
+  e.special.push_back(special ? 1 : 0);
+}
+
+void append(Encoding& out, const Encoding& part, std::int32_t type_id) {
+  out.ids.insert(out.ids.end(), part.ids.begin(), part.ids.end());
+  out.tokens.insert(out.tokens.end(), part.tokens.begin(), part.tokens.end());
+  out.special.insert(out.special.end(), part.special.begin(), part.special.end());
+  out.type_ids.insert(out.type_ids.end(), part.ids.size(), type_id);
+}
+
+}  // namespace
+
+Tokenizer::~Tokenizer() = default;
+
+Tokenizer::Tokenizer(std::unordered_map<std::string, std::int64_t> vocab,
+                     std::vector<AddedToken> added, PostTemplate post_template)
+    : vocab_(std::move(vocab)), added_(std::move(added)), template_(std::move(post_template)) {
+  for (const AddedToken& t : added_) vocab_[t.content] = t.id;
+  for (const auto& [token, id] : vocab_) {
+    vocab_size_ = std::max(vocab_size_, id + 1);
+    // Two tokens with one id: keep the smaller string (deterministic); added tokens win below.
+    const auto [slot, fresh] = id_to_token_.emplace(id, token);
+    if (!fresh && token < slot->second) slot->second = token;
+  }
+  for (const AddedToken& t : added_) id_to_token_[t.id] = t.content;
+}
+
+void Tokenizer::prepare_added_tokens() {
+  normalized_added_.clear();
+  for (const AddedToken& t : added_)
+    normalized_added_.push_back(t.normalized ? normalize(t.content) : "");
+}
+
+std::string Tokenizer::normalize(std::string_view text) const {
+  return std::string(text);
+}
+
+Encoding Tokenizer::encode_text(std::string_view text) const {
+  detail::decode_utf8(text, "text");  // validates; throws with the byte offset
+  std::vector<Candidate> raw, normalized;
+  for (std::size_t i = 0; i < added_.size(); ++i) {
+    if (added_[i].normalized) {
+      if (i < normalized_added_.size()) normalized.push_back({normalized_added_[i], &added_[i]});
+    } else {
+      raw.push_back({added_[i].content, &added_[i]});
+    }
+  }
+  const auto longest_first = [](const Candidate& a, const Candidate& b) {
+    return a.content.size() > b.content.size();
+  };
+  std::stable_sort(raw.begin(), raw.end(), longest_first);
+  std::stable_sort(normalized.begin(), normalized.end(), longest_first);
+
+  Encoding out;
+  const auto model = [&](std::string_view segment) {
+    tokenize(segment, out);                 // appends ids and tokens
+    out.special.resize(out.ids.size(), 0);  // model tokens are not special
+  };
+  const auto run_normalized = [&](std::string_view segment) {
+    if (segment.empty()) return;
+    const std::string norm = normalize(segment);
+    std::size_t at = 0;
+    for (const Match& m : find_added(norm, normalized)) {
+      if (m.begin > at) model(std::string_view(norm).substr(at, m.begin - at));
+      push_token(out, m.token->id, m.token->content, m.token->special);
+      at = m.end;
+    }
+    if (at < norm.size()) model(std::string_view(norm).substr(at));
+  };
+  std::size_t at = 0;
+  for (const Match& m : find_added(text, raw)) {
+    if (m.begin > at) run_normalized(text.substr(at, m.begin - at));
+    push_token(out, m.token->id, m.token->content, m.token->special);
+    at = m.end;
+  }
+  if (at < text.size()) run_normalized(text.substr(at));
+  return out;
+}
+
+Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
+  const Encoding a = encode_text(text);
+  if (template_.single.empty()) {
+    Encoding out;
+    append(out, a, 0);
+    return out;
+  }
+  Encoding out;
+  for (const TemplateItem& item : template_.single) {
+    if (item.sequence >= 0) {
+      append(out, a, item.type_id);
+    } else if (options.add_special_tokens) {
+      for (std::size_t k = 0; k < item.ids.size(); ++k) {
+        push_token(out, item.ids[k], item.tokens[k], true);
+        out.type_ids.push_back(item.type_id);
+      }
+    }
+  }
+  return out;
+}
+
+Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
+                                const EncodeOptions& options) const {
+  const Encoding parts[2] = {encode_text(first), encode_text(second)};
+  Encoding out;
+  if (template_.pair.empty()) {
+    append(out, parts[0], 0);
+    append(out, parts[1], 1);
+    return out;
+  }
+  for (const TemplateItem& item : template_.pair) {
+    if (item.sequence >= 0) {
+      append(out, parts[item.sequence == 0 ? 0 : 1], item.type_id);
+    } else if (options.add_special_tokens) {
+      for (std::size_t k = 0; k < item.ids.size(); ++k) {
+        push_token(out, item.ids[k], item.tokens[k], true);
+        out.type_ids.push_back(item.type_id);
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<std::int64_t> Tokenizer::token_to_id(std::string_view token) const {
+  const auto it = vocab_.find(std::string(token));
+  if (it == vocab_.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::string& Tokenizer::id_to_token(std::int64_t id) const {
+  const auto it = id_to_token_.find(id);
+  if (it == id_to_token_.end()) {
+    throw Error("token id " + std::to_string(id) + " is not in the vocabulary (size " +
+                std::to_string(vocab_size()) + ")");
+  }
+  return it->second;
+}
+
+std::string Tokenizer::decode(const std::vector<std::int64_t>& ids, bool skip_special) const {
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (std::int64_t id : ids) {
+    const std::string& token = id_to_token(id);
+    if (skip_special) {
+      const bool special = std::any_of(added_.begin(), added_.end(), [&](const AddedToken& t) {
+        return t.special && t.id == id;
+      });
+      if (special) continue;
+    }
+    tokens.push_back(token);
+  }
+  return decode_tokens(tokens);
+}
+
+}  // namespace attnflow::hf

@@ -1,0 +1,40 @@
+// Private helpers of load_tokenizer: typed reads of tokenizer.json / tokenizer_config.json
+// fields with messages naming the file, added tokens, and post-processor templates.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "attnflow/hf/tokenizer.hpp"
+
+namespace attnflow::hf::detail {
+
+using Vocab = std::unordered_map<std::string, std::int64_t>;
+
+[[noreturn]] void fail(const std::string& where, const std::string& problem);
+
+bool get_bool(const nlohmann::json& obj, const char* key, bool fallback, const std::string& where);
+std::optional<std::string> get_string(const nlohmann::json& obj, const char* key,
+                                      const std::string& where);
+/// A special-token field of tokenizer_config.json: "[CLS]" or {"content": "[CLS]", ...}.
+std::optional<std::string> token_field(const nlohmann::json& config, const char* key,
+                                       const std::string& where);
+/// A vocab object token -> non-negative id.
+Vocab vocab_object(const nlohmann::json& v, const std::string& where);
+/// One added token ({"content", "special", "normalized", "lstrip", ...}) with id `id`.
+AddedToken added_token(const nlohmann::json& t, std::int64_t id, const std::string& where);
+/// tokenizer.json's "added_tokens" list.
+std::vector<AddedToken> added_tokens_json(const nlohmann::json& doc, const std::string& where);
+
+TemplateItem special_item(const std::string& token, std::int64_t id, std::int32_t type_id);
+TemplateItem sequence_item(int sequence, std::int32_t type_id);
+/// tokenizer.json's "post_processor" (TemplateProcessing, BertProcessing, RobertaProcessing,
+/// ByteLevel, Sequence, null) into `out`.
+void parse_post_processor(const nlohmann::json& p, const std::string& where, PostTemplate& out);
+
+}  // namespace attnflow::hf::detail

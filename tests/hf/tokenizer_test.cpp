@@ -1,0 +1,303 @@
+// Tokenizer behaviour beyond the goldens: invalid UTF-8, special ids, pairs, decoding,
+// tokenizer_config.json overrides, the merges formats, threads, and load errors.
+#include "attnflow/hf/tokenizer.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include "attnflow/hf/bpe.hpp"
+#include "attnflow/hf/wordpiece.hpp"
+
+#include "hf_test_util.hpp"
+
+namespace attnflow::hf {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::error_of;
+using Source = TokenizerLoadOptions::Source;
+
+std::string fixture(const std::string& name) {
+  return test::data_path("tokenizers/" + name);
+}
+
+// A scratch model directory holding `files` (name -> content).
+std::string scratch(const std::string& name,
+                    const std::vector<std::pair<std::string, std::string>>& files) {
+  const std::string dir = test::temp_path("tok_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& [file, content] : files) test::write_bytes(dir + "/" + file, content);
+  return dir;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+json load_json(const std::string& path) {
+  return json::parse(slurp(path));
+}
+
+TEST(Tokenizer, InvalidUtf8IsAnError) {
+  for (const char* name : {"bert_uncased", "gpt2_bpe"}) {
+    const auto t = load_tokenizer(fixture(name));
+    EXPECT_EQ(error_of([&] { t->encode("abc\xff"); }), "text: invalid UTF-8 at byte 3 (0xff)");
+    EXPECT_EQ(error_of([&] { t->encode("caf\xc3"); }), "text: invalid UTF-8 at byte 3 (0xc3)");
+    EXPECT_EQ(error_of([&] { t->encode("\xc0\xaf"); }), "text: invalid UTF-8 at byte 0 (0xc0)");
+    EXPECT_EQ(error_of([&] { t->encode("x\xed\xa0\x80"); }),
+              "text: invalid UTF-8 at byte 1 (0xed)");
+    EXPECT_EQ(error_of([&] { t->encode_pair("ok", "\x80"); }),
+              "text: invalid UTF-8 at byte 0 (0x80)");
+  }
+}
+
+TEST(Tokenizer, SpecialIdsPairsAndFlags) {
+  const auto bert = load_tokenizer(fixture("bert_uncased"));
+  EXPECT_EQ(bert->model_type(), "WordPiece");
+  EXPECT_EQ(bert->special_ids().pad, 0);
+  EXPECT_EQ(bert->special_ids().unk, 1);
+  EXPECT_EQ(bert->special_ids().cls, 2);
+  EXPECT_EQ(bert->special_ids().sep, 3);
+  EXPECT_EQ(bert->special_ids().mask, 4);
+  EXPECT_EQ(bert->vocab_size(), 207);
+  EXPECT_EQ(bert->token_to_id("cat"), 118);
+  EXPECT_EQ(bert->id_to_token(118), "cat");
+  EXPECT_FALSE(bert->token_to_id("zebra").has_value());
+  EXPECT_EQ(error_of([&] { bert->id_to_token(207); }),
+            "token id 207 is not in the vocabulary (size 207)");
+  const Encoding e = bert->encode_pair("The cat.", "[MASK] dog");
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"[CLS]", "the", "cat", ".", "[SEP]", "[MASK]",
+                                                "dog", "[SEP]"}));
+  EXPECT_EQ(e.type_ids, (std::vector<std::int32_t>{0, 0, 0, 0, 0, 1, 1, 1}));
+  EXPECT_EQ(e.special, (std::vector<std::uint8_t>{1, 0, 0, 0, 1, 1, 0, 1}));
+  EXPECT_EQ(bert->encode("").ids, (std::vector<std::int64_t>{2, 3}));
+
+  const auto gpt2 = load_tokenizer(fixture("gpt2_bpe"));
+  EXPECT_EQ(gpt2->model_type(), "BPE");
+  EXPECT_EQ(gpt2->special_ids().eos, 506);
+  EXPECT_EQ(gpt2->special_ids().bos, 506);
+  EXPECT_FALSE(gpt2->special_ids().pad.has_value());
+  EXPECT_EQ(gpt2->vocab_size(), 509);  // 507 + the two added tokens
+  EXPECT_TRUE(gpt2->encode("").ids.empty());
+  const Encoding p = gpt2->encode_pair("The cat", " sat");
+  EXPECT_EQ(p.type_ids, (std::vector<std::int32_t>{0, 0, 1}));
+  EXPECT_EQ(ByteLevelBpeTokenizer::byte_to_char(' '), U'Ġ');
+  EXPECT_EQ(ByteLevelBpeTokenizer::byte_to_char('\n'), U'Ċ');
+}
+
+TEST(Tokenizer, Decode) {
+  const auto bert = load_tokenizer(fixture("bert_uncased"));
+  const Encoding e = bert->encode("Hello, world! Unbelievable playing.");
+  EXPECT_EQ(bert->decode(e.ids), "[CLS] hello, world! unbelievable playing. [SEP]");
+  EXPECT_EQ(bert->decode(e.ids, true), "hello, world! unbelievable playing.");
+  const auto gpt2 = load_tokenizer(fixture("gpt2_bpe"));
+  EXPECT_EQ(gpt2->decode(gpt2->encode("Hello<|endoftext|>").ids, true), "Hello");
+  // A cut multi-byte character decodes to U+FFFD instead of invalid UTF-8.
+  const Encoding cat = gpt2->encode("🐱");
+  ASSERT_GT(cat.ids.size(), 1u);
+  EXPECT_EQ(gpt2->decode({cat.ids[0]}), "\xef\xbf\xbd");
+}
+
+TEST(Tokenizer, LongWordsAndUnknownCharacters) {
+  const auto bert = load_tokenizer(fixture("bert_uncased"));
+  const std::string word(100, 'a');
+  EXPECT_EQ(bert->encode(word, {false}).ids.size(), 100u);
+  EXPECT_EQ(bert->encode(word + "a", {false}).tokens, std::vector<std::string>{"[UNK]"});
+  EXPECT_EQ(bert->encode("ab🐱cd", {false}).tokens, std::vector<std::string>{"[UNK]"});
+  // 100 characters, not bytes: 60 two-byte letters are one word of 60 characters.
+  std::string cyrillic;
+  for (int i = 0; i < 60; ++i) cyrillic += "к";
+  EXPECT_EQ(bert->encode(cyrillic, {false}).tokens, std::vector<std::string>{"[UNK]"});
+}
+
+TEST(Tokenizer, TokenizerConfigOverridesNormalizer) {
+  const std::string dir =
+      scratch("override",
+              {{"tokenizer.json", slurp(fixture("bert_uncased/tokenizer.json"))},
+               {"tokenizer_config.json", R"({"do_lower_case": false, "strip_accents": true})"}});
+  const auto t = load_tokenizer(dir);
+  const auto& wp = static_cast<const WordPieceTokenizer&>(*t);
+  EXPECT_FALSE(wp.options().lowercase);
+  EXPECT_EQ(wp.options().strip_accents, true);
+  EXPECT_EQ(t->encode("Cat café", {false}).tokens, (std::vector<std::string>{"[UNK]", "cafe"}));
+}
+
+TEST(Tokenizer, MergesAsPairsAndAddPrefixSpace) {
+  json doc = load_json(fixture("gpt2_bpe/tokenizer.json"));
+  json pairs = json::array();
+  for (const json& m : doc["model"]["merges"]) {
+    const std::string s = m.get<std::string>();
+    pairs.push_back({s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)});
+  }
+  doc["model"]["merges"] = pairs;  // the format of tokenizers >= 0.20
+  const std::string dir = scratch("pairs", {{"tokenizer.json", doc.dump()}});
+  const auto a = load_tokenizer(dir);
+  const auto b = load_tokenizer(fixture("gpt2_bpe"));
+  const std::string text = "Кот сидел на ковре и смотрел на собаку.";
+  EXPECT_EQ(a->encode(text).ids, b->encode(text).ids);
+
+  const std::string prefixed = scratch(
+      "prefix",
+      {{"tokenizer.json", doc.dump()}, {"tokenizer_config.json", R"({"add_prefix_space": true})"}});
+  const auto c = load_tokenizer(prefixed);
+  EXPECT_EQ(c->encode("cat").ids, b->encode(" cat").ids);
+  EXPECT_EQ(c->encode(" cat").ids, b->encode(" cat").ids);
+}
+
+TEST(Tokenizer, ConcurrentEncodeMatchesSerial) {
+  const auto t = load_tokenizer(fixture("gpt2_bpe"));
+  const auto u = load_tokenizer(fixture("bert_cased"));
+  const std::string text =
+      "Кот сидел на ковре и смотрел на собаку. The cat sat on the mat, naïve café!";
+  const auto want_t = t->encode(text).ids;
+  const auto want_u = u->encode(text).ids;
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      bool good = true;
+      for (int i = 0; i < 200; ++i) {
+        good = good && t->encode(text).ids == want_t && u->encode(text).ids == want_u;
+      }
+      ok[static_cast<std::size_t>(k)] = good ? 1 : 0;
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(ok, (std::vector<int>{1, 1, 1, 1}));
+}
+
+// Hand-computed expectations, not from the JS reference: where Hugging Face's Rust tokenizers
+// (what transformers runs) and transformers.js differ, we follow the Rust library.
+TEST(Tokenizer, FollowsRustTokenizersWhereTheJsPortDiffers) {
+  const std::unordered_map<std::string, std::int64_t> vocab = {
+      {"[UNK]", 0}, {"a", 1},          {"##b", 2},        {"b", 3}, {"οδοσ", 4},
+      {"οδος", 5},  {"\U0002B920", 6}, {"\U0002B820", 7}, {"i", 8}, {"##stanbul", 9}};
+  const WordPieceTokenizer t(vocab, {}, {}, WordPieceOptions{}, "test vocab");
+  const auto tokens = [&](const std::string& text) { return t.encode(text).tokens; };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(tokens("ΟΔΟΣ"), V{"οδοσ"});  // per character: no final sigma (JS gives οδος)
+  EXPECT_EQ(tokens("a\U0002B920b"), (V{"a", "\U0002B920", "b"}));  // in Rust's CJK ranges
+  EXPECT_EQ(tokens("a\U0002B820b"), V{"[UNK]"});                   // not in them (JS splits it off)
+  EXPECT_EQ(tokens("a\u0378b"), (V{"a", "##b"}));  // unassigned: dropped as a control character
+  EXPECT_EQ(tokens("İstanbul"), (V{"i", "##stanbul"}));  // strip accents, then lower-case
+  EXPECT_EQ(error_of([&] {
+              WordPieceTokenizer bad({{"a", 0}}, {}, {}, WordPieceOptions{}, "v");
+            }),
+            "v: unk_token '[UNK]' is not in the vocabulary");
+}
+
+// tokenizer.json and tokenizer_config.json with a node replaced by a value of another type
+// load or throw attnflow::Error, never nlohmann's exceptions; what loads still encodes.
+TEST(Tokenizer, DamagedJsonThrowsErrorOnly) {
+  const json replacements[] = {nullptr, 1, -1, "x", json::array(), json::object(), true, 1.5};
+  std::uint32_t state = 99;
+  const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  int rejected = 0;
+  for (const char* name : {"bert_uncased", "gpt2_bpe"}) {
+    for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) {
+      const json doc = load_json(fixture(std::string(name) + "/" + file));
+      std::vector<json::json_pointer> nodes;
+      const json flat = doc.flatten();
+      for (auto it = flat.begin(); it != flat.end(); ++it) {
+        const std::string key = it.key();
+        if (key.rfind("/model/vocab/", 0) == 0 && next() % 20 != 0) continue;  // sample
+        if (key.rfind("/model/merges/", 0) == 0 && next() % 20 != 0) continue;
+        for (json::json_pointer ptr(key); !ptr.empty(); ptr = ptr.parent_pointer()) {
+          nodes.push_back(ptr);
+        }
+      }
+      for (int round = 0; round < 150; ++round) {
+        json damaged = doc;
+        damaged[nodes[next() % nodes.size()]] = replacements[next() % 8];
+        const std::string other =
+            std::string(file) == "tokenizer.json" ? "tokenizer_config.json" : "tokenizer.json";
+        const std::string dir = scratch(
+            "damaged",
+            {{file, damaged.dump()}, {other, slurp(fixture(std::string(name) + "/" + other))}});
+        try {
+          load_tokenizer(dir)->encode("The cat sat on the mat. Кот сидел.");
+        } catch (const attnflow::Error&) {
+          ++rejected;
+        }
+      }
+    }
+  }
+  EXPECT_GT(rejected, 100);
+}
+
+TEST(Tokenizer, LoadErrors) {
+  const std::string empty = scratch("empty", {});
+  EXPECT_EQ(error_of([&] { load_tokenizer(empty); }),
+            empty +
+                ": no tokenizer files (looked for tokenizer.json, vocab.txt or vocab.json + "
+                "merges.txt)");
+  const std::string only_vocab = scratch("only_vocab", {{"vocab.txt", "[UNK]\n"}});
+  TokenizerLoadOptions json_only;
+  json_only.source = Source::TokenizerJson;
+  EXPECT_EQ(error_of([&] { load_tokenizer(only_vocab, json_only); }),
+            only_vocab + ": no tokenizer files (looked for tokenizer.json)");
+  EXPECT_EQ(error_of([&] { load_tokenizer(test::temp_path("nope")); }),
+            test::temp_path("nope") + ": not a directory");
+
+  const auto with_json = [](const std::string& name, const json& doc) {
+    const std::string dir = scratch(name, {{"tokenizer.json", doc.dump()}});
+    return std::make_pair(dir + "/tokenizer.json", error_of([&] { load_tokenizer(dir); }));
+  };
+  json unigram = {{"model", {{"type", "Unigram"}, {"vocab", json::array()}}}};
+  auto [p1, e1] = with_json("unigram", unigram);
+  EXPECT_EQ(e1, p1 + ": model type 'Unigram' is not supported (supported: WordPiece, BPE)");
+
+  json bert = load_json(fixture("bert_uncased/tokenizer.json"));
+  json nfkc = bert;
+  nfkc["normalizer"] = {{"type", "NFKC"}};
+  auto [p2, e2] = with_json("nfkc", nfkc);
+  EXPECT_EQ(e2, p2 + ": normalizer type 'NFKC' is not supported with a WordPiece model "
+                     "(supported: BertNormalizer, null)");
+  json no_unk = bert;
+  no_unk["model"]["unk_token"] = "<unk>";
+  auto [p3, e3] = with_json("no_unk", no_unk);
+  EXPECT_EQ(e3, p3 + ": unk_token '<unk>' is not in the vocabulary");
+  json roberta_post = bert;
+  roberta_post["post_processor"] = {{"type", "Mystery"}};
+  auto [p4, e4] = with_json("post", roberta_post);
+  EXPECT_EQ(e4, p4 + ": post_processor type 'Mystery' is not supported (supported: "
+                     "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
+
+  json gpt2 = load_json(fixture("gpt2_bpe/tokenizer.json"));
+  json bad_merge = gpt2;
+  bad_merge["model"]["merges"][0] = "Ġ zzz";
+  auto [p5, e5] = with_json("bad_merge", bad_merge);
+  EXPECT_EQ(e5, p5 + ": merge 1 'Ġ zzz': 'zzz' is not in the vocabulary");
+  json dropout = gpt2;
+  dropout["model"]["dropout"] = 0.1;
+  auto [p6, e6] = with_json("dropout", dropout);
+  EXPECT_EQ(e6, p6 + ": BPE dropout 0.1 is not supported");
+  json metaspace = gpt2;
+  metaspace["pre_tokenizer"] = {{"type", "Metaspace"}};
+  auto [p7, e7] = with_json("metaspace", metaspace);
+  EXPECT_EQ(e7, p7 + ": pre_tokenizer {\"type\":\"Metaspace\"} is not supported with a BPE model "
+                     "(supported: ByteLevel)");
+
+  const std::string bad_text = scratch("bad_text", {{"tokenizer.json", "{\"model\": "}});
+  EXPECT_THAT(
+      error_of([&] { load_tokenizer(bad_text); }),
+      ::testing::StartsWith(bad_text + "/tokenizer.json: invalid JSON (parse error at line 1"));
+
+  const std::string bad_merges =
+      scratch("bad_merges_txt", {{"vocab.json", slurp(fixture("gpt2_bpe/vocab.json"))},
+                                 {"merges.txt", "#version: 0.2\nĠ t\nabc\n"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(bad_merges); }),
+            bad_merges + "/merges.txt:3: expected two tokens separated by one space, got 'abc'");
+  const std::string no_cls = scratch("no_cls", {{"vocab.txt", "[UNK]\n[SEP]\na\n"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(no_cls); }),
+            no_cls + "/vocab.txt: cls_token '[CLS]' is not in the vocabulary");
+}
+
+}  // namespace
+}  // namespace attnflow::hf
