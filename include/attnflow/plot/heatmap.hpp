@@ -1,0 +1,34 @@
+// Token x token heatmap of one attention matrix (one head, or a fused or
+// prepared layer): query tokens on y (first token at the top), key tokens on
+// x, an optional value in every cell, and a colour bar.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "attnflow/core/types.hpp"
+#include "attnflow/plot/color_scale.hpp"
+#include "attnflow/plot/figure.hpp"
+
+namespace attnflow::plot {
+
+struct HeatmapOptions {
+  FigureOptions figure;  ///< size, font, title (automatic: "Attention")
+  ColorScale colors;
+  /// Print the value in each cell (automatic for up to 16 visible tokens).
+  enum class Values { Auto, Show, Hide } values = Values::Auto;
+  std::string value_format = "%.2f";  ///< printf format of the cell values
+  /// Labels of tokens whose rows and columns are left out (e.g. special_tokens()).
+  std::set<std::string> hide_tokens;
+  std::string x_label = "key token";
+  std::string y_label = "query token";
+};
+
+/// Draws `matrix` (n x n, finite values) with `tokens` (n labels, or empty
+/// for indices) into `path` (.png, .svg or .pdf). Throws Error naming `path`
+/// on bad input or when gnuplot fails.
+void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& tokens,
+                  const std::string& path, const HeatmapOptions& options = {});
+
+}  // namespace attnflow::plot
