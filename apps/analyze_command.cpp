@@ -1,5 +1,6 @@
 // `attnflow analyze`: reads one attention stack (.npy), runs the chosen
-// methods for the target rows, prints a table per method and writes a CSV.
+// methods for the target rows, prints a table per method and writes a CSV;
+// an HDF5 corpus (.h5/.hdf5) goes to the corpus mode (analyze_corpus.cpp).
 #include "analyze_command.hpp"
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "analyze_corpus.hpp"
 #include "attnflow/core/analysis.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/io/npy.hpp"
@@ -36,6 +38,7 @@ struct AnalyzeArgs {
   bool all_rows = false;
   bool quiet = false;
   AnalysisOptions options;
+  CorpusArgs corpus;
 };
 
 std::string label(const std::vector<std::string>& tokens, int k) {
@@ -123,6 +126,23 @@ void run(AnalyzeArgs& a) {
     throw Error("--grad-rule: unknown '" + a.grad_rule + "' (expected chefer or vit-explain)");
   o.grad.signed_relevance = a.grad_signed;
 
+  if (is_corpus_path(a.input)) {
+    if (!a.gradient.empty() || !a.tokens.empty()) {
+      throw Error(
+          "--gradient and --tokens are for .npy input; an HDF5 corpus stores gradients "
+          "and tokens per example");
+    }
+    run_corpus(a.input, o, a.threads, a.output, a.quiet, a.corpus);
+    return;
+  }
+  const CorpusArgs defaults;
+  if (!a.corpus.output_h5.empty() || a.corpus.run != defaults.run || a.corpus.no_store ||
+      a.corpus.overwrite || a.corpus.resume || a.corpus.precision != defaults.precision ||
+      a.corpus.csv_values) {
+    throw Error(a.input +
+                ": --output-h5, --run, --no-store, --overwrite, --resume, --precision and "
+                "--csv-values are for HDF5 corpora (.h5/.hdf5)");
+  }
   AttentionStack attention = io::read_attention_npy(a.input);
   validate(attention, AttentionCheck{a.input, true, 0.0});
   std::unique_ptr<AttentionStack> gradient;
@@ -130,6 +150,9 @@ void run(AnalyzeArgs& a) {
     gradient = std::make_unique<AttentionStack>(io::read_attention_npy(a.gradient));
     require_same_shape(attention, *gradient, a.input, a.gradient);
     validate(*gradient, AttentionCheck{a.gradient, false, 0.0});
+  }
+  for (int& row : o.target_rows) {
+    if (row < 0 && row + attention.tokens() >= 0) row += attention.tokens();  // -1 = last token
   }
   std::vector<std::string> tokens;
   if (!a.tokens.empty()) {
@@ -159,16 +182,19 @@ void add_analyze_command(CLI::App& app) {
       "analyze", "Raw attention, rollout, attention flow and gradient rollout for target tokens");
   cmd->add_option("input", args->input,
                   "Attention stack: .npy float32/float64 of shape (layers, heads, n, n) or "
-                  "(layers, n, n); row = query")
+                  "(layers, n, n), row = query; or an HDF5 corpus (.h5/.hdf5, "
+                  "docs/hdf5-schema.md)")
       ->required();
   cmd->add_option("--gradient", args->gradient, "dy/dA stack (.npy, same shape) for grad-rollout");
   cmd->add_option("--tokens", args->tokens, "Token labels, one per line (UTF-8)");
   cmd->add_option("-o,--output", args->output,
-                  "CSV output (long format: method,layer,row,column,token,value)");
+                  "CSV output. .npy: long format (method,layer,row,column,token,value); HDF5 "
+                  "corpus: summary table, one row per example x method x row x layer");
   cmd->add_option("-m,--methods", args->methods, "raw, residual, rollout, flow, grad-rollout")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("-t,--target", args->options.target_rows, "Target token rows (0 = CLS)")
+  cmd->add_option("-t,--target", args->options.target_rows,
+                  "Target token rows (0 = CLS; negative counts from the end, -1 = last token)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_flag("--all-rows", args->all_rows, "Explain every token row");
@@ -194,11 +220,13 @@ void add_analyze_command(CLI::App& app) {
                 "Report raw max-flow values instead of row-normalised ones");
   cmd->add_option("--flow-algorithm", args->flow_algorithm, "bk, push-relabel or edmonds-karp")
       ->capture_default_str();
-  cmd->add_option("-j,--threads", args->threads, "Flow threads (0 = all cores)")
+  cmd->add_option("-j,--threads", args->threads,
+                  "Threads (0 = all cores): flow pairs for .npy; examples for an HDF5 corpus")
       ->capture_default_str();
   cmd->add_option("--grad-rule", args->grad_rule, "chefer or vit-explain")->capture_default_str();
   cmd->add_flag("--grad-signed", args->grad_signed, "Keep negative relevance (chefer rule)");
-  cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+  cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors (no progress bar)");
+  add_corpus_options(*cmd, args->corpus);
   cmd->callback([args] { run(*args); });
 }
 

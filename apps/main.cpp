@@ -5,6 +5,7 @@
 #include "analyze_command.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
+#include "plot_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"attnflow " ATTNFLOW_VERSION_STRING
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", ATTNFLOW_VERSION_STRING);
   attnflow::app::add_analyze_command(app);
+  attnflow::app::add_plot_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

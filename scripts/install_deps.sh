@@ -6,7 +6,11 @@ packages=(
   g++ cmake make ccache pkg-config clang-format
   libeigen3-dev libboost-graph-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-networkx python3-scipy
+  libhdf5-dev zlib1g-dev
+  libicu-dev
+  libgnuplot-iostream-dev libboost-iostreams-dev libboost-system-dev libboost-filesystem-dev
+  gnuplot-nox fonts-dejavu-core
+  python3 python3-numpy python3-networkx python3-scipy python3-h5py
   "$@"
 )
 missing=()

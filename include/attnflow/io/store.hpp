@@ -1,0 +1,74 @@
+// attnflow::io::Store — an open HDF5 attention store (docs/hdf5-schema.md):
+// create, open, random access to example i, append with crash-safe commits.
+// Every method may be called from several threads (HDF5 calls are serialised
+// by one process-wide lock; decompression and float16 decoding run outside it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "attnflow/io/store_types.hpp"
+
+namespace attnflow::io {
+
+enum class Access {
+  ReadOnly,   ///< read examples and derived runs
+  ReadWrite,  ///< also append examples and write derived runs
+};
+
+class Store {
+ public:
+  /// Creates a new store at `path` (the file must not exist). The file is
+  /// built under a temporary name and renamed, so `path` never holds a
+  /// half-created file. Validates `info` (layers, heads >= 1; precisions).
+  static Store create(const std::string& path, const StoreInfo& info,
+                      const WriteOptions& options = {});
+  /// Opens an existing store and validates its root metadata (schema
+  /// version, attributes, /examples). With ReadWrite, a leftover of an
+  /// interrupted append (an example beyond the committed count) is removed.
+  static Store open(const std::string& path, Access access = Access::ReadOnly,
+                    const WriteOptions& options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  const std::string& path() const;
+  const StoreInfo& info() const;
+  bool writable() const;
+  /// Number of committed examples: examples 0..size()-1 are complete.
+  std::int64_t size() const;
+
+  /// Example `index` (0-based). Validates names, types and shapes against
+  /// the metadata and throws Error naming the file, example and dataset.
+  Example read(std::int64_t index, const ReadOptions& options = {},
+               ReadTiming* timing = nullptr) const;
+
+  /// Validates and appends `example`; returns its index. Commit protocol:
+  /// the example is written as an unlinked group and flushed, then linked
+  /// and flushed, then the count is raised and flushed. A process killed at
+  /// any point leaves every earlier example readable.
+  std::int64_t append(const Example& example);
+
+  /// Flushes and closes (also done by the destructor, which never throws).
+  void close();
+
+  struct Impl;
+  Impl& impl() const;  ///< for the io library's own sources
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Zero-padded name of example `index` ("000000123"), as in /examples/<name>.
+std::string example_name(std::int64_t index);
+
+/// Turns HDF5's own error printing off (for the calling thread in
+/// thread-safe HDF5 builds). attnflow turns every HDF5 failure into an
+/// attnflow::Error carrying HDF5's message, so programs that only use HDF5
+/// through attnflow (the CLI) call this to keep stderr to that one message.
+void silence_hdf5_errors();
+
+}  // namespace attnflow::io

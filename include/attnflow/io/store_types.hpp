@@ -1,0 +1,97 @@
+// The data model of the HDF5 attention store (docs/hdf5-schema.md): file
+// metadata, one example (tokens, attention, gradient, labels), and the
+// options for writing and reading. The store itself is in store.hpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attnflow/core/stack.hpp"
+
+namespace attnflow::io {
+
+/// Schema version this build writes and reads (root attribute
+/// `attnflow_schema_version`).
+inline constexpr int kSchemaVersion = 1;
+
+/// Precision of stored floating-point arrays (memory is always float32 for
+/// attention and double for derived maps).
+enum class Precision {
+  Float32,  ///< IEEE binary32, little-endian
+  Float16,  ///< IEEE binary16 (numpy float16): 3 significant digits, max 65504
+  Float64,  ///< IEEE binary64 (derived results only)
+};
+
+/// What an example stores.
+enum class StoreMode {
+  PerHead,  ///< attention (L, H, n, n) and optional gradient (L, H, n, n)
+  Fused,    ///< head-fused attention (L, n, n) only; no gradient
+  Derived,  ///< no attention at all: tokens, labels and derived runs only
+};
+
+Precision parse_precision(const std::string& name);  ///< "float32", "float16", "float64"
+const char* to_string(Precision precision);
+StoreMode parse_store_mode(const std::string& name);  ///< "per-head", "fused", "derived"
+const char* to_string(StoreMode mode);
+
+/// File metadata (root attributes). Set by the creator; the read-only fields
+/// are filled when a store is opened.
+struct StoreInfo {
+  std::string model;      ///< e.g. "bert-base-uncased" (free text)
+  std::string tokenizer;  ///< e.g. "bert-base-uncased WordPiece" (free text)
+  int layers = 0;         ///< L (>= 1)
+  int heads = 0;          ///< H (>= 1); every example has this many
+  bool causal = false;    ///< decoder-style (lower-triangular) attention
+  StoreMode mode = StoreMode::PerHead;
+  Precision attention_precision = Precision::Float32;  ///< float32 or float16
+  Precision gradient_precision = Precision::Float32;   ///< float32 or float16
+  /// Fused mode: how the heads were fused before storing (free text,
+  /// e.g. "mean"); recorded, not interpreted.
+  std::string fusion = "mean";
+
+  // Filled on open (ignored by Store::create):
+  int schema_version = kSchemaVersion;
+  std::string tool_version;  ///< attnflow version that created the file
+  std::string created;       ///< UTC creation time, ISO 8601
+};
+
+/// One example (a sequence of n tokens).
+struct Example {
+  std::vector<std::string> tokens;      ///< n UTF-8 strings (no NUL bytes)
+  std::vector<std::int64_t> token_ids;  ///< empty, or one id per token
+  /// PerHead: L x H x n x n. Fused: L x 1 x n x n. Derived: empty.
+  AttentionStack attention;
+  /// Optional dy/dA (PerHead only), same shape as attention; empty = none.
+  AttentionStack gradient;
+  std::optional<std::int64_t> label;       ///< e.g. gold class
+  std::optional<std::int64_t> target;      ///< e.g. the logit the gradient is of
+  std::optional<std::int64_t> prediction;  ///< e.g. predicted class
+
+  int tokens_count() const { return static_cast<int>(tokens.size()); }
+};
+
+struct WriteOptions {
+  /// gzip level 0-9 for attention and gradient chunks (0 = no compression).
+  int compression = 4;
+  /// Byte-shuffle filter before gzip (groups exponent bytes; helps floats).
+  bool shuffle = true;
+  /// Upper bound on the uncompressed size of one chunk. Chunks never span
+  /// examples; they hold whole heads of one layer when those fit.
+  std::size_t chunk_bytes = std::size_t{1} << 20;
+};
+
+struct ReadOptions {
+  bool attention = true;  ///< load the attention stack (when stored)
+  bool gradient = true;   ///< load the gradient stack (when stored)
+};
+
+/// Where the time of one Store::read went (seconds), for profiling.
+struct ReadTiming {
+  double waiting = 0.0;  ///< for the process-wide HDF5 lock (other threads' HDF5 calls)
+  double hdf5 = 0.0;     ///< HDF5 calls under the lock: metadata, strings, raw chunk reads
+  double decode = 0.0;   ///< outside the lock: inflate, unshuffle, float16 -> float32
+};
+
+}  // namespace attnflow::io

@@ -1,0 +1,306 @@
+// Float datasets of the store: chunked + shuffle + gzip writing, and reading
+// through raw chunks (H5Dread_chunk) decoded outside the HDF5 lock.
+#include "chunk_codec.hpp"
+
+#include <zlib.h>
+
+#include <cstring>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/io/float16.hpp"
+#include "hdf5_util.hpp"
+
+namespace attnflow::io::detail {
+namespace {
+
+/// Derived arrays up to this size are stored compact (in the object header).
+constexpr hsize_t kCompactBytes = 16384;
+
+hsize_t product(const std::vector<hsize_t>& v) {
+  hsize_t p = 1;
+  for (hsize_t x : v) p *= x;
+  return p;
+}
+
+hid_t file_type_of(Precision precision) {
+  switch (precision) {
+    case Precision::Float16: return float16_type();
+    case Precision::Float32: return H5T_IEEE_F32LE;
+    case Precision::Float64: return H5T_IEEE_F64LE;
+  }
+  return H5T_IEEE_F32LE;
+}
+
+std::size_t size_of(Precision precision) {
+  return precision == Precision::Float16 ? 2 : precision == Precision::Float32 ? 4 : 8;
+}
+
+Handle create_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                            const std::vector<hsize_t>& chunk, Precision precision,
+                            const WriteOptions& options, const std::string& what) {
+  Handle space = checked(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr),
+                         H5Sclose, what);
+  Handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+  check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), what);
+  if (options.compression > 0) {
+    if (options.shuffle) check(H5Pset_shuffle(dcpl.get()), what);
+    check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.compression)), what);
+  }
+  return checked(H5Dcreate2(loc, name.c_str(), file_type_of(precision), space.get(),
+                            utf8_link_properties(), dcpl.get(), H5P_DEFAULT),
+                 H5Dclose, what);
+}
+
+std::string offset_string(const std::vector<hsize_t>& offset) {
+  return shape_string(offset);
+}
+
+/// Copies one decoded chunk (full chunk extent) into the row-major output.
+void place_chunk(const unsigned char* chunk_data, const std::vector<hsize_t>& chunk,
+                 const std::vector<hsize_t>& offset, const std::vector<hsize_t>& shape,
+                 std::size_t element_size, unsigned char* out) {
+  const std::size_t rank = shape.size();
+  std::vector<hsize_t> extent(rank), chunk_stride(rank, 1), shape_stride(rank, 1);
+  for (std::size_t d = 0; d < rank; ++d) extent[d] = std::min(chunk[d], shape[d] - offset[d]);
+  for (std::size_t d = rank - 1; d > 0; --d) {
+    chunk_stride[d - 1] = chunk_stride[d] * chunk[d];
+    shape_stride[d - 1] = shape_stride[d] * shape[d];
+  }
+  const std::size_t run = static_cast<std::size_t>(extent[rank - 1]) * element_size;
+  std::vector<hsize_t> index(rank, 0);
+  while (true) {
+    hsize_t src = 0, dst = 0;
+    for (std::size_t d = 0; d < rank; ++d) {
+      src += index[d] * chunk_stride[d];
+      dst += (offset[d] + index[d]) * shape_stride[d];
+    }
+    std::memcpy(out + dst * element_size, chunk_data + src * element_size, run);
+    // Advance the odometer over every dimension but the last.
+    std::size_t d = rank - 1;
+    while (d > 0) {
+      --d;
+      if (++index[d] < extent[d]) break;
+      index[d] = 0;
+      if (d == 0) return;
+    }
+    if (rank == 1) return;
+  }
+}
+
+}  // namespace
+
+std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t element_size,
+                                  std::size_t chunk_bytes) {
+  const std::size_t rank = shape.size();
+  std::vector<hsize_t> chunk(rank, 1);
+  const std::size_t first = rank >= 3 ? 1 : 0;  // one layer per chunk
+  hsize_t bytes = element_size;
+  for (std::size_t d = rank; d-- > first;) {
+    if (bytes * shape[d] <= chunk_bytes) {
+      chunk[d] = shape[d];
+      bytes *= shape[d];
+      continue;
+    }
+    const hsize_t fit = std::max<hsize_t>(1, chunk_bytes / bytes);
+    hsize_t divisor = fit;
+    while (divisor > 1 && shape[d] % divisor != 0) --divisor;
+    chunk[d] = divisor * 2 >= fit ? divisor : fit;  // prefer no partial chunks
+    break;
+  }
+  return chunk;
+}
+
+void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                  const float* values, Precision precision, const WriteOptions& options,
+                  const std::string& context) {
+  const std::string what = context + ": cannot write dataset '" + name + "'";
+  Handle dataset = create_float_dataset(
+      loc, name, shape, choose_chunk(shape, size_of(precision), options.chunk_bytes), precision,
+      options, what);
+  const std::size_t count = static_cast<std::size_t>(product(shape));
+  if (precision == Precision::Float16) {
+    std::vector<std::uint16_t> halves(count);
+    floats_to_halves(values, halves.data(), count);
+    check(H5Dwrite(dataset.get(), float16_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, halves.data()),
+          what);
+  } else {
+    check(H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), what);
+  }
+}
+
+Handle write_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                     const double* values, Precision precision, const WriteOptions& options,
+                     const std::string& context) {
+  const std::string what = context + ": cannot write dataset '" + name + "'";
+  if (precision == Precision::Float16) throw Error(what + ": float16 is for attention only");
+  const std::size_t size = size_of(precision);
+  Handle dataset;
+  if (product(shape) * size <= kCompactBytes) {
+    // Small (e.g. target rows only): kept in the object header, no chunk index.
+    Handle space = checked(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr),
+                           H5Sclose, what);
+    Handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    check(H5Pset_layout(dcpl.get(), H5D_COMPACT), what);
+    dataset = checked(H5Dcreate2(loc, name.c_str(), file_type_of(precision), space.get(),
+                                 utf8_link_properties(), dcpl.get(), H5P_DEFAULT),
+                      H5Dclose, what);
+  } else {
+    dataset = create_float_dataset(loc, name, shape, choose_chunk(shape, size, options.chunk_bytes),
+                                   precision, options, what);
+  }
+  check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), what);
+  return dataset;
+}
+
+FetchedFloats fetch_floats(hid_t dataset, const std::string& context) {
+  FetchedFloats f;
+  f.context = context;
+  f.shape = dataset_shape(dataset);
+  Handle type = checked(H5Dget_type(dataset), H5Tclose, context + ": cannot read type");
+  if (H5Tget_class(type.get()) != H5T_FLOAT) {
+    throw Error(context + " must hold floating-point values, found " + describe_type(type.get()));
+  }
+  Handle dcpl = checked(H5Dget_create_plist(dataset), H5Pclose, context + ": cannot read layout");
+  bool fast = H5Pget_layout(dcpl.get()) == H5D_CHUNKED && !f.shape.empty();
+  if (fast) {
+    if (H5Tequal(type.get(), H5T_IEEE_F32LE) > 0) {
+      f.element_size = 4;
+    } else if (H5Tequal(type.get(), float16_type()) > 0) {
+      f.element_size = 2;
+    } else {
+      fast = false;
+    }
+  }
+  if (fast) {
+    const int filters = H5Pget_nfilters(dcpl.get());
+    for (int k = 0; k < filters && fast; ++k) {
+      unsigned flags = 0, config = 0;
+      std::size_t cd_count = 8;
+      unsigned cd[8];
+      char filter_name[64];
+      const H5Z_filter_t id =
+          H5Pget_filter2(dcpl.get(), static_cast<unsigned>(k), &flags, &cd_count, cd,
+                         sizeof filter_name, filter_name, &config);
+      if (id == H5Z_FILTER_SHUFFLE && f.deflate_filter < 0) {
+        f.shuffle_filter = k;
+      } else if (id == H5Z_FILTER_DEFLATE) {
+        f.deflate_filter = k;
+      } else {
+        fast = false;
+      }
+    }
+  }
+  if (fast) {
+    const int rank = static_cast<int>(f.shape.size());
+    f.chunk.assign(f.shape.size(), 0);
+    if (H5Pget_chunk(dcpl.get(), rank, f.chunk.data()) != rank) {
+      throw_hdf5(context + ": cannot read chunk shape");
+    }
+    for (hsize_t c : f.chunk) {
+      if (c == 0) throw Error(context + ": chunk shape " + shape_string(f.chunk) + " is invalid");
+    }
+    const hsize_t raw_bytes = product(f.chunk) * f.element_size;
+    const std::size_t rank_size = f.shape.size();
+    std::vector<hsize_t> grid(rank_size);
+    hsize_t chunk_total = 1;
+    for (std::size_t d = 0; d < rank_size; ++d) {
+      grid[d] = (f.shape[d] + f.chunk[d] - 1) / f.chunk[d];
+      chunk_total *= grid[d];
+    }
+    std::vector<hsize_t> offset(rank_size, 0);
+    for (hsize_t k = 0; k < chunk_total; ++k) {
+      hsize_t rest = k;
+      for (std::size_t d = rank_size; d-- > 0;) {
+        offset[d] = (rest % grid[d]) * f.chunk[d];
+        rest /= grid[d];
+      }
+      hsize_t stored = 0;
+      if (H5Dget_chunk_storage_size(dataset, offset.data(), &stored) < 0) {
+        throw_hdf5(context + ": cannot locate chunk " + offset_string(offset));
+      }
+      if (stored == 0) {  // never written: let HDF5 apply the fill value
+        fast = false;
+        break;
+      }
+      if (stored > raw_bytes + raw_bytes / 2 + 4096) {
+        throw Error(context + ": chunk " + offset_string(offset) + " is corrupt (" +
+                    std::to_string(stored) + " stored bytes for " + std::to_string(raw_bytes) +
+                    " raw bytes)");
+      }
+      FetchedFloats::Chunk chunk;
+      chunk.offset = offset;
+      chunk.bytes.resize(static_cast<std::size_t>(stored));
+      if (H5Dread_chunk(dataset, H5P_DEFAULT, offset.data(), &chunk.mask, chunk.bytes.data()) < 0) {
+        throw_hdf5(context + ": cannot read chunk " + offset_string(offset));
+      }
+      f.chunks.push_back(std::move(chunk));
+    }
+  }
+  if (!fast) {
+    f.chunks.clear();
+    f.decoded = true;
+    f.values.resize(static_cast<std::size_t>(product(f.shape)));
+    if (!f.values.empty() &&
+        H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, f.values.data()) < 0) {
+      throw_hdf5(context + ": cannot read");
+    }
+  }
+  return f;
+}
+
+std::vector<float> decode_floats(FetchedFloats&& f) {
+  if (f.decoded) return std::move(f.values);
+  const std::size_t es = f.element_size;
+  const std::size_t total = static_cast<std::size_t>(product(f.shape));
+  const std::size_t chunk_count = static_cast<std::size_t>(product(f.chunk));
+  const std::size_t raw_bytes = chunk_count * es;
+  std::vector<float> values(total);
+  std::vector<std::uint16_t> halves(es == 2 ? total : 0);
+  unsigned char* out = es == 2 ? reinterpret_cast<unsigned char*>(halves.data())
+                               : reinterpret_cast<unsigned char*>(values.data());
+  std::vector<unsigned char> inflated(raw_bytes), unshuffled(raw_bytes);
+  for (const auto& chunk : f.chunks) {
+    const unsigned char* data = chunk.bytes.data();
+    std::size_t size = chunk.bytes.size();
+    const std::string where = f.context + ": chunk " + offset_string(chunk.offset);
+    if (f.deflate_filter >= 0 && !(chunk.mask & (1u << f.deflate_filter))) {
+      uLongf produced = static_cast<uLongf>(raw_bytes);
+      const int rc = uncompress(inflated.data(), &produced, data, static_cast<uLong>(size));
+      if (rc != Z_OK || produced != raw_bytes) {
+        throw Error(where + " is corrupt (zlib: " +
+                    (rc == Z_OK ? std::string("short data") : std::string(zError(rc))) + ")");
+      }
+      data = inflated.data();
+      size = raw_bytes;
+    }
+    if (size != raw_bytes) {
+      throw Error(where + " is corrupt (" + std::to_string(size) + " bytes, expected " +
+                  std::to_string(raw_bytes) + ")");
+    }
+    if (f.shuffle_filter >= 0 && !(chunk.mask & (1u << f.shuffle_filter))) {
+      for (std::size_t b = 0; b < es; ++b) {
+        const unsigned char* plane = data + b * chunk_count;
+        for (std::size_t i = 0; i < chunk_count; ++i) unshuffled[i * es + b] = plane[i];
+      }
+      data = unshuffled.data();
+    }
+    place_chunk(data, f.chunk, chunk.offset, f.shape, es, out);
+  }
+  if (es == 2) halves_to_floats(halves.data(), values.data(), total);
+  return values;
+}
+
+std::vector<double> read_doubles(hid_t dataset, const std::string& context) {
+  Handle type = checked(H5Dget_type(dataset), H5Tclose, context + ": cannot read type");
+  if (H5Tget_class(type.get()) != H5T_FLOAT) {
+    throw Error(context + " must hold floating-point values, found " + describe_type(type.get()));
+  }
+  std::vector<double> out(static_cast<std::size_t>(product(dataset_shape(dataset))));
+  if (!out.empty() &&
+      H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
+    throw_hdf5(context + ": cannot read");
+  }
+  return out;
+}
+
+}  // namespace attnflow::io::detail

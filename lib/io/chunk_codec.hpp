@@ -1,0 +1,60 @@
+// Internal to attnflow::io: float datasets of the store. Writing chooses the
+// chunk shape and filters. Reading is split in two: fetch() copies the raw
+// (compressed) chunks while the HDF5 lock is held, decode() inflates,
+// unshuffles and converts float16 outside it, so threads decode in parallel.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attnflow/io/store_types.hpp"
+#include "hdf5_util.hpp"
+
+namespace attnflow::io::detail {
+
+/// Chunk shape for a dataset of `shape` and element size: whole trailing
+/// maps (n x n, or the whole derived array) grouped up to `chunk_bytes`,
+/// never more than one layer (the first dimension) per chunk.
+std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t element_size,
+                                  std::size_t chunk_bytes);
+
+/// Creates dataset `name` in `loc` and writes `values` (row-major, product
+/// of `shape`) as float16 or float32 (float64 for Precision::Float64).
+void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                  const float* values, Precision precision, const WriteOptions& options,
+                  const std::string& context);
+/// Returns the open dataset (for attributes).
+Handle write_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                     const double* values, Precision precision, const WriteOptions& options,
+                     const std::string& context);
+
+/// A float dataset read under the lock: raw chunks for decode(), or values
+/// already converted by HDF5 (any other layout, type or filter).
+struct FetchedFloats {
+  std::vector<hsize_t> shape, chunk;
+  std::string context;
+  bool decoded = false;          ///< true: `values` is final
+  std::vector<float> values;     ///< decoded values (row-major)
+  std::size_t element_size = 4;  ///< 2 (float16) or 4 (float32)
+  int shuffle_filter = -1;       ///< pipeline index of shuffle, -1 if none
+  int deflate_filter = -1;       ///< pipeline index of deflate, -1 if none
+  struct Chunk {
+    std::vector<hsize_t> offset;
+    std::uint32_t mask = 0;  ///< bit k set: filter k was skipped for this chunk
+    std::vector<unsigned char> bytes;
+  };
+  std::vector<Chunk> chunks;
+};
+
+/// Call with the HDF5 lock held. `context` names the dataset in errors.
+FetchedFloats fetch_floats(hid_t dataset, const std::string& context);
+/// Call without the lock. Throws Error naming the chunk when it is corrupt.
+std::vector<float> decode_floats(FetchedFloats&& fetched);
+
+/// Reads a float dataset as double (small derived arrays; lock held).
+std::vector<double> read_doubles(hid_t dataset, const std::string& context);
+
+}  // namespace attnflow::io::detail

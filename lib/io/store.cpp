@@ -1,0 +1,340 @@
+// attnflow::io::Store: root metadata, example read/append, commit protocol.
+#include "attnflow/io/store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/io/utf8.hpp"
+#include "chunk_codec.hpp"
+#include "store_impl.hpp"
+
+namespace attnflow::io {
+
+using detail::Handle;
+using detail::kMaxElements;
+using detail::kMaxTokens;
+
+namespace {
+
+Handle file_access_properties() {
+  Handle fapl = detail::checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "file access properties");
+  // Format of HDF5 1.8 or later (new-style groups, h5py reads it); nothing
+  // newer than 1.10 so that every HDF5 from 1.10 on opens the files.
+  detail::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V110),
+                "file access properties");
+  return fapl;
+}
+
+}  // namespace
+
+void Store::Impl::require_writable(const std::string& what) const {
+  if (!writable) {
+    throw Error(path + ": opened read-only; open it with Access::ReadWrite to " + what);
+  }
+}
+
+void Store::Impl::commit(hid_t object, hid_t parent, const std::string& name, hid_t count_owner,
+                         std::int64_t count, const std::string& context) {
+  detail::flush(file.get(), context);
+  detail::check(H5Olink(object, parent, name.c_str(), detail::utf8_link_properties(), H5P_DEFAULT),
+                context + ": cannot link '" + name + "'");
+  try {
+    detail::flush(file.get(), context);
+    detail::set_int(count_owner, detail::kCountAttribute, count, H5T_STD_I64LE);
+    detail::flush(file.get(), context);
+  } catch (...) {
+    H5Ldelete(parent, name.c_str(), H5P_DEFAULT);  // best effort: keep the count authoritative
+    throw;
+  }
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&& other) noexcept {
+  if (this != &other) {
+    try {
+      if (impl_) close();
+    } catch (...) {
+    }
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Store::~Store() {
+  try {
+    if (impl_) close();
+  } catch (...) {
+  }
+}
+
+Store Store::create(const std::string& path, const StoreInfo& info, const WriteOptions& options) {
+  detail::validate_info(info, path);
+  detail::validate_write_options(options, path);
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    throw Error(path + ": already exists (open it with Access::ReadWrite to append)");
+  }
+  const std::string temporary = path + ".creating";
+  const int fd = ::open(temporary.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+  if (fd < 0) throw Error(path + ": cannot create (" + std::strerror(errno) + ")");
+  ::close(fd);
+  try {
+    detail::Hdf5Lock lock;
+    Handle fapl = file_access_properties();
+    Handle fcpl = detail::group_properties(H5P_FILE_CREATE);
+    // Chunk index nodes sized for ~16 chunks (one per layer) instead of 64:
+    // 1 KB instead of 3.6 KB of index per attention dataset.
+    detail::check(H5Pset_istore_k(fcpl.get(), 8), path + ": file creation properties");
+    Handle file =
+        detail::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
+                        H5Fclose, path + ": cannot create");
+    detail::write_root(file.get(), info);
+    Handle examples =
+        detail::checked(H5Gcreate2(file.get(), "examples", detail::utf8_link_properties(),
+                                   H5P_DEFAULT, H5P_DEFAULT),
+                        H5Gclose, path + ": cannot create group 'examples'");
+    examples.reset();
+    detail::flush(file.get(), path);
+    if (H5Fclose(file.release()) < 0) detail::throw_hdf5(path + ": cannot close");
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
+  // link() never replaces an existing file (unlike rename()).
+  if (::link(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    throw Error(path + ": cannot create (" + std::strerror(error) + ")");
+  }
+  std::remove(temporary.c_str());
+  return open(path, Access::ReadWrite, options);
+}
+
+Store Store::open(const std::string& path, Access access, const WriteOptions& options) {
+  detail::validate_write_options(options, path);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  }
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not an HDF5 file");
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->write_options = options;
+  impl->writable = access == Access::ReadWrite;
+  detail::Hdf5Lock lock;
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw Error(path + ": not an HDF5 file");
+  }
+  Handle fapl = file_access_properties();
+  impl->file = detail::checked(
+      H5Fopen(path.c_str(), impl->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()), H5Fclose,
+      path + ": cannot open as HDF5");
+  impl->heap_check.open(path, impl->file.get());
+  impl->heap_check.check_root_attributes(path);
+  impl->info = detail::read_root(impl->file.get(), path, impl->size);
+  impl->examples = detail::open_group(impl->file.get(), "examples", path);
+  if (impl->writable) {
+    // An interrupted append can leave its example linked but not counted.
+    const std::string leftover = example_name(impl->size);
+    if (detail::has_link(impl->examples.get(), leftover)) {
+      detail::check(H5Ldelete(impl->examples.get(), leftover.c_str(), H5P_DEFAULT),
+                    path + ": cannot remove the uncommitted example " + leftover);
+      detail::flush(impl->file.get(), path);
+    }
+  }
+  return Store(std::move(impl));
+}
+
+void silence_hdf5_errors() {
+  detail::Hdf5Lock lock;
+  lock.keep_silent();
+}
+
+const std::string& Store::path() const {
+  return impl_->path;
+}
+const StoreInfo& Store::info() const {
+  return impl_->info;
+}
+bool Store::writable() const {
+  return impl_->writable;
+}
+
+std::int64_t Store::size() const {
+  detail::Hdf5Lock lock;
+  return impl_->size;
+}
+
+Store::Impl& Store::impl() const {
+  return *impl_;
+}
+
+Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* timing) const {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  const Clock::time_point asked = Clock::now();
+  Clock::time_point locked, unlocked;
+  const Impl& s = *impl_;
+  const StoreInfo& info = s.info;
+  const std::string where = s.where(index);
+  Example example;
+  detail::FetchedFloats attention, gradient;
+  bool has_attention = false, has_gradient = false;
+  int n = 0;
+  {
+    detail::Hdf5Lock lock;
+    locked = Clock::now();
+    if (!s.file.valid()) throw Error(s.path + ": store is closed");
+    if (index < 0 || index >= s.size) {
+      throw Error(s.path + ": example " + std::to_string(index) +
+                  " out of range (the store holds " + std::to_string(s.size) + " examples)");
+    }
+    const std::string name = example_name(index);
+    if (!detail::has_link(s.examples.get(), name)) {
+      throw Error(where + ": missing group '/examples/" + name + "'");
+    }
+    s.heap_check.check_attributes(s.examples.get(), name, where);
+    Handle group = detail::open_group(s.examples.get(), name, where);
+    for (const char* dataset : {"tokens", "token_ids", "attention", "gradient"}) {
+      s.heap_check.check_attributes(group.get(), dataset, where + ": dataset '" + dataset + "'");
+    }
+    {
+      Handle tokens = detail::open_dataset(group.get(), "tokens", where);
+      const std::string what = where + ": dataset 'tokens'";
+      const std::vector<hsize_t> shape = detail::dataset_shape(tokens.get());
+      Handle type = detail::checked(H5Dget_type(tokens.get()), H5Tclose, what);
+      if (shape.size() == 1 && H5Tget_class(type.get()) == H5T_STRING &&
+          H5Tis_variable_str(type.get()) > 0 && shape[0] <= static_cast<hsize_t>(kMaxTokens)) {
+        s.heap_check.check(tokens.get(), static_cast<std::size_t>(shape[0]), what);
+      }
+      example.tokens = detail::read_string_dataset(tokens.get(), what);
+    }
+    n = example.tokens_count();
+    if (n == 0) throw Error(where + ": dataset 'tokens' is empty");
+    if (n > kMaxTokens) {
+      throw Error(where + ": dataset 'tokens' has " + std::to_string(n) + " entries (at most " +
+                  std::to_string(kMaxTokens) + ")");
+    }
+    for (int k = 0; k < n; ++k) {
+      require_utf8(example.tokens[static_cast<std::size_t>(k)],
+                   where + ": token " + std::to_string(k));
+    }
+    if (detail::has_link(group.get(), "token_ids")) {
+      Handle ids = detail::open_dataset(group.get(), "token_ids", where);
+      example.token_ids = detail::read_int64_dataset(ids.get(), where + ": dataset 'token_ids'");
+      if (static_cast<int>(example.token_ids.size()) != n) {
+        throw Error(where + ": dataset 'token_ids' has " +
+                    std::to_string(example.token_ids.size()) + " entries for " + std::to_string(n) +
+                    " tokens");
+      }
+    }
+    example.label = detail::find_int(group.get(), "label", where);
+    example.target = detail::find_int(group.get(), "target", where);
+    example.prediction = detail::find_int(group.get(), "prediction", where);
+
+    const std::vector<hsize_t> expected = detail::stack_dims(info, static_cast<hsize_t>(n));
+    double elements = 1.0;
+    for (hsize_t d : expected) elements *= static_cast<double>(d);
+    const auto fetch = [&](const char* dataset_name) {
+      Handle dataset = detail::open_dataset(group.get(), dataset_name, where);
+      const std::string what = where + ": dataset '" + dataset_name + "'";
+      const std::vector<hsize_t> shape = detail::dataset_shape(dataset.get());
+      if (shape != expected) {
+        throw Error(what + " has shape " + detail::shape_string(shape) + ", expected " +
+                    detail::shape_string(expected) +
+                    (info.mode == StoreMode::PerHead ? " (layers, heads, tokens, tokens)"
+                                                     : " (layers, tokens, tokens)"));
+      }
+      if (elements > kMaxElements) throw Error(what + " is implausibly large");
+      return detail::fetch_floats(dataset.get(), what);
+    };
+    if (info.mode != StoreMode::Derived && options.attention) {
+      attention = fetch("attention");
+      has_attention = true;
+    }
+    if (info.mode == StoreMode::PerHead && options.gradient &&
+        detail::has_link(group.get(), "gradient")) {
+      gradient = fetch("gradient");
+      has_gradient = true;
+    }
+    unlocked = Clock::now();
+  }
+  const int heads = info.mode == StoreMode::PerHead ? info.heads : 1;
+  if (has_attention) {
+    example.attention =
+        AttentionStack(detail::decode_floats(std::move(attention)), info.layers, heads, n);
+  }
+  if (has_gradient) {
+    example.gradient =
+        AttentionStack(detail::decode_floats(std::move(gradient)), info.layers, heads, n);
+  }
+  if (timing != nullptr) {
+    timing->waiting = seconds(asked, locked);
+    timing->hdf5 = seconds(locked, unlocked);
+    timing->decode = seconds(unlocked, Clock::now());
+  }
+  return example;
+}
+
+std::int64_t Store::append(const Example& example) {
+  Impl& s = *impl_;
+  s.require_writable("append examples");
+  std::int64_t index;
+  {
+    detail::Hdf5Lock lock;
+    index = s.size;
+  }
+  const std::string where = s.where(index);
+  detail::validate_example(example, s.info, where);
+  detail::Hdf5Lock lock;
+  if (!s.file.valid()) throw Error(s.path + ": store is closed");
+  const hsize_t n = static_cast<hsize_t>(example.tokens_count());
+  Handle group = detail::checked(H5Gcreate_anon(s.file.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                                 where + ": cannot create group");
+  detail::write_string_dataset(group.get(), "tokens", example.tokens, where);
+  if (!example.token_ids.empty()) {
+    detail::write_int64_dataset(group.get(), "token_ids", example.token_ids, where);
+  }
+  if (s.info.mode != StoreMode::Derived) {
+    const std::vector<hsize_t> dims = detail::stack_dims(s.info, n);
+    detail::write_floats(group.get(), "attention", dims, example.attention.data().data(),
+                         s.info.attention_precision, s.write_options, where);
+    if (!example.gradient.empty()) {
+      detail::write_floats(group.get(), "gradient", dims, example.gradient.data().data(),
+                           s.info.gradient_precision, s.write_options, where);
+    }
+  }
+  if (example.label) detail::set_int(group.get(), "label", *example.label, H5T_STD_I64LE);
+  if (example.target) detail::set_int(group.get(), "target", *example.target, H5T_STD_I64LE);
+  if (example.prediction) {
+    detail::set_int(group.get(), "prediction", *example.prediction, H5T_STD_I64LE);
+  }
+  s.commit(group.get(), s.examples.get(), example_name(index), s.file.get(), index + 1, where);
+  s.size = index + 1;
+  return index;
+}
+
+void Store::close() {
+  if (!impl_) return;
+  detail::Hdf5Lock lock;
+  if (!impl_->file.valid()) return;
+  impl_->examples.reset();
+  impl_->heap_check.close();
+  const herr_t flushed = impl_->writable ? H5Fflush(impl_->file.get(), H5F_SCOPE_LOCAL) : 0;
+  const std::string message = flushed < 0 ? detail::hdf5_message() : std::string();
+  impl_->file.reset();
+  if (flushed < 0) throw Error(impl_->path + ": cannot flush on close (HDF5: " + message + ")");
+}
+
+}  // namespace attnflow::io

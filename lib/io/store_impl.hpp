@@ -1,0 +1,57 @@
+// Internal to attnflow::io: the state behind attnflow::io::Store, shared by
+// store.cpp (examples) and derived_run.cpp (derived runs).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attnflow/io/store.hpp"
+#include "hdf5_util.hpp"
+#include "heap_check.hpp"
+
+namespace attnflow::io {
+
+struct Store::Impl {
+  std::string path;
+  StoreInfo info;
+  WriteOptions write_options;
+  bool writable = false;
+  std::int64_t size = 0;  ///< committed examples (root attribute num_examples)
+  detail::Handle file;
+  detail::Handle examples;             ///< the /examples group
+  detail::StringHeapCheck heap_check;  ///< guards HDF5 against damaged token strings
+
+  std::string where(std::int64_t index) const {
+    return path + ": example " + std::to_string(index);
+  }
+  void require_writable(const std::string& what) const;
+  /// Commit protocol step: links the (already flushed) unlinked group
+  /// `object` as `parent`/`name`, flushes, raises the counter attribute
+  /// `count_attribute` of `count_owner` to `count`, flushes.
+  void commit(hid_t object, hid_t parent, const std::string& name, hid_t count_owner,
+              std::int64_t count, const std::string& context);
+};
+
+namespace detail {
+/// Root attribute names (docs/hdf5-schema.md).
+inline constexpr const char* kSchemaAttribute = "attnflow_schema_version";
+inline constexpr const char* kCountAttribute = "num_examples";
+/// Sanity bounds against damaged files and absurd inputs.
+inline constexpr std::int64_t kMaxLayersOrHeads = 100000;
+inline constexpr std::int64_t kMaxTokens = 1000000;
+inline constexpr double kMaxElements = 17179869184.0;  // 2^34 values per stack
+
+// store_metadata.cpp
+void validate_info(const StoreInfo& info, const std::string& path);
+void validate_write_options(const WriteOptions& options, const std::string& path);
+void write_root(hid_t file, const StoreInfo& info);
+/// Reads and validates the root attributes; `size` gets num_examples.
+StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size);
+/// Everything append() checks before touching the file.
+void validate_example(const Example& e, const StoreInfo& info, const std::string& where);
+/// Shape of the attention/gradient datasets of an n-token example.
+std::vector<hsize_t> stack_dims(const StoreInfo& info, hsize_t n);
+}  // namespace detail
+
+}  // namespace attnflow::io

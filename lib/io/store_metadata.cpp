@@ -1,0 +1,233 @@
+// Store metadata: root attributes (write/read/validate), the checks an
+// example passes before it is written, and names of the schema.
+#include <cmath>
+#include <cstdio>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/io/float16.hpp"
+#include "attnflow/io/utf8.hpp"
+#include "attnflow/version.hpp"
+#include "store_impl.hpp"
+
+namespace attnflow::io {
+namespace detail {
+namespace {
+
+std::string precision_or_error(const std::string& value, const std::string& context) {
+  if (value == "float32" || value == "float16") return value;
+  throw Error(context + " is '" + value + "' (expected float32 or float16)");
+}
+
+std::string stack_shape(const AttentionStack& s) {
+  return std::to_string(s.layers()) + " layers x " + std::to_string(s.heads()) + " heads x " +
+         std::to_string(s.tokens()) + " x " + std::to_string(s.tokens());
+}
+
+void check_float16_range(const AttentionStack& stack, const std::string& what) {
+  const auto& v = stack.data();
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (std::fabs(v[k]) > kFloat16Max) {
+      const std::size_t n = static_cast<std::size_t>(stack.tokens());
+      const std::size_t map = n * n, heads = static_cast<std::size_t>(stack.heads());
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", static_cast<double>(v[k]));
+      throw Error(what + ": value " + value + " at layer " + std::to_string(k / map / heads + 1) +
+                  " head " + std::to_string(k / map % heads + 1) + " row " +
+                  std::to_string(k % map / n) + " column " + std::to_string(k % n) +
+                  " does not fit float16 (largest 65504); store float32");
+    }
+  }
+}
+
+}  // namespace
+
+void validate_info(const StoreInfo& info, const std::string& path) {
+  if (info.layers < 1 || info.layers > kMaxLayersOrHeads) {
+    throw Error(path + ": layers is " + std::to_string(info.layers) + " (expected 1 to " +
+                std::to_string(kMaxLayersOrHeads) + ")");
+  }
+  if (info.heads < 1 || info.heads > kMaxLayersOrHeads) {
+    throw Error(path + ": heads is " + std::to_string(info.heads) + " (expected 1 to " +
+                std::to_string(kMaxLayersOrHeads) + ")");
+  }
+  if (info.attention_precision == Precision::Float64 ||
+      info.gradient_precision == Precision::Float64) {
+    throw Error(path + ": attention and gradient precision must be float32 or float16");
+  }
+  require_utf8(info.model, path + ": model name");
+  require_utf8(info.tokenizer, path + ": tokenizer");
+  require_utf8(info.fusion, path + ": fusion");
+}
+
+void validate_write_options(const WriteOptions& options, const std::string& path) {
+  if (options.compression < 0 || options.compression > 9) {
+    throw Error(path + ": compression level " + std::to_string(options.compression) +
+                " (expected 0 to 9)");
+  }
+  if (options.chunk_bytes < 1024) {
+    throw Error(path + ": chunk_bytes " + std::to_string(options.chunk_bytes) +
+                " is too small (at least 1024)");
+  }
+}
+
+void write_root(hid_t file, const StoreInfo& info) {
+  using namespace detail;
+  set_int(file, kSchemaAttribute, kSchemaVersion, H5T_STD_I32LE);
+  set_string(file, "attnflow_version", ATTNFLOW_VERSION_STRING);
+  set_string(file, "created", utc_now());
+  set_string(file, "model", info.model);
+  set_string(file, "tokenizer", info.tokenizer);
+  set_int(file, "layers", info.layers, H5T_STD_I32LE);
+  set_int(file, "heads", info.heads, H5T_STD_I32LE);
+  set_bool(file, "causal", info.causal);
+  set_string(file, "store_mode", to_string(info.mode));
+  set_string(file, "attention_dtype", to_string(info.attention_precision));
+  set_string(file, "gradient_dtype", to_string(info.gradient_precision));
+  set_string(file, "fusion", info.fusion);
+  set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
+}
+
+StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
+  using namespace detail;
+  if (!has_attribute(file, kSchemaAttribute)) {
+    throw Error(path + ": not an attnflow store (no root attribute '" +
+                std::string(kSchemaAttribute) + "')");
+  }
+  StoreInfo info;
+  const std::int64_t version = get_int(file, kSchemaAttribute, path);
+  if (version != kSchemaVersion) {
+    throw Error(path + ": schema version " + std::to_string(version) +
+                " is not supported (attnflow " ATTNFLOW_VERSION_STRING " reads schema version " +
+                std::to_string(kSchemaVersion) + ")");
+  }
+  info.schema_version = static_cast<int>(version);
+  info.tool_version = get_string(file, "attnflow_version", path);
+  info.created = get_string(file, "created", path);
+  info.model = get_string(file, "model", path);
+  info.tokenizer = get_string(file, "tokenizer", path);
+  for (const char* name : {"layers", "heads"}) {
+    const std::int64_t v = get_int(file, name, path);
+    if (v < 1 || v > kMaxLayersOrHeads) {
+      throw Error(path + ": attribute '" + name + "' is " + std::to_string(v) + " (expected 1 to " +
+                  std::to_string(kMaxLayersOrHeads) + ")");
+    }
+    (std::string(name) == "layers" ? info.layers : info.heads) = static_cast<int>(v);
+  }
+  info.causal = get_bool(file, "causal", path);
+  const std::string mode = get_string(file, "store_mode", path);
+  if (mode == "per-head" || mode == "fused" || mode == "derived") {
+    info.mode = parse_store_mode(mode);
+  } else {
+    throw Error(path + ": attribute 'store_mode' is '" + mode +
+                "' (expected per-head, fused or derived)");
+  }
+  info.attention_precision = parse_precision(precision_or_error(
+      get_string(file, "attention_dtype", path), path + ": attribute 'attention_dtype'"));
+  info.gradient_precision = parse_precision(precision_or_error(
+      get_string(file, "gradient_dtype", path), path + ": attribute 'gradient_dtype'"));
+  info.fusion = get_string(file, "fusion", path);
+  size = get_int(file, kCountAttribute, path);
+  if (size < 0) {
+    throw Error(path + ": attribute '" + std::string(kCountAttribute) + "' is " +
+                std::to_string(size) + " (expected >= 0)");
+  }
+  return info;
+}
+
+void validate_example(const Example& e, const StoreInfo& info, const std::string& where) {
+  const int n = e.tokens_count();
+  if (n == 0) throw Error(where + ": no tokens");
+  if (n > kMaxTokens) {
+    throw Error(where + ": " + std::to_string(n) + " tokens (at most " +
+                std::to_string(kMaxTokens) + ")");
+  }
+  for (int k = 0; k < n; ++k) {
+    require_utf8(e.tokens[static_cast<std::size_t>(k)], where + ": token " + std::to_string(k));
+  }
+  if (!e.token_ids.empty() && static_cast<int>(e.token_ids.size()) != n) {
+    throw Error(where + ": " + std::to_string(e.token_ids.size()) + " token ids for " +
+                std::to_string(n) + " tokens");
+  }
+  if (info.mode == StoreMode::Derived) {
+    if (!e.attention.empty() || !e.gradient.empty()) {
+      throw Error(where +
+                  ": a derived-mode store holds no attention or gradient (leave them "
+                  "empty and write derived results)");
+    }
+    return;
+  }
+  const int heads = info.mode == StoreMode::PerHead ? info.heads : 1;
+  if (e.attention.empty()) throw Error(where + ": no attention stack");
+  if (e.attention.layers() != info.layers || e.attention.heads() != heads ||
+      e.attention.tokens() != n) {
+    throw Error(where + ": attention is " + stack_shape(e.attention) + ", the store expects " +
+                std::to_string(info.layers) + " layers x " + std::to_string(heads) + " heads x " +
+                std::to_string(n) + " x " + std::to_string(n) + " (" + std::to_string(n) +
+                " tokens)");
+  }
+  validate(e.attention, AttentionCheck{where + ": attention", false, 0.0});
+  if (info.attention_precision == Precision::Float16) {
+    check_float16_range(e.attention, where + ": attention");
+  }
+  if (!e.gradient.empty()) {
+    if (info.mode == StoreMode::Fused) {
+      throw Error(where +
+                  ": a fused-mode store holds no gradient (gradient rollout needs "
+                  "per-head attention)");
+    }
+    require_same_shape(e.attention, e.gradient, where + ": attention", where + ": gradient");
+    validate(e.gradient, AttentionCheck{where + ": gradient", false, 0.0});
+    if (info.gradient_precision == Precision::Float16) {
+      check_float16_range(e.gradient, where + ": gradient");
+    }
+  }
+}
+
+std::vector<hsize_t> stack_dims(const StoreInfo& info, hsize_t n) {
+  if (info.mode == StoreMode::PerHead) {
+    return {static_cast<hsize_t>(info.layers), static_cast<hsize_t>(info.heads), n, n};
+  }
+  return {static_cast<hsize_t>(info.layers), n, n};
+}
+
+}  // namespace detail
+
+Precision parse_precision(const std::string& name) {
+  if (name == "float32") return Precision::Float32;
+  if (name == "float16") return Precision::Float16;
+  if (name == "float64") return Precision::Float64;
+  throw Error("precision: unknown '" + name + "' (expected float32, float16 or float64)");
+}
+
+const char* to_string(Precision precision) {
+  switch (precision) {
+    case Precision::Float32: return "float32";
+    case Precision::Float16: return "float16";
+    case Precision::Float64: return "float64";
+  }
+  return "?";
+}
+
+StoreMode parse_store_mode(const std::string& name) {
+  if (name == "per-head") return StoreMode::PerHead;
+  if (name == "fused") return StoreMode::Fused;
+  if (name == "derived") return StoreMode::Derived;
+  throw Error("store mode: unknown '" + name + "' (expected per-head, fused or derived)");
+}
+
+const char* to_string(StoreMode mode) {
+  switch (mode) {
+    case StoreMode::PerHead: return "per-head";
+    case StoreMode::Fused: return "fused";
+    case StoreMode::Derived: return "derived";
+  }
+  return "?";
+}
+
+std::string example_name(std::int64_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%09lld", static_cast<long long>(index));
+  return name;
+}
+
+}  // namespace attnflow::io

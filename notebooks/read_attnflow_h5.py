@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+# %% [markdown]
+# # Reading an attnflow HDF5 store with h5py alone
+#
+# An attnflow store (docs/hdf5-schema.md) is plain HDF5: groups, datasets and
+# attributes, strings as UTF-8 variable-length strings, float16 as numpy
+# float16. This notebook (a Jupytext "percent" script: open it in Jupyter or
+# VS Code, or run it with `python3 read_attnflow_h5.py FILE`) shows how to
+# read one with nothing but h5py and numpy:
+#
+# * the file metadata (root attributes) and the committed example count,
+# * example *i* (tokens, ids, labels, attention, gradient) by direct lookup,
+# * derived runs (/derived/NAME) with the options they were computed with.
+#
+# `--check` validates a file against schema version 1 and exits non-zero on
+# any problem (the attnflow test suite runs it on files attnflow wrote).
+
+# %%
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import h5py
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+
+def open_store(path: str) -> h5py.File:
+    """Opens a store read-only and checks that it is schema version 1."""
+    f = h5py.File(path, "r")
+    version = f.attrs.get("attnflow_schema_version")
+    if version is None:
+        raise ValueError(f"{path}: not an attnflow store (no attnflow_schema_version)")
+    if int(version) != SCHEMA_VERSION:
+        raise ValueError(f"{path}: schema version {int(version)}, this script reads {SCHEMA_VERSION}")
+    return f
+
+
+def store_info(f: h5py.File) -> dict:
+    """Root attributes as plain Python values."""
+    return {key: (value.item() if isinstance(value, np.generic) else value)
+            for key, value in f.attrs.items()}
+
+
+def num_examples(f: h5py.File) -> int:
+    """Examples 0..num_examples-1 are complete. Groups beyond that number are
+    leftovers of an interrupted writer: never read them."""
+    return int(f.attrs["num_examples"])
+
+
+def example_name(i: int) -> str:
+    return f"{i:09d}"
+
+
+# %% [markdown]
+# ## One example
+# Example *i* is the group `/examples/000000012` (nine digits). Its
+# `attention` is (layers, heads, n, n) in a per-head store and (layers, n, n)
+# in a fused store; row = query token, column = key token.
+
+# %%
+def example(f: h5py.File, i: int) -> dict:
+    if not 0 <= i < num_examples(f):
+        raise IndexError(f"example {i} out of range (the store holds {num_examples(f)})")
+    g = f["examples"][example_name(i)]
+    out = {
+        "tokens": list(g["tokens"].asstr()[...]),
+        "token_ids": g["token_ids"][...] if "token_ids" in g else None,
+        "attention": g["attention"][...].astype(np.float32) if "attention" in g else None,
+        "gradient": g["gradient"][...].astype(np.float32) if "gradient" in g else None,
+    }
+    for key in ("label", "target", "prediction"):
+        out[key] = int(g.attrs[key]) if key in g.attrs else None
+    return out
+
+
+# %% [markdown]
+# ## Derived runs
+# `/derived/NAME` holds the results of one `attnflow analyze` run; its
+# attributes are the options (methods, target_rows, residual_alpha, ...).
+# For example *i* and method *m*, `/derived/NAME/000000012/m` has shape
+# (layers, rows, n): row r of layer k is the map of token `rows[r]` at layer
+# `layers[k]` (both stored as attributes of the dataset).
+
+# %%
+def runs(f: h5py.File) -> dict:
+    if "derived" not in f:
+        return {}
+    return {name: {k: (v.item() if isinstance(v, np.generic) else v) for k, v in g.attrs.items()}
+            for name, g in f["derived"].items()}
+
+
+def derived(f: h5py.File, run: str, i: int) -> dict:
+    g = f["derived"][run]
+    if not 0 <= i < min(int(g.attrs["num_examples"]), num_examples(f)):
+        raise IndexError(f"run {run}: example {i} has no results")
+    out = {}
+    for method in g.attrs["methods"]:
+        d = g[example_name(i)][method]
+        out[method] = {"layers": [int(x) for x in d.attrs["layers"]],
+                       "rows": [int(x) for x in d.attrs["rows"]],
+                       "maps": d[...].astype(np.float64)}
+    return out
+
+
+# %% [markdown]
+# ## Checking a file against the schema
+
+# %%
+def check(f: h5py.File) -> list[str]:
+    """Problems found (empty list = the file follows schema version 1)."""
+    problems = []
+    a = f.attrs
+    for key in ("attnflow_version", "created", "model", "tokenizer", "store_mode",
+                "attention_dtype", "gradient_dtype", "fusion"):
+        if not isinstance(a.get(key), str):
+            problems.append(f"root attribute {key} missing or not a string")
+    for key in ("layers", "heads", "num_examples"):
+        if not isinstance(a.get(key), (int, np.integer)):
+            problems.append(f"root attribute {key} missing or not an integer")
+    if not isinstance(a.get("causal"), (bool, np.bool_)):
+        problems.append("root attribute causal missing or not a boolean")
+    if problems:
+        return problems
+    mode, layers, heads = a["store_mode"], int(a["layers"]), int(a["heads"])
+    dtypes = {"float32": np.float32, "float16": np.float16}
+    for i in range(num_examples(f)):
+        where = f"example {i}"
+        if example_name(i) not in f["examples"]:
+            problems.append(f"{where}: missing group")
+            continue
+        g = f["examples"][example_name(i)]
+        tokens = g["tokens"]
+        if h5py.check_string_dtype(tokens.dtype) is None or tokens.ndim != 1:
+            problems.append(f"{where}: tokens are not a 1-D string dataset")
+            continue
+        n = tokens.shape[0]
+        try:
+            tokens.asstr()[...]
+        except UnicodeDecodeError as e:
+            problems.append(f"{where}: token not UTF-8 ({e})")
+        if "token_ids" in g and g["token_ids"].shape != (n,):
+            problems.append(f"{where}: token_ids shape {g['token_ids'].shape}")
+        want = {"per-head": (layers, heads, n, n), "fused": (layers, n, n)}.get(mode)
+        if want is not None:
+            att = g["attention"][...]
+            if att.shape != want:
+                problems.append(f"{where}: attention shape {att.shape}, expected {want}")
+            elif att.dtype != dtypes[a["attention_dtype"]]:
+                problems.append(f"{where}: attention dtype {att.dtype}")
+            elif not np.all(np.isfinite(att)):
+                problems.append(f"{where}: attention not finite")
+            if "gradient" in g and g["gradient"].shape != want:
+                problems.append(f"{where}: gradient shape {g['gradient'].shape}")
+    for name, info in runs(f).items():
+        count = min(int(info["num_examples"]), num_examples(f))
+        if info["status"] not in ("running", "complete", "failed"):
+            problems.append(f"run {name}: status {info['status']}")
+        for i in range(count):
+            try:
+                for method, d in derived(f, name, i).items():
+                    if d["maps"].shape[:2] != (len(d["layers"]), len(d["rows"])):
+                        problems.append(f"run {name}: example {i}: {method} shape {d['maps'].shape}")
+            except KeyError as e:
+                problems.append(f"run {name}: example {i}: missing {e}")
+    return problems
+
+
+# %% [markdown]
+# ## Example: a quick look at a file
+
+# %%
+def summary(f: h5py.File) -> dict:
+    info = store_info(f)
+    out = {"info": info, "num_examples": num_examples(f), "runs": {}}
+    if num_examples(f) > 0:
+        e = example(f, 0)
+        out["example0"] = {"tokens": e["tokens"],
+                           "attention_shape": None if e["attention"] is None else list(e["attention"].shape)}
+    for name, r in runs(f).items():
+        out["runs"][name] = {"status": r["status"], "num_examples": int(r["num_examples"]),
+                             "methods": list(r["methods"])}
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("path")
+    parser.add_argument("--check", action="store_true", help="validate; exit 1 on problems")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args(argv)
+    with open_store(args.path) as f:
+        s = summary(f)
+        if args.json:
+            print(json.dumps(s, ensure_ascii=False, default=str))
+        else:
+            print(f"{args.path}: {s['num_examples']} examples; model {s['info']['model']!r}, "
+                  f"{s['info']['layers']} layers x {s['info']['heads']} heads, "
+                  f"mode {s['info']['store_mode']}")
+            if "example0" in s:
+                print("example 0 tokens:", " ".join(s["example0"]["tokens"]))
+            for name, r in s["runs"].items():
+                print(f"run {name}: {r['status']}, {r['num_examples']} examples, {r['methods']}")
+                if r["num_examples"] > 0 and "rollout" in r["methods"]:
+                    d = derived(f, name, 0)["rollout"]
+                    tokens = example(f, 0)["tokens"]
+                    top = np.argsort(-d["maps"][-1, 0])[:3]
+                    print(f"  rollout of token {d['rows'][0]} at layer {d['layers'][-1]}: top "
+                          + ", ".join(f"{tokens[j]} {d['maps'][-1, 0, j]:.3f}" for j in top))
+        if args.check:
+            problems = check(f)
+            for p in problems:
+                print("problem:", p, file=sys.stderr)
+            return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__" and not hasattr(sys, "ps1") and "ipykernel" not in sys.modules:
+    sys.exit(main(sys.argv[1:]))
