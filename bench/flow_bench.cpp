@@ -51,7 +51,7 @@ BENCHMARK(BM_Flow)
     ->Args({6, 32, 0, kPR, 1})
     ->Args({6, 32, 0, kEK, 1})
     ->Args({6, 32, 1, kBK, 1})
-    ->Args({6, 32, 0, kBK, 2})
+    ->Args({6, 32, 0, kPR, 2})
     ->Unit(benchmark::kMillisecond);
 
 BENCHMARK(BM_Flow)
