@@ -143,26 +143,13 @@ void run(AnalyzeArgs& a) {
                 ": --output-h5, --run, --no-store, --overwrite, --resume, --precision and "
                 "--csv-values are for HDF5 corpora (.h5/.hdf5)");
   }
-  AttentionStack attention = io::read_attention_npy(a.input);
-  validate(attention, AttentionCheck{a.input, true, 0.0});
-  std::unique_ptr<AttentionStack> gradient;
-  if (!a.gradient.empty()) {
-    gradient = std::make_unique<AttentionStack>(io::read_attention_npy(a.gradient));
-    require_same_shape(attention, *gradient, a.input, a.gradient);
-    validate(*gradient, AttentionCheck{a.gradient, false, 0.0});
-  }
+  const io::NpyExample example = io::read_npy_example(a.input, a.gradient, a.tokens);
+  const AttentionStack& attention = example.attention;
+  const std::vector<std::string>& tokens = example.tokens;
   for (int& row : o.target_rows) {
     if (row < 0 && row + attention.tokens() >= 0) row += attention.tokens();  // -1 = last token
   }
-  std::vector<std::string> tokens;
-  if (!a.tokens.empty()) {
-    tokens = io::read_token_lines(a.tokens);
-    if (static_cast<int>(tokens.size()) != attention.tokens()) {
-      throw Error(a.tokens + ": " + std::to_string(tokens.size()) + " token labels for " +
-                  std::to_string(attention.tokens()) + " tokens in " + a.input);
-    }
-  }
-  const AnalysisResult result = analyze(attention, gradient.get(), o);
+  const AnalysisResult result = analyze(attention, example.gradient.get(), o);
   if (!a.quiet) {
     std::cout << a.input << ": " << attention.layers() << " layers, " << attention.heads()
               << " heads, " << attention.tokens() << " tokens\n";

@@ -90,22 +90,9 @@ void run(const PlotArgs& a) {
   plot::image_format(a.output);
   plot::find_gnuplot();
 
-  AttentionStack attention = io::read_attention_npy(a.input);
-  validate(attention, AttentionCheck{a.input, true, 0.0});
-  std::unique_ptr<AttentionStack> gradient;
-  if (!a.gradient.empty()) {
-    gradient = std::make_unique<AttentionStack>(io::read_attention_npy(a.gradient));
-    require_same_shape(attention, *gradient, a.input, a.gradient);
-    validate(*gradient, AttentionCheck{a.gradient, false, 0.0});
-  }
-  std::vector<std::string> tokens;
-  if (!a.tokens.empty()) {
-    tokens = io::read_token_lines(a.tokens);
-    if (static_cast<int>(tokens.size()) != attention.tokens()) {
-      throw Error(a.tokens + ": " + std::to_string(tokens.size()) + " token labels for " +
-                  std::to_string(attention.tokens()) + " tokens in " + a.input);
-    }
-  }
+  const io::NpyExample example = io::read_npy_example(a.input, a.gradient, a.tokens);
+  const AttentionStack& attention = example.attention;
+  const std::vector<std::string>& tokens = example.tokens;
   std::set<std::string> hide(a.hide.begin(), a.hide.end());
   if (a.hide_special) hide.insert(plot::special_tokens().begin(), plot::special_tokens().end());
   const plot::FigureOptions figure = figure_options(a);
@@ -157,7 +144,7 @@ void run(const PlotArgs& a) {
     o.min_weight = a.min_weight;
     plot::plot_attention_graph(prepare_layers(attention, p), tokens, a.output, o);
   } else {
-    const AnalysisResult result = run_analysis(a, attention, gradient.get());
+    const AnalysisResult result = run_analysis(a, attention, example.gradient.get());
     const std::vector<plot::NamedMaps> maps = plot::named_maps(result);
     if (a.kind == "maps") {
       plot::TargetMapsOptions o;

@@ -176,4 +176,24 @@ std::vector<std::string> read_token_lines(const std::string& path) {
   return tokens;
 }
 
+NpyExample read_npy_example(const std::string& attention_path, const std::string& gradient_path,
+                            const std::string& tokens_path) {
+  NpyExample e;
+  e.attention = read_attention_npy(attention_path);
+  validate(e.attention, AttentionCheck{attention_path, true, 0.0});
+  if (!gradient_path.empty()) {
+    e.gradient = std::make_unique<AttentionStack>(read_attention_npy(gradient_path));
+    require_same_shape(e.attention, *e.gradient, attention_path, gradient_path);
+    validate(*e.gradient, AttentionCheck{gradient_path, false, 0.0});
+  }
+  if (!tokens_path.empty()) {
+    e.tokens = read_token_lines(tokens_path);
+    if (static_cast<int>(e.tokens.size()) != e.attention.tokens()) {
+      throw Error(tokens_path + ": " + std::to_string(e.tokens.size()) + " token labels for " +
+                  std::to_string(e.attention.tokens()) + " tokens in " + attention_path);
+    }
+  }
+  return e;
+}
+
 }  // namespace attnflow::io

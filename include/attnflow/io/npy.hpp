@@ -2,6 +2,7 @@
 // float32/float64, C order): the simple input of `attnflow analyze`.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,19 @@ AttentionStack read_attention_npy(const std::string& path);
 
 /// Token labels, one per line (UTF-8). Throws Error when unreadable.
 std::vector<std::string> read_token_lines(const std::string& path);
+
+/// One example given as .npy files: the attention stack (validated:
+/// finite, non-negative), an optional gradient stack of the same shape
+/// (finite) and optional token labels (one per token).
+struct NpyExample {
+  AttentionStack attention;
+  std::unique_ptr<AttentionStack> gradient;  ///< null when no gradient file
+  std::vector<std::string> tokens;           ///< empty when no token file
+};
+
+/// Reads and validates an NpyExample; empty paths mean "not given". Errors
+/// name the file that is wrong.
+NpyExample read_npy_example(const std::string& attention_path, const std::string& gradient_path,
+                            const std::string& tokens_path);
 
 }  // namespace attnflow::io
