@@ -55,6 +55,19 @@ std::string offset_string(const std::vector<hsize_t>& offset) {
   return shape_string(offset);
 }
 
+// Grow-only buffers of this thread: raw chunk bytes (a few, for attention
+// and gradient) and decoding scratch. Their size() only grows, so resize()
+// never zeroes memory that is about to be overwritten anyway.
+thread_local std::vector<std::vector<unsigned char>> spare_raw;
+thread_local std::vector<unsigned char> scratch_inflated, scratch_unshuffled;
+thread_local std::vector<std::uint16_t> scratch_halves;
+
+template <class T>
+T* at_least(std::vector<T>& buffer, std::size_t count) {
+  if (buffer.size() < count) buffer.resize(count);
+  return buffer.data();
+}
+
 /// Copies one decoded chunk (full chunk extent) into the row-major output.
 void place_chunk(const unsigned char* chunk_data, const std::vector<hsize_t>& chunk,
                  const std::vector<hsize_t>& offset, const std::vector<hsize_t>& shape,
@@ -88,6 +101,12 @@ void place_chunk(const unsigned char* chunk_data, const std::vector<hsize_t>& ch
 }
 
 }  // namespace
+
+FetchedFloats::FetchedFloats() = default;
+
+FetchedFloats::~FetchedFloats() {
+  if (raw.capacity() > 0 && spare_raw.size() < 4) spare_raw.push_back(std::move(raw));
+}
 
 std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t element_size,
                                   std::size_t chunk_bytes) {
@@ -155,6 +174,10 @@ Handle write_doubles(hid_t loc, const std::string& name, const std::vector<hsize
 FetchedFloats fetch_floats(hid_t dataset, const std::string& context) {
   FetchedFloats f;
   f.context = context;
+  if (!spare_raw.empty()) {  // reuse this thread's buffer from an earlier read
+    f.raw = std::move(spare_raw.back());
+    spare_raw.pop_back();
+  }
   f.shape = dataset_shape(dataset);
   Handle type = checked(H5Dget_type(dataset), H5Tclose, context + ": cannot read type");
   if (H5Tget_class(type.get()) != H5T_FLOAT) {
@@ -208,6 +231,7 @@ FetchedFloats fetch_floats(hid_t dataset, const std::string& context) {
       chunk_total *= grid[d];
     }
     std::vector<hsize_t> offset(rank_size, 0);
+    std::size_t used = 0;
     for (hsize_t k = 0; k < chunk_total; ++k) {
       hsize_t rest = k;
       for (std::size_t d = rank_size; d-- > 0;) {
@@ -229,8 +253,11 @@ FetchedFloats fetch_floats(hid_t dataset, const std::string& context) {
       }
       FetchedFloats::Chunk chunk;
       chunk.offset = offset;
-      chunk.bytes.resize(static_cast<std::size_t>(stored));
-      if (H5Dread_chunk(dataset, H5P_DEFAULT, offset.data(), &chunk.mask, chunk.bytes.data()) < 0) {
+      chunk.begin = used;
+      chunk.size = static_cast<std::size_t>(stored);
+      used += chunk.size;
+      unsigned char* target = at_least(f.raw, used) + chunk.begin;
+      if (H5Dread_chunk(dataset, H5P_DEFAULT, offset.data(), &chunk.mask, target) < 0) {
         throw_hdf5(context + ": cannot read chunk " + offset_string(offset));
       }
       f.chunks.push_back(std::move(chunk));
@@ -255,22 +282,23 @@ std::vector<float> decode_floats(FetchedFloats&& f) {
   const std::size_t chunk_count = static_cast<std::size_t>(product(f.chunk));
   const std::size_t raw_bytes = chunk_count * es;
   std::vector<float> values(total);
-  std::vector<std::uint16_t> halves(es == 2 ? total : 0);
-  unsigned char* out = es == 2 ? reinterpret_cast<unsigned char*>(halves.data())
+  std::uint16_t* halves = es == 2 ? at_least(scratch_halves, total) : nullptr;
+  unsigned char* out = es == 2 ? reinterpret_cast<unsigned char*>(halves)
                                : reinterpret_cast<unsigned char*>(values.data());
-  std::vector<unsigned char> inflated(raw_bytes), unshuffled(raw_bytes);
+  unsigned char* inflated = at_least(scratch_inflated, raw_bytes);
+  unsigned char* unshuffled = at_least(scratch_unshuffled, raw_bytes);
   for (const auto& chunk : f.chunks) {
-    const unsigned char* data = chunk.bytes.data();
-    std::size_t size = chunk.bytes.size();
+    const unsigned char* data = f.raw.data() + chunk.begin;
+    std::size_t size = chunk.size;
     const std::string where = f.context + ": chunk " + offset_string(chunk.offset);
     if (f.deflate_filter >= 0 && !(chunk.mask & (1u << f.deflate_filter))) {
       uLongf produced = static_cast<uLongf>(raw_bytes);
-      const int rc = uncompress(inflated.data(), &produced, data, static_cast<uLong>(size));
+      const int rc = uncompress(inflated, &produced, data, static_cast<uLong>(size));
       if (rc != Z_OK || produced != raw_bytes) {
         throw Error(where + " is corrupt (zlib: " +
                     (rc == Z_OK ? std::string("short data") : std::string(zError(rc))) + ")");
       }
-      data = inflated.data();
+      data = inflated;
       size = raw_bytes;
     }
     if (size != raw_bytes) {
@@ -282,11 +310,11 @@ std::vector<float> decode_floats(FetchedFloats&& f) {
         const unsigned char* plane = data + b * chunk_count;
         for (std::size_t i = 0; i < chunk_count; ++i) unshuffled[i * es + b] = plane[i];
       }
-      data = unshuffled.data();
+      data = unshuffled;
     }
     place_chunk(data, f.chunk, chunk.offset, f.shape, es, out);
   }
-  if (es == 2) halves_to_floats(halves.data(), values.data(), total);
+  if (es == 2) halves_to_floats(halves, values.data(), total);
   return values;
 }
 

@@ -43,10 +43,17 @@ struct FetchedFloats {
   int deflate_filter = -1;       ///< pipeline index of deflate, -1 if none
   struct Chunk {
     std::vector<hsize_t> offset;
-    std::uint32_t mask = 0;  ///< bit k set: filter k was skipped for this chunk
-    std::vector<unsigned char> bytes;
+    std::uint32_t mask = 0;           ///< bit k set: filter k was skipped for this chunk
+    std::size_t begin = 0, size = 0;  ///< bytes [begin, begin + size) of `raw`
   };
   std::vector<Chunk> chunks;
+  /// Stored chunk bytes, back to back. A per-thread buffer that is reused
+  /// from read to read (fresh large buffers cost page faults and zeroing).
+  std::vector<unsigned char> raw;
+  FetchedFloats();
+  ~FetchedFloats();  ///< returns `raw` to the thread's spare buffers
+  FetchedFloats(FetchedFloats&&) = default;
+  FetchedFloats& operator=(FetchedFloats&&) = default;
 };
 
 /// Call with the HDF5 lock held. `context` names the dataset in errors.

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -192,8 +193,12 @@ void StringHeapCheck::check_ids(const std::vector<HeapId>& ids, const std::strin
         throw Error(where + " is corrupt (no global heap collection there)");
       }
       const std::uint64_t size = decode(head + 8, length_size_);
+      const std::uint64_t available =
+          file_size_of(fd_) - std::min(file_size_of(fd_), base_ + id.address);
       std::vector<unsigned char> chunk;
-      if (size >= header && size <= (std::uint64_t{1} << 32)) chunk.resize(size);
+      if (size >= header && size <= available && size <= (std::uint64_t{1} << 30)) {
+        chunk.resize(static_cast<std::size_t>(size));
+      }
       if (chunk.empty() || !read(id.address, chunk.data(), chunk.size())) {
         throw Error(where + " is corrupt (collection size " + std::to_string(size) + ")");
       }
