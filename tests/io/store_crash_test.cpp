@@ -83,7 +83,9 @@ TEST(StoreCrash, KilledWriterLeavesEveryCommittedExampleReadable) {
     const pid_t pid =
         spawn({ATTNFLOW_STORE_TOOL, "write", path, "100000000", "--layers", "4", "--heads", "4",
                "--dtype", "float16", "--gradient", "--spread", "40", "--seed", "1"});
-    const int delay = 40 + static_cast<int>(rng() % 260);
+    // Until something is committed, wait longer each cycle, so that a loaded
+    // machine (slow process start) still gets examples written before a kill.
+    const int delay = 40 + static_cast<int>(rng() % 260) + (committed == 0 ? 250 * cycle : 0);
     kills += kill_after(pid, delay) ? 1 : 0;
     if (!exists(path)) continue;  // killed before the file was created (it appears atomically)
     const Store store = Store::open(path);
@@ -112,7 +114,7 @@ TEST(StoreCrash, KilledAnalyzeKeepsCommittedResultsAndResumes) {
   std::remove(path.c_str());
   StoreInfo info = tool_info();
   info.heads = 2;
-  const int examples = 40;
+  const int examples = 20;  // ~1 s in a Release build; sanitizer builds take ~100x
   {
     Store store = Store::create(path, info);
     for (int i = 0; i < examples; ++i) store.append(test::make_example(i, info, 5, false, 25));
