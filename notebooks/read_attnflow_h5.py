@@ -8,7 +8,8 @@
 # VS Code, or run it with `python3 read_attnflow_h5.py FILE`) shows how to
 # read one with nothing but h5py and numpy:
 #
-# * the file metadata (root attributes) and the committed example count,
+# * the file metadata (root attributes) and the committed example count
+#   (from the commit index `/examples/index`, see `committed()`),
 # * example *i* (tokens, ids, labels, attention, gradient) by direct lookup,
 # * derived runs (/derived/NAME) with the options they were computed with.
 #
@@ -45,10 +46,24 @@ def store_info(f: h5py.File) -> dict:
             for key, value in f.attrs.items()}
 
 
+def committed(group: h5py.Group, recorded: int) -> int:
+    """Committed members of a numbered group (/examples or a derived run).
+
+    The dataset `index` (object addresses, 0 = free slot) is the writer's
+    commit log: its non-zero prefix is what was committed, even when the
+    writer was killed. The `num_examples` attribute is written when a writer
+    closes, so after a crash it may be lower; files from other tools have no
+    index and only the attribute."""
+    if "index" not in group.attrs:
+        return recorded
+    index = group[group.attrs["index"]][...]
+    free = np.flatnonzero(index == 0)
+    return int(free[0]) if free.size else int(index.size)
+
+
 def num_examples(f: h5py.File) -> int:
-    """Examples 0..num_examples-1 are complete. Groups beyond that number are
-    leftovers of an interrupted writer: never read them."""
-    return int(f.attrs["num_examples"])
+    """Examples 0..num_examples(f)-1 are complete; never read beyond."""
+    return committed(f["examples"], int(f.attrs["num_examples"]))
 
 
 def example_name(i: int) -> str:
@@ -89,13 +104,14 @@ def example(f: h5py.File, i: int) -> dict:
 def runs(f: h5py.File) -> dict:
     if "derived" not in f:
         return {}
-    return {name: {k: (v.item() if isinstance(v, np.generic) else v) for k, v in g.attrs.items()}
+    return {name: {k: (v.item() if isinstance(v, np.generic) else v)
+                   for k, v in g.attrs.items() if k != "index"}
             for name, g in f["derived"].items()}
 
 
 def derived(f: h5py.File, run: str, i: int) -> dict:
     g = f["derived"][run]
-    if not 0 <= i < min(int(g.attrs["num_examples"]), num_examples(f)):
+    if not 0 <= i < min(committed(g, int(g.attrs["num_examples"])), num_examples(f)):
         raise IndexError(f"run {run}: example {i} has no results")
     out = {}
     for method in g.attrs["methods"]:
@@ -156,7 +172,7 @@ def check(f: h5py.File) -> list[str]:
             if "gradient" in g and g["gradient"].shape != want:
                 problems.append(f"{where}: gradient shape {g['gradient'].shape}")
     for name, info in runs(f).items():
-        count = min(int(info["num_examples"]), num_examples(f))
+        count = min(committed(f["derived"][name], int(info["num_examples"])), num_examples(f))
         if info["status"] not in ("running", "complete", "failed"):
             problems.append(f"run {name}: status {info['status']}")
         for i in range(count):
@@ -181,7 +197,8 @@ def summary(f: h5py.File) -> dict:
         out["example0"] = {"tokens": e["tokens"],
                            "attention_shape": None if e["attention"] is None else list(e["attention"].shape)}
     for name, r in runs(f).items():
-        out["runs"][name] = {"status": r["status"], "num_examples": int(r["num_examples"]),
+        count = committed(f["derived"][name], int(r["num_examples"]))
+        out["runs"][name] = {"status": r["status"], "num_examples": count,
                              "methods": list(r["methods"])}
     return out
 

@@ -169,9 +169,29 @@ Handle open_run(const Store& store, const std::string& run) {
   return detail::open_group(derived.get(), run, s.path + ": group '/derived'");
 }
 
+/// Committed examples of the run group `g`: its commit index, or the
+/// num_examples attribute (`recorded`) for runs without one.
+std::int64_t committed(hid_t g, std::int64_t recorded, detail::CommitIndex& commits,
+                       const std::string& where) {
+  commits.open(g, where);
+  return commits.present() ? commits.count() : recorded;
+}
+
+/// Writes the committed count to the run's num_examples (lazy: at finish,
+/// fail and resume; readers use the commit index).
+void record_size(hid_t g, const std::string& where) {
+  detail::CommitIndex commits;
+  commits.open(g, where);
+  if (commits.present())
+    detail::set_int(g, detail::kCountAttribute, commits.count(), H5T_STD_I64LE);
+}
+
 RunInfo read_run(const Store& store, const std::string& run) {
   Handle g = open_run(store, run);
-  RunInfo info = read_run_attributes(g.get(), run, run_where(store, run));
+  const std::string where = run_where(store, run);
+  RunInfo info = read_run_attributes(g.get(), run, where);
+  detail::CommitIndex commits;
+  info.size = committed(g.get(), info.size, commits, where);
   info.size = std::min(info.size, store.impl().size);  // never trust more than the store holds
   return info;
 }
@@ -313,10 +333,26 @@ RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
       }
     }
     Handle g = open_run(store, run.name);
-    const std::string leftover = example_name(old.size);
-    if (detail::has_link(g.get(), leftover)) {
-      detail::check(H5Ldelete(g.get(), leftover.c_str(), H5P_DEFAULT),
-                    where + ": cannot remove the uncommitted example " + leftover);
+    detail::CommitIndex commits;
+    commits.open(g.get(), where);
+    if (commits.present()) {
+      if (detail::names_damaged(g.get(), commits)) {
+        throw Error(where + ": HDF5 cannot read the result names (a writer was killed while "
+                    "HDF5 was writing them); the " + std::to_string(commits.count()) +
+                    " committed results are readable, but the run cannot be resumed: start a "
+                    "new run (another --run name)");
+      }
+      if (commits.count() != detail::get_int(g.get(), detail::kCountAttribute, where)) {
+        // Not finished cleanly: the commit index has the count; drop a leftover name.
+        detail::drop_stray_name(s.file.get(), g.get(), commits.count(), where);
+        detail::set_int(g.get(), detail::kCountAttribute, commits.count(), H5T_STD_I64LE);
+      }
+    } else {
+      const std::string leftover = example_name(old.size);
+      if (detail::has_link(g.get(), leftover)) {
+        detail::check(H5Ldelete(g.get(), leftover.c_str(), H5P_DEFAULT),
+                      where + ": cannot remove the uncommitted example " + leftover);
+      }
     }
     if (old.status == RunStatus::Failed) {
       detail::set_string(g.get(), "status", to_string(RunStatus::Running));
@@ -332,13 +368,14 @@ RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
                   where + ": cannot delete the old run");
     detail::flush(s.file.get(), where);
   }
-  Handle gcpl = detail::group_properties(H5P_GROUP_CREATE);
+  Handle gcpl = detail::numbered_group_properties();
   Handle group = detail::checked(H5Gcreate_anon(s.file.get(), gcpl.get(), H5P_DEFAULT), H5Gclose,
                                  where + ": cannot create");
   RunInfo fresh = run;
   fresh.status = RunStatus::Running;
   fresh.error.clear();
   write_run_attributes(group.get(), fresh);
+  detail::CommitIndex::create(group.get(), where);
   detail::flush(s.file.get(), where);
   detail::check(H5Olink(group.get(), derived.get(), run.name.c_str(),
                         detail::utf8_link_properties(), H5P_DEFAULT),
@@ -355,9 +392,11 @@ void write_derived(Store& store, const std::string& run, std::int64_t index,
   detail::Hdf5Lock lock;
   Handle g = open_run(store, run);
   const RunInfo info = read_run_attributes(g.get(), run, run_where(store, run));
-  if (index != info.size) {
+  detail::CommitIndex commits;
+  const std::int64_t size = committed(g.get(), info.size, commits, run_where(store, run));
+  if (index != size) {
     throw Error(where + ": written out of order (the run's next example is " +
-                std::to_string(info.size) + ")");
+                std::to_string(size) + ")");
   }
   if (index >= s.size) {
     throw Error(where + ": the store holds only " + std::to_string(s.size) + " examples");
@@ -395,7 +434,7 @@ void write_derived(Store& store, const std::string& run, std::int64_t index,
     detail::set_ints(dataset.get(), "layers", maps.layers);
     detail::set_ints(dataset.get(), "rows", maps.rows);
   }
-  s.commit(group.get(), g.get(), example_name(index), g.get(), index + 1, where);
+  detail::commit_member(s.file.get(), group.get(), g.get(), commits, index, g.get(), where);
 }
 
 void finish_run(Store& store, const std::string& run) {
@@ -403,6 +442,7 @@ void finish_run(Store& store, const std::string& run) {
   detail::Hdf5Lock lock;
   Handle g = open_run(store, run);
   detail::set_string(g.get(), "status", to_string(RunStatus::Complete));
+  record_size(g.get(), run_where(store, run));
   detail::flush(g.get(), run_where(store, run));
 }
 
@@ -412,6 +452,7 @@ void fail_run(Store& store, const std::string& run, const std::string& error) {
   Handle g = open_run(store, run);
   detail::set_string(g.get(), "status", to_string(RunStatus::Failed));
   detail::set_string(g.get(), "error", error);
+  record_size(g.get(), run_where(store, run));
   detail::flush(g.get(), run_where(store, run));
 }
 
@@ -420,16 +461,15 @@ AnalysisResult read_derived(const Store& store, const std::string& run, std::int
   const std::string run_context = run_where(store, run);
   Handle g = open_run(store, run);
   RunInfo info = read_run_attributes(g.get(), run, run_context);
-  info.size = std::min(info.size, store.impl().size);
+  detail::CommitIndex commits;
+  info.size = std::min(committed(g.get(), info.size, commits, run_context), store.impl().size);
   const std::string where = run_context + ": example " + std::to_string(index);
   if (index < 0 || index >= info.size) {
     throw Error(where + " out of range (the run holds " + std::to_string(info.size) + " examples)");
   }
-  const std::string name = example_name(index);
-  if (!detail::has_link(g.get(), name)) throw Error(where + ": missing group '" + name + "'");
   const Store::Impl& s = store.impl();
-  s.heap_check.check_attributes(g.get(), name, where);
-  Handle group = detail::open_group(g.get(), name, where);
+  Handle group = detail::open_member(s.file.get(), g.get(), "/derived/" + run, commits,
+                                     s.heap_check, index, where);
   AnalysisResult result;
   for (Method m : info.options.methods) {
     const std::string method = to_string(m);

@@ -164,7 +164,7 @@ std::string shape_string(const std::vector<hsize_t>& shape) {
 Handle open_group(hid_t loc, const std::string& name, const std::string& context) {
   if (!has_link(loc, name)) throw Error(context + ": missing group '" + name + "'");
   H5O_info_t info;
-  if (H5Oget_info_by_name(loc, name.c_str(), &info, H5P_DEFAULT) < 0 ||
+  if (H5Oget_info_by_name2(loc, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
       info.type != H5O_TYPE_GROUP) {
     H5Eclear2(H5E_DEFAULT);
     throw Error(context + ": '" + name + "' is not a group");
@@ -176,7 +176,7 @@ Handle open_group(hid_t loc, const std::string& name, const std::string& context
 Handle open_dataset(hid_t loc, const std::string& name, const std::string& context) {
   if (!has_link(loc, name)) throw Error(context + ": missing dataset '" + name + "'");
   H5O_info_t info;
-  if (H5Oget_info_by_name(loc, name.c_str(), &info, H5P_DEFAULT) < 0 ||
+  if (H5Oget_info_by_name2(loc, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
       info.type != H5O_TYPE_DATASET) {
     H5Eclear2(H5E_DEFAULT);
     throw Error(context + ": '" + name + "' is not a dataset");

@@ -177,6 +177,11 @@ void StringHeapCheck::check_attributes(hid_t parent, const std::string& name,
   check_ids(attribute_ids(link.u.address, context), context + ": string attributes");
 }
 
+void StringHeapCheck::check_header(std::uint64_t address, const std::string& context) const {
+  if (fd_ < 0) return;
+  check_ids(attribute_ids(address, context), context + ": string attributes");
+}
+
 void StringHeapCheck::check_ids(const std::vector<HeapId>& ids, const std::string& context) const {
   std::map<std::uint64_t, std::map<unsigned, std::uint64_t>> collections;
   const std::uint64_t object_header = 8 + length_size_;

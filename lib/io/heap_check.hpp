@@ -36,6 +36,8 @@ class StringHeapCheck {
   /// it; attributes in dense storage or older headers are left to HDF5.
   void check_root_attributes(const std::string& context) const;
   void check_attributes(hid_t parent, const std::string& name, const std::string& context) const;
+  /// The same for the object header at `address` (also verifies its checksum).
+  void check_header(std::uint64_t address, const std::string& context) const;
 
  private:
   struct HeapId {

@@ -40,21 +40,6 @@ void Store::Impl::require_writable(const std::string& what) const {
   }
 }
 
-void Store::Impl::commit(hid_t object, hid_t parent, const std::string& name, hid_t count_owner,
-                         std::int64_t count, const std::string& context) {
-  detail::flush(file.get(), context);
-  detail::check(H5Olink(object, parent, name.c_str(), detail::utf8_link_properties(), H5P_DEFAULT),
-                context + ": cannot link '" + name + "'");
-  try {
-    detail::flush(file.get(), context);
-    detail::set_int(count_owner, detail::kCountAttribute, count, H5T_STD_I64LE);
-    detail::flush(file.get(), context);
-  } catch (...) {
-    H5Ldelete(parent, name.c_str(), H5P_DEFAULT);  // best effort: keep the count authoritative
-    throw;
-  }
-}
-
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&& other) noexcept {
@@ -97,10 +82,11 @@ Store Store::create(const std::string& path, const StoreInfo& info, const WriteO
         detail::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
                         H5Fclose, path + ": cannot create");
     detail::write_root(file.get(), info);
-    Handle examples =
-        detail::checked(H5Gcreate2(file.get(), "examples", detail::utf8_link_properties(),
-                                   H5P_DEFAULT, H5P_DEFAULT),
-                        H5Gclose, path + ": cannot create group 'examples'");
+    Handle gcpl = detail::numbered_group_properties();
+    Handle examples = detail::checked(
+        H5Gcreate2(file.get(), "examples", detail::utf8_link_properties(), gcpl.get(), H5P_DEFAULT),
+        H5Gclose, path + ": cannot create group 'examples'");
+    detail::CommitIndex::create(examples.get(), path + ": group '/examples'");
     examples.reset();
     detail::flush(file.get(), path);
     if (H5Fclose(file.release()) < 0) detail::throw_hdf5(path + ": cannot close");
@@ -140,9 +126,28 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
       path + ": cannot open as HDF5");
   impl->heap_check.open(path, impl->file.get());
   impl->heap_check.check_root_attributes(path);
-  impl->info = detail::read_root(impl->file.get(), path, impl->size);
+  impl->info = detail::read_root(impl->file.get(), path, impl->recorded);
   impl->examples = detail::open_group(impl->file.get(), "examples", path);
-  if (impl->writable) {
+  const std::string group = path + ": group '/examples'";
+  impl->commits.open(impl->examples.get(), group);
+  impl->size = impl->commits.present() ? impl->commits.count() : impl->recorded;
+  if (impl->writable && impl->commits.present()) {
+    // Writing into a link index damaged by a killed writer corrupts HDF5's state (seen in
+    // StoreErrors.DestroyedLinkIndexLosesNothing): look every name up first.
+    if (detail::names_damaged(impl->examples.get(), impl->commits)) {
+      throw Error(group + ": HDF5 cannot read the example names (a writer was killed while "
+                  "HDF5 was writing them); all " + std::to_string(impl->size) +
+                  " committed examples are intact and readable, but appending to this file "
+                  "is refused: write further examples to a new file");
+    }
+    if (impl->size != impl->recorded) {
+      // Not closed cleanly: the commit index has the count; drop an uncommitted leftover name.
+      detail::drop_stray_name(impl->file.get(), impl->examples.get(), impl->size, group);
+      detail::set_int(impl->file.get(), detail::kCountAttribute, impl->size, H5T_STD_I64LE);
+      detail::flush(impl->file.get(), path);
+      impl->recorded = impl->size;
+    }
+  } else if (impl->writable && !impl->commits.present()) {
     // An interrupted append can leave its example linked but not counted.
     const std::string leftover = example_name(impl->size);
     if (detail::has_link(impl->examples.get(), leftover)) {
@@ -200,12 +205,8 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
       throw Error(s.path + ": example " + std::to_string(index) +
                   " out of range (the store holds " + std::to_string(s.size) + " examples)");
     }
-    const std::string name = example_name(index);
-    if (!detail::has_link(s.examples.get(), name)) {
-      throw Error(where + ": missing group '/examples/" + name + "'");
-    }
-    s.heap_check.check_attributes(s.examples.get(), name, where);
-    Handle group = detail::open_group(s.examples.get(), name, where);
+    Handle group = detail::open_member(s.file.get(), s.examples.get(), "/examples", s.commits,
+                                       s.heap_check, index, where);
     for (const char* dataset : {"tokens", "token_ids", "attention", "gradient"}) {
       s.heap_check.check_attributes(group.get(), dataset, where + ": dataset '" + dataset + "'");
     }
@@ -320,7 +321,14 @@ std::int64_t Store::append(const Example& example) {
   if (example.prediction) {
     detail::set_int(group.get(), "prediction", *example.prediction, H5T_STD_I64LE);
   }
-  s.commit(group.get(), s.examples.get(), example_name(index), s.file.get(), index + 1, where);
+  try {
+    detail::commit_member(s.file.get(), group.get(), s.examples.get(), s.commits, index,
+                          s.file.get(), where);
+  } catch (...) {
+    if (s.commits.present()) s.size = s.commits.count();  // the entry may have been written
+    throw;
+  }
+  if (!s.commits.present()) s.recorded = index + 1;
   s.size = index + 1;
   return index;
 }
@@ -329,9 +337,22 @@ void Store::close() {
   if (!impl_) return;
   detail::Hdf5Lock lock;
   if (!impl_->file.valid()) return;
+  herr_t flushed = 0;
+  if (impl_->writable) {
+    flushed = H5Fflush(impl_->file.get(), H5F_SCOPE_LOCAL);  // the last names first
+    if (flushed >= 0 && impl_->recorded != impl_->size) {
+      try {
+        detail::set_int(impl_->file.get(), detail::kCountAttribute, impl_->size, H5T_STD_I64LE);
+        impl_->recorded = impl_->size;
+      } catch (const Error&) {
+        flushed = -1;
+      }
+      if (flushed >= 0) flushed = H5Fflush(impl_->file.get(), H5F_SCOPE_LOCAL);
+    }
+  }
+  impl_->commits.close();
   impl_->examples.reset();
   impl_->heap_check.close();
-  const herr_t flushed = impl_->writable ? H5Fflush(impl_->file.get(), H5F_SCOPE_LOCAL) : 0;
   const std::string message = flushed < 0 ? detail::hdf5_message() : std::string();
   impl_->file.reset();
   if (flushed < 0) throw Error(impl_->path + ": cannot flush on close (HDF5: " + message + ")");

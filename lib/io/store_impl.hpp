@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "attnflow/io/store.hpp"
+#include "commit_index.hpp"
 #include "hdf5_util.hpp"
 #include "heap_check.hpp"
 
@@ -17,20 +19,17 @@ struct Store::Impl {
   StoreInfo info;
   WriteOptions write_options;
   bool writable = false;
-  std::int64_t size = 0;  ///< committed examples (root attribute num_examples)
+  std::int64_t size = 0;      ///< committed examples
+  std::int64_t recorded = 0;  ///< the root attribute num_examples (written at close)
   detail::Handle file;
   detail::Handle examples;             ///< the /examples group
-  detail::StringHeapCheck heap_check;  ///< guards HDF5 against damaged token strings
+  detail::CommitIndex commits;         ///< its commit index (authoritative when present)
+  detail::StringHeapCheck heap_check;  ///< guards HDF5 against damaged strings and headers
 
   std::string where(std::int64_t index) const {
     return path + ": example " + std::to_string(index);
   }
   void require_writable(const std::string& what) const;
-  /// Commit protocol step: links the (already flushed) unlinked group
-  /// `object` as `parent`/`name`, flushes, raises the counter attribute
-  /// `count_attribute` of `count_owner` to `count`, flushes.
-  void commit(hid_t object, hid_t parent, const std::string& name, hid_t count_owner,
-              std::int64_t count, const std::string& context);
 };
 
 namespace detail {

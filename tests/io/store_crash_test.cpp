@@ -2,13 +2,17 @@
 // attnflow CLI writing a derived run) are SIGKILLed at random moments; the
 // file must open and hold every example committed before the kill, exactly.
 #include <fcntl.h>
+#include <hdf5.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -73,28 +77,76 @@ void expect_committed_example(const Store& store, std::int64_t i) {
   ASSERT_EQ(got.gradient.data(), want.gradient.data()) << "example " << i;
 }
 
+/// Spins on every core while alive: the writer gets preempted inside its
+/// flushes, which is where HDF5's unordered metadata writes can be torn (a
+/// run under load is how the commit index became necessary).
+class CpuLoad {
+ public:
+  CpuLoad() {
+    const unsigned n = std::max(2u, std::thread::hardware_concurrency());
+    for (unsigned k = 0; k < n; ++k) {
+      threads_.emplace_back([this] {
+        volatile unsigned long x = 0;
+        while (!stop_) x = x + 1;
+      });
+    }
+  }
+  ~CpuLoad() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
 TEST(StoreCrash, KilledWriterLeavesEveryCommittedExampleReadable) {
   const std::string path = testing::TempDir() + "attnflow_crash_writer.h5";
   std::remove(path.c_str());
   std::mt19937 rng(2024);
   std::int64_t committed = 0;
   int kills = 0;
-  for (int cycle = 0; cycle < 12; ++cycle) {
+  int damaged_at = -1;
+  constexpr int kCycles = 30;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    std::optional<CpuLoad> load;
+    if (cycle % 2 == 1) load.emplace();  // half the kills on a saturated machine
     const pid_t pid =
         spawn({ATTNFLOW_STORE_TOOL, "write", path, "100000000", "--layers", "4", "--heads", "4",
                "--dtype", "float16", "--gradient", "--spread", "40", "--seed", "1"});
     // Until something is committed, wait longer each cycle, so that a loaded
     // machine (slow process start) still gets examples written before a kill.
-    const int delay = 40 + static_cast<int>(rng() % 260) + (committed == 0 ? 250 * cycle : 0);
+    const int delay = 20 + static_cast<int>(rng() % 280) + (committed == 0 ? 250 * cycle : 0);
     kills += kill_after(pid, delay) ? 1 : 0;
+    load.reset();
     if (!exists(path)) continue;  // killed before the file was created (it appears atomically)
-    const Store store = Store::open(path);
-    ASSERT_GE(store.size(), committed) << "committed examples disappeared";
-    for (std::int64_t i = committed; i < store.size(); ++i) expect_committed_example(store, i);
-    committed = store.size();
+    {
+      const Store store = Store::open(path);
+      ASSERT_GE(store.size(), committed) << "committed examples disappeared";
+      for (std::int64_t i = committed; i < store.size(); ++i) expect_committed_example(store, i);
+      committed = store.size();
+    }
+    // A kill inside HDF5's flush of the name index can leave the names unreadable (HDF5 1.10
+    // has no journal). The examples are then still all there (checked above), and a
+    // write-open refuses to append with a clear message; nothing more to test on this file.
+    try {
+      Store::open(path, Access::ReadWrite);
+    } catch (const Error& e) {
+      ASSERT_NE(std::string(e.what()).find("HDF5 cannot read the example names"),
+                std::string::npos)
+          << e.what();
+      damaged_at = cycle;
+      break;
+    }
   }
-  EXPECT_EQ(kills, 12);
   ASSERT_GT(committed, 0);
+  if (damaged_at >= 0) {
+    std::printf("[          ] names damaged by kill %d; all %lld committed examples intact\n",
+                damaged_at + 1, static_cast<long long>(committed));
+    return;
+  }
+  EXPECT_EQ(kills, kCycles);
   // Appending after the kills works and everything still reads back exactly.
   {
     Store store = Store::open(path, Access::ReadWrite);
@@ -104,8 +156,17 @@ TEST(StoreCrash, KilledWriterLeavesEveryCommittedExampleReadable) {
   const Store store = Store::open(path);
   ASSERT_EQ(store.size(), committed + 1);
   for (std::int64_t i = 0; i < store.size(); ++i) expect_committed_example(store, i);
-  std::printf("[          ] %lld examples committed across 12 kills\n",
-              static_cast<long long>(committed));
+  // Names are a convenience for h5py users; count how many a damaged link index kept.
+  std::int64_t named = 0;
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  for (std::int64_t i = 0; i < store.size(); ++i) {
+    named += H5Lexists(file, ("examples/" + example_name(i)).c_str(), H5P_DEFAULT) > 0 ? 1 : 0;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  H5Fclose(file);
+  std::printf("[          ] %lld examples committed across %d kills (%lld also by name)\n",
+              static_cast<long long>(committed), kCycles, static_cast<long long>(named));
 }
 
 #ifdef ATTNFLOW_CLI
@@ -114,7 +175,7 @@ TEST(StoreCrash, KilledAnalyzeKeepsCommittedResultsAndResumes) {
   std::remove(path.c_str());
   StoreInfo info = tool_info();
   info.heads = 2;
-  const int examples = 20;  // ~1 s in a Release build; sanitizer builds take ~100x
+  const int examples = 24;
   {
     Store store = Store::create(path, info);
     for (int i = 0; i < examples; ++i) store.append(test::make_example(i, info, 5, false, 25));
@@ -125,18 +186,25 @@ TEST(StoreCrash, KilledAnalyzeKeepsCommittedResultsAndResumes) {
   o.analysis.prepare.residual.alpha = 0.4;
   o.analysis.flow.algorithm = FlowAlgorithm::EdmondsKarp;
   o.run = "crash";
-  // Time an uninterrupted run on a copy, then kill a real one part-way.
-  const auto t0 = std::chrono::steady_clock::now();
-  CorpusAnalysisOptions timing = o;
-  timing.output = CorpusOutput::None;
-  timing.threads = 2;
-  analyze_corpus(path, timing);
-  const double full_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  // Kill once the CLI has committed something: rows reach its summary CSV
+  // (FILE.partial) only after their example is committed to the run.
+  const std::string csv = path + ".csv";
+  std::remove((csv + ".partial").c_str());
   const pid_t pid =
       spawn({ATTNFLOW_CLI, "analyze", path, "-m", "rollout,flow", "--all-rows", "--alpha", "0.4",
-             "--flow-algorithm", "edmonds-karp", "-j", "2", "--run", "crash", "-q"});
-  EXPECT_TRUE(kill_after(pid, static_cast<int>(full_ms * 0.5) + 30));
+             "--flow-algorithm", "edmonds-karp", "-j", "2", "--run", "crash", "-q", "-o", csv});
+  bool killed = false;
+  for (int waited = 0; waited < 600000; waited += 2) {
+    struct stat st;
+    if (::stat((csv + ".partial").c_str(), &st) == 0 && st.st_size > 40000) {
+      killed = kill_after(pid, 0);
+      break;
+    }
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;  // finished before any row was flushed
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(killed) << "attnflow analyze ended before it could be killed";
   std::int64_t kept = 0;
   {
     const Store store = Store::open(path);
@@ -144,6 +212,7 @@ TEST(StoreCrash, KilledAnalyzeKeepsCommittedResultsAndResumes) {
     const RunInfo run = run_info(store, "crash");
     EXPECT_EQ(run.status, RunStatus::Running);
     kept = run.size;
+    EXPECT_GE(kept, 1);
     EXPECT_LT(kept, examples);
     for (std::int64_t i = 0; i < kept; ++i) {
       const Example e = store.read(i);
