@@ -1,0 +1,134 @@
+// attnflow::torch — running transformer models with libtorch and taking out every attention map
+// (and, on request, the gradient of a target logit with respect to each map).
+//
+// This header has no libtorch types: apps and other tools include it without paying libtorch's
+// compile time, and the rest of attnflow builds without libtorch at all (the target
+// attnflow::torch exists only when CMake finds Torch).
+//
+// Two kinds of model:
+//  * a Hugging Face model directory (config.json + model.safetensors): BertModel,
+//    BertForMaskedLM, BertForSequenceClassification, GPT2Model, GPT2LMHeadModel, and the
+//    GPT-2-block encoder classifier of Abnar & Zuidema (config "attnflow_encoder_classifier",
+//    see docs/extract.md), implemented natively with eager attention;
+//  * a TorchScript module (a .pt file) that follows the contract in docs/extract.md:
+//    forward(input_ids: long[B, n], attention_mask: long[B, n]) -> (logits, attentions) with
+//    attentions a list/tuple of L tensors [B, H, n, n].
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnflow::torch {
+
+/// What the model's output logits are.
+enum class HeadKind {
+  None,            ///< a base model (BertModel, GPT2Model): no logits
+  Classifier,      ///< logits [C] per example
+  LanguageModel,   ///< logits [n, V] per example (masked or causal LM)
+};
+
+struct ModelInfo {
+  std::string path;          ///< what was loaded (directory or .pt file)
+  std::string family;        ///< "bert", "gpt2" or "torchscript"
+  std::string architecture;  ///< e.g. "BertForMaskedLM"; "TorchScript" for modules
+  int layers = 0;
+  int heads = 0;
+  std::int64_t hidden_size = 0;  ///< 0 when unknown (TorchScript)
+  bool causal = false;           ///< decoder-style attention (lower-triangular)
+  HeadKind head = HeadKind::None;
+  std::int64_t num_labels = 0;     ///< classifier classes (0 otherwise)
+  std::int64_t vocab_size = 0;     ///< embedding rows (0 when unknown)
+  std::int64_t max_positions = 0;  ///< longest input the model accepts (0 = no limit known)
+  bool uses_type_ids = false;      ///< BERT token types
+  std::string device;              ///< "cpu" or "cuda:N"
+};
+
+struct LoadOptions {
+  std::string device = "cpu";  ///< "cpu", "cuda" or "cuda:N"; cuda without CUDA -> Error
+  int threads = 0;             ///< intra-op threads on CPU (0 = libtorch's default)
+};
+
+/// Which scalar the gradients are taken of.
+enum class TargetKind {
+  None,            ///< no gradients
+  Class,           ///< classifier logit `Target::index`
+  Label,           ///< classifier logit of the example's label (Input::label)
+  PredictedClass,  ///< classifier logit of the argmax class
+  MaskedToken,     ///< LM logit at the first mask token: `Target::index` if >= 0, else argmax
+  NextToken,       ///< causal LM logit at the last position: `index` if >= 0, else argmax
+  LastToken,       ///< causal LM logit, at position n-2, of the example's actual last token
+};
+
+struct Target {
+  TargetKind kind = TargetKind::None;
+  std::int64_t index = -1;  ///< class or token id, see TargetKind
+};
+
+/// Parses "class:K", "label", "predicted", "mask", "mask:TOKEN_ID", "next", "next:TOKEN_ID",
+/// "last", "none". Throws Error naming the text.
+Target parse_target(const std::string& text);
+std::string to_string(const Target& target);
+
+/// One example. Token ids as the tokenizer gave them (special tokens included).
+struct Input {
+  std::vector<std::int64_t> ids;
+  std::vector<std::int32_t> type_ids;  ///< empty = all 0
+  std::optional<std::int64_t> label;   ///< for TargetKind::Label
+};
+
+struct RunOptions {
+  bool attention = true;         ///< return the attention maps
+  Target target;                 ///< kind None = no gradients
+  bool attention_gradients = true;  ///< with a target: dy/dA for every layer and head
+  bool input_gradients = false;  ///< with a target: dy/d(input token embeddings)
+  bool logits = false;           ///< return the logits
+  std::int64_t mask_token_id = -1;  ///< for TargetKind::MaskedToken
+};
+
+/// The result for one example, at its own length n (padding removed).
+struct Output {
+  std::int64_t n = 0;
+  std::vector<float> attention;           ///< [L, H, n, n] row-major (query, key)
+  std::vector<float> attention_gradient;  ///< [L, H, n, n] dy/dA, when a target was set
+  std::vector<float> logits;              ///< when RunOptions::logits
+  std::vector<std::int64_t> logits_shape; ///< [C] or [n, V]
+  std::vector<float> input_gradient;      ///< [n, d] dy/de, when requested
+  std::vector<float> input_embedding;     ///< [n, d] token embeddings e (for gradient x input)
+  std::optional<std::int64_t> prediction;  ///< argmax class, or argmax token at the target position
+  std::optional<std::int64_t> target_index;     ///< the class / token whose logit is y
+  std::optional<std::int64_t> target_position;  ///< LM targets: the position of y
+  double target_value = 0.0;                    ///< y
+};
+
+class Model {
+ public:
+  /// Loads a Hugging Face model directory (or its config.json) or a TorchScript .pt file.
+  /// Throws Error naming the file and what is wrong (missing/corrupt config or weights, a
+  /// tensor with the wrong shape or dtype, an unknown architecture, CUDA requested without
+  /// CUDA).
+  static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+
+  virtual ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelInfo& info() const { return info_; }
+
+  /// Runs one batch (right-padded internally with an attention mask; every output is cut back
+  /// to its example's length). Throws Error for an empty batch, an empty example, an id out
+  /// of the vocabulary, an example longer than max_positions, or a target the model's head
+  /// cannot give (e.g. a class target on a base model).
+  virtual std::vector<Output> run(const std::vector<Input>& batch, const RunOptions& options) = 0;
+
+ protected:
+  Model() = default;
+  ModelInfo info_;
+};
+
+/// True when libtorch was built with CUDA and a device is present.
+bool cuda_available();
+
+}  // namespace attnflow::torch

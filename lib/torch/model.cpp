@@ -1,0 +1,465 @@
+// attnflow::torch::Model: loading (HF directory or TorchScript file) and one batched run with
+// padding, targets, gradients with respect to every attention map, and per-example outputs.
+#include "attnflow/torch/model.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../hf/json_util.hpp"
+#include "attnflow/core/error.hpp"
+#include "attnflow/hf/config.hpp"
+#include "network.hpp"
+#include "script.hpp"
+#include "weights.hpp"
+
+namespace attnflow::torch {
+
+using ::torch::Tensor;
+
+bool cuda_available() {
+  return ::torch::cuda::is_available();
+}
+
+namespace {
+
+bool is_dir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool is_file(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+::torch::Device parse_device(const std::string& text) {
+  if (text == "cpu") return ::torch::Device(::torch::kCPU);
+  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
+    if (!::torch::cuda::is_available()) {
+      throw Error("device '" + text +
+                  "': CUDA is not available (libtorch without CUDA, or no GPU visible)");
+    }
+    int index = 0;
+    if (text.size() > 5) {
+      const std::string n = text.substr(5);
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) {
+        throw Error("device '" + text + "': expected cpu, cuda or cuda:N");
+      }
+      index = std::stoi(n);
+      if (index >= static_cast<int>(::torch::cuda::device_count())) {
+        throw Error("device '" + text + "': only " +
+                    std::to_string(::torch::cuda::device_count()) + " CUDA device(s)");
+      }
+    }
+    return ::torch::Device(::torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw Error("device '" + text + "': expected cpu, cuda or cuda:N");
+}
+
+std::string device_name(const ::torch::Device& d) {
+  return d.is_cuda() ? "cuda:" + std::to_string(d.index() < 0 ? 0 : d.index()) : "cpu";
+}
+
+constexpr const char* kEncoderClassifier = "AttnflowEncoderClassifier";
+
+class TorchModel final : public Model {
+ public:
+  TorchModel(ModelInfo info, std::unique_ptr<detail::Network> net, ::torch::Device device)
+      : net_(std::move(net)), device_(device) {
+    info_ = std::move(info);
+  }
+
+  std::vector<Output> run(const std::vector<Input>& batch, const RunOptions& options) override;
+
+  /// For TorchScript: layers, heads, causality and head kind from a probe run.
+  void probe();
+
+ private:
+  detail::BatchTensors pack(const std::vector<Input>& batch) const;
+  void check_target(const RunOptions& options) const;
+
+  std::unique_ptr<detail::Network> net_;
+  ::torch::Device device_;
+};
+
+detail::BatchTensors TorchModel::pack(const std::vector<Input>& batch) const {
+  if (batch.empty()) throw Error("run: the batch is empty");
+  std::int64_t longest = 0;
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const Input& in = batch[b];
+    const std::string where = "example " + std::to_string(b) + " of the batch";
+    const auto n = static_cast<std::int64_t>(in.ids.size());
+    if (n == 0) throw Error(where + ": no tokens");
+    if (info_.max_positions > 0 && n > info_.max_positions) {
+      throw Error(where + ": " + std::to_string(n) + " tokens, more than the model's " +
+                  std::to_string(info_.max_positions) + " positions");
+    }
+    for (std::size_t i = 0; i < in.ids.size(); ++i) {
+      if (in.ids[i] < 0 || (info_.vocab_size > 0 && in.ids[i] >= info_.vocab_size)) {
+        throw Error(where + ": token " + std::to_string(i) + " has id " +
+                    std::to_string(in.ids[i]) + ", outside the vocabulary (" +
+                    std::to_string(info_.vocab_size) + " ids)");
+      }
+    }
+    if (!in.type_ids.empty() && in.type_ids.size() != in.ids.size()) {
+      throw Error(where + ": " + std::to_string(in.type_ids.size()) + " token types for " +
+                  std::to_string(n) + " tokens");
+    }
+    longest = std::max(longest, n);
+  }
+  const auto B = static_cast<std::int64_t>(batch.size());
+  const auto opts = ::torch::TensorOptions().dtype(::torch::kInt64);
+  detail::BatchTensors t;
+  t.ids = ::torch::zeros({B, longest}, opts);
+  t.type_ids = ::torch::zeros({B, longest}, opts);
+  t.mask = ::torch::zeros({B, longest}, opts);
+  t.lengths = ::torch::zeros({B}, opts);
+  auto ids = t.ids.accessor<std::int64_t, 2>();
+  auto types = t.type_ids.accessor<std::int64_t, 2>();
+  auto mask = t.mask.accessor<std::int64_t, 2>();
+  for (std::int64_t b = 0; b < B; ++b) {
+    const Input& in = batch[static_cast<std::size_t>(b)];
+    const auto n = static_cast<std::int64_t>(in.ids.size());
+    t.lengths[b] = n;
+    for (std::int64_t i = 0; i < n; ++i) {
+      ids[b][i] = in.ids[static_cast<std::size_t>(i)];
+      types[b][i] = in.type_ids.empty() ? 0 : in.type_ids[static_cast<std::size_t>(i)];
+      mask[b][i] = 1;
+    }
+  }
+  t.ids = t.ids.to(device_);
+  t.type_ids = t.type_ids.to(device_);
+  t.mask = t.mask.to(device_);
+  return t;
+}
+
+void TorchModel::check_target(const RunOptions& options) const {
+  const TargetKind k = options.target.kind;
+  if (k == TargetKind::None) return;
+  const std::string what = "target '" + to_string(options.target) + "'";
+  const bool classifier = k == TargetKind::Class || k == TargetKind::Label ||
+                          k == TargetKind::PredictedClass;
+  if (classifier && info_.head != HeadKind::Classifier) {
+    throw Error(what + " needs a classifier; " + info_.path + " is a " + info_.architecture);
+  }
+  if (!classifier && info_.head != HeadKind::LanguageModel) {
+    throw Error(what + " needs a language-model head; " + info_.path + " is a " +
+                info_.architecture);
+  }
+  if (k == TargetKind::Class && options.target.index >= info_.num_labels) {
+    throw Error(what + ": the model has " + std::to_string(info_.num_labels) + " classes");
+  }
+  if ((k == TargetKind::MaskedToken || k == TargetKind::NextToken) && info_.vocab_size > 0 &&
+      options.target.index >= info_.vocab_size) {
+    throw Error(what + ": token id outside the vocabulary (" + std::to_string(info_.vocab_size) +
+                " ids)");
+  }
+  if ((k == TargetKind::NextToken || k == TargetKind::LastToken) && !info_.causal) {
+    throw Error(what + " needs a causal language model; " + info_.path + " is a " +
+                info_.architecture + " (use mask for masked language models)");
+  }
+  if (k == TargetKind::MaskedToken && options.mask_token_id < 0) {
+    throw Error(what + ": the tokenizer has no mask token");
+  }
+}
+
+// Copies [.., b, .., :n, :n] of a [L, B, H, N, N] CPU float tensor into out[L, H, n, n].
+void copy_maps(const Tensor& all, std::int64_t b, std::int64_t n, std::vector<float>& out) {
+  const std::int64_t L = all.size(0), H = all.size(2), N = all.size(3);
+  const std::int64_t B = all.size(1);
+  out.resize(static_cast<std::size_t>(L * H * n * n));
+  const float* src = all.data_ptr<float>();
+  float* dst = out.data();
+  for (std::int64_t l = 0; l < L; ++l)
+    for (std::int64_t h = 0; h < H; ++h)
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float* row = src + (((l * B + b) * H + h) * N + i) * N;
+        std::memcpy(dst, row, static_cast<std::size_t>(n) * sizeof(float));
+        dst += n;
+      }
+}
+
+std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOptions& options) {
+  check_target(options);
+  const detail::BatchTensors t = pack(batch);
+  const auto B = static_cast<std::int64_t>(batch.size());
+  const std::int64_t N = t.ids.size(1);
+  const bool grads = options.target.kind != TargetKind::None &&
+                     (options.attention_gradients || options.input_gradients);
+  if (grads && options.input_gradients && info_.family == "torchscript") {
+    throw Error(info_.path + ": input-embedding gradients are not available for TorchScript "
+                             "modules (the contract gives only ids in)");
+  }
+  std::unique_ptr<::torch::NoGradGuard> no_grad;
+  if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();
+  detail::ForwardResult r = net_->forward(t, grads);
+
+  std::vector<Output> out(static_cast<std::size_t>(B));
+  const Tensor lengths = t.lengths;
+  // Targets: the position and index of y for every example.
+  const TargetKind kind = options.target.kind;
+  Tensor logits_cpu;
+  if (r.logits.defined()) logits_cpu = r.logits.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+  std::vector<std::int64_t> position(static_cast<std::size_t>(B), -1), index(static_cast<std::size_t>(B), -1);
+  const Tensor ids_cpu = t.ids.to(::torch::kCPU);
+  for (std::int64_t b = 0; b < B; ++b) {
+    const auto bi = static_cast<std::size_t>(b);
+    const std::int64_t n = lengths[b].item<std::int64_t>();
+    Output& o = out[bi];
+    o.n = n;
+    if (info_.head == HeadKind::Classifier && logits_cpu.defined()) {
+      o.prediction = logits_cpu[b].argmax().item<std::int64_t>();
+    }
+    const std::string where = "example " + std::to_string(b) + " of the batch";
+    switch (kind) {
+      case TargetKind::None: break;
+      case TargetKind::Class: index[bi] = options.target.index; break;
+      case TargetKind::Label:
+        if (!batch[bi].label) throw Error(where + ": target 'label' but the example has no label");
+        if (*batch[bi].label < 0 || *batch[bi].label >= info_.num_labels) {
+          throw Error(where + ": label " + std::to_string(*batch[bi].label) + " but the model has " +
+                      std::to_string(info_.num_labels) + " classes");
+        }
+        index[bi] = *batch[bi].label;
+        break;
+      case TargetKind::PredictedClass: index[bi] = *o.prediction; break;
+      case TargetKind::MaskedToken: {
+        const auto& in = batch[bi].ids;
+        const auto it = std::find(in.begin(), in.end(), options.mask_token_id);
+        if (it == in.end()) {
+          throw Error(where + ": target 'mask' but the example has no mask token (id " +
+                      std::to_string(options.mask_token_id) + ")");
+        }
+        position[bi] = it - in.begin();
+        break;
+      }
+      case TargetKind::NextToken: position[bi] = n - 1; break;
+      case TargetKind::LastToken:
+        if (n < 2) throw Error(where + ": target 'last' needs at least 2 tokens");
+        position[bi] = n - 2;
+        index[bi] = batch[bi].ids[static_cast<std::size_t>(n - 1)];
+        break;
+    }
+    if (position[bi] >= 0) {
+      const std::int64_t argmax = logits_cpu[b][position[bi]].argmax().item<std::int64_t>();
+      o.prediction = argmax;
+      if (index[bi] < 0) index[bi] = options.target.index >= 0 ? options.target.index : argmax;
+      o.target_position = position[bi];
+    }
+    if (kind != TargetKind::None) {
+      o.target_index = index[bi];
+      o.target_value = position[bi] >= 0
+                           ? logits_cpu[b][position[bi]][index[bi]].item<double>()
+                           : logits_cpu[b][index[bi]].item<double>();
+    }
+  }
+
+  std::vector<Tensor> attention_grads;
+  Tensor input_grad;
+  if (grads) {
+    Tensor y = ::torch::zeros({}, r.logits.options());
+    for (std::int64_t b = 0; b < B; ++b) {
+      const auto bi = static_cast<std::size_t>(b);
+      y = y + (position[bi] >= 0 ? r.logits[b][position[bi]][index[bi]] : r.logits[b][index[bi]]);
+    }
+    std::vector<Tensor> inputs;
+    if (options.attention_gradients) inputs = r.attentions;
+    if (options.input_gradients) inputs.push_back(r.input_embeddings);
+    for (const Tensor& x : inputs) {
+      if (!x.requires_grad()) {
+        throw Error(info_.path + ": the attention maps are not part of the autograd graph, so "
+                                 "no gradient can be taken (do the module's parameters require "
+                                 "grad?)");
+      }
+    }
+    std::vector<Tensor> g = ::torch::autograd::grad({y}, inputs, {}, false, false, true);
+    for (Tensor& x : g) {
+      if (!x.defined()) {
+        throw Error(info_.path + ": an attention map does not reach the output, so its "
+                                 "gradient is undefined");
+      }
+    }
+    if (options.input_gradients) {
+      input_grad = g.back().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+      g.pop_back();
+    }
+    attention_grads = std::move(g);
+  }
+
+  if (options.attention) {
+    const Tensor all = ::torch::stack(r.attentions, 0).detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+    for (std::int64_t b = 0; b < B; ++b) copy_maps(all, b, out[static_cast<std::size_t>(b)].n, out[static_cast<std::size_t>(b)].attention);
+  }
+  if (!attention_grads.empty()) {
+    const Tensor all = ::torch::stack(attention_grads, 0).to(::torch::kCPU, ::torch::kFloat32).contiguous();
+    for (std::int64_t b = 0; b < B; ++b) copy_maps(all, b, out[static_cast<std::size_t>(b)].n, out[static_cast<std::size_t>(b)].attention_gradient);
+  }
+  if (input_grad.defined()) {
+    const Tensor e = r.input_embeddings.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+    const std::int64_t d = e.size(2);
+    for (std::int64_t b = 0; b < B; ++b) {
+      Output& o = out[static_cast<std::size_t>(b)];
+      const auto count = static_cast<std::size_t>(o.n * d);
+      const float* g = input_grad.data_ptr<float>() + b * N * d;
+      const float* x = e.data_ptr<float>() + b * N * d;
+      o.input_gradient.assign(g, g + count);
+      o.input_embedding.assign(x, x + count);
+    }
+  }
+  if (options.logits && logits_cpu.defined()) {
+    for (std::int64_t b = 0; b < B; ++b) {
+      Output& o = out[static_cast<std::size_t>(b)];
+      Tensor l = logits_cpu[b];
+      if (l.dim() == 2) l = l.narrow(0, 0, o.n);
+      l = l.contiguous();
+      o.logits.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
+      o.logits_shape.assign(l.sizes().begin(), l.sizes().end());
+    }
+  }
+  return out;
+}
+
+void TorchModel::probe() {
+  ::torch::NoGradGuard no_grad;
+  detail::BatchTensors t;
+  const auto opts = ::torch::TensorOptions().dtype(::torch::kInt64);
+  t.ids = ::torch::zeros({1, 3}, opts).to(device_);
+  t.type_ids = ::torch::zeros({1, 3}, opts).to(device_);
+  t.mask = ::torch::ones({1, 3}, opts).to(device_);
+  t.lengths = ::torch::full({1}, 3, opts);
+  const detail::ForwardResult r = net_->forward(t, false);
+  info_.layers = static_cast<int>(r.attentions.size());
+  info_.heads = static_cast<int>(r.attentions[0].size(1));
+  bool causal = true;
+  for (const Tensor& a : r.attentions) {
+    if (a.triu(1).abs().max().item<double>() != 0.0) causal = false;
+  }
+  info_.causal = causal;
+  if (r.logits.dim() == 2) {
+    info_.head = HeadKind::Classifier;
+    info_.num_labels = r.logits.size(1);
+  } else {
+    info_.head = HeadKind::LanguageModel;
+    info_.vocab_size = r.logits.size(2);
+  }
+}
+
+std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device& device) {
+  const std::string config_path = dir + "/config.json";
+  hf::ConfigOptions copts;
+  copts.extra_architectures = {kEncoderClassifier};
+  const hf::ModelConfig c = hf::read_model_config(config_path, copts);
+  const nlohmann::json raw = hf::detail::read_json_file(config_path);
+  const std::string weights_path = dir + "/model.safetensors";
+  if (!is_file(weights_path)) {
+    if (is_file(dir + "/model.safetensors.index.json")) {
+      throw Error(dir + ": sharded weights (model.safetensors.index.json) are not supported; "
+                        "merge them into one model.safetensors");
+    }
+    if (is_file(dir + "/pytorch_model.bin")) {
+      throw Error(dir + ": only pytorch_model.bin, no model.safetensors: convert the weights to "
+                        "safetensors (e.g. model.save_pretrained(dir, safe_serialization=True))");
+    }
+    throw Error(weights_path + ": missing (the model's weights)");
+  }
+  ModelInfo info;
+  info.path = dir;
+  info.family = std::string(hf::family_name(c.family));
+  info.layers = static_cast<int>(c.num_layers);
+  info.heads = static_cast<int>(c.num_heads);
+  info.hidden_size = c.hidden_size;
+  info.vocab_size = c.vocab_size;
+  info.max_positions = c.max_positions;
+  info.device = device_name(device);
+  std::string arch = c.architectures.empty() ? "" : c.architectures.front();
+  if (c.architectures.size() > 1) {
+    throw Error(config_path + ": several architectures " + c.architectures.front() + ", " +
+                c.architectures[1] + ": attnflow needs exactly one");
+  }
+  std::unique_ptr<detail::Network> net;
+  if (c.family == hf::ModelFamily::Bert) {
+    if (arch.empty()) arch = "BertModel";
+    info.uses_type_ids = c.type_vocab_size > 0;
+    info.causal = c.is_decoder;
+    detail::Weights w(weights_path, {"bert."}, device);
+    detail::BertHead head = detail::BertHead::None;
+    if (arch == "BertForSequenceClassification") {
+      head = detail::BertHead::SequenceClassification;
+      info.head = HeadKind::Classifier;
+      info.num_labels = c.num_labels;
+    } else if (arch == "BertForMaskedLM") {
+      head = detail::BertHead::MaskedLM;
+      info.head = HeadKind::LanguageModel;
+    }
+    net = detail::make_bert(c, w, head);
+  } else {
+    if (arch.empty()) arch = "GPT2Model";
+    detail::Gpt2Options o;
+    o.causal = true;
+    if (arch == "GPT2LMHeadModel") {
+      o.head = detail::Gpt2Head::LanguageModel;
+      info.head = HeadKind::LanguageModel;
+    } else if (arch == kEncoderClassifier) {
+      o.head = detail::Gpt2Head::FirstTokenClassifier;
+      o.causal = raw.value("attnflow_causal", false);
+      o.classifier_position = raw.value("attnflow_classifier_position", std::int64_t{0});
+      if (o.classifier_position != 0) {
+        throw Error(config_path + ": attnflow_classifier_position " +
+                    std::to_string(o.classifier_position) + " is not supported (only 0, the CLS "
+                    "token)");
+      }
+      info.head = HeadKind::Classifier;
+      info.num_labels = c.num_labels;
+    }
+    info.causal = o.causal;
+    detail::Weights w(weights_path, {"transformer."}, device);
+    net = detail::make_gpt2(c, w, o);
+  }
+  info.architecture = arch;
+  return std::make_unique<TorchModel>(std::move(info), std::move(net), device);
+}
+
+}  // namespace
+
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
+  const ::torch::Device device = parse_device(options.device);
+  if (options.threads > 0) ::torch::set_num_threads(options.threads);
+  std::string target = path;
+  if (is_file(path) && ends_with(path, "config.json")) {
+    target = path.substr(0, path.size() - std::string("config.json").size());
+    if (target.empty()) target = ".";
+    if (target.size() > 1 && target.back() == '/') target.pop_back();
+  }
+  if (is_dir(target)) {
+    if (is_file(target + "/config.json")) return load_native(target, device);
+    for (const char* name : {"model.pt", "model.torchscript.pt", "model.ts"}) {
+      const std::string candidate = target + "/" + name;
+      if (is_file(candidate)) return Model::load(candidate, options);
+    }
+    throw Error(target + ": neither config.json (a Hugging Face model) nor model.pt "
+                         "(TorchScript) in this directory");
+  }
+  if (!is_file(target)) throw Error(target + ": no such model file or directory");
+  ModelInfo info;
+  info.path = target;
+  info.family = "torchscript";
+  info.architecture = "TorchScript";
+  info.device = device_name(device);
+  auto model = std::make_unique<TorchModel>(std::move(info), detail::load_script(target, device),
+                                            device);
+  model->probe();
+  return model;
+}
+
+}  // namespace attnflow::torch

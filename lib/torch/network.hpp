@@ -1,0 +1,72 @@
+// Internal to attnflow::torch: the forward pass every model kind implements.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnflow::torch::detail {
+
+/// Inputs of one padded batch, on the model's device.
+struct BatchTensors {
+  ::torch::Tensor ids;        ///< long [B, N], right-padded
+  ::torch::Tensor type_ids;   ///< long [B, N]
+  ::torch::Tensor mask;       ///< long [B, N]: 1 = token, 0 = padding
+  ::torch::Tensor lengths;    ///< long [B] (CPU)
+};
+
+struct ForwardResult {
+  ::torch::Tensor logits;                   ///< [B, C] or [B, N, V]; undefined for base models
+  std::vector<::torch::Tensor> attentions;  ///< L x [B, H, N, N], the tensors used downstream
+  ::torch::Tensor input_embeddings;         ///< [B, N, d] token embeddings (native models)
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+  /// Runs the model. With `track_inputs`, the token embeddings are a leaf that requires grad
+  /// (so that attention maps and embeddings are in the autograd graph).
+  virtual ForwardResult forward(const BatchTensors& batch, bool track_inputs) = 0;
+};
+
+/// HF's "extended attention mask": 0 for tokens, the lowest float for padding, [B, 1, 1, N].
+::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype);
+
+/// Scores [B, H, N, N] with every key after its query set to the lowest float (HF's eager
+/// causal masking: those weights become exactly 0 after softmax).
+::torch::Tensor apply_causal_mask(const ::torch::Tensor& scores);
+
+/// The activation named in config.json (hidden_act / activation_function).
+::torch::Tensor activation(const ::torch::Tensor& x, const std::string& name);
+
+}  // namespace attnflow::torch::detail
+
+namespace attnflow::hf {
+struct ModelConfig;
+}
+
+namespace attnflow::torch::detail {
+
+class Weights;
+
+enum class BertHead { None, Pooler, SequenceClassification, MaskedLM };
+
+/// BertModel / BertForSequenceClassification / BertForMaskedLM with eager attention.
+std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, Weights& weights, BertHead head);
+
+enum class Gpt2Head { None, LanguageModel, FirstTokenClassifier };
+
+struct Gpt2Options {
+  Gpt2Head head = Gpt2Head::None;
+  bool causal = true;  ///< false for the encoder classifier of Abnar & Zuidema
+  std::int64_t classifier_position = 0;
+};
+
+/// GPT2Model / GPT2LMHeadModel, and GPT-2 blocks without the causal mask and with a classifier
+/// on one token (AttnflowEncoderClassifier).
+std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, Weights& weights,
+                                   const Gpt2Options& options);
+
+}  // namespace attnflow::torch::detail

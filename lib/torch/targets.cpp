@@ -1,0 +1,104 @@
+// Target parsing (no libtorch needed, but it lives with the layer that uses it) and the small
+// tensor helpers shared by the native models.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/torch/model.hpp"
+#include "network.hpp"
+
+namespace attnflow::torch {
+
+namespace {
+
+std::int64_t parse_index(const std::string& text, const std::string& value) {
+  std::size_t used = 0;
+  long long v = -1;
+  try {
+    v = std::stoll(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (value.empty() || used != value.size() || v < 0) {
+    throw Error("target '" + text + "': '" + value + "' is not a non-negative integer");
+  }
+  return v;
+}
+
+}  // namespace
+
+Target parse_target(const std::string& text) {
+  const std::size_t colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  const bool has_value = colon != std::string::npos;
+  const std::string value = has_value ? text.substr(colon + 1) : std::string();
+  Target t;
+  if (kind == "none" && !has_value) return t;
+  if (kind == "class" && has_value) {
+    t.kind = TargetKind::Class;
+    t.index = parse_index(text, value);
+    return t;
+  }
+  if (!has_value && kind == "label") t.kind = TargetKind::Label;
+  if (!has_value && kind == "predicted") t.kind = TargetKind::PredictedClass;
+  if (!has_value && kind == "last") t.kind = TargetKind::LastToken;
+  if (kind == "mask") t.kind = TargetKind::MaskedToken;
+  if (kind == "next") t.kind = TargetKind::NextToken;
+  if (t.kind == TargetKind::None) {
+    throw Error("target '" + text +
+                "': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, "
+                "next:TOKEN_ID or last");
+  }
+  if (has_value) t.index = parse_index(text, value);
+  return t;
+}
+
+std::string to_string(const Target& t) {
+  const std::string suffix = t.index >= 0 ? ":" + std::to_string(t.index) : "";
+  switch (t.kind) {
+    case TargetKind::None: return "none";
+    case TargetKind::Class: return "class" + suffix;
+    case TargetKind::Label: return "label";
+    case TargetKind::PredictedClass: return "predicted";
+    case TargetKind::MaskedToken: return "mask" + suffix;
+    case TargetKind::NextToken: return "next" + suffix;
+    case TargetKind::LastToken: return "last";
+  }
+  return "none";
+}
+
+namespace detail {
+
+::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype) {
+  const double lowest = dtype == ::torch::kFloat64 ? std::numeric_limits<double>::lowest()
+                                                   : std::numeric_limits<float>::lowest();
+  return (1 - mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(1);
+}
+
+::torch::Tensor apply_causal_mask(const ::torch::Tensor& scores) {
+  const std::int64_t n = scores.size(-1);
+  const ::torch::Tensor future =
+      ::torch::ones({n, n}, ::torch::TensorOptions().dtype(::torch::kBool).device(scores.device()))
+          .triu(1);
+  const double lowest = scores.scalar_type() == ::torch::kFloat64
+                            ? std::numeric_limits<double>::lowest()
+                            : std::numeric_limits<float>::lowest();
+  return scores.masked_fill(future, lowest);
+}
+
+::torch::Tensor activation(const ::torch::Tensor& x, const std::string& name) {
+  if (name == "gelu") return ::torch::gelu(x);
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") {
+    // NewGELUActivation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    const double c = std::sqrt(2.0 / M_PI);
+    return 0.5 * x * (1.0 + ::torch::tanh(c * (x + 0.044715 * ::torch::pow(x, 3.0))));
+  }
+  if (name == "relu") return ::torch::relu(x);
+  if (name == "silu" || name == "swish") return ::torch::silu(x);
+  if (name == "quick_gelu") return x * ::torch::sigmoid(1.702 * x);
+  throw Error("activation '" + name + "' is not supported");
+}
+
+}  // namespace detail
+}  // namespace attnflow::torch

@@ -1,0 +1,216 @@
+// Bad models and bad inputs give one clear attnflow::Error naming the file / tensor / example.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/hf/safetensors.hpp"
+#include "attnflow/hf/safetensors_writer.hpp"
+#include "attnflow/torch/model.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace at = attnflow::torch;
+using attnflow::Error;
+
+const std::string kModels = std::string(ATTNFLOW_TEST_DATA) + "/models/";
+
+// A fresh copy of a fixture model directory under the test's temporary directory.
+std::string copy_model(const std::string& name, const std::string& tag) {
+  const fs::path dst = fs::path(testing::TempDir()) / ("attnflow_model_" + tag);
+  fs::remove_all(dst);
+  fs::copy(kModels + name, dst, fs::copy_options::recursive);
+  return dst.string();
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Rewrites dir/model.safetensors with `edit` applied to the tensor list.
+void rewrite_weights(const std::string& dir,
+                     const std::function<void(std::vector<attnflow::hf::TensorData>&)>& edit) {
+  std::vector<attnflow::hf::TensorData> tensors;
+  {
+    const attnflow::hf::SafetensorsFile f(dir + "/model.safetensors");
+    for (const auto& t : f.tensors()) {
+      const auto bytes = f.bytes(t);
+      tensors.push_back({t.name, t.dtype, t.shape, {bytes.data, bytes.data + bytes.size}});
+    }
+  }
+  edit(tensors);
+  attnflow::hf::write_safetensors(dir + "/model.safetensors", tensors);
+}
+
+TEST(ModelErrors, MissingPath) {
+  EXPECT_EQ(message_of([] { at::Model::load("/nonexistent/model"); }),
+            "/nonexistent/model: no such model file or directory");
+}
+
+TEST(ModelErrors, DirectoryWithoutModel) {
+  const fs::path dir = fs::path(testing::TempDir()) / "attnflow_empty_model";
+  fs::create_directories(dir);
+  EXPECT_EQ(message_of([&] { at::Model::load(dir.string()); }),
+            dir.string() + ": neither config.json (a Hugging Face model) nor model.pt "
+                           "(TorchScript) in this directory");
+}
+
+TEST(ModelErrors, CorruptConfig) {
+  const std::string dir = copy_model("bert_cls", "corrupt_config");
+  write_text(dir + "/config.json", "{\"model_type\": \"bert\", ");
+  const std::string m = message_of([&] { at::Model::load(dir); });
+  EXPECT_EQ(m.rfind(dir + "/config.json: ", 0), 0u) << m;
+}
+
+TEST(ModelErrors, UnknownArchitecture) {
+  const std::string dir = copy_model("bert_cls", "unknown_arch");
+  std::ifstream in(dir + "/config.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string from = "BertForSequenceClassification";
+  text.replace(text.find(from), from.size(), "BertForQuestionAnswering");
+  write_text(dir + "/config.json", text);
+  const std::string m = message_of([&] { at::Model::load(dir); });
+  EXPECT_NE(m.find("unknown architecture 'BertForQuestionAnswering'"), std::string::npos) << m;
+}
+
+TEST(ModelErrors, MissingWeights) {
+  const std::string dir = copy_model("bert_cls", "missing_weights");
+  fs::remove(dir + "/model.safetensors");
+  EXPECT_EQ(message_of([&] { at::Model::load(dir); }),
+            dir + "/model.safetensors: missing (the model's weights)");
+  write_text(dir + "/pytorch_model.bin", "x");
+  EXPECT_NE(message_of([&] { at::Model::load(dir); }).find("only pytorch_model.bin"),
+            std::string::npos);
+}
+
+TEST(ModelErrors, TruncatedWeights) {
+  const std::string dir = copy_model("bert_cls", "truncated");
+  fs::resize_file(dir + "/model.safetensors", 100);
+  const std::string m = message_of([&] { at::Model::load(dir); });
+  EXPECT_EQ(m.rfind(dir + "/model.safetensors: ", 0), 0u) << m;
+}
+
+TEST(ModelErrors, TensorWithTheWrongShapeIsNamed) {
+  const std::string dir = copy_model("bert_cls", "wrong_shape");
+  rewrite_weights(dir, [](auto& tensors) {
+    for (auto& t : tensors) {
+      if (t.name == "bert.encoder.layer.1.attention.self.key.weight") {
+        t.shape = {t.shape[1], t.shape[0] / 2, 2};
+      }
+    }
+  });
+  const std::string m = message_of([&] { at::Model::load(dir); });
+  EXPECT_EQ(m.rfind(dir + "/model.safetensors: tensor 'bert.encoder.layer.1.attention.self.key."
+                          "weight' has shape [16, 8, 2], expected [16, 16]",
+                    0),
+            0u)
+      << m;
+}
+
+TEST(ModelErrors, TensorWithTheWrongDtypeIsNamed) {
+  const std::string dir = copy_model("bert_cls", "wrong_dtype");
+  rewrite_weights(dir, [](auto& tensors) {
+    for (auto& t : tensors) {
+      if (t.name == "classifier.bias") t.dtype = attnflow::hf::Dtype::I32;  // 4 bytes, like F32
+    }
+  });
+  const std::string m = message_of([&] { at::Model::load(dir); });
+  EXPECT_NE(m.find("'classifier.bias'"), std::string::npos) << m;
+  EXPECT_NE(m.find("I32"), std::string::npos) << m;
+}
+
+TEST(ModelErrors, MissingTensorIsNamed) {
+  const std::string dir = copy_model("gpt2_lm", "missing_tensor");
+  rewrite_weights(dir, [](auto& tensors) {
+    tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
+                                 [](const auto& t) { return t.name == "transformer.h.1.ln_2.bias"; }),
+                  tensors.end());
+  });
+  const std::string m = message_of([&] { at::Model::load(dir); });
+  EXPECT_NE(m.find("no tensor 'h.1.ln_2.bias'"), std::string::npos) << m;
+}
+
+TEST(ModelErrors, CudaWithoutCuda) {
+  if (at::cuda_available()) GTEST_SKIP() << "this machine has CUDA";
+  EXPECT_EQ(message_of([] { at::Model::load(kModels + "bert_cls", {"cuda", 0}); }),
+            "device 'cuda': CUDA is not available (libtorch without CUDA, or no GPU visible)");
+  EXPECT_EQ(message_of([] { at::Model::load(kModels + "bert_cls", {"gpu", 0}); }),
+            "device 'gpu': expected cpu, cuda or cuda:N");
+}
+
+TEST(ModelErrors, NotATorchScriptFile) {
+  const std::string path = testing::TempDir() + "attnflow_not_a_module.pt";
+  write_text(path, "this is not a zip archive");
+  const std::string m = message_of([&] { at::Model::load(path); });
+  EXPECT_EQ(m.rfind(path + ": not a TorchScript module (", 0), 0u) << m;
+}
+
+TEST(ModelErrors, BadInputs) {
+  auto model = at::Model::load(kModels + "bert_cls");
+  at::RunOptions options;
+  EXPECT_EQ(message_of([&] { model->run({}, options); }), "run: the batch is empty");
+  EXPECT_EQ(message_of([&] { model->run({at::Input{}}, options); }),
+            "example 0 of the batch: no tokens");
+  at::Input big;
+  big.ids = {2, 100000};
+  const std::string vocab = std::to_string(model->info().vocab_size);
+  EXPECT_EQ(message_of([&] { model->run({at::Input{{2, 3}, {}, {}}, big}, options); }),
+            "example 1 of the batch: token 1 has id 100000, outside the vocabulary (" + vocab +
+                " ids)");
+  at::Input longest;
+  longest.ids.assign(static_cast<std::size_t>(model->info().max_positions + 1), 2);
+  EXPECT_NE(message_of([&] { model->run({longest}, options); }).find("more than the model's"),
+            std::string::npos);
+}
+
+TEST(ModelErrors, TargetsTheHeadCannotGive) {
+  auto cls = at::Model::load(kModels + "bert_cls");
+  auto base = at::Model::load(kModels + "bert_base");
+  auto lm = at::Model::load(kModels + "gpt2_lm");
+  at::RunOptions o;
+  const at::Input in{{2, 5, 3}, {}, {}};
+  o.target = at::parse_target("last");
+  EXPECT_NE(message_of([&] { cls->run({in}, o); }).find("needs a language-model head"),
+            std::string::npos);
+  o.target = at::parse_target("class:1");
+  EXPECT_NE(message_of([&] { base->run({in}, o); }).find("needs a classifier"), std::string::npos);
+  o.target = at::parse_target("class:7");
+  EXPECT_EQ(message_of([&] { cls->run({in}, o); }), "target 'class:7': the model has 3 classes");
+  o.target = at::parse_target("label");
+  EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
+            "example 0 of the batch: target 'label' but the example has no label");
+  o.target = at::parse_target("mask");
+  EXPECT_NE(message_of([&] { lm->run({in}, o); }).find("the tokenizer has no mask token"),
+            std::string::npos);
+}
+
+TEST(Targets, ParseAndPrint) {
+  EXPECT_EQ(at::to_string(at::parse_target("class:2")), "class:2");
+  EXPECT_EQ(at::to_string(at::parse_target("mask:17")), "mask:17");
+  EXPECT_EQ(at::to_string(at::parse_target("next")), "next");
+  EXPECT_EQ(at::parse_target("none").kind, at::TargetKind::None);
+  EXPECT_EQ(message_of([] { at::parse_target("class"); }),
+            "target 'class': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, "
+            "next, next:TOKEN_ID or last");
+  EXPECT_EQ(message_of([] { at::parse_target("class:-1"); }),
+            "target 'class:-1': '-1' is not a non-negative integer");
+  EXPECT_EQ(message_of([] { at::parse_target("next:x"); }),
+            "target 'next:x': 'x' is not a non-negative integer");
+}
+
+}  // namespace

@@ -1,0 +1,178 @@
+// attnflow::torch against reference outputs stored next to tiny checkpoints in
+// tests/data/models (written by tests/hf/make_model_golden.py; see the README there): logits,
+// every attention map, dy/dA for every layer and head, and dy/d(token embeddings), for batch 1
+// and for batch 3 with right padding.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/hf/safetensors.hpp"
+#include "attnflow/torch/model.hpp"
+
+namespace {
+
+using attnflow::hf::SafetensorsFile;
+using attnflow::hf::TensorInfo;
+namespace at = attnflow::torch;
+
+const std::string kModels = std::string(ATTNFLOW_TEST_DATA) + "/models/";
+
+struct Golden {
+  SafetensorsFile file;
+  explicit Golden(const std::string& path) : file(path) {}
+  bool has(const std::string& name) const { return file.find(name) != nullptr; }
+  const TensorInfo& info(const std::string& name) const { return file.at(name); }
+  std::vector<float> f(const std::string& name) const { return file.to_float32(file.at(name)); }
+  std::vector<std::int64_t> i(const std::string& name) const { return file.to_int64(file.at(name)); }
+};
+
+struct Case {
+  std::string model;
+  std::string golden;
+};
+
+std::string name_of(const testing::TestParamInfo<Case>& p) {
+  return p.param.model + "_" + p.param.golden.substr(7, 2);
+}
+
+// Largest |a - b| over the real (unpadded) part: reference [L, B, H, N, N] vs ours [L, H, n, n].
+double max_map_diff(const std::vector<float>& ref, std::int64_t L, std::int64_t B, std::int64_t H,
+                    std::int64_t N, std::int64_t b, std::int64_t n, const std::vector<float>& ours) {
+  EXPECT_EQ(ours.size(), static_cast<std::size_t>(L * H * n * n));
+  double worst = 0;
+  for (std::int64_t l = 0; l < L; ++l)
+    for (std::int64_t h = 0; h < H; ++h)
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+          const float r = ref[static_cast<std::size_t>((((l * B + b) * H + h) * N + i) * N + j)];
+          const float o = ours[static_cast<std::size_t>(((l * H + h) * n + i) * n + j)];
+          worst = std::max(worst, static_cast<double>(std::fabs(r - o)));
+        }
+  return worst;
+}
+
+class ModelGolden : public testing::TestWithParam<Case> {};
+
+TEST_P(ModelGolden, MatchesTheReference) {
+  const Case& c = GetParam();
+  const Golden g(kModels + c.model + "/" + c.golden);
+  auto model = at::Model::load(kModels + c.model);
+  const at::ModelInfo& info = model->info();
+
+  const auto& ids_info = g.info("input_ids");
+  const std::int64_t B = ids_info.shape[0], N = ids_info.shape[1];
+  const auto ids = g.i("input_ids");
+  const auto lengths = g.i("lengths");
+  const std::vector<std::int64_t> types = g.has("token_type_ids") ? g.i("token_type_ids")
+                                                                  : std::vector<std::int64_t>{};
+  const bool lm = g.has("target_position");
+  const bool has_target = g.has("target_index");
+  const std::vector<std::int64_t> target_index = has_target ? g.i("target_index")
+                                                            : std::vector<std::int64_t>{};
+  const std::vector<std::int64_t> target_position = lm ? g.i("target_position")
+                                                       : std::vector<std::int64_t>{};
+
+  std::vector<at::Input> batch(static_cast<std::size_t>(B));
+  for (std::int64_t b = 0; b < B; ++b) {
+    at::Input& in = batch[static_cast<std::size_t>(b)];
+    const std::int64_t n = lengths[static_cast<std::size_t>(b)];
+    in.ids.assign(ids.begin() + b * N, ids.begin() + b * N + n);
+    if (!types.empty()) {
+      for (std::int64_t k = 0; k < n; ++k) in.type_ids.push_back(static_cast<std::int32_t>(types[static_cast<std::size_t>(b * N + k)]));
+    }
+    if (has_target && !lm) in.label = target_index[static_cast<std::size_t>(b)];
+  }
+  at::RunOptions options;
+  options.logits = true;
+  if (has_target) {
+    options.input_gradients = info.family != "torchscript";
+    if (!lm) {
+      options.target.kind = at::TargetKind::Label;
+    } else if (info.causal) {
+      options.target.kind = at::TargetKind::LastToken;
+    } else {
+      options.target.kind = at::TargetKind::MaskedToken;
+      options.target.index = target_index[0];
+      options.mask_token_id = ids[static_cast<std::size_t>(target_position[0])];
+    }
+  }
+  // Three calls: TorchScript's profiling executor re-optimises a module after its first
+  // calls, which once broke dy/dA from the second call on; every call must agree.
+  model->run(batch, options);
+  model->run(batch, options);
+  const std::vector<at::Output> out = model->run(batch, options);
+  ASSERT_EQ(out.size(), static_cast<std::size_t>(B));
+
+  const auto& att_info = g.info("attentions");
+  const std::int64_t L = att_info.shape[0], H = att_info.shape[2];
+  EXPECT_EQ(info.layers, L);
+  EXPECT_EQ(info.heads, H);
+  const auto attentions = g.f("attentions");
+  const auto grads = has_target ? g.f("attention_grads") : std::vector<float>{};
+  const bool input_grads = has_target && g.has("input_grads") && options.input_gradients;
+  const auto in_grads = input_grads ? g.f("input_grads") : std::vector<float>{};
+  const auto in_embeds = input_grads ? g.f("input_embeds") : std::vector<float>{};
+  for (std::int64_t b = 0; b < B; ++b) {
+    const at::Output& o = out[static_cast<std::size_t>(b)];
+    const std::int64_t n = lengths[static_cast<std::size_t>(b)];
+    SCOPED_TRACE("example " + std::to_string(b) + " (n=" + std::to_string(n) + ")");
+    ASSERT_EQ(o.n, n);
+    EXPECT_LT(max_map_diff(attentions, L, B, H, N, b, n, o.attention), 1e-5);
+    if (has_target) {
+      EXPECT_LT(max_map_diff(grads, L, B, H, N, b, n, o.attention_gradient), 1e-4);
+      ASSERT_TRUE(o.target_index.has_value());
+      EXPECT_EQ(*o.target_index, target_index[static_cast<std::size_t>(b)]);
+      if (lm) {
+        EXPECT_EQ(*o.target_position, target_position[static_cast<std::size_t>(b)]);
+      }
+    }
+    if (input_grads) {
+      const std::int64_t d = g.info("input_grads").shape[2];
+      ASSERT_EQ(o.input_gradient.size(), static_cast<std::size_t>(n * d));
+      double worst_g = 0, worst_e = 0;
+      for (std::int64_t k = 0; k < n * d; ++k) {
+        const auto r = static_cast<std::size_t>(b * N * d + k);
+        worst_g = std::max(worst_g, static_cast<double>(std::fabs(in_grads[r] - o.input_gradient[static_cast<std::size_t>(k)])));
+        worst_e = std::max(worst_e, static_cast<double>(std::fabs(in_embeds[r] - o.input_embedding[static_cast<std::size_t>(k)])));
+      }
+      EXPECT_LT(worst_g, 1e-4);
+      EXPECT_LT(worst_e, 1e-6);
+    }
+    if (g.has("logits")) {
+      const auto& li = g.info("logits");
+      const auto logits = g.f("logits");
+      double worst = 0;
+      if (li.shape.size() == 2) {
+        const std::int64_t C = li.shape[1];
+        ASSERT_EQ(o.logits.size(), static_cast<std::size_t>(C));
+        for (std::int64_t k = 0; k < C; ++k)
+          worst = std::max(worst, static_cast<double>(std::fabs(logits[static_cast<std::size_t>(b * C + k)] - o.logits[static_cast<std::size_t>(k)])));
+      } else {
+        const std::int64_t V = li.shape[2];
+        ASSERT_EQ(o.logits.size(), static_cast<std::size_t>(n * V));
+        for (std::int64_t k = 0; k < n * V; ++k)
+          worst = std::max(worst, static_cast<double>(std::fabs(logits[static_cast<std::size_t>(b * N * V + k)] - o.logits[static_cast<std::size_t>(k)])));
+      }
+      EXPECT_LT(worst, 1e-5);
+    }
+  }
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (const char* m : {"bert_base", "bert_mlm", "bert_cls", "bert_mlm_bf16", "gpt2_base",
+                        "gpt2_lm", "gpt2_lm_fp16", "sva_encoder", "torchscript_bert"}) {
+    for (const char* gname : {"golden_b1.safetensors", "golden_b3.safetensors"}) {
+      out.push_back({m, gname});
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelGolden, testing::ValuesIn(cases()), name_of);
+
+}  // namespace
