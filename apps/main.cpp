@@ -5,7 +5,10 @@
 #include "analyze_command.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
+#include "extract_command.hpp"
+#include "generate_command.hpp"
 #include "plot_command.hpp"
+#include "train_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"attnflow " ATTNFLOW_VERSION_STRING
@@ -14,6 +17,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", ATTNFLOW_VERSION_STRING);
   attnflow::app::add_analyze_command(app);
   attnflow::app::add_plot_command(app);
+  attnflow::app::add_extract_command(app);
+  attnflow::app::add_generate_command(app);
+  attnflow::app::add_train_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -77,7 +77,7 @@ void commit_member(hid_t file, hid_t object, hid_t group, CommitIndex& commits, 
 /// damaged by a writer killed inside a flush. (Missing names are not damage.)
 bool names_damaged(hid_t group, const CommitIndex& commits);
 
-/// After an unclean shutdown: removes the name of member `count` (an uncommitted member whose
+/// On a write-open: removes the name of member `count` (an uncommitted member whose
 /// writer was killed between naming and committing it), if there is one. Only for link
 /// indexes that are not damaged.
 void drop_stray_name(hid_t file, hid_t group, std::int64_t count, const std::string& context);

@@ -342,9 +342,9 @@ RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
                     " committed results are readable, but the run cannot be resumed: start a "
                     "new run (another --run name)");
       }
+      // A writer killed between naming and committing a result left its name.
+      detail::drop_stray_name(s.file.get(), g.get(), commits.count(), where);
       if (commits.count() != detail::get_int(g.get(), detail::kCountAttribute, where)) {
-        // Not finished cleanly: the commit index has the count; drop a leftover name.
-        detail::drop_stray_name(s.file.get(), g.get(), commits.count(), where);
         detail::set_int(g.get(), detail::kCountAttribute, commits.count(), H5T_STD_I64LE);
       }
     } else {

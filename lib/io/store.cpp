@@ -140,9 +140,9 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
                   " committed examples are intact and readable, but appending to this file "
                   "is refused: write further examples to a new file");
     }
-    if (impl->size != impl->recorded) {
-      // Not closed cleanly: the commit index has the count; drop an uncommitted leftover name.
-      detail::drop_stray_name(impl->file.get(), impl->examples.get(), impl->size, group);
+    // A writer killed between naming and committing example `size` left its name.
+    detail::drop_stray_name(impl->file.get(), impl->examples.get(), impl->size, group);
+    if (impl->size != impl->recorded) {  // not closed cleanly: the index has the count
       detail::set_int(impl->file.get(), detail::kCountAttribute, impl->size, H5T_STD_I64LE);
       detail::flush(impl->file.get(), path);
       impl->recorded = impl->size;

@@ -37,7 +37,7 @@ struct Layer {
 
 class Bert final : public Network {
  public:
-  Bert(const hf::ModelConfig& c, Weights& w, BertHead head) : config_(c), head_(head) {
+  Bert(const hf::ModelConfig& c, TensorSource& w, BertHead head) : config_(c), head_(head) {
     const std::int64_t d = c.hidden_size;
     const std::string why_d = "hidden_size " + std::to_string(d);
     const auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in) {
@@ -146,7 +146,7 @@ class Bert final : public Network {
 
 }  // namespace
 
-std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, Weights& weights, BertHead head) {
+std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights, BertHead head) {
   if (config.position_embedding_type != "absolute") {
     throw Error(config.path + ": position_embedding_type '" + config.position_embedding_type +
                 "' is not supported (only 'absolute')");

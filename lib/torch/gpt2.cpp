@@ -45,7 +45,7 @@ struct Block {
 
 class Gpt2 final : public Network {
  public:
-  Gpt2(const hf::ModelConfig& c, Weights& w, const Gpt2Options& options)
+  Gpt2(const hf::ModelConfig& c, TensorSource& w, const Gpt2Options& options)
       : config_(c), options_(options) {
     const std::int64_t d = c.hidden_size, inner = c.intermediate_size;
     const std::string why_d = "n_embd " + std::to_string(d);
@@ -135,7 +135,7 @@ class Gpt2 final : public Network {
 
 }  // namespace
 
-std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, Weights& weights,
+std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, TensorSource& weights,
                                    const Gpt2Options& options) {
   return std::make_unique<Gpt2>(config, weights, options);
 }

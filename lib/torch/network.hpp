@@ -49,12 +49,12 @@ struct ModelConfig;
 
 namespace attnflow::torch::detail {
 
-class Weights;
+class TensorSource;
 
 enum class BertHead { None, Pooler, SequenceClassification, MaskedLM };
 
 /// BertModel / BertForSequenceClassification / BertForMaskedLM with eager attention.
-std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, Weights& weights, BertHead head);
+std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights, BertHead head);
 
 enum class Gpt2Head { None, LanguageModel, FirstTokenClassifier };
 
@@ -66,7 +66,7 @@ struct Gpt2Options {
 
 /// GPT2Model / GPT2LMHeadModel, and GPT-2 blocks without the causal mask and with a classifier
 /// on one token (AttnflowEncoderClassifier).
-std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, Weights& weights,
+std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, TensorSource& weights,
                                    const Gpt2Options& options);
 
 }  // namespace attnflow::torch::detail

@@ -61,6 +61,28 @@ bool Weights::has(const std::string& name) const {
   return cpu.to(device_);
 }
 
+::torch::Tensor InitTensors::get(const std::string& name, const std::vector<std::int64_t>& shape,
+                                 const std::string& /*why*/) {
+  const bool norm = name.find("ln_") != std::string::npos ||
+                    name.find("LayerNorm") != std::string::npos;
+  const bool bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+  ::torch::Tensor t;
+  {
+    ::torch::NoGradGuard no_grad;
+    const auto options = ::torch::TensorOptions().dtype(::torch::kFloat32).device(device_);
+    if (bias) {
+      t = ::torch::zeros(shape, options);
+    } else if (norm) {
+      t = ::torch::ones(shape, options);
+    } else {
+      t = ::torch::randn(shape, options) * std_;
+    }
+  }
+  t.set_requires_grad(true);
+  tensors_.emplace_back(name, t);
+  return t;
+}
+
 std::vector<std::string> Weights::unused() const {
   std::vector<std::string> out;
   for (const hf::TensorInfo& t : file_.tensors()) {

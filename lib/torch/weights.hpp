@@ -13,7 +13,19 @@
 
 namespace attnflow::torch::detail {
 
-class Weights {
+/// Where a network's tensors come from: a weights file, or fresh parameters for training.
+class TensorSource {
+ public:
+  virtual ~TensorSource() = default;
+  /// The tensor `name` with `shape` (float32, on the device); `why` explains the shape in
+  /// error messages.
+  virtual ::torch::Tensor get(const std::string& name, const std::vector<std::int64_t>& shape,
+                              const std::string& why) = 0;
+  /// True when the source has `name` (optional tensors such as an untied lm_head).
+  virtual bool has(const std::string& name) const = 0;
+};
+
+class Weights final : public TensorSource {
  public:
   /// `prefixes` are tried as in hf::SafetensorsFile::find ("bert.", "transformer.").
   Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device);
@@ -22,9 +34,9 @@ class Weights {
   /// for LayerNorm ("LayerNorm.gamma"/"LayerNorm.beta"). Throws Error "<file>: no tensor
   /// '<name>' ..." or "<file>: tensor '<name>' has shape [..], expected [..] (<why>)".
   ::torch::Tensor get(const std::string& name, const std::vector<std::int64_t>& shape,
-                      const std::string& why);
+                      const std::string& why) override;
   /// True when `name` (or its alias) exists.
-  bool has(const std::string& name) const;
+  bool has(const std::string& name) const override;
   const std::string& path() const { return file_.path(); }
   /// Names of the file's tensors that no get() asked for (e.g. a head the model does not use).
   std::vector<std::string> unused() const;
@@ -35,6 +47,22 @@ class Weights {
   std::vector<std::string> prefixes_;
   ::torch::Device device_;
   std::set<std::string> used_;
+};
+
+/// Fresh trainable parameters (requires_grad) in GPT-2's initialisation: weights ~ N(0, std),
+/// biases 0, LayerNorm weights 1; remembered in creation order under their names.
+class InitTensors final : public TensorSource {
+ public:
+  InitTensors(double std, ::torch::Device device) : std_(std), device_(device) {}
+  ::torch::Tensor get(const std::string& name, const std::vector<std::int64_t>& shape,
+                      const std::string& why) override;
+  bool has(const std::string&) const override { return false; }
+  const std::vector<std::pair<std::string, ::torch::Tensor>>& tensors() const { return tensors_; }
+
+ private:
+  double std_;
+  ::torch::Device device_;
+  std::vector<std::pair<std::string, ::torch::Tensor>> tensors_;
 };
 
 std::string shape_string(const std::vector<std::int64_t>& shape);
