@@ -32,7 +32,7 @@
 namespace attnflow::app {
 namespace {
 
-constexpr const char* kPrefix = "attnflow extract: ";
+constexpr const char* kPrefix = "attnflow: error: ";
 
 #ifdef ATTNFLOW_HAVE_TORCH
 
@@ -583,7 +583,7 @@ void run(const ExtractArgs& a) {
 
 #endif  // ATTNFLOW_HAVE_TORCH
 
-/// Runs `f`, turning an error into "attnflow extract: <message>" and exit status 1.
+/// Runs `f`, turning an error into "attnflow: error: <message>" and exit status 1.
 template <typename F>
 void reporting_errors(F&& f) {
   try {

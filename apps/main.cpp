@@ -3,11 +3,13 @@
 #include <iostream>
 
 #include "analyze_command.hpp"
+#include "demo_command.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
 #include "extract_command.hpp"
 #include "generate_command.hpp"
 #include "plot_command.hpp"
+#include "reproduce_command.hpp"
 #include "train_command.hpp"
 
 int main(int argc, char** argv) {
@@ -20,6 +22,8 @@ int main(int argc, char** argv) {
   attnflow::app::add_extract_command(app);
   attnflow::app::add_generate_command(app);
   attnflow::app::add_train_command(app);
+  attnflow::app::add_demo_command(app);
+  attnflow::app::add_reproduce_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# README command 1: install what is missing, build, and run the main job on
-# the embedded example (offline): raw attention, rollout and attention flow
-# for the [CLS] token of a shipped attention stack.
+# README command 1: install what is missing, build, and run the main job offline on the model
+# and sentences that ship with the repository (datasets/models/sva, datasets/sva/demo.jsonl):
+# extract attention and gradients -> raw, rollout, flow and gradient rollout of the [CLS] row
+# -> figures and a text summary in out/demo/ (or the folder given as $1).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install_deps.sh"
 "$root/scripts/build.sh"
 build="${ATTNFLOW_BUILD_DIR:-$root/build}"
-out="${1:-$root/out}"
-mkdir -p "$out"
-"$build/attnflow" analyze "$root/datasets/example/attention.npy" \
-  --tokens "$root/datasets/example/tokens.txt" --target 0 --methods raw,rollout,flow \
-  --output "$out/example_cls.csv"
+out="${1:-$root/out/demo}"
+mkdir -p "$(dirname "$out")"
+"$build/attnflow" demo --model "$root/datasets/models/sva" \
+  --sentences "$root/datasets/sva/demo.jsonl" -o "$out" --overwrite

@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhdf5-dev zlib1g-dev
   libicu-dev
+  libtorch-dev
   libgnuplot-iostream-dev libboost-iostreams-dev libboost-system-dev libboost-filesystem-dev
   gnuplot-nox fonts-dejavu-core
   python3 python3-numpy python3-networkx python3-scipy python3-h5py

@@ -147,13 +147,18 @@ void TorchModel::check_target(const RunOptions& options) const {
   if (k == TargetKind::None) return;
   const std::string what = "target '" + to_string(options.target) + "'";
   const bool classifier = k == TargetKind::Class || k == TargetKind::Label ||
-                          k == TargetKind::PredictedClass;
+                          k == TargetKind::PredictedClass ||
+                          k == TargetKind::ProbabilityDifference;
   if (classifier && info_.head != HeadKind::Classifier) {
     throw Error(what + " needs a classifier; " + info_.path + " is a " + info_.architecture);
   }
   if (!classifier && info_.head != HeadKind::LanguageModel) {
     throw Error(what + " needs a language-model head; " + info_.path + " is a " +
                 info_.architecture);
+  }
+  if (k == TargetKind::ProbabilityDifference && info_.num_labels < 2) {
+    throw Error(what + " needs at least 2 classes; the model has " +
+                std::to_string(info_.num_labels));
   }
   if (k == TargetKind::Class && options.target.index >= info_.num_labels) {
     throw Error(what + ": the model has " + std::to_string(info_.num_labels) + " classes");
@@ -232,6 +237,7 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
         index[bi] = *batch[bi].label;
         break;
       case TargetKind::PredictedClass: index[bi] = *o.prediction; break;
+      case TargetKind::ProbabilityDifference: break;
       case TargetKind::MaskedToken: {
         const auto& in = batch[bi].ids;
         const auto it = std::find(in.begin(), in.end(), options.mask_token_id);
@@ -255,7 +261,10 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
       if (index[bi] < 0) index[bi] = options.target.index >= 0 ? options.target.index : argmax;
       o.target_position = position[bi];
     }
-    if (kind != TargetKind::None) {
+    if (kind == TargetKind::ProbabilityDifference) {
+      const Tensor p = ::torch::softmax(logits_cpu[b].to(::torch::kFloat64), 0);
+      o.target_value = (p[0] - p[1]).item<double>();
+    } else if (kind != TargetKind::None) {
       o.target_index = index[bi];
       o.target_value = position[bi] >= 0
                            ? logits_cpu[b][position[bi]][index[bi]].item<double>()
@@ -269,7 +278,13 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     Tensor y = ::torch::zeros({}, r.logits.options());
     for (std::int64_t b = 0; b < B; ++b) {
       const auto bi = static_cast<std::size_t>(b);
-      y = y + (position[bi] >= 0 ? r.logits[b][position[bi]][index[bi]] : r.logits[b][index[bi]]);
+      if (kind == TargetKind::ProbabilityDifference) {
+        const Tensor p = ::torch::softmax(r.logits[b], 0);
+        y = y + (p[0] - p[1]);
+      } else {
+        y = y + (position[bi] >= 0 ? r.logits[b][position[bi]][index[bi]]
+                                   : r.logits[b][index[bi]]);
+      }
     }
     std::vector<Tensor> inputs;
     if (options.attention_gradients) inputs = r.attentions;

@@ -1,5 +1,6 @@
 // Target parsing (no libtorch needed, but it lives with the layer that uses it) and the small
 // tensor helpers shared by the native models.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -43,12 +44,13 @@ Target parse_target(const std::string& text) {
   if (!has_value && kind == "label") t.kind = TargetKind::Label;
   if (!has_value && kind == "predicted") t.kind = TargetKind::PredictedClass;
   if (!has_value && kind == "last") t.kind = TargetKind::LastToken;
+  if (!has_value && kind == "prob-diff") t.kind = TargetKind::ProbabilityDifference;
   if (kind == "mask") t.kind = TargetKind::MaskedToken;
   if (kind == "next") t.kind = TargetKind::NextToken;
   if (t.kind == TargetKind::None) {
     throw Error("target '" + text +
                 "': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, "
-                "next:TOKEN_ID or last");
+                "next:TOKEN_ID, last or prob-diff");
   }
   if (has_value) t.index = parse_index(text, value);
   return t;
@@ -64,6 +66,7 @@ std::string to_string(const Target& t) {
     case TargetKind::MaskedToken: return "mask" + suffix;
     case TargetKind::NextToken: return "next" + suffix;
     case TargetKind::LastToken: return "last";
+    case TargetKind::ProbabilityDifference: return "prob-diff";
   }
   return "none";
 }
@@ -101,4 +104,65 @@ namespace detail {
 }
 
 }  // namespace detail
+}  // namespace attnflow::torch
+
+namespace attnflow::torch {
+
+namespace {
+
+std::vector<double> class_probabilities(const Output& o) {
+  const double m = *std::max_element(o.logits.begin(), o.logits.end());
+  double z = 0;
+  for (float l : o.logits) z += std::exp(static_cast<double>(l) - m);
+  std::vector<double> p;
+  for (float l : o.logits) p.push_back(std::exp(static_cast<double>(l) - m) / z);
+  return p;
+}
+
+}  // namespace
+
+std::vector<double> blank_out_scores(Model& model, const Input& input, std::int64_t target_class,
+                                     std::int64_t replacement, const std::vector<int>& skip,
+                                     int batch_size) {
+  const ModelInfo& info = model.info();
+  if (info.head != HeadKind::Classifier) {
+    throw Error("blank-out: " + info.path + " is a " + info.architecture +
+                ", not a classifier");
+  }
+  if (target_class < 0 || target_class >= info.num_labels) {
+    throw Error("blank-out: class " + std::to_string(target_class) + " out of range (the model "
+                "has " + std::to_string(info.num_labels) + " classes)");
+  }
+  RunOptions options;
+  options.attention = false;
+  options.logits = true;
+  const std::size_t n = input.ids.size();
+  std::vector<double> scores(n, 0.0);
+  std::vector<std::size_t> positions;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (std::find(skip.begin(), skip.end(), static_cast<int>(k)) == skip.end()) {
+      positions.push_back(k);
+    }
+  }
+  // Every batch starts with the unchanged example, so that p_c(x) and p_c(x_k) come from the
+  // same computation (a token that is already `replacement` scores exactly 0).
+  const auto step = static_cast<std::size_t>(std::max(1, batch_size - 1));
+  const auto c = static_cast<std::size_t>(target_class);
+  for (std::size_t begin = 0; begin < positions.size(); begin += step) {
+    std::vector<Input> batch = {input};
+    const std::size_t end = std::min(positions.size(), begin + step);
+    for (std::size_t i = begin; i < end; ++i) {
+      Input v = input;
+      v.ids[positions[i]] = replacement;
+      batch.push_back(std::move(v));
+    }
+    const std::vector<Output> out = model.run(batch, options);
+    const double base = class_probabilities(out.front())[c];
+    for (std::size_t i = begin; i < end; ++i) {
+      scores[positions[i]] = std::fabs(base - class_probabilities(out[i - begin + 1])[c]);
+    }
+  }
+  return scores;
+}
+
 }  // namespace attnflow::torch

@@ -1,5 +1,5 @@
 # `attnflow extract`: every kind of bad input is reported as one message
-# "attnflow extract: ..." with exit code 1, before any output file is made.
+# "attnflow: error: ..." with exit code 1, before any output file is made.
 # Without libtorch (HAVE_TORCH false) the subcommand only says it is not available.
 #   cmake -DATTNFLOW=... -DDATA=tests/data -DWORK=... -DHAVE_TORCH=ON|OFF -P extract_errors.cmake
 file(REMOVE_RECURSE ${WORK})
@@ -13,9 +13,9 @@ function(expect_failure expected)
     message(FATAL_ERROR "expected exit code 1, got ${rc} for: extract ${ARGN}\n"
                         "stdout: ${out}\nstderr: ${err}")
   endif()
-  string(FIND "${err}" "attnflow extract: ${expected}" pos)
+  string(FIND "${err}" "attnflow: error: ${expected}" pos)
   if(pos EQUAL -1)
-    message(FATAL_ERROR "for extract ${ARGN}:\nexpected 'attnflow extract: ${expected}' in "
+    message(FATAL_ERROR "for extract ${ARGN}:\nexpected 'attnflow: error: ${expected}' in "
                         "stderr, got: ${err}")
   endif()
   if(EXISTS ${OUT} OR EXISTS ${OUT}.creating)

@@ -206,7 +206,7 @@ TEST(Targets, ParseAndPrint) {
   EXPECT_EQ(at::parse_target("none").kind, at::TargetKind::None);
   EXPECT_EQ(message_of([] { at::parse_target("class"); }),
             "target 'class': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, "
-            "next, next:TOKEN_ID or last");
+            "next, next:TOKEN_ID, last or prob-diff");
   EXPECT_EQ(message_of([] { at::parse_target("class:-1"); }),
             "target 'class:-1': '-1' is not a non-negative integer");
   EXPECT_EQ(message_of([] { at::parse_target("next:x"); }),

@@ -176,3 +176,69 @@ std::vector<Case> cases() {
 INSTANTIATE_TEST_SUITE_P(Models, ModelGolden, testing::ValuesIn(cases()), name_of);
 
 }  // namespace
+
+namespace {
+
+// y = p0 - p1 = tanh((z0 - z1) / 2) for two classes, so dy/dx = (1 - y^2) / 2 * d(z0 - z1)/dx
+// for every input x (embeddings and attention maps): checked against two logit targets, which
+// the goldens above verify against the reference.
+TEST(ModelTargets, ProbabilityDifferenceFollowsTheChainRule) {
+  auto model = at::Model::load(kModels + "sva_encoder");
+  const std::vector<at::Input> batch = {at::Input{{506, 17, 40, 99, 3}, {}, {}},
+                                        at::Input{{506, 5, 6}, {}, {}}};
+  at::RunOptions o;
+  o.input_gradients = true;
+  o.target = at::parse_target("prob-diff");
+  const auto diff = model->run(batch, o);
+  o.target = at::parse_target("class:0");
+  const auto z0 = model->run(batch, o);
+  o.target = at::parse_target("class:1");
+  const auto z1 = model->run(batch, o);
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const double y = diff[b].target_value;
+    EXPECT_NEAR(y, std::tanh((z0[b].target_value - z1[b].target_value) / 2), 1e-6);
+    const double k = (1 - y * y) / 2;
+    ASSERT_EQ(diff[b].input_gradient.size(), z0[b].input_gradient.size());
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < diff[b].input_gradient.size(); ++i) {
+      const double want = k * (z0[b].input_gradient[i] - z1[b].input_gradient[i]);
+      worst = std::max(worst, std::fabs(diff[b].input_gradient[i] - want));
+      scale = std::max(scale, std::fabs(want));
+    }
+    EXPECT_GT(scale, 1e-4);  // not trivially zero
+    EXPECT_LT(worst, 1e-5 * std::max(1.0, scale));
+    for (std::size_t i = 0; i < diff[b].attention_gradient.size(); ++i) {
+      const double want = k * (z0[b].attention_gradient[i] - z1[b].attention_gradient[i]);
+      ASSERT_NEAR(diff[b].attention_gradient[i], want, 1e-5 * std::max(1.0, std::fabs(want)));
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(BlankOut, ScoresAreProbabilityChangesAndZeroForAnUnchangedToken) {
+  auto model = at::Model::load(kModels + "sva_encoder");
+  const std::int64_t unk = 7;
+  const at::Input in{{506, 17, unk, 99, 3, 40}, {}, {}};
+  const auto scores = at::blank_out_scores(*model, in, 1, unk, {0}, 3);  // 3: several batches
+  ASSERT_EQ(scores.size(), 6u);
+  EXPECT_EQ(scores[0], 0.0);  // skipped
+  EXPECT_EQ(scores[2], 0.0);  // already the replacement: exactly no change
+  at::RunOptions o;
+  o.attention = false;
+  o.logits = true;
+  const auto p1 = [&](const at::Input& x) {
+    const auto l = model->run({x}, o).front().logits;
+    return 1.0 / (1.0 + std::exp(static_cast<double>(l[0]) - static_cast<double>(l[1])));
+  };
+  for (std::size_t k : {1u, 3u, 4u, 5u}) {
+    at::Input v = in;
+    v.ids[k] = unk;
+    EXPECT_NEAR(scores[k], std::fabs(p1(in) - p1(v)), 1e-6) << k;
+  }
+  EXPECT_GT(*std::max_element(scores.begin(), scores.end()), 1e-4);
+}
+
+}  // namespace

@@ -60,6 +60,8 @@ enum class TargetKind {
   MaskedToken,     ///< LM logit at the first mask token: `Target::index` if >= 0, else argmax
   NextToken,       ///< causal LM logit at the last position: `index` if >= 0, else argmax
   LastToken,       ///< causal LM logit, at position n-2, of the example's actual last token
+  ProbabilityDifference,  ///< classifier: softmax probability of class 0 minus class 1
+                          ///< (Abnar & Zuidema's input-gradient target)
 };
 
 struct Target {
@@ -68,7 +70,7 @@ struct Target {
 };
 
 /// Parses "class:K", "label", "predicted", "mask", "mask:TOKEN_ID", "next", "next:TOKEN_ID",
-/// "last", "none". Throws Error naming the text.
+/// "last", "prob-diff", "none". Throws Error naming the text.
 Target parse_target(const std::string& text);
 std::string to_string(const Target& target);
 
@@ -127,6 +129,15 @@ class Model {
   Model() = default;
   ModelInfo info_;
 };
+
+/// Blank-out importance (Abnar & Zuidema 2020): for every token k of `input`,
+/// |p_c(x) - p_c(x with token k replaced by `replacement`)| with p_c the softmax probability of
+/// class `target_class` of a classifier. Tokens whose position is in `skip` (e.g. [CLS], [SEP])
+/// get 0 and are not run. All variants of the example run as one batch of at most
+/// `batch_size`. Throws Error for a model without a classifier or a class out of range.
+std::vector<double> blank_out_scores(Model& model, const Input& input, std::int64_t target_class,
+                                     std::int64_t replacement, const std::vector<int>& skip = {},
+                                     int batch_size = 64);
 
 /// True when libtorch was built with CUDA and a device is present.
 bool cuda_available();
