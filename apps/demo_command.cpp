@@ -110,7 +110,8 @@ void run_demo(const DemoArgs& a) {
     auto model = torch::Model::load(model_dir, lo);
     const torch::ModelInfo& info = model->info();
     if (info.head != torch::HeadKind::Classifier) {
-      throw Error(model_dir + ": the demo needs a classifier (this is a " + info.architecture + ")");
+      throw Error(model_dir + ": the demo needs a classifier (this is a " + info.architecture +
+                  ")");
     }
     const auto tokenizer = hf::load_tokenizer(model_dir);
     const io::Corpus corpus = io::read_corpus(sentences_path);
@@ -180,7 +181,8 @@ void run_demo(const DemoArgs& a) {
     const int figures = std::min<int>(a.figures, static_cast<int>(sentences.size()));
     for (int i = 0; i < figures; ++i) {
       const io::Example ex = store.read(i);
-      const std::vector<plot::NamedMaps> maps = plot::named_maps(results[static_cast<std::size_t>(i)]);
+      const std::vector<plot::NamedMaps> maps =
+          plot::named_maps(results[static_cast<std::size_t>(i)]);
       const std::string id = std::to_string(i);
       const std::string verdict = sentences[static_cast<std::size_t>(i)].prediction ==
                                           sentences[static_cast<std::size_t>(i)].label
@@ -238,15 +240,16 @@ void run_demo(const DemoArgs& a) {
       const Sentence& x = sentences[i];
       correct += x.prediction == x.label ? 1 : 0;
       s << i << ". \"" << x.text << "\"\n   gold " << (x.label == 0 ? "singular" : "plural")
-        << ", predicted " << (x.prediction == 0 ? "singular" : "plural") << " (p="
-        << std::fixed << std::setprecision(3) << x.probability << ")"
+        << ", predicted " << (x.prediction == 0 ? "singular" : "plural") << " (p=" << std::fixed
+        << std::setprecision(3) << x.probability << ")"
         << (x.prediction == x.label ? "" : "  <- misclassified") << "\n";
       const auto named = plot::named_maps(results[i]);
       for (const plot::NamedMaps& m : named) {
         const LayerMaps& lm = m.maps;
         const Matrix& last = lm.maps.back();
         std::vector<double> row(static_cast<std::size_t>(last.cols()));
-        for (Eigen::Index c = 0; c < last.cols(); ++c) row[static_cast<std::size_t>(c)] = last(0, c);
+        for (Eigen::Index c = 0; c < last.cols(); ++c)
+          row[static_cast<std::size_t>(c)] = last(0, c);
         s << "   " << std::left << std::setw(13) << m.name << std::right << " top at layer "
           << lm.layers.back() << ":";
         for (const auto& [tok, v] : top_tokens(row, x.tokens, 3)) {

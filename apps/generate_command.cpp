@@ -21,6 +21,7 @@ struct SvaArgs {
   int max_attractors = 2;
   int min_words = 4;
   int max_words = 20;
+  int neutral_determiners = 0;
   bool quiet = false;
 };
 
@@ -43,6 +44,7 @@ void run_sva(const SvaArgs& a) {
   o.max_attractors = a.max_attractors;
   o.min_words = a.min_words;
   o.max_words = a.max_words;
+  o.neutral_determiner_percent = a.neutral_determiners;
   const auto examples = datasets::generate_sva(o);
   const auto files = datasets::write_sva_dataset(a.output, examples, splits);
   if (a.quiet) return;
@@ -92,6 +94,10 @@ void add_generate_command(CLI::App& app) {
   sva->add_option("--min-words", args->min_words, "Fewest words before the verb")
       ->capture_default_str();
   sva->add_option("--max-words", args->max_words, "Most words before the verb")
+      ->capture_default_str();
+  sva->add_option("--neutral-determiners", args->neutral_determiners,
+                  "Percent of noun phrases that take \"the\" whatever their number (100: only "
+                  "the noun forms tell the number)")
       ->capture_default_str();
   sva->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
   sva->callback([args] { run_sva(*args); });

@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "analyze_command.hpp"
-#include "demo_command.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
+#include "demo_command.hpp"
 #include "extract_command.hpp"
 #include "generate_command.hpp"
 #include "plot_command.hpp"

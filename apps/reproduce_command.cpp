@@ -128,8 +128,10 @@ void run_reproduce(const ReproduceArgs& a) {
     auto model = torch::Model::load(model_dir, lo);
     const torch::ModelInfo& info = model->info();
     if (info.head != torch::HeadKind::Classifier || info.num_labels != 2 || info.causal) {
-      throw Error(model_dir + ": needs the non-causal 2-class encoder classifier (attnflow "
-                              "train), found " + info.architecture);
+      throw Error(model_dir +
+                  ": needs the non-causal 2-class encoder classifier (attnflow "
+                  "train), found " +
+                  info.architecture);
     }
     const auto tokenizer = hf::load_tokenizer(model_dir);
     const auto unk = tokenizer->special_ids().unk;
@@ -159,7 +161,7 @@ void run_reproduce(const ReproduceArgs& a) {
       for (const auto& m : kMethods) table[b][m].assign(static_cast<std::size_t>(info.layers), {});
     std::vector<Evaluated> kept;  // for the figures
     int correct = 0;
-    double blank_zero_max = 0;    // blank-out of a position holding [UNK] already
+    double blank_zero_max = 0;  // blank-out of a position holding [UNK] already
     ProgressBar bar(!a.quiet && ProgressBar::stderr_is_terminal());
     for (int i = 0; i < count; ++i) {
       const io::CorpusExample& e = corpus.examples[static_cast<std::size_t>(i)];
@@ -182,7 +184,8 @@ void run_reproduce(const ReproduceArgs& a) {
       std::vector<int> skip = {0, n - 1};
       const std::vector<double> blank =
           torch::blank_out_scores(*model, in, *e.label, *unk, skip, 64);
-      const auto d = static_cast<std::size_t>(g.input_gradient.size() / static_cast<std::size_t>(n));
+      const auto d =
+          static_cast<std::size_t>(g.input_gradient.size() / static_cast<std::size_t>(n));
       std::vector<double> grad(static_cast<std::size_t>(n)), gxe(static_cast<std::size_t>(n));
       for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k) {
         double s = 0, t = 0;
@@ -205,9 +208,9 @@ void run_reproduce(const ReproduceArgs& a) {
       const auto sentence = [&](const std::vector<double>& v) {
         return std::vector<double>(v.begin() + 1, v.end() - 1);
       };
-      const std::map<std::string, std::vector<double>> base = {
-          {"blank-out", sentence(blank)}, {"input-gradient", sentence(grad)},
-          {"input-x-gradient", sentence(gxe)}};
+      const std::map<std::string, std::vector<double>> base = {{"blank-out", sentence(blank)},
+                                                               {"input-gradient", sentence(grad)},
+                                                               {"input-x-gradient", sentence(gxe)}};
       for (const std::string& m : kMethods) {
         const LayerMaps& maps = r.maps.at(parse_method(m));
         for (std::size_t l = 0; l < maps.maps.size(); ++l) {
@@ -236,8 +239,8 @@ void run_reproduce(const ReproduceArgs& a) {
     txt << "Abnar & Zuidema (2020), SVA, reproduced by attnflow " << ATTNFLOW_VERSION_STRING
         << (a.ci ? "  [CI-sized run: " : "  [") << count << " held-out examples]\n"
         << "model: " << model_dir << " (" << info.layers << " layers x " << info.heads
-        << " heads, d=" << info.hidden_size << "); accuracy on these examples: "
-        << fixed(accuracy, 3) << " (paper: 0.96)\n";
+        << " heads, d=" << info.hidden_size
+        << "); accuracy on these examples: " << fixed(accuracy, 3) << " (paper: 0.96)\n";
     {
       std::ifstream t(fs::path(model_dir) / "training.json");
       std::string line;
@@ -250,7 +253,8 @@ void run_reproduce(const ReproduceArgs& a) {
     }
     const std::map<std::string, std::string> titles = {
         {"blank-out", "Table 1: Spearman correlation with blank-out (CLS row, mean ± std)"},
-        {"input-gradient", "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row)"},
+        {"input-gradient",
+         "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row)"},
         {"input-x-gradient", "Table 2b: Spearman correlation with input x gradient |sum_d g.e|"}};
     for (const std::string& b : kBaselines) {
       txt << "\n" << titles.at(b) << "\n" << std::setw(14) << "";
@@ -268,10 +272,12 @@ void run_reproduce(const ReproduceArgs& a) {
           s.layers.push_back(static_cast<int>(l) + 1);
           s.values.push_back(stats[l].mean());
           s.spread.push_back(stats[l].std());
-          csv << (b == "blank-out" ? "1" : b == "input-gradient" ? "2" : "2b") << "," << b << ","
-              << m << "," << l + 1 << "," << stats[l].mean() << "," << stats[l].std() << ","
-              << (paper && l < paper->size() ? fixed((*paper)[l]) : "") << "," << stats[l].count
-              << "\n";
+          csv << (b == "blank-out"        ? "1"
+                  : b == "input-gradient" ? "2"
+                                          : "2b")
+              << "," << b << "," << m << "," << l + 1 << "," << stats[l].mean() << ","
+              << stats[l].std() << "," << (paper && l < paper->size() ? fixed((*paper)[l]) : "")
+              << "," << stats[l].count << "\n";
         }
         txt << "\n";
         if (paper) {
@@ -313,17 +319,19 @@ void run_reproduce(const ReproduceArgs& a) {
       }
       plot::TargetMapsOptions fo;
       fo.figure.title = "Figure 2: raw attention of [CLS] per layer, " + what;
-      plot::plot_target_maps(raw, 0, e.tokens, (partial / ("figure2_" + tag + ".png")).string(), fo);
+      plot::plot_target_maps(raw, 0, e.tokens, (partial / ("figure2_" + tag + ".png")).string(),
+                             fo);
       fo.figure.title = "Figure 3: raw / rollout / flow of [CLS], " + what;
       fo.shared_scale = false;
       plot::plot_target_maps(three, 0, e.tokens, (partial / ("figure3_" + tag + ".png")).string(),
                              fo);
-      txt << "figure " << tag << ": " << what << (e.attractors ? ", " + std::to_string(e.attractors) + " attractor(s)" : "") << "\n";
+      txt << "figure " << tag << ": " << what
+          << (e.attractors ? ", " + std::to_string(e.attractors) + " attractor(s)" : "") << "\n";
     }
     if (!chosen.empty()) {
       plot::AttentionGraphOptions go;
-      go.figure.title = "Figure 1: attention graph (heads fused, residual added), \"" +
-                        chosen[0]->text + "\"";
+      go.figure.title =
+          "Figure 1: attention graph (heads fused, residual added), \"" + chosen[0]->text + "\"";
       plot::plot_attention_graph(prepare_layers(chosen[0]->attention), chosen[0]->tokens,
                                  (partial / "figure1_graph.png").string(), go);
     }

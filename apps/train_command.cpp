@@ -53,8 +53,8 @@ std::vector<torch::TrainExample> encode(const std::string& path, const hf::Token
     if (!e.label) throw Error(where + ": no label (training needs one on every line)");
     hf::Encoding enc = e.text_pair ? tok.encode_pair(e.text, *e.text_pair) : tok.encode(e.text);
     if (static_cast<std::int64_t>(enc.ids.size()) > a.max_positions) {
-      throw Error(where + ": " + std::to_string(enc.ids.size()) + " tokens, more than --max-positions " +
-                  std::to_string(a.max_positions));
+      throw Error(where + ": " + std::to_string(enc.ids.size()) +
+                  " tokens, more than --max-positions " + std::to_string(a.max_positions));
     }
     out.push_back({std::move(enc.ids), *e.label});
   }
@@ -135,8 +135,8 @@ void run_train(const TrainArgs& a) {
     };
     if (!a.quiet) {
       std::cerr << "training on " << train.size() << " examples (" << valid.size()
-                << " validation), " << a.layers << " layers x " << a.heads << " heads, d="
-                << a.hidden << ", " << a.epochs << " epochs\n";
+                << " validation), " << a.layers << " layers x " << a.heads
+                << " heads, d=" << a.hidden << ", " << a.epochs << " epochs\n";
     }
     const torch::TrainResult r = torch::train_encoder_classifier(train, valid, o, partial.string());
     bar.finish();

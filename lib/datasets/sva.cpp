@@ -166,8 +166,11 @@ class Builder {
 // DET [ADJ] NOUN with the given number; the noun is drawn from `pool`. Returns the noun's
 // word index.
 int noun_phrase(Draw& d, Builder& b, int number, const std::vector<const Pair*>& pool,
-                int adjective_percent) {
-  std::string det = d.weighted(number == 0 ? kSingularDeterminers : kPluralDeterminers);
+                int adjective_percent, int neutral_percent) {
+  // No draw at 0%, so that corpora made without the option stay byte-identical.
+  std::string det = neutral_percent > 0 && d.percent(neutral_percent)
+                        ? "the"
+                        : d.weighted(number == 0 ? kSingularDeterminers : kPluralDeterminers);
   const bool adjective = d.percent(adjective_percent);
   const std::string adj = adjective ? kAdjectives[d.index(kAdjectives.size())] : "";
   const std::string& noun = form(*pool[d.index(pool.size())], number);
@@ -216,8 +219,8 @@ SvaExample one_example(Draw& d, const SvaOptions& o, int intervening) {
 
   // An animate head for a subject clause; otherwise animate and inanimate heads equally often.
   const bool head_animate = structure == Structure::SubjectClause || d.below(2) == 0;
-  ex.subject_index =
-      noun_phrase(d, b, number, head_animate ? animate : inanimate, kHeadAdjectivePercent);
+  ex.subject_index = noun_phrase(d, b, number, head_animate ? animate : inanimate,
+                                 kHeadAdjectivePercent, o.neutral_determiner_percent);
 
   auto intervening_number = [&] {
     const int n = d.percent(o.opposite_percent) ? other : number;
@@ -230,14 +233,16 @@ SvaExample one_example(Draw& d, const SvaOptions& o, int intervening) {
     // "who write the book": the clause verb agrees with the head noun.
     b.add(d.below(2) == 0 ? "who" : "that");
     b.add(form(kClauseVerbs[d.index(kClauseVerbs.size())], number));
-    noun_phrase(d, b, intervening_number(), all_nouns, kOtherAdjectivePercent);
+    noun_phrase(d, b, intervening_number(), all_nouns, kOtherAdjectivePercent,
+                o.neutral_determiner_percent);
     --prepositions;
   } else if (structure == Structure::ObjectClause) {
     --prepositions;
   }
   for (int i = 0; i < prepositions; ++i) {
     b.add(kPrepositions[d.index(kPrepositions.size())]);
-    noun_phrase(d, b, intervening_number(), all_nouns, kOtherAdjectivePercent);
+    noun_phrase(d, b, intervening_number(), all_nouns, kOtherAdjectivePercent,
+                o.neutral_determiner_percent);
   }
   if (structure == Structure::ObjectClause) {
     // "that the guards like": the clause verb agrees with the clause's own subject.
@@ -247,7 +252,7 @@ SvaExample one_example(Draw& d, const SvaOptions& o, int intervening) {
       b.add("that");
     }
     const int n = intervening_number();
-    noun_phrase(d, b, n, animate, kOtherAdjectivePercent);
+    noun_phrase(d, b, n, animate, kOtherAdjectivePercent, o.neutral_determiner_percent);
     b.add(form(kClauseVerbs[d.index(kClauseVerbs.size())], n));
   }
 
@@ -294,6 +299,7 @@ std::vector<SvaExample> generate_sva(const SvaOptions& o) {
   }
   check_percent("no_intervening_percent", o.no_intervening_percent);
   check_percent("opposite_percent", o.opposite_percent);
+  check_percent("neutral_determiner_percent", o.neutral_determiner_percent);
   if (o.min_words < 1 || o.max_words < o.min_words) {
     throw Error("sva: word limits must satisfy 1 <= min_words <= max_words, got min_words " +
                 std::to_string(o.min_words) + " and max_words " + std::to_string(o.max_words));

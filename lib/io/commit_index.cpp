@@ -183,7 +183,7 @@ bool names_damaged(hid_t group, const CommitIndex& commits) {
     const htri_t exists = H5Lexists(group, name.c_str(), H5P_DEFAULT);
     H5O_info_t info;
     damaged = exists < 0 || (exists > 0 && H5Oget_info_by_name2(group, name.c_str(), &info,
-                                                                 H5O_INFO_BASIC, H5P_DEFAULT) < 0);
+                                                                H5O_INFO_BASIC, H5P_DEFAULT) < 0);
   }
   H5Eclear2(H5E_DEFAULT);
   return damaged;

@@ -337,8 +337,10 @@ RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
     commits.open(g.get(), where);
     if (commits.present()) {
       if (detail::names_damaged(g.get(), commits)) {
-        throw Error(where + ": HDF5 cannot read the result names (a writer was killed while "
-                    "HDF5 was writing them); the " + std::to_string(commits.count()) +
+        throw Error(where +
+                    ": HDF5 cannot read the result names (a writer was killed while "
+                    "HDF5 was writing them); the " +
+                    std::to_string(commits.count()) +
                     " committed results are readable, but the run cannot be resumed: start a "
                     "new run (another --run name)");
       }

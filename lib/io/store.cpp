@@ -135,8 +135,10 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
     // Writing into a link index damaged by a killed writer corrupts HDF5's state (seen in
     // StoreErrors.DestroyedLinkIndexLosesNothing): look every name up first.
     if (detail::names_damaged(impl->examples.get(), impl->commits)) {
-      throw Error(group + ": HDF5 cannot read the example names (a writer was killed while "
-                  "HDF5 was writing them); all " + std::to_string(impl->size) +
+      throw Error(group +
+                  ": HDF5 cannot read the example names (a writer was killed while "
+                  "HDF5 was writing them); all " +
+                  std::to_string(impl->size) +
                   " committed examples are intact and readable, but appending to this file "
                   "is refused: write further examples to a new file");
     }

@@ -19,7 +19,9 @@ namespace {
 struct Linear {
   Tensor weight;  // [out, in] (torch.nn.Linear layout)
   Tensor bias;    // [out]
-  Tensor operator()(const Tensor& x) const { return ::torch::nn::functional::linear(x, weight, bias); }
+  Tensor operator()(const Tensor& x) const {
+    return ::torch::nn::functional::linear(x, weight, bias);
+  }
 };
 
 struct Norm {
@@ -84,10 +86,9 @@ class Bert final : public Network {
                      ? w.get("cls.predictions.decoder.weight", {c.vocab_size, d},
                              "vocab_size " + std::to_string(c.vocab_size) + ", " + why_d)
                      : word_;
-      const std::string bias = w.has("cls.predictions.bias") ? "cls.predictions.bias"
-                                                              : "cls.predictions.decoder.bias";
-      decoder_bias_ =
-          w.get(bias, {c.vocab_size}, "vocab_size " + std::to_string(c.vocab_size));
+      const std::string bias =
+          w.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias";
+      decoder_bias_ = w.get(bias, {c.vocab_size}, "vocab_size " + std::to_string(c.vocab_size));
     }
   }
 
@@ -117,8 +118,7 @@ class Bert final : public Network {
     }
     switch (head_) {
       case BertHead::None:
-      case BertHead::Pooler:
-        break;
+      case BertHead::Pooler: break;
       case BertHead::SequenceClassification: {
         const Tensor pooled = ::torch::tanh(pooler_(x.select(1, 0)));
         r.logits = classifier_(pooled);
@@ -146,7 +146,8 @@ class Bert final : public Network {
 
 }  // namespace
 
-std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights, BertHead head) {
+std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights,
+                                   BertHead head) {
   if (config.position_embedding_type != "absolute") {
     throw Error(config.path + ": position_embedding_type '" + config.position_embedding_type +
                 "' is not supported (only 'absolute')");

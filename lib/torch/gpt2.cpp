@@ -22,7 +22,9 @@ namespace {
 struct Conv1D {
   Tensor weight;  // [in, out]
   Tensor bias;    // [out]
-  Tensor operator()(const Tensor& x) const { return ::torch::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(out_shape(x)); }
+  Tensor operator()(const Tensor& x) const {
+    return ::torch::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(out_shape(x));
+  }
   std::vector<std::int64_t> out_shape(const Tensor& x) const {
     std::vector<std::int64_t> s(x.sizes().begin(), x.sizes().end());
     s.back() = weight.size(1);

@@ -38,7 +38,8 @@ bool is_file(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 ::torch::Device parse_device(const std::string& text) {
@@ -56,8 +57,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
       }
       index = std::stoi(n);
       if (index >= static_cast<int>(::torch::cuda::device_count())) {
-        throw Error("device '" + text + "': only " +
-                    std::to_string(::torch::cuda::device_count()) + " CUDA device(s)");
+        throw Error("device '" + text + "': only " + std::to_string(::torch::cuda::device_count()) +
+                    " CUDA device(s)");
       }
     }
     return ::torch::Device(::torch::kCUDA, static_cast<c10::DeviceIndex>(index));
@@ -147,8 +148,7 @@ void TorchModel::check_target(const RunOptions& options) const {
   if (k == TargetKind::None) return;
   const std::string what = "target '" + to_string(options.target) + "'";
   const bool classifier = k == TargetKind::Class || k == TargetKind::Label ||
-                          k == TargetKind::PredictedClass ||
-                          k == TargetKind::ProbabilityDifference;
+                          k == TargetKind::PredictedClass || k == TargetKind::ProbabilityDifference;
   if (classifier && info_.head != HeadKind::Classifier) {
     throw Error(what + " needs a classifier; " + info_.path + " is a " + info_.architecture);
   }
@@ -201,8 +201,9 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   const bool grads = options.target.kind != TargetKind::None &&
                      (options.attention_gradients || options.input_gradients);
   if (grads && options.input_gradients && info_.family == "torchscript") {
-    throw Error(info_.path + ": input-embedding gradients are not available for TorchScript "
-                             "modules (the contract gives only ids in)");
+    throw Error(info_.path +
+                ": input-embedding gradients are not available for TorchScript "
+                "modules (the contract gives only ids in)");
   }
   std::unique_ptr<::torch::NoGradGuard> no_grad;
   if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();
@@ -213,8 +214,10 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   // Targets: the position and index of y for every example.
   const TargetKind kind = options.target.kind;
   Tensor logits_cpu;
-  if (r.logits.defined()) logits_cpu = r.logits.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
-  std::vector<std::int64_t> position(static_cast<std::size_t>(B), -1), index(static_cast<std::size_t>(B), -1);
+  if (r.logits.defined())
+    logits_cpu = r.logits.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+  std::vector<std::int64_t> position(static_cast<std::size_t>(B), -1),
+      index(static_cast<std::size_t>(B), -1);
   const Tensor ids_cpu = t.ids.to(::torch::kCPU);
   for (std::int64_t b = 0; b < B; ++b) {
     const auto bi = static_cast<std::size_t>(b);
@@ -231,8 +234,8 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
       case TargetKind::Label:
         if (!batch[bi].label) throw Error(where + ": target 'label' but the example has no label");
         if (*batch[bi].label < 0 || *batch[bi].label >= info_.num_labels) {
-          throw Error(where + ": label " + std::to_string(*batch[bi].label) + " but the model has " +
-                      std::to_string(info_.num_labels) + " classes");
+          throw Error(where + ": label " + std::to_string(*batch[bi].label) +
+                      " but the model has " + std::to_string(info_.num_labels) + " classes");
         }
         index[bi] = *batch[bi].label;
         break;
@@ -266,9 +269,8 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
       o.target_value = (p[0] - p[1]).item<double>();
     } else if (kind != TargetKind::None) {
       o.target_index = index[bi];
-      o.target_value = position[bi] >= 0
-                           ? logits_cpu[b][position[bi]][index[bi]].item<double>()
-                           : logits_cpu[b][index[bi]].item<double>();
+      o.target_value = position[bi] >= 0 ? logits_cpu[b][position[bi]][index[bi]].item<double>()
+                                         : logits_cpu[b][index[bi]].item<double>();
     }
   }
 
@@ -282,8 +284,7 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
         const Tensor p = ::torch::softmax(r.logits[b], 0);
         y = y + (p[0] - p[1]);
       } else {
-        y = y + (position[bi] >= 0 ? r.logits[b][position[bi]][index[bi]]
-                                   : r.logits[b][index[bi]]);
+        y = y + (position[bi] >= 0 ? r.logits[b][position[bi]][index[bi]] : r.logits[b][index[bi]]);
       }
     }
     std::vector<Tensor> inputs;
@@ -291,16 +292,18 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     if (options.input_gradients) inputs.push_back(r.input_embeddings);
     for (const Tensor& x : inputs) {
       if (!x.requires_grad()) {
-        throw Error(info_.path + ": the attention maps are not part of the autograd graph, so "
-                                 "no gradient can be taken (do the module's parameters require "
-                                 "grad?)");
+        throw Error(info_.path +
+                    ": the attention maps are not part of the autograd graph, so "
+                    "no gradient can be taken (do the module's parameters require "
+                    "grad?)");
       }
     }
     std::vector<Tensor> g = ::torch::autograd::grad({y}, inputs, {}, false, false, true);
     for (Tensor& x : g) {
       if (!x.defined()) {
-        throw Error(info_.path + ": an attention map does not reach the output, so its "
-                                 "gradient is undefined");
+        throw Error(info_.path +
+                    ": an attention map does not reach the output, so its "
+                    "gradient is undefined");
       }
     }
     if (options.input_gradients) {
@@ -311,12 +314,18 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   }
 
   if (options.attention) {
-    const Tensor all = ::torch::stack(r.attentions, 0).detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
-    for (std::int64_t b = 0; b < B; ++b) copy_maps(all, b, out[static_cast<std::size_t>(b)].n, out[static_cast<std::size_t>(b)].attention);
+    const Tensor all =
+        ::torch::stack(r.attentions, 0).detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+    for (std::int64_t b = 0; b < B; ++b)
+      copy_maps(all, b, out[static_cast<std::size_t>(b)].n,
+                out[static_cast<std::size_t>(b)].attention);
   }
   if (!attention_grads.empty()) {
-    const Tensor all = ::torch::stack(attention_grads, 0).to(::torch::kCPU, ::torch::kFloat32).contiguous();
-    for (std::int64_t b = 0; b < B; ++b) copy_maps(all, b, out[static_cast<std::size_t>(b)].n, out[static_cast<std::size_t>(b)].attention_gradient);
+    const Tensor all =
+        ::torch::stack(attention_grads, 0).to(::torch::kCPU, ::torch::kFloat32).contiguous();
+    for (std::int64_t b = 0; b < B; ++b)
+      copy_maps(all, b, out[static_cast<std::size_t>(b)].n,
+                out[static_cast<std::size_t>(b)].attention_gradient);
   }
   if (input_grad.defined()) {
     const Tensor e = r.input_embeddings.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
@@ -377,12 +386,14 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
   const std::string weights_path = dir + "/model.safetensors";
   if (!is_file(weights_path)) {
     if (is_file(dir + "/model.safetensors.index.json")) {
-      throw Error(dir + ": sharded weights (model.safetensors.index.json) are not supported; "
-                        "merge them into one model.safetensors");
+      throw Error(dir +
+                  ": sharded weights (model.safetensors.index.json) are not supported; "
+                  "merge them into one model.safetensors");
     }
     if (is_file(dir + "/pytorch_model.bin")) {
-      throw Error(dir + ": only pytorch_model.bin, no model.safetensors: convert the weights to "
-                        "safetensors (e.g. model.save_pretrained(dir, safe_serialization=True))");
+      throw Error(dir +
+                  ": only pytorch_model.bin, no model.safetensors: convert the weights to "
+                  "safetensors (e.g. model.save_pretrained(dir, safe_serialization=True))");
     }
     throw Error(weights_path + ": missing (the model's weights)");
   }
@@ -429,7 +440,8 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
       o.classifier_position = raw.value("attnflow_classifier_position", std::int64_t{0});
       if (o.classifier_position != 0) {
         throw Error(config_path + ": attnflow_classifier_position " +
-                    std::to_string(o.classifier_position) + " is not supported (only 0, the CLS "
+                    std::to_string(o.classifier_position) +
+                    " is not supported (only 0, the CLS "
                     "token)");
       }
       info.head = HeadKind::Classifier;
@@ -462,8 +474,9 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
       const std::string candidate = target + "/" + name;
       if (is_file(candidate)) return Model::load(candidate, options);
     }
-    throw Error(target + ": neither config.json (a Hugging Face model) nor model.pt "
-                         "(TorchScript) in this directory");
+    throw Error(target +
+                ": neither config.json (a Hugging Face model) nor model.pt "
+                "(TorchScript) in this directory");
   }
   if (!is_file(target)) throw Error(target + ": no such model file or directory");
   ModelInfo info;
@@ -471,8 +484,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   info.family = "torchscript";
   info.architecture = "TorchScript";
   info.device = device_name(device);
-  auto model = std::make_unique<TorchModel>(std::move(info), detail::load_script(target, device),
-                                            device);
+  auto model =
+      std::make_unique<TorchModel>(std::move(info), detail::load_script(target, device), device);
   model->probe();
   return model;
 }

@@ -11,10 +11,10 @@ namespace attnflow::torch::detail {
 
 /// Inputs of one padded batch, on the model's device.
 struct BatchTensors {
-  ::torch::Tensor ids;        ///< long [B, N], right-padded
-  ::torch::Tensor type_ids;   ///< long [B, N]
-  ::torch::Tensor mask;       ///< long [B, N]: 1 = token, 0 = padding
-  ::torch::Tensor lengths;    ///< long [B] (CPU)
+  ::torch::Tensor ids;       ///< long [B, N], right-padded
+  ::torch::Tensor type_ids;  ///< long [B, N]
+  ::torch::Tensor mask;      ///< long [B, N]: 1 = token, 0 = padding
+  ::torch::Tensor lengths;   ///< long [B] (CPU)
 };
 
 struct ForwardResult {
@@ -54,7 +54,8 @@ class TensorSource;
 enum class BertHead { None, Pooler, SequenceClassification, MaskedLM };
 
 /// BertModel / BertForSequenceClassification / BertForMaskedLM with eager attention.
-std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights, BertHead head);
+std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights,
+                                   BertHead head);
 
 enum class Gpt2Head { None, LanguageModel, FirstTokenClassifier };
 

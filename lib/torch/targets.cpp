@@ -126,12 +126,13 @@ std::vector<double> blank_out_scores(Model& model, const Input& input, std::int6
                                      int batch_size) {
   const ModelInfo& info = model.info();
   if (info.head != HeadKind::Classifier) {
-    throw Error("blank-out: " + info.path + " is a " + info.architecture +
-                ", not a classifier");
+    throw Error("blank-out: " + info.path + " is a " + info.architecture + ", not a classifier");
   }
   if (target_class < 0 || target_class >= info.num_labels) {
-    throw Error("blank-out: class " + std::to_string(target_class) + " out of range (the model "
-                "has " + std::to_string(info.num_labels) + " classes)");
+    throw Error("blank-out: class " + std::to_string(target_class) +
+                " out of range (the model "
+                "has " +
+                std::to_string(info.num_labels) + " classes)");
   }
   RunOptions options;
   options.attention = false;

@@ -56,8 +56,8 @@ void check_data(const std::vector<TrainExample>& data, const std::string& name,
 }
 
 detail::BatchTensors pack(const std::vector<TrainExample>& data,
-                          const std::vector<std::size_t>& order, std::size_t begin,
-                          std::size_t end, const ::torch::Device& device, Tensor& labels) {
+                          const std::vector<std::size_t>& order, std::size_t begin, std::size_t end,
+                          const ::torch::Device& device, Tensor& labels) {
   std::int64_t longest = 0;
   for (std::size_t k = begin; k < end; ++k)
     longest = std::max<std::int64_t>(longest, static_cast<std::int64_t>(data[order[k]].ids.size()));
@@ -165,8 +165,8 @@ void save(const std::string& dir, const TrainOptions& o,
 }  // namespace
 
 TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
-                                     const std::vector<TrainExample>& valid,
-                                     const TrainOptions& o, const std::string& dir) {
+                                     const std::vector<TrainExample>& valid, const TrainOptions& o,
+                                     const std::string& dir) {
   if (o.vocab_size <= 0) throw Error("train: vocab_size must be positive");
   if (o.hidden % o.heads != 0) {
     throw Error("train: hidden size " + std::to_string(o.hidden) + " is not divisible by " +
@@ -197,9 +197,9 @@ TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
   std::vector<Tensor> all = decay;
   all.insert(all.end(), no_decay.begin(), no_decay.end());
   std::vector<::torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<::torch::optim::AdamWOptions>(
-                                 ::torch::optim::AdamWOptions(o.learning_rate)
-                                     .weight_decay(o.weight_decay)));
+  groups.emplace_back(
+      decay, std::make_unique<::torch::optim::AdamWOptions>(
+                 ::torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay)));
   groups.emplace_back(no_decay, std::make_unique<::torch::optim::AdamWOptions>(
                                     ::torch::optim::AdamWOptions(o.learning_rate).weight_decay(0)));
   ::torch::optim::AdamW optimizer(groups, ::torch::optim::AdamWOptions(o.learning_rate));
@@ -223,9 +223,10 @@ TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
       // Linear warm-up over the first 5% of steps, then linear decay to 10%.
       const double step = static_cast<double>(result.steps);
       const double warm = std::max(1.0, 0.05 * static_cast<double>(total));
-      const double scale = step < warm ? (step + 1) / warm
-                                       : std::max(0.1, 1.0 - 0.9 * (step - warm) /
-                                                                 std::max(1.0, static_cast<double>(total) - warm));
+      const double scale =
+          step < warm ? (step + 1) / warm
+                      : std::max(0.1, 1.0 - 0.9 * (step - warm) /
+                                                std::max(1.0, static_cast<double>(total) - warm));
       for (auto& group : optimizer.param_groups()) {
         static_cast<::torch::optim::AdamWOptions&>(group.options()).lr(o.learning_rate * scale);
       }

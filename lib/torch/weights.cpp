@@ -20,7 +20,8 @@ namespace {
 // "....LayerNorm.weight" -> "....LayerNorm.gamma" (TensorFlow-converted checkpoints).
 std::string tf_alias(const std::string& name) {
   const auto replace_suffix = [&](const std::string& from, const std::string& to) {
-    if (name.size() >= from.size() && name.compare(name.size() - from.size(), from.size(), from) == 0)
+    if (name.size() >= from.size() &&
+        name.compare(name.size() - from.size(), from.size(), from) == 0)
       return name.substr(0, name.size() - from.size()) + to;
     return std::string();
   };
@@ -63,8 +64,8 @@ bool Weights::has(const std::string& name) const {
 
 ::torch::Tensor InitTensors::get(const std::string& name, const std::vector<std::int64_t>& shape,
                                  const std::string& /*why*/) {
-  const bool norm = name.find("ln_") != std::string::npos ||
-                    name.find("LayerNorm") != std::string::npos;
+  const bool norm =
+      name.find("ln_") != std::string::npos || name.find("LayerNorm") != std::string::npos;
   const bool bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
   ::torch::Tensor t;
   {

@@ -133,8 +133,7 @@ TEST(StoreCrash, KilledWriterLeavesEveryCommittedExampleReadable) {
     try {
       Store::open(path, Access::ReadWrite);
     } catch (const Error& e) {
-      ASSERT_NE(std::string(e.what()).find("HDF5 cannot read the example names"),
-                std::string::npos)
+      ASSERT_NE(std::string(e.what()).find("HDF5 cannot read the example names"), std::string::npos)
           << e.what();
       damaged_at = cycle;
       break;

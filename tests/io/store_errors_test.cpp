@@ -495,10 +495,11 @@ TEST(StoreErrors, DestroyedLinkIndexLosesNothing) {
     }
     return std::string("(no error)");
   }();
-  EXPECT_EQ(m, path + ": group '/examples': HDF5 cannot read the example names (a writer was "
-                      "killed while HDF5 was writing them); all 30 committed examples are "
-                      "intact and readable, but appending to this file is refused: write "
-                      "further examples to a new file");
+  EXPECT_EQ(m, path +
+                   ": group '/examples': HDF5 cannot read the example names (a writer was "
+                   "killed while HDF5 was writing them); all 30 committed examples are "
+                   "intact and readable, but appending to this file is refused: write "
+                   "further examples to a new file");
   const Store store = Store::open(path);  // still readable, value for value
   ASSERT_EQ(store.size(), 30);
   for (int i = 0; i < 30; ++i) {

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,8 +66,9 @@ TEST(ModelErrors, DirectoryWithoutModel) {
   const fs::path dir = fs::path(testing::TempDir()) / "attnflow_empty_model";
   fs::create_directories(dir);
   EXPECT_EQ(message_of([&] { at::Model::load(dir.string()); }),
-            dir.string() + ": neither config.json (a Hugging Face model) nor model.pt "
-                           "(TorchScript) in this directory");
+            dir.string() +
+                ": neither config.json (a Hugging Face model) nor model.pt "
+                "(TorchScript) in this directory");
 }
 
 TEST(ModelErrors, CorruptConfig) {
@@ -137,9 +138,10 @@ TEST(ModelErrors, TensorWithTheWrongDtypeIsNamed) {
 TEST(ModelErrors, MissingTensorIsNamed) {
   const std::string dir = copy_model("gpt2_lm", "missing_tensor");
   rewrite_weights(dir, [](auto& tensors) {
-    tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
-                                 [](const auto& t) { return t.name == "transformer.h.1.ln_2.bias"; }),
-                  tensors.end());
+    tensors.erase(
+        std::remove_if(tensors.begin(), tensors.end(),
+                       [](const auto& t) { return t.name == "transformer.h.1.ln_2.bias"; }),
+        tensors.end());
   });
   const std::string m = message_of([&] { at::Model::load(dir); });
   EXPECT_NE(m.find("no tensor 'h.1.ln_2.bias'"), std::string::npos) << m;
@@ -147,9 +149,13 @@ TEST(ModelErrors, MissingTensorIsNamed) {
 
 TEST(ModelErrors, CudaWithoutCuda) {
   if (at::cuda_available()) GTEST_SKIP() << "this machine has CUDA";
-  EXPECT_EQ(message_of([] { at::Model::load(kModels + "bert_cls", {"cuda", 0}); }),
+  EXPECT_EQ(message_of([] {
+              at::Model::load(kModels + "bert_cls", {"cuda", 0});
+            }),
             "device 'cuda': CUDA is not available (libtorch without CUDA, or no GPU visible)");
-  EXPECT_EQ(message_of([] { at::Model::load(kModels + "bert_cls", {"gpu", 0}); }),
+  EXPECT_EQ(message_of([] {
+              at::Model::load(kModels + "bert_cls", {"gpu", 0});
+            }),
             "device 'gpu': expected cpu, cuda or cuda:N");
 }
 
@@ -169,9 +175,11 @@ TEST(ModelErrors, BadInputs) {
   at::Input big;
   big.ids = {2, 100000};
   const std::string vocab = std::to_string(model->info().vocab_size);
-  EXPECT_EQ(message_of([&] { model->run({at::Input{{2, 3}, {}, {}}, big}, options); }),
-            "example 1 of the batch: token 1 has id 100000, outside the vocabulary (" + vocab +
-                " ids)");
+  EXPECT_EQ(
+      message_of([&] {
+        model->run({at::Input{{2, 3}, {}, {}}, big}, options);
+      }),
+      "example 1 of the batch: token 1 has id 100000, outside the vocabulary (" + vocab + " ids)");
   at::Input longest;
   longest.ids.assign(static_cast<std::size_t>(model->info().max_positions + 1), 2);
   EXPECT_NE(message_of([&] { model->run({longest}, options); }).find("more than the model's"),

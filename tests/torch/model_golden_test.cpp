@@ -27,7 +27,9 @@ struct Golden {
   bool has(const std::string& name) const { return file.find(name) != nullptr; }
   const TensorInfo& info(const std::string& name) const { return file.at(name); }
   std::vector<float> f(const std::string& name) const { return file.to_float32(file.at(name)); }
-  std::vector<std::int64_t> i(const std::string& name) const { return file.to_int64(file.at(name)); }
+  std::vector<std::int64_t> i(const std::string& name) const {
+    return file.to_int64(file.at(name));
+  }
 };
 
 struct Case {
@@ -41,7 +43,8 @@ std::string name_of(const testing::TestParamInfo<Case>& p) {
 
 // Largest |a - b| over the real (unpadded) part: reference [L, B, H, N, N] vs ours [L, H, n, n].
 double max_map_diff(const std::vector<float>& ref, std::int64_t L, std::int64_t B, std::int64_t H,
-                    std::int64_t N, std::int64_t b, std::int64_t n, const std::vector<float>& ours) {
+                    std::int64_t N, std::int64_t b, std::int64_t n,
+                    const std::vector<float>& ours) {
   EXPECT_EQ(ours.size(), static_cast<std::size_t>(L * H * n * n));
   double worst = 0;
   for (std::int64_t l = 0; l < L; ++l)
@@ -67,14 +70,14 @@ TEST_P(ModelGolden, MatchesTheReference) {
   const std::int64_t B = ids_info.shape[0], N = ids_info.shape[1];
   const auto ids = g.i("input_ids");
   const auto lengths = g.i("lengths");
-  const std::vector<std::int64_t> types = g.has("token_type_ids") ? g.i("token_type_ids")
-                                                                  : std::vector<std::int64_t>{};
+  const std::vector<std::int64_t> types =
+      g.has("token_type_ids") ? g.i("token_type_ids") : std::vector<std::int64_t>{};
   const bool lm = g.has("target_position");
   const bool has_target = g.has("target_index");
-  const std::vector<std::int64_t> target_index = has_target ? g.i("target_index")
-                                                            : std::vector<std::int64_t>{};
-  const std::vector<std::int64_t> target_position = lm ? g.i("target_position")
-                                                       : std::vector<std::int64_t>{};
+  const std::vector<std::int64_t> target_index =
+      has_target ? g.i("target_index") : std::vector<std::int64_t>{};
+  const std::vector<std::int64_t> target_position =
+      lm ? g.i("target_position") : std::vector<std::int64_t>{};
 
   std::vector<at::Input> batch(static_cast<std::size_t>(B));
   for (std::int64_t b = 0; b < B; ++b) {
@@ -82,7 +85,9 @@ TEST_P(ModelGolden, MatchesTheReference) {
     const std::int64_t n = lengths[static_cast<std::size_t>(b)];
     in.ids.assign(ids.begin() + b * N, ids.begin() + b * N + n);
     if (!types.empty()) {
-      for (std::int64_t k = 0; k < n; ++k) in.type_ids.push_back(static_cast<std::int32_t>(types[static_cast<std::size_t>(b * N + k)]));
+      for (std::int64_t k = 0; k < n; ++k)
+        in.type_ids.push_back(
+            static_cast<std::int32_t>(types[static_cast<std::size_t>(b * N + k)]));
     }
     if (has_target && !lm) in.label = target_index[static_cast<std::size_t>(b)];
   }
@@ -136,8 +141,12 @@ TEST_P(ModelGolden, MatchesTheReference) {
       double worst_g = 0, worst_e = 0;
       for (std::int64_t k = 0; k < n * d; ++k) {
         const auto r = static_cast<std::size_t>(b * N * d + k);
-        worst_g = std::max(worst_g, static_cast<double>(std::fabs(in_grads[r] - o.input_gradient[static_cast<std::size_t>(k)])));
-        worst_e = std::max(worst_e, static_cast<double>(std::fabs(in_embeds[r] - o.input_embedding[static_cast<std::size_t>(k)])));
+        worst_g = std::max(
+            worst_g, static_cast<double>(
+                         std::fabs(in_grads[r] - o.input_gradient[static_cast<std::size_t>(k)])));
+        worst_e = std::max(
+            worst_e, static_cast<double>(
+                         std::fabs(in_embeds[r] - o.input_embedding[static_cast<std::size_t>(k)])));
       }
       EXPECT_LT(worst_g, 1e-4);
       EXPECT_LT(worst_e, 1e-6);
@@ -150,12 +159,16 @@ TEST_P(ModelGolden, MatchesTheReference) {
         const std::int64_t C = li.shape[1];
         ASSERT_EQ(o.logits.size(), static_cast<std::size_t>(C));
         for (std::int64_t k = 0; k < C; ++k)
-          worst = std::max(worst, static_cast<double>(std::fabs(logits[static_cast<std::size_t>(b * C + k)] - o.logits[static_cast<std::size_t>(k)])));
+          worst = std::max(
+              worst, static_cast<double>(std::fabs(logits[static_cast<std::size_t>(b * C + k)] -
+                                                   o.logits[static_cast<std::size_t>(k)])));
       } else {
         const std::int64_t V = li.shape[2];
         ASSERT_EQ(o.logits.size(), static_cast<std::size_t>(n * V));
         for (std::int64_t k = 0; k < n * V; ++k)
-          worst = std::max(worst, static_cast<double>(std::fabs(logits[static_cast<std::size_t>(b * N * V + k)] - o.logits[static_cast<std::size_t>(k)])));
+          worst = std::max(
+              worst, static_cast<double>(std::fabs(logits[static_cast<std::size_t>(b * N * V + k)] -
+                                                   o.logits[static_cast<std::size_t>(k)])));
       }
       EXPECT_LT(worst, 1e-5);
     }

@@ -51,6 +51,10 @@ struct SvaOptions {
   int no_intervening_percent = 40;
   /// Chance (percent, 0..100) that an intervening noun has the other number (an attractor).
   int opposite_percent = 60;
+  /// Chance (percent) that a noun phrase takes "the" whatever its number, instead of a
+  /// determiner that shows the number ("this", "these", "every", "many" ...): at 100 only the
+  /// nouns' own forms (and subject relative clauses) tell the number — a harder task.
+  int neutral_determiner_percent = 0;
   /// Sentences (the text, up to the verb) of fewer or more words are drawn again, with the
   /// same number of intervening nouns. 1 <= min_words <= max_words.
   int min_words = 4;

@@ -25,9 +25,9 @@ namespace attnflow::torch {
 
 /// What the model's output logits are.
 enum class HeadKind {
-  None,            ///< a base model (BertModel, GPT2Model): no logits
-  Classifier,      ///< logits [C] per example
-  LanguageModel,   ///< logits [n, V] per example (masked or causal LM)
+  None,           ///< a base model (BertModel, GPT2Model): no logits
+  Classifier,     ///< logits [C] per example
+  LanguageModel,  ///< logits [n, V] per example (masked or causal LM)
 };
 
 struct ModelInfo {
@@ -82,23 +82,23 @@ struct Input {
 };
 
 struct RunOptions {
-  bool attention = true;         ///< return the attention maps
-  Target target;                 ///< kind None = no gradients
+  bool attention = true;            ///< return the attention maps
+  Target target;                    ///< kind None = no gradients
   bool attention_gradients = true;  ///< with a target: dy/dA for every layer and head
-  bool input_gradients = false;  ///< with a target: dy/d(input token embeddings)
-  bool logits = false;           ///< return the logits
+  bool input_gradients = false;     ///< with a target: dy/d(input token embeddings)
+  bool logits = false;              ///< return the logits
   std::int64_t mask_token_id = -1;  ///< for TargetKind::MaskedToken
 };
 
 /// The result for one example, at its own length n (padding removed).
 struct Output {
   std::int64_t n = 0;
-  std::vector<float> attention;           ///< [L, H, n, n] row-major (query, key)
-  std::vector<float> attention_gradient;  ///< [L, H, n, n] dy/dA, when a target was set
-  std::vector<float> logits;              ///< when RunOptions::logits
-  std::vector<std::int64_t> logits_shape; ///< [C] or [n, V]
-  std::vector<float> input_gradient;      ///< [n, d] dy/de, when requested
-  std::vector<float> input_embedding;     ///< [n, d] token embeddings e (for gradient x input)
+  std::vector<float> attention;            ///< [L, H, n, n] row-major (query, key)
+  std::vector<float> attention_gradient;   ///< [L, H, n, n] dy/dA, when a target was set
+  std::vector<float> logits;               ///< when RunOptions::logits
+  std::vector<std::int64_t> logits_shape;  ///< [C] or [n, V]
+  std::vector<float> input_gradient;       ///< [n, d] dy/de, when requested
+  std::vector<float> input_embedding;      ///< [n, d] token embeddings e (for gradient x input)
   std::optional<std::int64_t> prediction;  ///< argmax class, or argmax token at the target position
   std::optional<std::int64_t> target_index;     ///< the class / token whose logit is y
   std::optional<std::int64_t> target_position;  ///< LM targets: the position of y

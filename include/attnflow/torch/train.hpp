@@ -17,7 +17,7 @@ struct TrainExample {
 };
 
 struct TrainProgress {
-  int epoch = 0;  ///< 1-based
+  int epoch = 0;                     ///< 1-based
   std::int64_t step = 0, steps = 0;  ///< optimiser steps done / planned in total
   double loss = 0.0;                 ///< running mean of the epoch so far
   double valid_accuracy = -1.0;      ///< set at the end of an epoch (-1 = not yet)
@@ -40,13 +40,13 @@ struct TrainOptions {
   std::uint64_t seed = 1;
   std::string save_dtype = "float16";  ///< float16 or float32 weights in model.safetensors
   std::string device = "cpu";
-  int threads = 0;  ///< CPU threads (0 = libtorch's default)
+  int threads = 0;                                     ///< CPU threads (0 = libtorch's default)
   std::function<void(const TrainProgress&)> progress;  ///< called after every step
 };
 
 struct TrainResult {
-  double final_loss = 0.0;          ///< mean training loss of the last epoch
-  double valid_accuracy = 0.0;      ///< of the saved model (after the last epoch)
+  double final_loss = 0.0;      ///< mean training loss of the last epoch
+  double valid_accuracy = 0.0;  ///< of the saved model (after the last epoch)
   std::int64_t steps = 0;
   double seconds = 0.0;
   std::int64_t parameters = 0;
