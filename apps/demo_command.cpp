@@ -15,6 +15,7 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
+#include "output_folder.hpp"
 
 #ifdef ATTNFLOW_HAVE_TORCH
 #include "attnflow/core/analysis.hpp"
@@ -42,14 +43,6 @@ struct DemoArgs {
   bool overwrite = false;
   bool quiet = false;
 };
-
-// A shipped file: relative to the working directory, else to the source tree attnflow was
-// built from (so `attnflow demo` works from any directory of a checkout).
-std::string shipped(const std::string& given, const std::string& relative) {
-  if (!given.empty()) return given;
-  if (fs::exists(relative)) return relative;
-  return std::string(ATTNFLOW_SOURCE_DIR) + "/" + relative;
-}
 
 #ifdef ATTNFLOW_HAVE_TORCH
 
@@ -86,23 +79,16 @@ std::vector<std::pair<std::string, double>> top_tokens(const std::vector<double>
 
 void run_demo(const DemoArgs& a) {
   const auto started = Clock::now();
-  const std::string model_dir = shipped(a.model, "datasets/models/sva");
-  const std::string sentences_path = shipped(a.sentences, "datasets/sva/demo.jsonl");
+  const std::string model_dir = shipped_path(a.model, "datasets/models/sva");
+  const std::string sentences_path = shipped_path(a.sentences, "datasets/sva/demo.jsonl");
   plot::find_gnuplot();  // a clear error before any work when gnuplot is missing
-  const fs::path out(a.output);
-  if (fs::exists(out) && !a.overwrite) {
-    throw Error(a.output + ": exists (use --overwrite to replace it)");
-  }
-  const fs::path partial = a.output + ".partial";
-  std::error_code ec;
-  fs::remove_all(partial, ec);
-  fs::create_directories(partial, ec);
-  if (ec) throw Error(a.output + ": cannot create the output folder (" + ec.message() + ")");
+  OutputFolder folder(a.output, a.overwrite);
+  const fs::path partial = folder.path();
   std::vector<std::string> written;
   const auto say = [&](const std::string& line) {
     if (!a.quiet) std::cerr << line << "\n";
   };
-  try {
+  {
     // 1. extract
     auto t = Clock::now();
     torch::LoadOptions lo;
@@ -160,6 +146,7 @@ void run_demo(const DemoArgs& a) {
     // 2. analyze: CLS row, every layer, into the store (run "demo")
     t = Clock::now();
     io::CorpusAnalysisOptions co;
+    co.analysis.methods.clear();
     for (const std::string& m : kMethods) co.analysis.methods.push_back(parse_method(m));
     co.analysis.target_rows = {0};
     co.threads = a.threads;
@@ -194,6 +181,10 @@ void run_demo(const DemoArgs& a) {
       };
       plot::TargetMapsOptions mo;
       mo.figure.title = "Sentence " + id + " (" + verdict + "): CLS row per layer";
+      // Each method on its own scale (gradient rollout's relevance is on another scale than
+      // attention) and without the [CLS]/[SEP] columns (rollouts keep most mass on [CLS]).
+      mo.shared_scale = false;
+      mo.hide_tokens = special;
       plot::plot_target_maps(maps, 0, ex.tokens, file("maps_" + id + ".png"), mo);
       plot::HeadGridOptions ho;
       plot::plot_head_grid(ex.attention, info.layers, ex.tokens, file("heads_" + id + ".png"), ho);
@@ -253,7 +244,7 @@ void run_demo(const DemoArgs& a) {
         s << "   " << std::left << std::setw(13) << m.name << std::right << " top at layer "
           << lm.layers.back() << ":";
         for (const auto& [tok, v] : top_tokens(row, x.tokens, 3)) {
-          s << "  " << tok << " " << std::setprecision(2) << v;
+          s << "  " << tok << " " << std::defaultfloat << std::setprecision(2) << v << std::fixed;
         }
         s << "\n";
       }
@@ -271,15 +262,11 @@ void run_demo(const DemoArgs& a) {
       if (!f) throw Error((partial / "summary.txt").string() + ": cannot write");
     }
     written.push_back("summary.txt");
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(partial, out);
+    folder.commit();
     std::cout << s.str() << "\nwrote " << written.size() << " files to " << a.output << "/ in "
               << std::setprecision(1) << since(started) << " s:";
     for (const std::string& f : written) std::cout << " " << f;
     std::cout << "\n";
-  } catch (...) {
-    fs::remove_all(partial, ec);
-    throw;
   }
 }
 
@@ -303,7 +290,6 @@ void add_demo_command(CLI::App& app) {
 #ifdef ATTNFLOW_HAVE_TORCH
     run_demo(*args);
 #else
-    (void)shipped;
     throw Error("attnflow was built without libtorch: demo is not available");
 #endif
   });

@@ -17,6 +17,7 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
+#include "output_folder.hpp"
 
 #ifdef ATTNFLOW_HAVE_TORCH
 #include "attnflow/core/analysis.hpp"
@@ -45,12 +46,6 @@ struct ReproduceArgs {
   bool overwrite = false;
   bool quiet = false;
 };
-
-std::string shipped_path(const std::string& given, const std::string& relative) {
-  if (!given.empty()) return given;
-  if (fs::exists(relative)) return relative;
-  return std::string(ATTNFLOW_SOURCE_DIR) + "/" + relative;
-}
 
 #ifdef ATTNFLOW_HAVE_TORCH
 
@@ -113,16 +108,9 @@ void run_reproduce(const ReproduceArgs& a) {
   plot::find_gnuplot();
   const int wanted = a.ci ? std::min(a.examples, 200) : a.examples;
   if (wanted <= 0) throw Error("--examples must be positive, got " + std::to_string(wanted));
-  const fs::path out(a.output);
-  if (fs::exists(out) && !a.overwrite) {
-    throw Error(a.output + ": exists (use --overwrite to replace it)");
-  }
-  const fs::path partial = a.output + ".partial";
-  std::error_code ec;
-  fs::remove_all(partial, ec);
-  fs::create_directories(partial, ec);
-  if (ec) throw Error(a.output + ": cannot create the output folder (" + ec.message() + ")");
-  try {
+  OutputFolder folder(a.output, a.overwrite);
+  const fs::path partial = folder.path();
+  {
     torch::LoadOptions lo;
     lo.threads = a.threads;
     auto model = torch::Model::load(model_dir, lo);
@@ -153,6 +141,7 @@ void run_reproduce(const ReproduceArgs& a) {
     }
 
     AnalysisOptions ao;
+    ao.methods.clear();
     for (const std::string& m : kMethods) ao.methods.push_back(parse_method(m));
     ao.target_rows = {0};
     ao.flow.threads = a.threads;
@@ -257,14 +246,14 @@ void run_reproduce(const ReproduceArgs& a) {
          "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row)"},
         {"input-x-gradient", "Table 2b: Spearman correlation with input x gradient |sum_d g.e|"}};
     for (const std::string& b : kBaselines) {
-      txt << "\n" << titles.at(b) << "\n" << std::setw(14) << "";
+      txt << "\n" << titles.at(b) << "\n" << std::setw(18) << "";
       for (int l = 1; l <= info.layers; ++l) txt << std::setw(14) << ("L" + std::to_string(l));
       txt << "\n";
       std::vector<plot::CorrelationSeries> series;
       for (const std::string& m : kMethods) {
         const auto& stats = table[b][m];
         const auto paper = kPaper.count(b) && kPaper.at(b).count(m) ? &kPaper.at(b).at(m) : nullptr;
-        txt << std::setw(14) << std::left << ("ours " + m) << std::right;
+        txt << std::setw(18) << std::left << ("ours " + m) << std::right;
         plot::CorrelationSeries s;
         s.name = m;
         for (std::size_t l = 0; l < stats.size(); ++l) {
@@ -281,7 +270,7 @@ void run_reproduce(const ReproduceArgs& a) {
         }
         txt << "\n";
         if (paper) {
-          txt << std::setw(14) << std::left << ("paper " + m) << std::right;
+          txt << std::setw(18) << std::left << ("paper " + m) << std::right;
           for (double v : *paper) txt << std::setw(14) << fixed(v);
           txt << "\n";
         }
@@ -344,13 +333,9 @@ void run_reproduce(const ReproduceArgs& a) {
     }
     csv.close();
     if (!csv) throw Error((partial / "tables.csv").string() + ": cannot write");
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(partial, out);
+    folder.commit();
     std::cout << txt.str() << "\nwrote " << a.output << "/: tables.txt, tables.csv, table_*.png, "
               << "figure1_graph.png, figure2_*.png, figure3_*.png\n";
-  } catch (...) {
-    fs::remove_all(partial, ec);
-    throw;
   }
 }
 
@@ -377,7 +362,6 @@ void add_reproduce_command(CLI::App& app) {
 #ifdef ATTNFLOW_HAVE_TORCH
     run_reproduce(*args);
 #else
-    (void)shipped_path;
     throw Error("attnflow was built without libtorch: reproduce is not available");
 #endif
   });

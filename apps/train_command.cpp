@@ -14,6 +14,7 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/version.hpp"
+#include "output_folder.hpp"
 
 #ifdef ATTNFLOW_HAVE_TORCH
 #include "attnflow/hf/tokenizer.hpp"
@@ -89,14 +90,9 @@ void run_train(const TrainArgs& a) {
   if (a.vocab.empty() || !fs::is_regular_file(a.vocab)) {
     throw Error("--vocab " + a.vocab + ": no such file (a WordPiece vocab.txt)");
   }
-  const fs::path out(a.output);
-  if (fs::exists(out) && !a.overwrite) {
-    throw Error(a.output + ": exists (use --overwrite to replace it)");
-  }
-  const fs::path partial = a.output + ".partial";
-  fs::remove_all(partial);
-  fs::create_directories(partial);
-  try {
+  OutputFolder folder(a.output, a.overwrite);
+  const fs::path partial = folder.path();
+  {
     fs::copy_file(a.vocab, partial / "vocab.txt");
     {
       std::ofstream f(partial / "tokenizer_config.json");
@@ -167,17 +163,12 @@ void run_train(const TrainArgs& a) {
       << "  \"save_dtype\": \"" << a.save_dtype << "\"\n}\n";
     if (!f) throw Error((partial / "training.json").string() + ": cannot write");
     f.close();
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(partial, out);
+    folder.commit();
     std::cout << "trained " << r.parameters << " parameters in " << std::fixed
               << std::setprecision(1) << r.seconds << " s (" << r.steps << " steps); validation "
               << "accuracy " << std::setprecision(4) << valid_acc;
     if (test_acc >= 0) std::cout << ", test accuracy " << test_acc;
     std::cout << " (" << a.save_dtype << " weights as saved)\nmodel: " << a.output << "\n";
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(partial, ignored);
-    throw;
   }
 }
 

@@ -24,13 +24,7 @@ struct Linear {
   }
 };
 
-struct Norm {
-  Tensor weight, bias;
-  double eps = 1e-12;
-  Tensor operator()(const Tensor& x) const {
-    return ::torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
-  }
-};
+using Norm = LayerNorm;
 
 struct Layer {
   Linear query, key, value, attention_output, intermediate, output;

@@ -32,13 +32,7 @@ struct Conv1D {
   }
 };
 
-struct Norm {
-  Tensor weight, bias;
-  double eps = 1e-5;
-  Tensor operator()(const Tensor& x) const {
-    return ::torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
-  }
-};
+using Norm = LayerNorm;
 
 struct Block {
   Norm ln_1, ln_2;

@@ -31,6 +31,15 @@ class Network {
   virtual ForwardResult forward(const BatchTensors& batch, bool track_inputs) = 0;
 };
 
+/// LayerNorm over the last dimension with the given parameters (BERT, GPT-2).
+struct LayerNorm {
+  ::torch::Tensor weight, bias;
+  double eps = 1e-5;
+  ::torch::Tensor operator()(const ::torch::Tensor& x) const {
+    return ::torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+  }
+};
+
 /// HF's "extended attention mask": 0 for tokens, the lowest float for padding, [B, 1, 1, N].
 ::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype);
 

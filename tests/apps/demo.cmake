@@ -61,3 +61,6 @@ expect_failure("gnuplot" ${CMAKE_COMMAND} -E env PATH=${WORK}/emptybin ${ATTNFLO
 if(EXISTS ${WORK}/nognuplot)
   message(FATAL_ERROR "a demo without gnuplot left an output folder")
 endif()
+# An output folder that cannot be made (even root cannot create folders in /proc).
+expect_failure("/proc/attnflow_demo_out: cannot create the output folder" ${ATTNFLOW} demo
+               --model ${model} --sentences ${sentences} -o /proc/attnflow_demo_out)

@@ -59,7 +59,7 @@ expect_failure("${WORK}/bad_label.tsv:2: label 'great' is neither an integer cla
                ${MODEL} ${WORK}/bad_label.tsv -o ${OUT})
 
 # Options.
-expect_failure("target 'sideways': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, next:TOKEN_ID or last"
+expect_failure("target 'sideways': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, next:TOKEN_ID, last or prob-diff"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --target sideways)
 expect_failure("--store: unknown 'per-layer' (expected per-head or fused)"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --store per-layer)

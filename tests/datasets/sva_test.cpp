@@ -150,6 +150,38 @@ TEST(Sva, LabelIsTheNumberOfTheSubjectNoun) {
   }
 }
 
+TEST(Sva, NeutralDeterminersLeaveOnlyTheNounToTellTheNumber) {
+  SvaOptions o;
+  o.count = 3000;
+  o.neutral_determiner_percent = 100;
+  const std::set<std::string> marked = {"a",    "an",   "every", "this",
+                                        "some", "many", "these", "several"};
+  std::set<std::string> nouns;
+  for (const auto& [singular, plural] : sva_nouns()) {
+    nouns.insert(singular);
+    nouns.insert(plural);
+  }
+  int checked = 0;
+  for (const SvaExample& e : generate_sva(o)) {
+    const std::vector<std::string> w = words_of(e.text);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (nouns.count(w[i]) == 0) continue;
+      // DET [ADJ] NOUN: the determiner is one or two words before the noun.
+      const std::string det = i >= 1 && w[i - 1] == "the" ? "the" : i >= 2 ? w[i - 2] : "";
+      EXPECT_TRUE(det == "the" || marked.count(det) == 0) << e.text;
+      EXPECT_EQ(marked.count(w[i - 1]), 0u) << e.text;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 3000);
+  o.neutral_determiner_percent = 0;  // the default keeps number-marking determiners
+  int with_marked = 0;
+  for (const SvaExample& e : generate_sva(o)) {
+    for (const std::string& x : words_of(e.text)) with_marked += marked.count(x) ? 1 : 0;
+  }
+  EXPECT_GT(with_marked, 500);
+}
+
 TEST(Sva, AttractorCountsOnHandBuiltSentences) {
   EXPECT_EQ(count_sva_attractors("the key to the cabinets", 1), 1);
   EXPECT_EQ(count_sva_attractors("the keys to the cabinets", 1), 0);
