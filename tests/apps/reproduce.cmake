@@ -1,5 +1,6 @@
 # `attnflow reproduce abnar2020`, CI-sized, end to end: table shape, correlations in [-1, 1],
 # the paper's numbers beside ours, the blank-out invariant, the figures.
+cmake_policy(SET CMP0007 NEW)  # keep empty list elements (the empty "paper" cells)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 execute_process(COMMAND ${ATTNFLOW} reproduce abnar2020 --ci -n 60 -o ${WORK}/out -q
@@ -38,7 +39,7 @@ if(NOT with_paper EQUAL 36)  # raw, rollout, flow x 6 layers x Tables 1 and 2
   message(FATAL_ERROR "${with_paper} rows carry the paper's number, expected 36")
 endif()
 foreach(expected "CI-sized run" "Table 1" "paper flow" "ours grad-rollout"
-                 "blank-out of a token that is already [UNK]: 0 (must be 0)")
+                 "(must be < 1e-6: ok)")
   string(FIND "${out}" "${expected}" pos)
   if(pos EQUAL -1)
     message(FATAL_ERROR "reproduce output lacks '${expected}':\n${out}")

@@ -238,7 +238,8 @@ TEST(BlankOut, ScoresAreProbabilityChangesAndZeroForAnUnchangedToken) {
   const auto scores = at::blank_out_scores(*model, in, 1, unk, {0}, 3);  // 3: several batches
   ASSERT_EQ(scores.size(), 6u);
   EXPECT_EQ(scores[0], 0.0);  // skipped
-  EXPECT_EQ(scores[2], 0.0);  // already the replacement: exactly no change
+  // Already the replacement: no change up to float rounding between rows of one batch.
+  EXPECT_LT(scores[2], 1e-6);
   at::RunOptions o;
   o.attention = false;
   o.logits = true;
