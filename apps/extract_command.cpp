@@ -640,8 +640,8 @@ void add_extract_command(CLI::App& app) {
   cmd->add_option("--precision", args->precision, "Stored precision: float32 or float16")
       ->capture_default_str();
   cmd->add_option("--target", args->target,
-                  "Gradient target: none, class:K, label, predicted (classifiers); mask, "
-                  "mask:ID (masked LM); next, next:ID, last (causal LM)")
+                  "Gradient target: none, class:K, label, predicted, prob-diff "
+                  "(classifiers); mask, mask:ID (masked LM); next, next:ID, last (causal LM)")
       ->capture_default_str();
   cmd->add_flag("--resume", args->resume,
                 "Continue OUT.h5: skip the examples it holds, append the rest of the corpus");

@@ -118,7 +118,7 @@ void plot_target_maps(const std::vector<NamedMaps>& methods, int target_row,
   const double kd = static_cast<double>(k_count);
   const double bar = 10.0 * fs;  // colour bar with its tic labels
   const double gap = options.shared_scale ? 2.0 * fs : bar;
-  const double right = bar;  // the last panel always has a colour bar (own or shared)
+  const double right = bar;      // the last panel always has a colour bar (own or shared)
   const double band = 2.2 * fs;  // method name above each panel
   const double left = detail::y_tics(layer_labels, 1e9, c0).extent + 3.0 * fs;
   const double bottom_worst = detail::x_tics_extent_upright(shown, c0) + 3.0 * fs;

@@ -218,7 +218,6 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     logits_cpu = r.logits.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
   std::vector<std::int64_t> position(static_cast<std::size_t>(B), -1),
       index(static_cast<std::size_t>(B), -1);
-  const Tensor ids_cpu = t.ids.to(::torch::kCPU);
   for (std::int64_t b = 0; b < B; ++b) {
     const auto bi = static_cast<std::size_t>(b);
     const std::int64_t n = lengths[b].item<std::int64_t>();
