@@ -22,6 +22,7 @@ struct SvaArgs {
   int min_words = 4;
   int max_words = 20;
   int neutral_determiners = 0;
+  int fronted = 0;
   bool quiet = false;
 };
 
@@ -45,6 +46,7 @@ void run_sva(const SvaArgs& a) {
   o.min_words = a.min_words;
   o.max_words = a.max_words;
   o.neutral_determiner_percent = a.neutral_determiners;
+  o.fronted_percent = a.fronted;
   const auto examples = datasets::generate_sva(o);
   const auto files = datasets::write_sva_dataset(a.output, examples, splits);
   if (a.quiet) return;
@@ -98,6 +100,10 @@ void add_generate_command(CLI::App& app) {
   sva->add_option("--neutral-determiners", args->neutral_determiners,
                   "Percent of noun phrases that take \"the\" whatever their number (100: only "
                   "the noun forms tell the number)")
+      ->capture_default_str();
+  sva->add_option("--fronted", args->fronted,
+                  "Percent of sentences that start with a prepositional phrase whose noun comes "
+                  "before the subject")
       ->capture_default_str();
   sva->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
   sva->callback([args] { run_sva(*args); });

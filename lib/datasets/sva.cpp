@@ -216,6 +216,14 @@ SvaExample one_example(Draw& d, const SvaOptions& o, int intervening) {
 
   Builder b;
   if (d.percent(kPrefixPercent)) b.add(kPrefixes[d.index(kPrefixes.size())]);
+  // A fronted prepositional phrase ("near the houses the key ..."): a noun of either number
+  // before the subject, so the subject is not simply the first noun. Not an attractor (it does
+  // not intervene). No draw at 0%, so corpora made without the option stay byte-identical.
+  if (o.fronted_percent > 0 && d.percent(o.fronted_percent)) {
+    b.add(kPrepositions[d.index(kPrepositions.size())]);
+    noun_phrase(d, b, static_cast<int>(d.below(2)), all_nouns, kOtherAdjectivePercent,
+                o.neutral_determiner_percent);
+  }
 
   // An animate head for a subject clause; otherwise animate and inanimate heads equally often.
   const bool head_animate = structure == Structure::SubjectClause || d.below(2) == 0;
@@ -300,6 +308,7 @@ std::vector<SvaExample> generate_sva(const SvaOptions& o) {
   check_percent("no_intervening_percent", o.no_intervening_percent);
   check_percent("opposite_percent", o.opposite_percent);
   check_percent("neutral_determiner_percent", o.neutral_determiner_percent);
+  check_percent("fronted_percent", o.fronted_percent);
   if (o.min_words < 1 || o.max_words < o.min_words) {
     throw Error("sva: word limits must satisfy 1 <= min_words <= max_words, got min_words " +
                 std::to_string(o.min_words) + " and max_words " + std::to_string(o.max_words));

@@ -182,6 +182,28 @@ TEST(Sva, NeutralDeterminersLeaveOnlyTheNounToTellTheNumber) {
   EXPECT_GT(with_marked, 500);
 }
 
+TEST(Sva, FrontedPhrasesPutANounBeforeTheSubject) {
+  SvaOptions o;
+  o.count = 3000;
+  o.fronted_percent = 50;
+  int fronted = 0;
+  for (const SvaExample& e : generate_sva(o)) {
+    const std::vector<std::string> w = words_of(e.text);
+    int before = 0;
+    for (int i = 0; i < e.subject_index; ++i) {
+      before += sva_noun_number(w[static_cast<std::size_t>(i)]) ? 1 : 0;
+    }
+    EXPECT_LE(before, 1) << e.text;
+    fronted += before;
+    // The label is still the subject's number, and nouns before it are not attractors.
+    EXPECT_EQ(*sva_noun_number(w[static_cast<std::size_t>(e.subject_index)]), e.label) << e.text;
+    EXPECT_EQ(count_sva_attractors(e.text, e.subject_index), e.attractors) << e.text;
+  }
+  // ~50%, a little more: redrawn duplicates are more often short, unfronted sentences.
+  EXPECT_GT(fronted, 1350);
+  EXPECT_LT(fronted, 2000);
+}
+
 TEST(Sva, AttractorCountsOnHandBuiltSentences) {
   EXPECT_EQ(count_sva_attractors("the key to the cabinets", 1), 1);
   EXPECT_EQ(count_sva_attractors("the keys to the cabinets", 1), 0);

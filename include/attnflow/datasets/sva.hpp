@@ -55,6 +55,9 @@ struct SvaOptions {
   /// determiner that shows the number ("this", "these", "every", "many" ...): at 100 only the
   /// nouns' own forms (and subject relative clauses) tell the number — a harder task.
   int neutral_determiner_percent = 0;
+  /// Chance (percent) that the sentence starts with a fronted prepositional phrase whose noun
+  /// (of either number) comes before the subject: the subject is then not the first noun.
+  int fronted_percent = 0;
   /// Sentences (the text, up to the verb) of fewer or more words are drawn again, with the
   /// same number of intervening nouns. 1 <= min_words <= max_words.
   int min_words = 4;
