@@ -209,7 +209,12 @@ void run_reproduce(const ReproduceArgs& a) {
           for (const auto& [b, v] : base) table[b][m][l].add(spearman(scores, v));
         }
       }
-      if (kept.size() < 60) {
+      // Candidates for the figures: the first 60 examples, and the first misclassified one.
+      const bool first_miss = *o.prediction != *e.label &&
+                              std::none_of(kept.begin(), kept.end(), [](const Evaluated& k) {
+                                return k.prediction != k.label;
+                              });
+      if (kept.size() < 60 || first_miss) {
         kept.push_back({e.text, enc.tokens, *e.label, *o.prediction,
                         attractors.size() > static_cast<std::size_t>(e.line - 1)
                             ? attractors[static_cast<std::size_t>(e.line - 1)]
