@@ -1,28 +1,18 @@
 # The CLI reports bad input with one clear message and a non-zero exit, and
 # leaves no output file behind.
 file(MAKE_DIRECTORY ${WORK})
-function(expect_failure expected)
-  execute_process(COMMAND ${ATTNFLOW} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(rc EQUAL 0)
-    message(FATAL_ERROR "expected failure for: ${ARGN}\nstdout: ${out}")
-  endif()
-  string(FIND "${err}" "${expected}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "for ${ARGN}: expected '${expected}' in stderr, got: ${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 
-expect_failure("attnflow: error: ${WORK}/missing.npy: cannot open" analyze ${WORK}/missing.npy)
-expect_failure("target rows: token 99 out of range" analyze ${DATA}/tiny_attention.npy -t 99
+expect_failure("attnflow: error: ${WORK}/missing.npy: cannot open" ${ATTNFLOW} analyze ${WORK}/missing.npy)
+expect_failure("target rows: token 99 out of range" ${ATTNFLOW} analyze ${DATA}/tiny_attention.npy -t 99
                -o ${WORK}/out.csv)
 if(EXISTS ${WORK}/out.csv)
   message(FATAL_ERROR "a failed run left ${WORK}/out.csv behind")
 endif()
-expect_failure("method: unknown 'lrp'" analyze ${DATA}/tiny_attention.npy -m lrp)
-expect_failure("grad-rollout: needs a gradient stack" analyze ${DATA}/tiny_attention.npy
+expect_failure("method: unknown 'lrp'" ${ATTNFLOW} analyze ${DATA}/tiny_attention.npy -m lrp)
+expect_failure("grad-rollout: needs a gradient stack" ${ATTNFLOW} analyze ${DATA}/tiny_attention.npy
                -m grad-rollout)
-expect_failure("is negative" analyze ${DATA}/negative_attention.npy)
+expect_failure("is negative" ${ATTNFLOW} analyze ${DATA}/negative_attention.npy)
 execute_process(COMMAND ${ATTNFLOW} analyze --help RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "--flow-algorithm")
   message(FATAL_ERROR "analyze --help failed: ${out}")

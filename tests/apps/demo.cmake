@@ -3,16 +3,7 @@
 # Leaves ${WORK}/demo for the notebook test (fixture "demo_output").
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
-function(expect_failure expected)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(rc EQUAL 0)
-    message(FATAL_ERROR "expected failure for: ${ARGN}\nstdout: ${out}")
-  endif()
-  string(FIND "${err}" "${expected}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "for ${ARGN}: expected '${expected}' in stderr, got: ${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 
 set(model ${SOURCE}/datasets/models/sva)
 set(sentences ${SOURCE}/datasets/sva/demo.jsonl)

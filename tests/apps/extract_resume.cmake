@@ -7,27 +7,11 @@ file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 set(MODEL ${DATA}/models/bert_cls)
 
-function(run_ok)
-  execute_process(COMMAND ${ATTNFLOW} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\nstdout: ${out}\nstderr: ${err}")
-  endif()
-  set(LAST_OUT "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 
 function(expect_out regex)
   if(NOT LAST_OUT MATCHES "${regex}")
     message(FATAL_ERROR "expected output matching '${regex}', got: ${LAST_OUT}")
-  endif()
-endfunction()
-
-function(expect_failure expected)
-  execute_process(COMMAND ${ATTNFLOW} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  string(FIND "${err}" "${expected}" pos)
-  if(NOT rc EQUAL 1 OR pos EQUAL -1)
-    message(FATAL_ERROR "for ${ARGN}: expected exit 1 and '${expected}', got ${rc}: ${err}")
   endif()
 endfunction()
 
@@ -85,16 +69,16 @@ run_ok(extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/batched.h5 -b 3 -q)
 expect_examples(${WORK}/batched.h5 8)
 
 # --resume needs the same corpus (or a longer one) and the same options.
-expect_failure("${WORK}/r.h5 holds 8 examples, but ${WORK}/c5.txt has only 5"
+expect_error("${WORK}/r.h5 holds 8 examples, but ${WORK}/c5.txt has only 5" ${ATTNFLOW}
                extract ${MODEL} ${WORK}/c5.txt -o ${WORK}/r.h5 --resume)
 file(WRITE ${WORK}/other.txt "${text5}\nsomething else\nx\ny\nz\n")
-expect_failure("${WORK}/r.h5: example 7 holds other tokens than ${WORK}/other.txt:8 gives now"
+expect_error("${WORK}/r.h5: example 7 holds other tokens than ${WORK}/other.txt:8 gives now" ${ATTNFLOW}
                extract ${MODEL} ${WORK}/other.txt -o ${WORK}/r.h5 --resume)
-expect_failure("${WORK}/r.h5: --resume needs the options of the first run, but the file has --store per-head and this run fused"
+expect_error("${WORK}/r.h5: --resume needs the options of the first run, but the file has --store per-head and this run fused" ${ATTNFLOW}
                extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/r.h5 --resume --store fused)
-expect_failure("${WORK}/r.h5: --resume needs the options of the first run, but the file has no gradients (--target none) and this run --target predicted"
+expect_error("${WORK}/r.h5: --resume needs the options of the first run, but the file has no gradients (--target none) and this run --target predicted" ${ATTNFLOW}
                extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/r.h5 --resume --target predicted)
-expect_failure("${WORK}/r.h5: --resume needs the options of the first run, but the file has model '${MODEL}' and this run '${DATA}/models/bert_base'"
+expect_error("${WORK}/r.h5: --resume needs the options of the first run, but the file has model '${MODEL}' and this run '${DATA}/models/bert_base'" ${ATTNFLOW}
                extract ${DATA}/models/bert_base ${WORK}/c8.txt -o ${WORK}/r.h5 --resume)
 
 # ---- labels (names from the model's id2label), targets, predictions, truncation ----

@@ -17,16 +17,7 @@ function(run)
   set(out "${out}" PARENT_SCOPE)
 endfunction()
 
-function(expect_failure expected)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 1)
-    message(FATAL_ERROR "expected exit 1 for: ${ARGN}\nrc ${rc}\nstdout: ${out}\nstderr: ${err}")
-  endif()
-  string(FIND "${err}" "${expected}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "for ${ARGN}: expected '${expected}' in stderr, got: ${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 
 # PNG signature, IHDR, width 640 (0x280), height 480 (0x1e0).
 function(expect_png_640x480 path)
@@ -165,61 +156,61 @@ endif()
 
 # Errors: one message, exit 1, nothing written.
 set(P ${ATTNFLOW} plot ${C})
-expect_failure("attnflow: error: --example 12: ${C} holds 10 examples (0..9)"
+expect_error("attnflow: error: --example 12: ${C} holds 10 examples (0..9)"
                ${P} --example 12 -o ${WORK}/x.png)
-expect_failure("attnflow: error: --examples 0,3,12: ${C} holds 10 examples (0..9)"
+expect_error("attnflow: error: --examples 0,3,12: ${C} holds 10 examples (0..9)"
                ${P} --examples 0,3,12 -o ${WORK}/none/)
-expect_failure("attnflow: error: --examples: '2-x' is not an index or a range A-B"
+expect_error("attnflow: error: --examples: '2-x' is not an index or a range A-B"
                ${P} --examples 0,2-x -o ${WORK}/none/)
-expect_failure("attnflow: error: --examples: range 5-3 is empty (write 3-5)"
+expect_error("attnflow: error: --examples: range 5-3 is empty (write 3-5)"
                ${P} --examples 5-3 -o ${WORK}/none/)
-expect_failure("attnflow: error: ${C} holds 10 examples (0..9): choose one with --example I"
+expect_error("attnflow: error: ${C} holds 10 examples (0..9): choose one with --example I"
                ${P} -o ${WORK}/x.png)
-expect_failure("attnflow: error: --examples writes one figure per example: -o ${WORK}/x.png must name a folder"
+expect_error("attnflow: error: --examples writes one figure per example: -o ${WORK}/x.png must name a folder"
                ${P} --examples 0-1 -o ${WORK}/x.png)
-expect_failure("attnflow: error: ${WORK}/derived.h5: stores no attention (store mode 'derived'"
+expect_error("attnflow: error: ${WORK}/derived.h5: stores no attention (store mode 'derived'"
                ${ATTNFLOW} plot ${WORK}/derived.h5 --example 0 -o ${WORK}/x.png)
-expect_failure("attnflow: error: grad-rollout: example 2 of ${WORK}/nograd.h5 has no gradient stored"
+expect_error("attnflow: error: grad-rollout: example 2 of ${WORK}/nograd.h5 has no gradient stored"
                ${ATTNFLOW} plot ${WORK}/nograd.h5 --examples 2,0-1 -m grad-rollout -o ${WORK}/none/)
-expect_failure("attnflow: error: grad-rollout: example 0 of ${WORK}/nograd.h5 has no gradient stored"
+expect_error("attnflow: error: grad-rollout: example 0 of ${WORK}/nograd.h5 has no gradient stored"
                ${ATTNFLOW} plot ${WORK}/nograd.h5 --example 0 -k bars -m rollout,grad-rollout
                -o ${WORK}/x.png)
-expect_failure("attnflow: error: grad-rollout: ${WORK}/fused.h5 stores head-fused attention (store mode 'fused'"
+expect_error("attnflow: error: grad-rollout: ${WORK}/fused.h5 stores head-fused attention (store mode 'fused'"
                ${ATTNFLOW} plot ${WORK}/fused.h5 --example 0 -m grad-rollout -o ${WORK}/x.png)
-expect_failure("attnflow: error: -k heads: ${WORK}/fused.h5 stores head-fused attention"
+expect_error("attnflow: error: -k heads: ${WORK}/fused.h5 stores head-fused attention"
                ${ATTNFLOW} plot ${WORK}/fused.h5 --example 0 -k heads -o ${WORK}/x.png)
-expect_failure("attnflow: error: --head 2: ${WORK}/fused.h5 stores head-fused attention"
+expect_error("attnflow: error: --head 2: ${WORK}/fused.h5 stores head-fused attention"
                ${ATTNFLOW} plot ${WORK}/fused.h5 --example 0 -k heatmap --head 2 -o ${WORK}/x.png)
-expect_failure("attnflow: error: --target 5: example 0 of ${C} has 4 tokens (valid 0..3, or -4..-1 from the end)"
+expect_error("attnflow: error: --target 5: example 0 of ${C} has 4 tokens (valid 0..3, or -4..-1 from the end)"
                ${P} --examples 0-9 -t 5 -o ${WORK}/none/)
-expect_failure("attnflow: error: --layer: 3 out of range 1..2 (${C} example 0 has 2 layers)"
+expect_error("attnflow: error: --layer: 3 out of range 1..2 (${C} example 0 has 2 layers)"
                ${P} --example 0 -k heads --layer 3 -o ${WORK}/x.png)
-expect_failure("attnflow: error: --head: 3 out of range 1..2 (${C} example 0 has 2 heads)"
+expect_error("attnflow: error: --head: 3 out of range 1..2 (${C} example 0 has 2 heads)"
                ${P} --example 0 -k heatmap --head 3 -o ${WORK}/x.png)
-expect_failure("attnflow: error: gnuplot not found: install the Debian package gnuplot-nox"
+expect_error("attnflow: error: gnuplot not found: install the Debian package gnuplot-nox"
                ${CMAKE_COMMAND} -E env PATH=/nonexistent ${P} --example 0 -o ${WORK}/x.png)
-expect_failure("attnflow: error: gnuplot not found: install the Debian package gnuplot-nox"
+expect_error("attnflow: error: gnuplot not found: install the Debian package gnuplot-nox"
                ${CMAKE_COMMAND} -E env PATH=/nonexistent ${P} --examples 0-1 -o ${WORK}/none/)
-expect_failure("attnflow: error: ${WORK}/missing.h5: cannot open"
+expect_error("attnflow: error: ${WORK}/missing.h5: cannot open"
                ${ATTNFLOW} plot ${WORK}/missing.h5 --example 0 -o ${WORK}/x.png)
-expect_failure("attnflow: error: --gradient and --tokens are for .npy input"
+expect_error("attnflow: error: --gradient and --tokens are for .npy input"
                ${P} --example 0 --tokens ${WORK}/t.txt -o ${WORK}/x.png)
-expect_failure("attnflow: error: --format: unknown 'jpg' (expected png, svg or pdf)"
+expect_error("attnflow: error: --format: unknown 'jpg' (expected png, svg or pdf)"
                ${P} --examples 0-1 --format jpg -o ${WORK}/none/)
-expect_failure("attnflow: error: --format is for a folder output (-o DIR/)"
+expect_error("attnflow: error: --format is for a folder output (-o DIR/)"
                ${P} --example 0 --format svg -o ${WORK}/x.png)
-expect_failure("attnflow: error: ${WORK}/no/x.png: folder '${WORK}/no' does not exist"
+expect_error("attnflow: error: ${WORK}/no/x.png: folder '${WORK}/no' does not exist"
                ${P} --example 0 -o ${WORK}/no/x.png)
 # Unwritable output folders: a file in the way, and (not as root) a read-only folder.
-expect_failure("attnflow: error: ${C}/: output folder is a file" ${P} --examples 0-1 -o ${C}/)
-expect_failure("attnflow: error: ${C}/figs/: cannot create the output folder"
+expect_error("attnflow: error: ${C}/: output folder is a file" ${P} --examples 0-1 -o ${C}/)
+expect_error("attnflow: error: ${C}/figs/: cannot create the output folder"
                ${P} --examples 0-1 -o ${C}/figs/)
 file(MAKE_DIRECTORY ${WORK}/readonly)
 execute_process(COMMAND chmod 555 ${WORK}/readonly)
 execute_process(COMMAND ${CMAKE_COMMAND} -E touch ${WORK}/readonly/probe RESULT_VARIABLE writable
                 OUTPUT_QUIET ERROR_QUIET)
 if(NOT writable EQUAL 0)
-  expect_failure("attnflow: error: ${WORK}/readonly/: output folder is not writable"
+  expect_error("attnflow: error: ${WORK}/readonly/: output folder is not writable"
                  ${P} --examples 0-1 -o ${WORK}/readonly/)
 else()
   message(STATUS "running as root: the read-only folder case is skipped")
@@ -232,5 +223,5 @@ foreach(left x.png x.png.partial none no readonly/fig_maps_0.png figs/fig_heatma
   endif()
 endforeach()
 # .npy input takes no corpus options.
-expect_failure("--example, --examples and --format are for HDF5 corpora (.h5/.hdf5)"
+expect_error("--example, --examples and --format are for HDF5 corpora (.h5/.hdf5)"
                ${ATTNFLOW} plot ${WORK}/a.npy --example 0 -o ${WORK}/x.png)

@@ -6,16 +6,7 @@ file(MAKE_DIRECTORY ${WORK})
 set(STACK ${DATA}/plot_attention.npy)
 set(TOKENS ${DATA}/plot_tokens.txt)
 
-function(expect_failure expected)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(rc EQUAL 0)
-    message(FATAL_ERROR "expected failure for: ${ARGN}\nstdout: ${out}")
-  endif()
-  string(FIND "${err}" "${expected}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "for ${ARGN}: expected '${expected}' in stderr, got: ${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 
 # Every kind draws a figure.
 foreach(kind heatmap heads maps graph bars corr)
