@@ -131,10 +131,7 @@ void run_demo(const DemoArgs& a) {
         s.text = e.text;
         s.label = e.label.value_or(-1);
         s.prediction = *o.prediction;
-        const double m = *std::max_element(o.logits.begin(), o.logits.end());
-        double z = 0;
-        for (float l : o.logits) z += std::exp(static_cast<double>(l) - m);
-        s.probability = 1.0 / z;
+        s.probability = torch::class_probabilities(o)[static_cast<std::size_t>(*o.prediction)];
         s.tokens = enc.tokens;
         sentences.push_back(std::move(s));
       }

@@ -108,9 +108,10 @@ namespace detail {
 
 namespace attnflow::torch {
 
-namespace {
-
 std::vector<double> class_probabilities(const Output& o) {
+  if (o.logits.empty()) {
+    throw Error("class_probabilities: the output has no logits (run with RunOptions::logits)");
+  }
   const double m = *std::max_element(o.logits.begin(), o.logits.end());
   double z = 0;
   for (float l : o.logits) z += std::exp(static_cast<double>(l) - m);
@@ -118,8 +119,6 @@ std::vector<double> class_probabilities(const Output& o) {
   for (float l : o.logits) p.push_back(std::exp(static_cast<double>(l) - m) / z);
   return p;
 }
-
-}  // namespace
 
 std::vector<double> blank_out_scores(Model& model, const Input& input, std::int64_t target_class,
                                      std::int64_t replacement, const std::vector<int>& skip,

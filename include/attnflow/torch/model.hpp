@@ -130,6 +130,9 @@ class Model {
   ModelInfo info_;
 };
 
+/// Softmax of a classifier output's logits (run with RunOptions::logits), in double precision.
+std::vector<double> class_probabilities(const Output& output);
+
 /// Blank-out importance (Abnar & Zuidema 2020): for every token k of `input`,
 /// |p_c(x) - p_c(x with token k replaced by `replacement`)| with p_c the softmax probability of
 /// class `target_class` of a classifier. Tokens whose position is in `skip` (e.g. [CLS], [SEP])
