@@ -1,6 +1,6 @@
 // `attnflow extract`: runs a transformer (attnflow::torch) over a text corpus and stores every
 // example's attention maps (and, with a target, their gradients) in an HDF5 store
-// (docs/extract.md). Without libtorch the subcommand exists but only says so and exits 1.
+// (docs/extract.md) through pipeline::extract_corpus. Part of the libtorch executable only.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -18,8 +18,8 @@
 
 #include "attnflow/core/analysis.hpp"
 #include "attnflow/core/error.hpp"
-#include "attnflow/io/corpus_analysis.hpp"
 #include "attnflow/io/store.hpp"
+#include "attnflow/pipeline/analyze_corpus.hpp"
 
 namespace {
 
@@ -150,19 +150,19 @@ void compute_only(const char* label, const AnalysisOptions& o,
 }
 
 void end_to_end(const char* label, const std::string& path, const AnalysisOptions& analysis,
-                int threads, io::CorpusOutput output) {
-  io::CorpusAnalysisOptions o;
+                int threads, pipeline::CorpusOutput output) {
+  pipeline::CorpusAnalysisOptions o;
   o.analysis = analysis;
   o.threads = threads;
   o.output = output;
   o.run = "bench";
   o.start = io::RunStart::Overwrite;
-  const io::CorpusAnalysisStats s = io::analyze_corpus(path, o);
+  const pipeline::CorpusAnalysisStats s = pipeline::analyze_corpus(path, o);
   const double n = static_cast<double>(s.computed);
   std::printf(
       "  analyze %-7s j=%d %-22s %7.1f examples/s   per example: read %.2f ms (HDF5 %.2f, "
       "decode %.2f, wait %.2f), compute %.2f ms, write %.2f ms\n",
-      output == io::CorpusOutput::None ? "" : "+store", threads, label, n / s.wall_seconds,
+      output == pipeline::CorpusOutput::None ? "" : "+store", threads, label, n / s.wall_seconds,
       1e3 * s.read_seconds / n, 1e3 * s.read_hdf5_seconds / n, 1e3 * s.read_decode_seconds / n,
       1e3 * s.read_wait_seconds / n, 1e3 * s.compute_seconds / n, 1e3 * s.write_seconds / n);
 }
@@ -244,15 +244,16 @@ int main(int argc, char** argv) {
       std::printf("\n%s corpus %s:\n", io::to_string(p), path.c_str());
       write_corpus(path, a, p, a.examples, pool);
       for (int t : a.threads) read_only(path, a.examples, t);
-      for (int t : a.threads) end_to_end("rollout", path, rollout_only, t, io::CorpusOutput::None);
-      end_to_end("rollout", path, rollout_only, a.threads.back(), io::CorpusOutput::InPlace);
+      for (int t : a.threads)
+        end_to_end("rollout", path, rollout_only, t, pipeline::CorpusOutput::None);
+      end_to_end("rollout", path, rollout_only, a.threads.back(), pipeline::CorpusOutput::InPlace);
       std::string flow_path = path;
       if (a.flow_examples < a.examples) {
         flow_path = a.dir + "/attnflow_bench_flow_" + io::to_string(p) + ".h5";
         write_corpus(flow_path, a, p, a.flow_examples, pool);
       }
       for (int t : a.threads)
-        end_to_end("raw+rollout+flow", flow_path, all3, t, io::CorpusOutput::None);
+        end_to_end("raw+rollout+flow", flow_path, all3, t, pipeline::CorpusOutput::None);
       if (!a.keep) {
         std::remove(path.c_str());
         std::remove(flow_path.c_str());

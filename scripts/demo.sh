@@ -6,7 +6,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install_deps.sh"
-"$root/scripts/build.sh"
+# Only what the demo runs: the attnflow executables and their libraries (no tests, no benchmarks).
+ATTNFLOW_TARGETS=attnflow "$root/scripts/build.sh"
 build="${ATTNFLOW_BUILD_DIR:-$root/build}"
 out="${1:-$root/out/demo}"
 mkdir -p "$(dirname "$out")"

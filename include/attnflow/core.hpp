@@ -12,4 +12,8 @@
 #include "attnflow/core/rollout.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/types.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
+#include "attnflow/core/util/enum_names.hpp"
+#include "attnflow/core/util/float16.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "attnflow/version.hpp"

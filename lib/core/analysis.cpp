@@ -8,34 +8,45 @@
 namespace attnflow {
 
 Method parse_method(const std::string& name) {
-  if (name == "raw") return Method::Raw;
-  if (name == "residual") return Method::Residual;
-  if (name == "rollout") return Method::Rollout;
-  if (name == "flow") return Method::Flow;
-  if (name == "grad-rollout") return Method::GradRollout;
-  throw Error("method: unknown '" + name +
-              "' (expected raw, residual, rollout, flow or grad-rollout)");
+  return parse_enum(kMethodNames, name, "method");
 }
 
 const char* to_string(Method method) {
-  switch (method) {
-    case Method::Raw: return "raw";
-    case Method::Residual: return "residual";
-    case Method::Rollout: return "rollout";
-    case Method::Flow: return "flow";
-    case Method::GradRollout: return "grad-rollout";
+  return enum_name(kMethodNames, method);
+}
+
+std::vector<NamedMaps> named_maps(const AnalysisResult& result) {
+  std::vector<NamedMaps> out;
+  for (const auto& [method, maps] : result.maps) out.push_back({to_string(method), maps});
+  return out;
+}
+
+int resolve_target_row(int row, int tokens, const std::string& what) {
+  if (row >= tokens || row < -tokens) {
+    const std::string n = std::to_string(tokens);
+    throw Error(what + ": token " + std::to_string(row) + " out of range (sequence has " + n +
+                " tokens, valid 0.." + std::to_string(tokens - 1) + " or -" + n + "..-1)");
   }
-  return "?";
+  return row < 0 ? tokens + row : row;
+}
+
+std::vector<int> resolve_target_rows(const std::vector<int>& rows, int tokens,
+                                     const std::string& what) {
+  if (rows.empty()) return resolve_rows(rows, tokens, what);
+  std::vector<int> out;
+  out.reserve(rows.size());
+  for (int r : rows) out.push_back(resolve_target_row(r, tokens, what));
+  return out;
 }
 
 AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
                        const AnalysisOptions& options) {
   if (options.methods.empty()) throw Error("analysis: no method chosen");
-  validate(attention, AttentionCheck{"attention", true, 0.0});
+  validate(attention, AttentionCheck::weights("attention"));
   const LayerMatrices fused = fuse_heads(attention, options.prepare.fusion);
   const LayerMatrices prepared = prepare_fused(fused, options.prepare);
   const std::vector<int> rows =
-      resolve_rows(options.target_rows, attention.tokens(), "target rows");
+      resolve_target_rows(options.target_rows, attention.tokens(), "target rows");
   const std::vector<int> layers = resolve_layers(options.layers, attention.layers(), "layers");
   RolloutOptions rollout_options;
   rollout_options.start_layer = options.start_layer;

@@ -1,4 +1,5 @@
-// Pearson, Spearman (average ranks) and Kendall tau-b correlations.
+// Pearson, Spearman (average ranks) and Kendall tau-b correlations; Spearman
+// between methods per layer.
 #include "attnflow/core/correlation.hpp"
 
 #include <algorithm>
@@ -42,7 +43,79 @@ double pearson_unchecked(const std::vector<double>& x, const std::vector<double>
   return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
 }
 
+// Index of token row `target_row` in each method's maps, after checking that
+// every method has it and that all maps are `n` columns wide; returns n.
+Eigen::Index check_methods(const std::vector<NamedMaps>& methods, int target_row,
+                           std::vector<Eigen::Index>& rows, const std::string& what) {
+  if (methods.size() < 2) throw Error(what + ": correlations need at least 2 methods");
+  Eigen::Index n = -1;
+  for (const NamedMaps& m : methods) {
+    const auto it = std::find(m.maps.rows.begin(), m.maps.rows.end(), target_row);
+    if (it == m.maps.rows.end()) {
+      throw Error(what + ": " + m.name + " has no target row " + std::to_string(target_row));
+    }
+    rows.push_back(static_cast<Eigen::Index>(it - m.maps.rows.begin()));
+    if (m.maps.layers.size() != m.maps.maps.size()) {
+      throw Error(what + ": " + m.name + " has " + std::to_string(m.maps.layers.size()) +
+                  " layer numbers for " + std::to_string(m.maps.maps.size()) + " maps");
+    }
+    for (const Matrix& a : m.maps.maps) {
+      if (n < 0) n = a.cols();
+      if (a.cols() != n || a.rows() <= rows.back()) {
+        throw Error(what + ": " + m.name + " maps do not match " + methods.front().name +
+                    " in size");
+      }
+    }
+  }
+  if (n < 0) throw Error(what + ": no maps");
+  return n;
+}
+
+// Row `ra` of a and row `rb` of b over `columns` at every layer both report.
+LayerCorrelation correlate(const NamedMaps& a, Eigen::Index ra, const NamedMaps& b, Eigen::Index rb,
+                           const std::vector<int>& columns) {
+  LayerCorrelation s{a.name + " vs " + b.name, {}, {}};
+  for (std::size_t ka = 0; ka < a.maps.layers.size(); ++ka) {
+    const auto it = std::find(b.maps.layers.begin(), b.maps.layers.end(), a.maps.layers[ka]);
+    if (it == b.maps.layers.end()) continue;
+    const auto kb = static_cast<std::size_t>(it - b.maps.layers.begin());
+    std::vector<double> x, y;
+    for (int j : columns) {
+      x.push_back(a.maps.maps[ka](ra, j));
+      y.push_back(b.maps.maps[kb](rb, j));
+    }
+    s.layers.push_back(a.maps.layers[ka]);
+    s.values.push_back(spearman(x, y));
+  }
+  return s;
+}
+
 }  // namespace
+
+std::vector<LayerCorrelation> method_correlations(const std::vector<NamedMaps>& methods,
+                                                  int target_row, const std::vector<int>& columns,
+                                                  const std::string& what) {
+  std::vector<Eigen::Index> rows;
+  const Eigen::Index n = check_methods(methods, target_row, rows, what);
+  std::vector<int> keep = columns;
+  if (keep.empty()) {
+    for (int j = 0; j < static_cast<int>(n); ++j) keep.push_back(j);
+  }
+  for (int j : keep) {
+    if (j < 0 || j >= n) {
+      throw Error(what + ": token column " + std::to_string(j) + " out of range (maps have " +
+                  std::to_string(n) + " columns)");
+    }
+  }
+  if (keep.size() < 2) throw Error(what + ": correlations need at least 2 tokens");
+  std::vector<LayerCorrelation> out;
+  for (std::size_t a = 0; a < methods.size(); ++a) {
+    for (std::size_t b = a + 1; b < methods.size(); ++b) {
+      out.push_back(correlate(methods[a], rows[a], methods[b], rows[b], keep));
+    }
+  }
+  return out;
+}
 
 std::vector<double> average_ranks(const std::vector<double>& values) {
   std::vector<std::size_t> order(values.size());

@@ -304,12 +304,7 @@ LayerMaps attention_flow(const LayerMatrices& layers, const FlowOptions& options
     } else {
       solve_layer<double>(layers, l, out.rows, options.algorithm, threads, f);
     }
-    if (options.normalize) {
-      for (Eigen::Index r = 0; r < f.rows(); ++r) {
-        const double s = f.row(r).sum();
-        if (s > 0.0) f.row(r) /= s;
-      }
-    }
+    if (options.normalize) normalize_rows(f);
     out.maps.push_back(std::move(f));
   }
   return out;
@@ -336,19 +331,12 @@ double push_relabel_scale(const LayerMatrices& layers, int layer) {
 }
 
 FlowAlgorithm parse_flow_algorithm(const std::string& name) {
-  if (name == "bk" || name == "boykov-kolmogorov") return FlowAlgorithm::BoykovKolmogorov;
-  if (name == "push-relabel") return FlowAlgorithm::PushRelabel;
-  if (name == "edmonds-karp") return FlowAlgorithm::EdmondsKarp;
-  throw Error("flow algorithm: unknown '" + name + "' (expected bk, push-relabel or edmonds-karp)");
+  if (name == "boykov-kolmogorov") return FlowAlgorithm::BoykovKolmogorov;
+  return parse_enum(kFlowAlgorithmNames, name, "flow algorithm");
 }
 
 const char* to_string(FlowAlgorithm algorithm) {
-  switch (algorithm) {
-    case FlowAlgorithm::BoykovKolmogorov: return "bk";
-    case FlowAlgorithm::PushRelabel: return "push-relabel";
-    case FlowAlgorithm::EdmondsKarp: return "edmonds-karp";
-  }
-  return "?";
+  return enum_name(kFlowAlgorithmNames, algorithm);
 }
 
 }  // namespace attnflow

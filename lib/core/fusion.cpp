@@ -77,21 +77,11 @@ LayerMatrices fuse_heads(const AttentionStack& stack, const FusionOptions& optio
 }
 
 HeadFusion parse_head_fusion(const std::string& name) {
-  if (name == "mean") return HeadFusion::Mean;
-  if (name == "max") return HeadFusion::Max;
-  if (name == "min") return HeadFusion::Min;
-  if (name == "weighted") return HeadFusion::WeightedMean;
-  throw Error("head fusion: unknown method '" + name + "' (expected mean, max, min or weighted)");
+  return parse_enum(kHeadFusionNames, name, "head fusion");
 }
 
 const char* to_string(HeadFusion fusion) {
-  switch (fusion) {
-    case HeadFusion::Mean: return "mean";
-    case HeadFusion::Max: return "max";
-    case HeadFusion::Min: return "min";
-    case HeadFusion::WeightedMean: return "weighted";
-  }
-  return "?";
+  return enum_name(kHeadFusionNames, fusion);
 }
 
 }  // namespace attnflow

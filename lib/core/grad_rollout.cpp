@@ -2,14 +2,15 @@
 #include "attnflow/core/grad_rollout.hpp"
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/types.hpp"
 
 namespace attnflow {
 
 LayerMatrices grad_rollout_layers(const AttentionStack& attention, const AttentionStack& gradient,
                                   const GradRolloutOptions& options) {
-  validate(attention, AttentionCheck{"attention", true, 0.0});
+  validate(attention, AttentionCheck::weights("attention"));
   require_same_shape(attention, gradient, "attention", "gradient");
-  validate(gradient, AttentionCheck{"gradient", false, 0.0});
+  validate(gradient, AttentionCheck::any_sign("gradient"));
   const bool vit = options.rule == GradRolloutRule::VitExplain;
   if (vit && options.signed_relevance) {
     throw Error("gradient rollout: signed relevance is defined for the chefer rule only");
@@ -29,15 +30,10 @@ LayerMatrices grad_rollout_layers(const AttentionStack& attention, const Attenti
     if (vit) {
       bar = bar.cwiseMax(0.0);  // mean, then clamp
       discard_smallest(bar, options.discard);
-      out.push_back(add_residual(bar, ResidualOptions{true, 0.5, true}));
+      out.push_back(add_residual(bar, ResidualOptions{}));
     } else {
       bar.diagonal().array() += 1.0;  // M = I + A_bar, so R <- M R = R + A_bar R
-      if (options.renormalize) {
-        for (Eigen::Index i = 0; i < n; ++i) {
-          const double s = bar.row(i).sum();
-          if (s != 0.0) bar.row(i) /= s;
-        }
-      }
+      if (options.renormalize) normalize_rows(bar);
       out.push_back(std::move(bar));
     }
   }
@@ -47,6 +43,14 @@ LayerMatrices grad_rollout_layers(const AttentionStack& attention, const Attenti
 LayerMaps grad_rollout(const AttentionStack& attention, const AttentionStack& gradient,
                        const GradRolloutOptions& options) {
   return rollout(grad_rollout_layers(attention, gradient, options), options.rollout);
+}
+
+GradRolloutRule parse_grad_rollout_rule(const std::string& name) {
+  return parse_enum(kGradRolloutRuleNames, name, "grad-rollout rule");
+}
+
+const char* to_string(GradRolloutRule rule) {
+  return enum_name(kGradRolloutRuleNames, rule);
 }
 
 }  // namespace attnflow

@@ -59,17 +59,12 @@ Matrix add_residual(const Matrix& fused, const ResidualOptions& options) {
     out *= 1.0 - options.alpha;
     out.diagonal().array() += options.alpha;
   }
-  if (options.renormalize) {
-    for (Eigen::Index i = 0; i < out.rows(); ++i) {
-      const double s = out.row(i).sum();
-      if (s > 0.0) out.row(i) /= s;
-    }
-  }
+  if (options.renormalize) normalize_rows(out);
   return out;
 }
 
 LayerMatrices prepare_layers(const AttentionStack& stack, const PrepareOptions& options) {
-  validate(stack, AttentionCheck{"attention", true, 0.0});
+  validate(stack, AttentionCheck::weights("attention"));
   check_ratio(options.discard.ratio);
   return prepare_fused(fuse_heads(stack, options.fusion), options);
 }
@@ -80,6 +75,14 @@ LayerMatrices prepare_fused(LayerMatrices fused, const PrepareOptions& options) 
     m = add_residual(m, options.residual);
   }
   return fused;
+}
+
+DiscardScope parse_discard_scope(const std::string& name) {
+  return parse_enum(kDiscardScopeNames, name, "discard scope");
+}
+
+const char* to_string(DiscardScope scope) {
+  return enum_name(kDiscardScopeNames, scope);
 }
 
 }  // namespace attnflow

@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
 
 namespace attnflow::datasets {
 namespace {
@@ -539,43 +540,25 @@ std::vector<SvaWrittenFile> write_sva_dataset(const std::string& dir,
   }
 
   const auto parts = split_sva(examples, splits);
+  // Every file is written as <path>.partial first and all are renamed at the end, so an
+  // error leaves none of them (the AtomicFiles not committed remove their partial files).
   std::vector<SvaWrittenFile> files;
-  std::vector<std::string> partials;  // made by us: removed again on an error
-  // Writes `lines` to <path>.partial.
-  auto write_partial = [&](const std::string& path, const std::vector<std::string>& lines) {
-    const std::string partial = path + ".partial";
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(partial + ": cannot write (" + errno_text(errno) + ")");
-    partials.push_back(partial);
-    for (const auto& l : lines) out << l << '\n';
-    out.close();
-    if (!out) throw Error(partial + ": cannot write (" + errno_text(errno) + ")");
+  std::vector<AtomicFile> outputs;
+  const auto write = [&](const std::string& path, const std::vector<std::string>& lines) {
+    outputs.emplace_back(path);
+    for (const auto& l : lines) outputs.back().stream() << l << '\n';
     files.push_back({path, static_cast<std::int64_t>(lines.size())});
   };
-  try {
-    for (std::size_t i = 0; i < splits.size(); ++i) {
-      std::vector<std::string> lines;
-      lines.reserve(parts[i].size());
-      for (const auto& e : parts[i]) lines.push_back(to_json_line(e));
-      write_partial((d / (splits[i].name + ".jsonl")).string(), lines);
-    }
-    std::vector<std::string> vocab(kSpecialTokens);
-    for (auto& w : sva_vocabulary()) vocab.push_back(std::move(w));
-    write_partial((d / "vocab.txt").string(), vocab);
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      fs::rename(partials[i], files[i].path, ec);
-      if (ec) {
-        throw Error(files[i].path + ": cannot rename " + partials[i] + " to it (" + ec.message() +
-                    ")");
-      }
-    }
-  } catch (...) {
-    for (const auto& p : partials) {
-      std::error_code ignored;
-      fs::remove(p, ignored);
-    }
-    throw;
+  for (std::size_t i = 0; i < splits.size(); ++i) {
+    std::vector<std::string> lines;
+    lines.reserve(parts[i].size());
+    for (const auto& e : parts[i]) lines.push_back(to_json_line(e));
+    write((d / (splits[i].name + ".jsonl")).string(), lines);
   }
+  std::vector<std::string> vocab(kSpecialTokens);
+  for (auto& w : sva_vocabulary()) vocab.push_back(std::move(w));
+  write((d / "vocab.txt").string(), vocab);
+  for (AtomicFile& out : outputs) out.commit();
   return files;
 }
 

@@ -8,6 +8,7 @@
 #include <queue>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "unicode.hpp"
 
 namespace attnflow::hf {
@@ -67,7 +68,7 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(
       regex_(std::make_unique<Regex>()) {
   for (std::size_t b = 0; b < 256; ++b) {
     std::string c;
-    detail::append_utf8(c, bytes_table().to_char[b]);
+    append_utf8(c, bytes_table().to_char[b]);
     byte_ids_[b] = token_to_id(c).value_or(-1);
   }
   if (options_.unk_token) {
@@ -131,8 +132,7 @@ void ByteLevelBpeTokenizer::bpe(std::string_view piece, Encoding& out) const {
   if (piece.empty()) return;
   if (options_.ignore_merges) {
     std::string mapped;
-    for (char b : piece)
-      detail::append_utf8(mapped, bytes_table().to_char[static_cast<std::uint8_t>(b)]);
+    for (char b : piece) append_utf8(mapped, bytes_table().to_char[static_cast<std::uint8_t>(b)]);
     if (const auto id = token_to_id(mapped)) {
       out.ids.push_back(*id);
       out.tokens.push_back(mapped);
@@ -141,17 +141,17 @@ void ByteLevelBpeTokenizer::bpe(std::string_view piece, Encoding& out) const {
   }
   struct Symbol {
     std::int64_t id;
-    int prev, next;
-    bool alive;
+    int prev = 0, next = 0;  ///< neighbours, linked below
+    bool alive = true;       ///< false once merged into its left neighbour
   };
   std::vector<Symbol> symbols;
   symbols.reserve(piece.size());
   for (char ch : piece) {
     const std::int64_t id = byte_ids_[static_cast<std::uint8_t>(ch)];
     if (id >= 0) {
-      symbols.push_back({id, 0, 0, true});
+      symbols.push_back({id});
     } else if (unk_id_) {
-      symbols.push_back({*unk_id_, 0, 0, true});
+      symbols.push_back({*unk_id_});
     }  // else: dropped, as Hugging Face does without an unk token
   }
   const int n = static_cast<int>(symbols.size());
@@ -203,7 +203,7 @@ std::string ByteLevelBpeTokenizer::decode_tokens(const std::vector<std::string>&
   for (const std::string& token : tokens) {
     std::string mapped;
     bool ok = true;
-    for (char32_t c : detail::decode_utf8(token, "token")) {
+    for (char32_t c : decode_utf8(token, "token")) {
       const auto it = table.to_byte.find(c);
       if (it == table.to_byte.end()) {
         ok = false;
@@ -213,7 +213,7 @@ std::string ByteLevelBpeTokenizer::decode_tokens(const std::vector<std::string>&
     }
     bytes += ok ? mapped : token;  // tokens outside the byte alphabet stay as written
   }
-  return detail::sanitize_utf8(bytes);
+  return sanitize_utf8(bytes);
 }
 
 }  // namespace attnflow::hf

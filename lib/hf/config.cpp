@@ -62,6 +62,15 @@ class Fields {
     return v->get<std::int64_t>();
   }
 
+  std::int64_t non_negative(const char* name, std::int64_t fallback) const {
+    const json* v = get({name});
+    if (!v) return fallback;
+    if (!v->is_number_integer() || v->get<std::int64_t>() < 0) {
+      fail("'" + std::string(name) + "' must be a non-negative integer, got " + detail::brief(*v));
+    }
+    return v->get<std::int64_t>();
+  }
+
   std::optional<std::int64_t> optional_int(const char* name) const {
     const json* v = get({name});
     if (!v) return std::nullopt;
@@ -211,6 +220,8 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     c.scale_attn_weights = f.boolean("scale_attn_weights", true);
     c.scale_attn_by_inverse_layer_idx = f.boolean("scale_attn_by_inverse_layer_idx", false);
     c.reorder_and_upcast_attn = f.boolean("reorder_and_upcast_attn", false);
+    c.attnflow_causal = f.boolean("attnflow_causal", false);
+    c.attnflow_classifier_position = f.non_negative("attnflow_classifier_position", 0);
     c.bos_token_id = 50256;
     c.eos_token_id = 50256;
   }

@@ -1,4 +1,4 @@
-// Safetensors dtype names and sizes; float16/bfloat16 <-> float32.
+// Safetensors dtype names and sizes; bfloat16 <-> float32 (float16: core/util/float16).
 #include "attnflow/hf/dtype.hpp"
 
 #include <array>
@@ -81,47 +81,6 @@ bool is_integer_dtype(Dtype dtype) {
     case Dtype::U64: return true;
     default: return false;
   }
-}
-
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  const std::uint32_t exp = (h >> 10) & 0x1fu;
-  std::uint32_t mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (mant << 13));  // inf / NaN
-  if (exp != 0) return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
-  if (mant == 0) return bits_float(sign);  // +-0
-  // Subnormal: normalise the mantissa.
-  int e = -1;
-  do {
-    ++e;
-    mant <<= 1;
-  } while ((mant & 0x400u) == 0);
-  return bits_float(sign | (static_cast<std::uint32_t>(112 - e) << 23) | ((mant & 0x3ffu) << 13));
-}
-
-std::uint16_t float_to_half(float value) {
-  const std::uint32_t b = float_bits(value);
-  const std::uint16_t sign = static_cast<std::uint16_t>((b >> 16) & 0x8000u);
-  const std::uint32_t abs = b & 0x7fffffffu;
-  if (abs >= 0x7f800000u) {  // inf or NaN (keep NaN quiet and non-zero)
-    return static_cast<std::uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
-  }
-  if (abs >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // rounds to inf
-  if (abs < 0x38800000u) {               // result is subnormal or zero
-    if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
-    const std::uint32_t exp = abs >> 23;
-    const std::uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
-    const std::uint32_t shift = 126u - exp;  // 14 + (113 - exp - 1)
-    std::uint32_t h = mant >> shift;
-    const std::uint32_t rem = mant & ((1u << shift) - 1u);
-    const std::uint32_t halfway = 1u << (shift - 1u);
-    if (rem > halfway || (rem == halfway && (h & 1u))) ++h;
-    return static_cast<std::uint16_t>(sign | h);
-  }
-  std::uint32_t h = ((abs - 0x38000000u) >> 13);  // rebias exponent 127 -> 15
-  const std::uint32_t rem = abs & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
-  return static_cast<std::uint16_t>(sign | h);
 }
 
 float bfloat16_to_float(std::uint16_t bits) {

@@ -2,15 +2,15 @@
 #include "attnflow/hf/safetensors_writer.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
+#include "attnflow/core/util/float16.hpp"
+#include "attnflow/hf/dtype.hpp"
 
 namespace attnflow::hf {
 namespace {
@@ -161,33 +161,21 @@ void write_safetensors(const std::string& path, const std::vector<TensorData>& t
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(partial + ": cannot create (" + std::strerror(errno) + ")");
-    unsigned char len[8];
-    std::uint64_t n = text.size();
-    for (unsigned char& b : len) {
-      b = static_cast<unsigned char>(n & 0xffu);
-      n >>= 8;
-    }
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const TensorData* t : order) {
-      out.write(reinterpret_cast<const char*>(t->bytes.data()),
-                static_cast<std::streamsize>(t->bytes.size()));
-    }
-    out.flush();
-    if (!out) {
-      std::remove(partial.c_str());
-      throw Error(partial + ": write failed");
-    }
+  unsigned char len[8];
+  std::uint64_t n = text.size();
+  for (unsigned char& b : len) {
+    b = static_cast<unsigned char>(n & 0xffu);
+    n >>= 8;
   }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(partial.c_str());
-    throw Error(path + ": cannot rename from " + partial + " (" + std::strerror(err) + ")");
+  AtomicFile file(path);
+  std::ostream& out = file.stream();
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  for (const TensorData* t : order) {
+    out.write(reinterpret_cast<const char*>(t->bytes.data()),
+              static_cast<std::streamsize>(t->bytes.size()));
   }
+  file.commit();
 }
 
 }  // namespace attnflow::hf

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "unicode.hpp"
 
 namespace attnflow::hf {
@@ -23,13 +24,13 @@ struct Match {
 char32_t char_before(std::string_view text, std::size_t pos, std::size_t& start) {
   start = pos - 1;
   while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xc0) == 0x80) --start;
-  return detail::decode_utf8(text.substr(start, pos - start), "text")[0];
+  return decode_utf8(text.substr(start, pos - start), "text")[0];
 }
 
 char32_t char_at(std::string_view text, std::size_t pos, std::size_t& next) {
   next = pos + 1;
   while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xc0) == 0x80) ++next;
-  return detail::decode_utf8(text.substr(pos, next - pos), "text")[0];
+  return decode_utf8(text.substr(pos, next - pos), "text")[0];
 }
 
 bool is_word_char(char32_t c) {
@@ -118,7 +119,7 @@ std::string Tokenizer::normalize(std::string_view text) const {
 }
 
 Encoding Tokenizer::encode_text(std::string_view text) const {
-  detail::decode_utf8(text, "text");  // validates; throws with the byte offset
+  decode_utf8(text, "text");  // validates; throws with the byte offset
   std::vector<Candidate> raw, normalized;
   for (std::size_t i = 0; i < added_.size(); ++i) {
     if (added_[i].normalized) {

@@ -3,6 +3,7 @@
 #include "attnflow/hf/wordpiece.hpp"
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "unicode.hpp"
 
 namespace attnflow::hf {
@@ -25,7 +26,7 @@ WordPieceTokenizer::WordPieceTokenizer(std::unordered_map<std::string, std::int6
 }
 
 std::string WordPieceTokenizer::normalize(std::string_view text) const {
-  const std::u32string in = detail::decode_utf8(text, "text");
+  const std::u32string in = decode_utf8(text, "text");
   std::u32string s;
   s.reserve(in.size());
   for (char32_t c : in) {
@@ -55,11 +56,11 @@ std::string WordPieceTokenizer::normalize(std::string_view text) const {
     for (char32_t c : s) detail::append_lowercase(lower, c);
     s.swap(lower);
   }
-  return detail::encode_utf8(s);
+  return encode_utf8(s);
 }
 
 void WordPieceTokenizer::tokenize(std::string_view normalized, Encoding& out) const {
-  const std::u32string text = detail::decode_utf8(normalized, "text");
+  const std::u32string text = decode_utf8(normalized, "text");
   std::size_t start = 0;
   const auto flush = [&](std::size_t end) {
     if (end > start) wordpiece(std::u32string_view(text).substr(start, end - start), out);
@@ -85,7 +86,7 @@ void WordPieceTokenizer::wordpiece(std::u32string_view word, Encoding& out) cons
     return;
   }
   // Byte offset of every character boundary, so candidates are substrings of one UTF-8 string.
-  const std::string utf8 = detail::encode_utf8(word);
+  const std::string utf8 = encode_utf8(word);
   std::vector<std::size_t> offset(word.size() + 1, 0);
   for (std::size_t i = 0, b = 0; i < word.size(); ++i) {
     b += word[i] < 0x80 ? 1 : word[i] < 0x800 ? 2 : word[i] < 0x10000 ? 3 : 4;

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "attnflow/core/error.hpp"
-#include "attnflow/io/float16.hpp"
+#include "attnflow/core/util/float16.hpp"
 #include "hdf5_util.hpp"
 
 namespace attnflow::io::detail {

@@ -14,7 +14,8 @@
 #include <sstream>
 
 #include "attnflow/core/error.hpp"
-#include "attnflow/io/utf8.hpp"
+#include "attnflow/core/util/enum_names.hpp"
+#include "attnflow/core/util/utf8.hpp"
 
 namespace attnflow::io {
 namespace {
@@ -124,7 +125,7 @@ class Reader {
   void add_line(std::string line, std::int64_t number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     // Offsets in messages count from the start of the line as it is in the file.
-    const std::string problem = utf8_problem(line);
+    const std::string problem = utf8_problem(line, NulBytes::Rejected);
     if (!problem.empty()) fail(number, "line " + problem);
     if (number == 1 && line.compare(0, 3, "\xef\xbb\xbf") == 0) line.erase(0, 3);
     const std::size_t cr = line.find('\r');
@@ -221,7 +222,8 @@ class Reader {
     std::string text = it->get<std::string>();
     if (text.empty()) fail(line, std::string("\"") + key + "\" is empty");
     if (blank(text)) fail(line, std::string("\"") + key + "\" holds only whitespace");
-    const std::string problem = utf8_problem(text);  // a \u0000 escape gives a NUL byte
+    const std::string problem =
+        utf8_problem(text, NulBytes::Rejected);  // a \u0000 escape gives a NUL byte
     if (!problem.empty()) fail(line, std::string("\"") + key + "\" " + problem);
     return text;
   }
@@ -366,20 +368,11 @@ class Reader {
 }  // namespace
 
 CorpusFormat parse_corpus_format(const std::string& name) {
-  if (name == "auto") return CorpusFormat::Auto;
-  if (name == "text") return CorpusFormat::Text;
-  if (name == "jsonl") return CorpusFormat::Jsonl;
-  if (name == "tsv") return CorpusFormat::Tsv;
-  throw Error("corpus format: unknown '" + name + "' (expected auto, text, jsonl or tsv)");
+  return parse_enum(kCorpusFormatNames, name, "corpus format");
 }
 
 const char* to_string(CorpusFormat format) {
-  switch (format) {
-    case CorpusFormat::Auto: return "auto";
-    case CorpusFormat::Text: return "text";
-    case CorpusFormat::Jsonl: return "jsonl";
-    default: return "tsv";
-  }
+  return enum_name(kCorpusFormatNames, format);
 }
 
 CorpusFormat corpus_format_of(const std::string& path) {

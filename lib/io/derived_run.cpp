@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "attnflow/core/error.hpp"
-#include "attnflow/io/utf8.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "attnflow/version.hpp"
 #include "chunk_codec.hpp"
 #include "store_impl.hpp"
@@ -29,44 +29,14 @@ void validate_run_name(const std::string& name, const std::string& path) {
     throw Error(path + ": run name '" + name +
                 "' is invalid (1-255 characters, no '/', not '.' or '..')");
   }
-  require_utf8(name, path + ": run name");
+  require_utf8(name, path + ": run name", NulBytes::Rejected);
 }
 
-const char* scope_name(DiscardScope scope) {
-  return scope == DiscardScope::Global ? "global" : "row";
-}
-
-DiscardScope parse_scope(const std::string& s, const std::string& where) {
-  if (s == "global") return DiscardScope::Global;
-  if (s == "row") return DiscardScope::PerRow;
-  throw Error(where + " is '" + s + "' (expected global or row)");
-}
-
-const char* rule_name(GradRolloutRule rule) {
-  return rule == GradRolloutRule::Chefer ? "chefer" : "vit-explain";
-}
-
-GradRolloutRule parse_rule(const std::string& s, const std::string& where) {
-  if (s == "chefer") return GradRolloutRule::Chefer;
-  if (s == "vit-explain") return GradRolloutRule::VitExplain;
-  throw Error(where + " is '" + s + "' (expected chefer or vit-explain)");
-}
-
-RunStatus parse_status(const std::string& s, const std::string& where) {
-  if (s == "running") return RunStatus::Running;
-  if (s == "complete") return RunStatus::Complete;
-  if (s == "failed") return RunStatus::Failed;
-  throw Error(where + " is '" + s + "' (expected running, complete or failed)");
-}
-
-template <class Parse>
-auto parse_attribute(Parse parse, const std::string& value, const std::string& where) {
-  try {
-    return parse(value);
-  } catch (const Error&) {
-    throw Error(where + " has the unknown value '" + value + "'");
-  }
-}
+// Precisions of derived results (float16 is for attention stacks only).
+constexpr EnumName<Precision> kResultPrecisionNames[] = {
+    {Precision::Float32, "float32"},
+    {Precision::Float64, "float64"},
+};
 
 void write_run_attributes(hid_t g, const RunInfo& run) {
   using namespace detail;
@@ -81,7 +51,7 @@ void write_run_attributes(hid_t g, const RunInfo& run) {
   set_string(g, "fusion", to_string(o.prepare.fusion.method));
   set_doubles(g, "head_weights", o.prepare.fusion.head_weights);
   set_double(g, "discard_ratio", o.prepare.discard.ratio);
-  set_string(g, "discard_scope", scope_name(o.prepare.discard.scope));
+  set_string(g, "discard_scope", to_string(o.prepare.discard.scope));
   set_bool(g, "discard_keep_cls", o.prepare.discard.keep_cls);
   set_bool(g, "residual", o.prepare.residual.enabled);
   set_double(g, "residual_alpha", o.prepare.residual.alpha);
@@ -89,11 +59,11 @@ void write_run_attributes(hid_t g, const RunInfo& run) {
   set_bool(g, "flow_normalize", o.flow.normalize);
   set_string(g, "flow_algorithm", to_string(o.flow.algorithm));
   set_bool(g, "flow_closed_form_low_layers", o.flow.closed_form_low_layers);
-  set_string(g, "grad_rule", rule_name(o.grad.rule));
+  set_string(g, "grad_rule", to_string(o.grad.rule));
   set_bool(g, "grad_signed", o.grad.signed_relevance);
   set_bool(g, "grad_renormalize", o.grad.renormalize);
   set_double(g, "grad_discard_ratio", o.grad.discard.ratio);
-  set_string(g, "grad_discard_scope", scope_name(o.grad.discard.scope));
+  set_string(g, "grad_discard_scope", to_string(o.grad.discard.scope));
   set_bool(g, "grad_discard_keep_cls", o.grad.discard.keep_cls);
   set_string(g, "status", to_string(run.status));
   set_string(g, "error", run.error);
@@ -110,40 +80,38 @@ RunInfo read_run_attributes(hid_t g, const std::string& name, const std::string&
   AnalysisOptions& o = run.options;
   o.methods.clear();
   for (const auto& m : get_strings(g, "methods", where)) {
-    o.methods.push_back(parse_attribute(parse_method, m, where + ": attribute 'methods'"));
+    o.methods.push_back(parse_enum(kMethodNames, m, where + ": attribute 'methods'"));
   }
   if (o.methods.empty()) throw Error(where + ": attribute 'methods' is empty");
-  const std::string precision = get_string(g, "precision", where);
-  if (precision != "float32" && precision != "float64") {
-    throw Error(where + ": attribute 'precision' is '" + precision +
-                "' (expected float32 or float64)");
-  }
-  run.precision = parse_precision(precision);
+  run.precision = parse_enum(kResultPrecisionNames, get_string(g, "precision", where),
+                             where + ": attribute 'precision'");
   o.target_rows = get_ints(g, "target_rows", where);
   o.layers = get_ints(g, "layers", where);
   o.start_layer = static_cast<int>(get_int(g, "start_layer", where));
-  o.prepare.fusion.method = parse_attribute(parse_head_fusion, get_string(g, "fusion", where),
-                                            where + ": attribute 'fusion'");
+  o.prepare.fusion.method =
+      parse_enum(kHeadFusionNames, get_string(g, "fusion", where), where + ": attribute 'fusion'");
   o.prepare.fusion.head_weights = get_doubles(g, "head_weights", where);
   o.prepare.discard.ratio = get_double(g, "discard_ratio", where);
-  o.prepare.discard.scope =
-      parse_scope(get_string(g, "discard_scope", where), where + ": attribute 'discard_scope'");
+  o.prepare.discard.scope = parse_enum(kDiscardScopeNames, get_string(g, "discard_scope", where),
+                                       where + ": attribute 'discard_scope'");
   o.prepare.discard.keep_cls = get_bool(g, "discard_keep_cls", where);
   o.prepare.residual.enabled = get_bool(g, "residual", where);
   o.prepare.residual.alpha = get_double(g, "residual_alpha", where);
   o.prepare.residual.renormalize = get_bool(g, "residual_renormalize", where);
   o.flow.normalize = get_bool(g, "flow_normalize", where);
-  o.flow.algorithm = parse_attribute(parse_flow_algorithm, get_string(g, "flow_algorithm", where),
-                                     where + ": attribute 'flow_algorithm'");
+  o.flow.algorithm = parse_enum(kFlowAlgorithmNames, get_string(g, "flow_algorithm", where),
+                                where + ": attribute 'flow_algorithm'");
   o.flow.closed_form_low_layers = get_bool(g, "flow_closed_form_low_layers", where);
-  o.grad.rule = parse_rule(get_string(g, "grad_rule", where), where + ": attribute 'grad_rule'");
+  o.grad.rule = parse_enum(kGradRolloutRuleNames, get_string(g, "grad_rule", where),
+                           where + ": attribute 'grad_rule'");
   o.grad.signed_relevance = get_bool(g, "grad_signed", where);
   o.grad.renormalize = get_bool(g, "grad_renormalize", where);
   o.grad.discard.ratio = get_double(g, "grad_discard_ratio", where);
-  o.grad.discard.scope = parse_scope(get_string(g, "grad_discard_scope", where),
-                                     where + ": attribute 'grad_discard_scope'");
+  o.grad.discard.scope = parse_enum(kDiscardScopeNames, get_string(g, "grad_discard_scope", where),
+                                    where + ": attribute 'grad_discard_scope'");
   o.grad.discard.keep_cls = get_bool(g, "grad_discard_keep_cls", where);
-  run.status = parse_status(get_string(g, "status", where), where + ": attribute 'status'");
+  run.status =
+      parse_enum(kRunStatusNames, get_string(g, "status", where), where + ": attribute 'status'");
   run.error = get_string(g, "error", where);
   run.created = get_string(g, "created", where);
   run.tool_version = get_string(g, "attnflow_version", where);
@@ -158,7 +126,7 @@ RunInfo read_run_attributes(hid_t g, const std::string& name, const std::string&
 
 /// Opens /derived/<run> (lock held); throws Error when it does not exist.
 Handle open_run(const Store& store, const std::string& run) {
-  const Store::Impl& s = store.impl();
+  const detail::StoreImpl& s = detail::impl_of(store);
   if (!s.file.valid()) throw Error(s.path + ": store is closed");
   if (!detail::has_link(s.file.get(), kDerivedGroup) ||
       !detail::has_link(s.file.get(), std::string(kDerivedGroup) + "/" + run)) {
@@ -192,7 +160,8 @@ RunInfo read_run(const Store& store, const std::string& run) {
   RunInfo info = read_run_attributes(g.get(), run, where);
   detail::CommitIndex commits;
   info.size = committed(g.get(), info.size, commits, where);
-  info.size = std::min(info.size, store.impl().size);  // never trust more than the store holds
+  info.size =
+      std::min(info.size, detail::impl_of(store).size);  // never trust more than the store holds
   return info;
 }
 
@@ -220,12 +189,7 @@ std::string join(const std::vector<T>& values, const std::string& empty) {
 }  // namespace
 
 const char* to_string(RunStatus status) {
-  switch (status) {
-    case RunStatus::Running: return "running";
-    case RunStatus::Complete: return "complete";
-    case RunStatus::Failed: return "failed";
-  }
-  return "?";
+  return enum_name(kRunStatusNames, status);
 }
 
 std::vector<std::string> describe_options(const RunInfo& run) {
@@ -242,7 +206,7 @@ std::vector<std::string> describe_options(const RunInfo& run) {
       "fusion=" + std::string(to_string(o.prepare.fusion.method)),
       "head_weights=" + join(o.prepare.fusion.head_weights, "none"),
       "discard_ratio=" + format_double(o.prepare.discard.ratio),
-      "discard_scope=" + std::string(scope_name(o.prepare.discard.scope)),
+      "discard_scope=" + std::string(to_string(o.prepare.discard.scope)),
       "discard_keep_cls=" + flag(o.prepare.discard.keep_cls),
       "residual=" + flag(o.prepare.residual.enabled),
       "residual_alpha=" + format_double(o.prepare.residual.alpha),
@@ -250,18 +214,18 @@ std::vector<std::string> describe_options(const RunInfo& run) {
       "flow_normalize=" + flag(o.flow.normalize),
       "flow_algorithm=" + std::string(to_string(o.flow.algorithm)),
       "flow_closed_form_low_layers=" + flag(o.flow.closed_form_low_layers),
-      "grad_rule=" + std::string(rule_name(o.grad.rule)),
+      "grad_rule=" + std::string(to_string(o.grad.rule)),
       "grad_signed=" + flag(o.grad.signed_relevance),
       "grad_renormalize=" + flag(o.grad.renormalize),
       "grad_discard_ratio=" + format_double(o.grad.discard.ratio),
-      "grad_discard_scope=" + std::string(scope_name(o.grad.discard.scope)),
+      "grad_discard_scope=" + std::string(to_string(o.grad.discard.scope)),
       "grad_discard_keep_cls=" + flag(o.grad.discard.keep_cls),
   };
 }
 
 std::vector<RunInfo> list_runs(const Store& store) {
   detail::Hdf5Lock lock;
-  const Store::Impl& s = store.impl();
+  const detail::StoreImpl& s = detail::impl_of(store);
   if (!s.file.valid()) throw Error(s.path + ": store is closed");
   std::vector<std::string> names;
   if (detail::has_link(s.file.get(), kDerivedGroup)) {
@@ -287,7 +251,7 @@ RunInfo run_info(const Store& store, const std::string& name) {
 
 bool has_run(const Store& store, const std::string& name) {
   detail::Hdf5Lock lock;
-  const Store::Impl& s = store.impl();
+  const detail::StoreImpl& s = detail::impl_of(store);
   if (!s.file.valid()) throw Error(s.path + ": store is closed");
   if (name.empty() || name.find('/') != std::string::npos) return false;
   return detail::has_link(s.file.get(), kDerivedGroup) &&
@@ -295,7 +259,7 @@ bool has_run(const Store& store, const std::string& name) {
 }
 
 RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
-  Store::Impl& s = store.impl();
+  detail::StoreImpl& s = detail::impl_of(store);
   s.require_writable("write derived results");
   validate_run_name(run.name, s.path);
   const std::string where = run_where(store, run.name);
@@ -388,7 +352,7 @@ RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
 
 void write_derived(Store& store, const std::string& run, std::int64_t index,
                    const AnalysisResult& result) {
-  Store::Impl& s = store.impl();
+  detail::StoreImpl& s = detail::impl_of(store);
   s.require_writable("write derived results");
   const std::string where = run_where(store, run) + ": example " + std::to_string(index);
   detail::Hdf5Lock lock;
@@ -440,7 +404,7 @@ void write_derived(Store& store, const std::string& run, std::int64_t index,
 }
 
 void finish_run(Store& store, const std::string& run) {
-  store.impl().require_writable("write derived results");
+  detail::impl_of(store).require_writable("write derived results");
   detail::Hdf5Lock lock;
   Handle g = open_run(store, run);
   detail::set_string(g.get(), "status", to_string(RunStatus::Complete));
@@ -449,7 +413,7 @@ void finish_run(Store& store, const std::string& run) {
 }
 
 void fail_run(Store& store, const std::string& run, const std::string& error) {
-  store.impl().require_writable("write derived results");
+  detail::impl_of(store).require_writable("write derived results");
   detail::Hdf5Lock lock;
   Handle g = open_run(store, run);
   detail::set_string(g.get(), "status", to_string(RunStatus::Failed));
@@ -464,12 +428,13 @@ AnalysisResult read_derived(const Store& store, const std::string& run, std::int
   Handle g = open_run(store, run);
   RunInfo info = read_run_attributes(g.get(), run, run_context);
   detail::CommitIndex commits;
-  info.size = std::min(committed(g.get(), info.size, commits, run_context), store.impl().size);
+  info.size =
+      std::min(committed(g.get(), info.size, commits, run_context), detail::impl_of(store).size);
   const std::string where = run_context + ": example " + std::to_string(index);
   if (index < 0 || index >= info.size) {
     throw Error(where + " out of range (the run holds " + std::to_string(info.size) + " examples)");
   }
-  const Store::Impl& s = store.impl();
+  const detail::StoreImpl& s = detail::impl_of(store);
   Handle group = detail::open_member(s.file.get(), g.get(), "/derived/" + run, commits,
                                      s.heap_check, index, where);
   AnalysisResult result;

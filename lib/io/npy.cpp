@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
 
 namespace attnflow::io {
 namespace {
@@ -118,30 +119,23 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot write (" + std::strerror(errno) + ")");
-    const unsigned char prefix[10] = {0x93,
-                                      'N',
-                                      'U',
-                                      'M',
-                                      'P',
-                                      'Y',
-                                      1,
-                                      0,
-                                      static_cast<unsigned char>(header.size() & 0xff),
-                                      static_cast<unsigned char>(header.size() >> 8)};
-    out.write(reinterpret_cast<const char*>(prefix), 10);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(data.data()),
-              static_cast<std::streamsize>(data.size() * sizeof(float)));
-    if (!out.flush()) throw Error(tmp + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename temporary file into place");
-  }
+  const unsigned char prefix[10] = {0x93,
+                                    'N',
+                                    'U',
+                                    'M',
+                                    'P',
+                                    'Y',
+                                    1,
+                                    0,
+                                    static_cast<unsigned char>(header.size() & 0xff),
+                                    static_cast<unsigned char>(header.size() >> 8)};
+  AtomicFile file(path);
+  std::ostream& out = file.stream();
+  out.write(reinterpret_cast<const char*>(prefix), 10);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(reinterpret_cast<const char*>(data.data()),
+            static_cast<std::streamsize>(data.size() * sizeof(float)));
+  file.commit();
 }
 
 AttentionStack read_attention_npy(const std::string& path) {
@@ -180,11 +174,11 @@ NpyExample read_npy_example(const std::string& attention_path, const std::string
                             const std::string& tokens_path) {
   NpyExample e;
   e.attention = read_attention_npy(attention_path);
-  validate(e.attention, AttentionCheck{attention_path, true, 0.0});
+  validate(e.attention, AttentionCheck::weights(attention_path));
   if (!gradient_path.empty()) {
     e.gradient = std::make_unique<AttentionStack>(read_attention_npy(gradient_path));
     require_same_shape(e.attention, *e.gradient, attention_path, gradient_path);
-    validate(*e.gradient, AttentionCheck{gradient_path, false, 0.0});
+    validate(*e.gradient, AttentionCheck::any_sign(gradient_path));
   }
   if (!tokens_path.empty()) {
     e.tokens = read_token_lines(tokens_path);

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "attnflow/core/error.hpp"
-#include "attnflow/io/utf8.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "chunk_codec.hpp"
 #include "store_impl.hpp"
 
@@ -181,10 +181,6 @@ std::int64_t Store::size() const {
   return impl_->size;
 }
 
-Store::Impl& Store::impl() const {
-  return *impl_;
-}
-
 Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* timing) const {
   using Clock = std::chrono::steady_clock;
   const auto seconds = [](Clock::time_point a, Clock::time_point b) {
@@ -231,7 +227,7 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
     }
     for (int k = 0; k < n; ++k) {
       require_utf8(example.tokens[static_cast<std::size_t>(k)],
-                   where + ": token " + std::to_string(k));
+                   where + ": token " + std::to_string(k), NulBytes::Rejected);
     }
     if (detail::has_link(group.get(), "token_ids")) {
       Handle ids = detail::open_dataset(group.get(), "token_ids", where);

@@ -33,6 +33,16 @@ struct Store::Impl {
 };
 
 namespace detail {
+/// The io library's door to the state of a Store (Store befriends it).
+struct StoreAccess {
+  using Impl = Store::Impl;
+  static Impl& of(const Store& store) { return *store.impl_; }
+};
+using StoreImpl = StoreAccess::Impl;
+inline StoreImpl& impl_of(const Store& store) {
+  return StoreAccess::of(store);
+}
+
 /// Root attribute names (docs/hdf5-schema.md).
 inline constexpr const char* kSchemaAttribute = "attnflow_schema_version";
 inline constexpr const char* kCountAttribute = "num_examples";

@@ -4,8 +4,9 @@
 #include <cstdio>
 
 #include "attnflow/core/error.hpp"
-#include "attnflow/io/float16.hpp"
-#include "attnflow/io/utf8.hpp"
+#include "attnflow/core/util/enum_names.hpp"
+#include "attnflow/core/util/float16.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "attnflow/version.hpp"
 #include "store_impl.hpp"
 
@@ -13,10 +14,11 @@ namespace attnflow::io {
 namespace detail {
 namespace {
 
-std::string precision_or_error(const std::string& value, const std::string& context) {
-  if (value == "float32" || value == "float16") return value;
-  throw Error(context + " is '" + value + "' (expected float32 or float16)");
-}
+// Precisions of attention and gradient stacks (float64 is for derived results only).
+constexpr EnumName<Precision> kStackPrecisionNames[] = {
+    {Precision::Float32, "float32"},
+    {Precision::Float16, "float16"},
+};
 
 std::string stack_shape(const AttentionStack& s) {
   return std::to_string(s.layers()) + " layers x " + std::to_string(s.heads()) + " heads x " +
@@ -54,9 +56,9 @@ void validate_info(const StoreInfo& info, const std::string& path) {
       info.gradient_precision == Precision::Float64) {
     throw Error(path + ": attention and gradient precision must be float32 or float16");
   }
-  require_utf8(info.model, path + ": model name");
-  require_utf8(info.tokenizer, path + ": tokenizer");
-  require_utf8(info.fusion, path + ": fusion");
+  require_utf8(info.model, path + ": model name", NulBytes::Rejected);
+  require_utf8(info.tokenizer, path + ": tokenizer", NulBytes::Rejected);
+  require_utf8(info.fusion, path + ": fusion", NulBytes::Rejected);
 }
 
 void validate_write_options(const WriteOptions& options, const std::string& path) {
@@ -114,17 +116,14 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
     (std::string(name) == "layers" ? info.layers : info.heads) = static_cast<int>(v);
   }
   info.causal = get_bool(file, "causal", path);
-  const std::string mode = get_string(file, "store_mode", path);
-  if (mode == "per-head" || mode == "fused" || mode == "derived") {
-    info.mode = parse_store_mode(mode);
-  } else {
-    throw Error(path + ": attribute 'store_mode' is '" + mode +
-                "' (expected per-head, fused or derived)");
-  }
-  info.attention_precision = parse_precision(precision_or_error(
-      get_string(file, "attention_dtype", path), path + ": attribute 'attention_dtype'"));
-  info.gradient_precision = parse_precision(precision_or_error(
-      get_string(file, "gradient_dtype", path), path + ": attribute 'gradient_dtype'"));
+  info.mode = parse_enum(kStoreModeNames, get_string(file, "store_mode", path),
+                         path + ": attribute 'store_mode'");
+  info.attention_precision =
+      parse_enum(kStackPrecisionNames, get_string(file, "attention_dtype", path),
+                 path + ": attribute 'attention_dtype'");
+  info.gradient_precision =
+      parse_enum(kStackPrecisionNames, get_string(file, "gradient_dtype", path),
+                 path + ": attribute 'gradient_dtype'");
   info.fusion = get_string(file, "fusion", path);
   size = get_int(file, kCountAttribute, path);
   if (size < 0) {
@@ -142,7 +141,8 @@ void validate_example(const Example& e, const StoreInfo& info, const std::string
                 std::to_string(kMaxTokens) + ")");
   }
   for (int k = 0; k < n; ++k) {
-    require_utf8(e.tokens[static_cast<std::size_t>(k)], where + ": token " + std::to_string(k));
+    require_utf8(e.tokens[static_cast<std::size_t>(k)], where + ": token " + std::to_string(k),
+                 NulBytes::Rejected);
   }
   if (!e.token_ids.empty() && static_cast<int>(e.token_ids.size()) != n) {
     throw Error(where + ": " + std::to_string(e.token_ids.size()) + " token ids for " +
@@ -165,7 +165,7 @@ void validate_example(const Example& e, const StoreInfo& info, const std::string
                 std::to_string(n) + " x " + std::to_string(n) + " (" + std::to_string(n) +
                 " tokens)");
   }
-  validate(e.attention, AttentionCheck{where + ": attention", false, 0.0});
+  validate(e.attention, AttentionCheck::any_sign(where + ": attention"));
   if (info.attention_precision == Precision::Float16) {
     check_float16_range(e.attention, where + ": attention");
   }
@@ -176,7 +176,7 @@ void validate_example(const Example& e, const StoreInfo& info, const std::string
                   "per-head attention)");
     }
     require_same_shape(e.attention, e.gradient, where + ": attention", where + ": gradient");
-    validate(e.gradient, AttentionCheck{where + ": gradient", false, 0.0});
+    validate(e.gradient, AttentionCheck::any_sign(where + ": gradient"));
     if (info.gradient_precision == Precision::Float16) {
       check_float16_range(e.gradient, where + ": gradient");
     }
@@ -193,35 +193,19 @@ std::vector<hsize_t> stack_dims(const StoreInfo& info, hsize_t n) {
 }  // namespace detail
 
 Precision parse_precision(const std::string& name) {
-  if (name == "float32") return Precision::Float32;
-  if (name == "float16") return Precision::Float16;
-  if (name == "float64") return Precision::Float64;
-  throw Error("precision: unknown '" + name + "' (expected float32, float16 or float64)");
+  return parse_enum(kPrecisionNames, name, "precision");
 }
 
 const char* to_string(Precision precision) {
-  switch (precision) {
-    case Precision::Float32: return "float32";
-    case Precision::Float16: return "float16";
-    case Precision::Float64: return "float64";
-  }
-  return "?";
+  return enum_name(kPrecisionNames, precision);
 }
 
 StoreMode parse_store_mode(const std::string& name) {
-  if (name == "per-head") return StoreMode::PerHead;
-  if (name == "fused") return StoreMode::Fused;
-  if (name == "derived") return StoreMode::Derived;
-  throw Error("store mode: unknown '" + name + "' (expected per-head, fused or derived)");
+  return parse_enum(kStoreModeNames, name, "store mode");
 }
 
 const char* to_string(StoreMode mode) {
-  switch (mode) {
-    case StoreMode::PerHead: return "per-head";
-    case StoreMode::Fused: return "fused";
-    case StoreMode::Derived: return "derived";
-  }
-  return "?";
+  return enum_name(kStoreModeNames, mode);
 }
 
 std::string example_name(std::int64_t index) {

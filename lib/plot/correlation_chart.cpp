@@ -19,51 +19,16 @@ std::vector<CorrelationSeries> method_correlations(const std::vector<NamedMaps>&
                                                    const std::vector<std::string>& tokens,
                                                    const std::set<std::string>& hide_tokens,
                                                    const std::string& what) {
-  if (methods.size() < 2) throw Error(what + ": correlations need at least 2 methods");
-  std::vector<Eigen::Index> rows;
-  Eigen::Index n = -1;
-  for (const NamedMaps& m : methods) {
-    const auto it = std::find(m.maps.rows.begin(), m.maps.rows.end(), target_row);
-    if (it == m.maps.rows.end()) {
-      throw Error(what + ": " + m.name + " has no target row " + std::to_string(target_row));
-    }
-    rows.push_back(static_cast<Eigen::Index>(it - m.maps.rows.begin()));
-    if (m.maps.layers.size() != m.maps.maps.size()) {
-      throw Error(what + ": " + m.name + " has " + std::to_string(m.maps.layers.size()) +
-                  " layer numbers for " + std::to_string(m.maps.maps.size()) + " maps");
-    }
-    for (const Matrix& a : m.maps.maps) {
-      if (n < 0) n = a.cols();
-      if (a.cols() != n || a.rows() <= rows.back()) {
-        throw Error(what + ": " + m.name + " maps do not match " + methods.front().name +
-                    " in size");
-      }
-    }
+  // The numbers come from core; here only the columns drawn (visible labels).
+  std::vector<int> keep;
+  if (methods.size() >= 2 && !methods.front().maps.maps.empty()) {
+    const auto n = static_cast<int>(methods.front().maps.maps.front().cols());
+    keep = visible_tokens(token_labels(tokens, n, what), hide_tokens, what);
+    if (keep.size() < 2) throw Error(what + ": correlations need at least 2 visible tokens");
   }
-  if (n < 0) throw Error(what + ": no maps");
-  const std::vector<std::string> labels = token_labels(tokens, static_cast<int>(n), what);
-  const std::vector<int> keep = visible_tokens(labels, hide_tokens, what);
-  if (keep.size() < 2) throw Error(what + ": correlations need at least 2 visible tokens");
   std::vector<CorrelationSeries> out;
-  for (std::size_t a = 0; a < methods.size(); ++a) {
-    for (std::size_t b = a + 1; b < methods.size(); ++b) {
-      CorrelationSeries s{methods[a].name + " vs " + methods[b].name, {}, {}, {}};
-      const LayerMaps& ma = methods[a].maps;
-      const LayerMaps& mb = methods[b].maps;
-      for (std::size_t ka = 0; ka < ma.layers.size(); ++ka) {
-        const auto it = std::find(mb.layers.begin(), mb.layers.end(), ma.layers[ka]);
-        if (it == mb.layers.end()) continue;
-        const auto kb = static_cast<std::size_t>(it - mb.layers.begin());
-        std::vector<double> x, y;
-        for (int j : keep) {
-          x.push_back(ma.maps[ka](rows[a], j));
-          y.push_back(mb.maps[kb](rows[b], j));
-        }
-        s.layers.push_back(ma.layers[ka]);
-        s.values.push_back(spearman(x, y));
-      }
-      out.push_back(std::move(s));
-    }
+  for (LayerCorrelation& c : attnflow::method_correlations(methods, target_row, keep, what)) {
+    out.push_back({std::move(c.name), std::move(c.layers), std::move(c.values), {}});
   }
   return out;
 }

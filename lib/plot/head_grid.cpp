@@ -14,7 +14,7 @@ namespace attnflow::plot {
 
 void plot_head_grid(const AttentionStack& stack, int layer, const std::vector<std::string>& tokens,
                     const std::string& path, const HeadGridOptions& options) {
-  validate(stack, AttentionCheck{path, false, 0.0});
+  validate(stack, AttentionCheck::any_sign(path));
   if (layer < 1 || layer > stack.layers()) {
     throw Error(path + ": layer " + std::to_string(layer) + " out of range 1.." +
                 std::to_string(stack.layers()));

@@ -21,6 +21,8 @@
 #include <sstream>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 extern char** environ;
 
@@ -146,19 +148,19 @@ std::string read_file(const std::string& file) {
 }  // namespace
 
 ImageFormat image_format(const std::string& path) {
+  static constexpr EnumName<ImageFormat> kExtensions[] = {
+      {ImageFormat::Png, ".png"}, {ImageFormat::Svg, ".svg"}, {ImageFormat::Pdf, ".pdf"}};
   const auto slash = path.find_last_of('/');
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   const auto dot = name.find_last_of('.');
   if (dot == std::string::npos || dot == 0) {
-    throw Error(path + ": no file extension (expected .png, .svg or .pdf)");
+    throw Error(path + ": no file extension (expected " + enum_choices(kExtensions) + ")");
   }
   std::string ext = name.substr(dot);
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext == ".png") return ImageFormat::Png;
-  if (ext == ".svg") return ImageFormat::Svg;
-  if (ext == ".pdf") return ImageFormat::Pdf;
-  throw Error(path + ": unknown image format '" + name.substr(dot) +
-              "' (expected .png, .svg or .pdf)");
+  if (const auto format = find_enum(kExtensions, ext)) return *format;
+  throw Error(path + ": unknown image format '" + name.substr(dot) + "' (expected " +
+              enum_choices(kExtensions) + ")");
 }
 
 std::string find_gnuplot(const std::string& command) {
@@ -219,13 +221,8 @@ void render(const std::string& path, const FigureOptions& figure, int auto_width
     throw Error(path + ": is a folder, expected an image file name");
   }
   FileCleanup cleanup;
-  const std::string partial = path + ".partial";
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-  if (fd < 0) {
-    throw Error(path + ": cannot write to folder '" + folder + "' (" + std::strerror(errno) + ")");
-  }
-  ::close(fd);
-  cleanup.files.push_back(partial);
+  AtomicFile image(path);  // gnuplot writes PATH.partial; moved into place at the end
+  const std::string& partial = image.partial_path();
 
   std::string script;
   if (figure.keep_script) {
@@ -263,9 +260,7 @@ void render(const std::string& path, const FigureOptions& figure, int auto_width
   if (::stat(partial.c_str(), &st) != 0 || st.st_size == 0) {
     throw Error(path + ": gnuplot wrote an empty file");
   }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    throw Error(path + ": cannot move the finished file into place (" + std::strerror(errno) + ")");
-  }
+  image.commit();
 }
 
 std::string quote(const std::string& text) {

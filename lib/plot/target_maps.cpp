@@ -29,12 +29,6 @@ std::size_t find_row(const NamedMaps& m, int target, const std::string& what) {
 
 }  // namespace
 
-std::vector<NamedMaps> named_maps(const AnalysisResult& result) {
-  std::vector<NamedMaps> out;
-  for (const auto& [method, maps] : result.maps) out.push_back({to_string(method), maps});
-  return out;
-}
-
 void plot_target_maps(const std::vector<NamedMaps>& methods, int target_row,
                       const std::vector<std::string>& tokens, const std::string& path,
                       const TargetMapsOptions& options) {

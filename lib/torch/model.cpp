@@ -10,9 +10,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "../hf/json_util.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/hf/config.hpp"
 #include "network.hpp"
@@ -25,6 +22,15 @@ using ::torch::Tensor;
 
 bool cuda_available() {
   return ::torch::cuda::is_available();
+}
+
+std::string_view to_string(ModelFamily family) {
+  switch (family) {
+    case ModelFamily::Bert: return "bert";
+    case ModelFamily::Gpt2: return "gpt2";
+    case ModelFamily::TorchScript: return "torchscript";
+  }
+  return "bert";
 }
 
 namespace {
@@ -86,7 +92,8 @@ class TorchModel final : public Model {
 
  private:
   detail::BatchTensors pack(const std::vector<Input>& batch) const;
-  void check_target(const RunOptions& options) const;
+  /// The target against the model and every example (check_target, check_target_input).
+  void check_target(const std::vector<Input>& batch, const RunOptions& options) const;
 
   std::unique_ptr<detail::Network> net_;
   ::torch::Device device_;
@@ -143,37 +150,14 @@ detail::BatchTensors TorchModel::pack(const std::vector<Input>& batch) const {
   return t;
 }
 
-void TorchModel::check_target(const RunOptions& options) const {
-  const TargetKind k = options.target.kind;
-  if (k == TargetKind::None) return;
-  const std::string what = "target '" + to_string(options.target) + "'";
-  const bool classifier = k == TargetKind::Class || k == TargetKind::Label ||
-                          k == TargetKind::PredictedClass || k == TargetKind::ProbabilityDifference;
-  if (classifier && info_.head != HeadKind::Classifier) {
-    throw Error(what + " needs a classifier; " + info_.path + " is a " + info_.architecture);
-  }
-  if (!classifier && info_.head != HeadKind::LanguageModel) {
-    throw Error(what + " needs a language-model head; " + info_.path + " is a " +
-                info_.architecture);
-  }
-  if (k == TargetKind::ProbabilityDifference && info_.num_labels < 2) {
-    throw Error(what + " needs at least 2 classes; the model has " +
-                std::to_string(info_.num_labels));
-  }
-  if (k == TargetKind::Class && options.target.index >= info_.num_labels) {
-    throw Error(what + ": the model has " + std::to_string(info_.num_labels) + " classes");
-  }
-  if ((k == TargetKind::MaskedToken || k == TargetKind::NextToken) && info_.vocab_size > 0 &&
-      options.target.index >= info_.vocab_size) {
-    throw Error(what + ": token id outside the vocabulary (" + std::to_string(info_.vocab_size) +
-                " ids)");
-  }
-  if ((k == TargetKind::NextToken || k == TargetKind::LastToken) && !info_.causal) {
-    throw Error(what + " needs a causal language model; " + info_.path + " is a " +
-                info_.architecture + " (use mask for masked language models)");
-  }
-  if (k == TargetKind::MaskedToken && options.mask_token_id < 0) {
-    throw Error(what + ": the tokenizer has no mask token");
+void TorchModel::check_target(const std::vector<Input>& batch, const RunOptions& options) const {
+  const Target& target = options.target;
+  attnflow::torch::check_target(target, info_, options.mask_token_id);
+  if (target.kind == TargetKind::None) return;
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    TargetNames names;
+    names.example = "example " + std::to_string(b) + " of the batch";
+    check_target_input(target, info_, batch[b], options.mask_token_id, names);
   }
 }
 
@@ -194,13 +178,13 @@ void copy_maps(const Tensor& all, std::int64_t b, std::int64_t n, std::vector<fl
 }
 
 std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOptions& options) {
-  check_target(options);
   const detail::BatchTensors t = pack(batch);
+  check_target(batch, options);
   const auto B = static_cast<std::int64_t>(batch.size());
   const std::int64_t N = t.ids.size(1);
   const bool grads = options.target.kind != TargetKind::None &&
                      (options.attention_gradients || options.input_gradients);
-  if (grads && options.input_gradients && info_.family == "torchscript") {
+  if (grads && options.input_gradients && info_.family == ModelFamily::TorchScript) {
     throw Error(info_.path +
                 ": input-embedding gradients are not available for TorchScript "
                 "modules (the contract gives only ids in)");
@@ -226,33 +210,19 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     if (info_.head == HeadKind::Classifier && logits_cpu.defined()) {
       o.prediction = logits_cpu[b].argmax().item<std::int64_t>();
     }
-    const std::string where = "example " + std::to_string(b) + " of the batch";
     switch (kind) {
       case TargetKind::None: break;
       case TargetKind::Class: index[bi] = options.target.index; break;
-      case TargetKind::Label:
-        if (!batch[bi].label) throw Error(where + ": target 'label' but the example has no label");
-        if (*batch[bi].label < 0 || *batch[bi].label >= info_.num_labels) {
-          throw Error(where + ": label " + std::to_string(*batch[bi].label) +
-                      " but the model has " + std::to_string(info_.num_labels) + " classes");
-        }
-        index[bi] = *batch[bi].label;
-        break;
+      case TargetKind::Label: index[bi] = *batch[bi].label; break;
       case TargetKind::PredictedClass: index[bi] = *o.prediction; break;
       case TargetKind::ProbabilityDifference: break;
       case TargetKind::MaskedToken: {
         const auto& in = batch[bi].ids;
-        const auto it = std::find(in.begin(), in.end(), options.mask_token_id);
-        if (it == in.end()) {
-          throw Error(where + ": target 'mask' but the example has no mask token (id " +
-                      std::to_string(options.mask_token_id) + ")");
-        }
-        position[bi] = it - in.begin();
+        position[bi] = std::find(in.begin(), in.end(), options.mask_token_id) - in.begin();
         break;
       }
       case TargetKind::NextToken: position[bi] = n - 1; break;
       case TargetKind::LastToken:
-        if (n < 2) throw Error(where + ": target 'last' needs at least 2 tokens");
         position[bi] = n - 2;
         index[bi] = batch[bi].ids[static_cast<std::size_t>(n - 1)];
         break;
@@ -381,7 +351,6 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
   hf::ConfigOptions copts;
   copts.extra_architectures = {kEncoderClassifier};
   const hf::ModelConfig c = hf::read_model_config(config_path, copts);
-  const nlohmann::json raw = hf::detail::read_json_file(config_path);
   const std::string weights_path = dir + "/model.safetensors";
   if (!is_file(weights_path)) {
     if (is_file(dir + "/model.safetensors.index.json")) {
@@ -398,7 +367,7 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
   }
   ModelInfo info;
   info.path = dir;
-  info.family = std::string(hf::family_name(c.family));
+  info.family = c.family == hf::ModelFamily::Bert ? ModelFamily::Bert : ModelFamily::Gpt2;
   info.layers = static_cast<int>(c.num_layers);
   info.heads = static_cast<int>(c.num_heads);
   info.hidden_size = c.hidden_size;
@@ -435,8 +404,8 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
       info.head = HeadKind::LanguageModel;
     } else if (arch == kEncoderClassifier) {
       o.head = detail::Gpt2Head::FirstTokenClassifier;
-      o.causal = raw.value("attnflow_causal", false);
-      o.classifier_position = raw.value("attnflow_classifier_position", std::int64_t{0});
+      o.causal = c.attnflow_causal;
+      o.classifier_position = c.attnflow_classifier_position;
       if (o.classifier_position != 0) {
         throw Error(config_path + ": attnflow_classifier_position " +
                     std::to_string(o.classifier_position) +
@@ -480,7 +449,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   if (!is_file(target)) throw Error(target + ": no such model file or directory");
   ModelInfo info;
   info.path = target;
-  info.family = "torchscript";
+  info.family = ModelFamily::TorchScript;
   info.architecture = "TorchScript";
   info.device = device_name(device);
   auto model =

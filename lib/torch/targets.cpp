@@ -1,5 +1,6 @@
-// Target parsing (no libtorch needed, but it lives with the layer that uses it) and the small
-// tensor helpers shared by the native models.
+// Targets: parsing, printing and the checks against a model and an example (no libtorch needed,
+// but they live with the layer that uses them), and the small tensor helpers shared by the
+// native models.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -69,6 +70,88 @@ std::string to_string(const Target& t) {
     case TargetKind::ProbabilityDifference: return "prob-diff";
   }
   return "none";
+}
+
+bool is_classifier_target(TargetKind kind) {
+  return kind == TargetKind::Class || kind == TargetKind::Label ||
+         kind == TargetKind::PredictedClass || kind == TargetKind::ProbabilityDifference;
+}
+
+namespace {
+
+std::string target_name(const Target& target, const TargetNames& names) {
+  return names.target.empty() ? "target '" + to_string(target) + "'" : names.target;
+}
+
+/// The checks of the model's head: what kind of logits the target needs, and their range.
+void check_head(const Target& target, const ModelInfo& info, const std::string& what) {
+  const TargetKind k = target.kind;
+  const std::string model = info.path + " is a " + info.architecture;
+  const bool classifier = is_classifier_target(k);
+  if (classifier && info.head != HeadKind::Classifier) {
+    throw Error(what + " needs a sequence classifier; " + model);
+  }
+  if (!classifier && info.head != HeadKind::LanguageModel) {
+    throw Error(what + " needs a language-model head; " + model);
+  }
+  if (k == TargetKind::ProbabilityDifference && info.num_labels < 2) {
+    throw Error(what + " needs at least 2 classes; the model has " +
+                std::to_string(info.num_labels));
+  }
+  if (k == TargetKind::Class && target.index >= info.num_labels) {
+    throw Error(what + ": the model has " + std::to_string(info.num_labels) + " classes (0.." +
+                std::to_string(info.num_labels - 1) + ")");
+  }
+  if ((k == TargetKind::MaskedToken || k == TargetKind::NextToken) && info.vocab_size > 0 &&
+      target.index >= info.vocab_size) {
+    throw Error(what + ": token id " + std::to_string(target.index) +
+                " is outside the vocabulary (" + std::to_string(info.vocab_size) + " ids)");
+  }
+}
+
+}  // namespace
+
+void check_target(const Target& target, const ModelInfo& info, std::int64_t mask_token_id,
+                  const TargetNames& names) {
+  const TargetKind k = target.kind;
+  if (k == TargetKind::None) return;
+  const std::string what = target_name(target, names);
+  check_head(target, info, what);
+  const std::string model = info.path + " is a " + info.architecture;
+  if ((k == TargetKind::NextToken || k == TargetKind::LastToken) && !info.causal) {
+    throw Error(what + " needs a causal language model (GPT-2); " + model +
+                " (for a masked language model use --target mask)");
+  }
+  if (k == TargetKind::MaskedToken && info.causal) {
+    throw Error(what + " needs a masked language model (BERT); " + model +
+                " (for a causal language model use --target next or last)");
+  }
+  if (k == TargetKind::MaskedToken && mask_token_id < 0) {
+    throw Error(what + ": the tokenizer has no mask token");
+  }
+}
+
+void check_target_input(const Target& target, const ModelInfo& info, const Input& input,
+                        std::int64_t mask_token_id, const TargetNames& names) {
+  const TargetKind k = target.kind;
+  const std::string what = target_name(target, names);
+  const std::string where = names.example.empty() ? "the example" : names.example;
+  const auto& ids = input.ids;
+  if (k == TargetKind::Label) {
+    if (!input.label) throw Error(where + ": no label, but " + what + " needs one");
+    if (*input.label < 0 || *input.label >= info.num_labels) {
+      throw Error(where + ": label " + std::to_string(*input.label) +
+                  " is not a class of the model (0.." + std::to_string(info.num_labels - 1) + ")");
+    }
+  } else if (k == TargetKind::MaskedToken &&
+             std::find(ids.begin(), ids.end(), mask_token_id) == ids.end()) {
+    const std::string token = names.mask_token.empty() ? "" : names.mask_token + ", ";
+    throw Error(where + ": no mask token (" + token + "id " + std::to_string(mask_token_id) +
+                "), but " + what + " needs one");
+  } else if (k == TargetKind::LastToken && ids.size() < 2) {
+    throw Error(where + ": " + std::to_string(ids.size()) + " token, but " + what +
+                " needs at least 2");
+  }
 }
 
 namespace detail {

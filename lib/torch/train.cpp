@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/hf/config.hpp"
 #include "attnflow/hf/safetensors_writer.hpp"
+#include "attnflow/torch/model.hpp"
 #include "network.hpp"
 #include "weights.hpp"
 
@@ -21,6 +23,9 @@ namespace attnflow::torch {
 namespace {
 
 using ::torch::Tensor;
+
+constexpr EnumName<SaveDtype> kSaveDtypeNames[] = {{SaveDtype::Float32, "float32"},
+                                                   {SaveDtype::Float16, "float16"}};
 
 // A platform-independent bounded draw (std::uniform_int_distribution differs between
 // standard libraries): rejection sampling on 64-bit words.
@@ -85,20 +90,23 @@ detail::BatchTensors pack(const std::vector<TrainExample>& data,
   return t;
 }
 
-double accuracy(detail::Network& net, const std::vector<TrainExample>& data, int batch_size,
-                const ::torch::Device& device) {
+// Accuracy of the network being trained (float32, before saving).
+double network_accuracy(detail::Network& net, const std::vector<TrainExample>& data, int batch_size,
+                        const ::torch::Device& device) {
   ::torch::NoGradGuard no_grad;
   std::vector<std::size_t> order(data.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::int64_t correct = 0;
+  std::vector<std::int64_t> predictions, labels;
   for (std::size_t begin = 0; begin < data.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t end = std::min(data.size(), begin + static_cast<std::size_t>(batch_size));
-    Tensor labels;
-    const detail::BatchTensors t = pack(data, order, begin, end, device, labels);
-    const Tensor logits = net.forward(t, false).logits;
-    correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
+    Tensor batch_labels;
+    const detail::BatchTensors t = pack(data, order, begin, end, device, batch_labels);
+    const Tensor predicted = net.forward(t, false).logits.argmax(1).to(::torch::kCPU);
+    const auto p = predicted.accessor<std::int64_t, 1>();
+    for (std::int64_t k = 0; k < p.size(0); ++k) predictions.push_back(p[k]);
   }
-  return static_cast<double>(correct) / static_cast<double>(data.size());
+  for (const TrainExample& e : data) labels.push_back(e.label);
+  return accuracy(predictions, labels);
 }
 
 hf::ModelConfig make_config(const TrainOptions& o) {
@@ -121,7 +129,7 @@ hf::ModelConfig make_config(const TrainOptions& o) {
 
 void save(const std::string& dir, const TrainOptions& o,
           const std::vector<std::pair<std::string, Tensor>>& tensors) {
-  const hf::Dtype dtype = o.save_dtype == "float32" ? hf::Dtype::F32 : hf::Dtype::F16;
+  const hf::Dtype dtype = o.save_dtype == SaveDtype::Float32 ? hf::Dtype::F32 : hf::Dtype::F16;
   std::vector<hf::TensorData> out;
   for (const auto& [name, tensor] : tensors) {
     const Tensor t = tensor.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
@@ -145,7 +153,7 @@ void save(const std::string& dir, const TrainOptions& o,
       {"activation_function", "gelu_new"},
       {"scale_attn_weights", true},
       {"tie_word_embeddings", false},
-      {"torch_dtype", o.save_dtype},
+      {"torch_dtype", to_string(o.save_dtype)},
   };
   nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
   for (std::int64_t k = 0; k < o.num_labels; ++k) {
@@ -164,6 +172,48 @@ void save(const std::string& dir, const TrainOptions& o,
 
 }  // namespace
 
+std::string to_string(SaveDtype dtype) {
+  return enum_name(kSaveDtypeNames, dtype);
+}
+
+SaveDtype parse_save_dtype(const std::string& text) {
+  return parse_enum(kSaveDtypeNames, text, "save dtype");
+}
+
+double accuracy(const std::vector<std::int64_t>& predictions,
+                const std::vector<std::int64_t>& labels) {
+  if (predictions.size() != labels.size()) {
+    throw Error("accuracy: " + std::to_string(predictions.size()) + " predictions for " +
+                std::to_string(labels.size()) + " labels");
+  }
+  if (labels.empty()) throw Error("accuracy: no examples");
+  std::int64_t correct = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) correct += predictions[i] == labels[i] ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(labels.size());
+}
+
+double accuracy(Model& model, const std::vector<TrainExample>& data, int batch_size) {
+  if (data.empty()) throw Error("accuracy: no examples");
+  if (batch_size <= 0) throw Error("accuracy: batch size " + std::to_string(batch_size) + " <= 0");
+  if (model.info().head != HeadKind::Classifier) {
+    throw Error("accuracy: " + model.info().path + " is a " + model.info().architecture +
+                ", not a classifier");
+  }
+  RunOptions options;
+  options.attention = false;
+  std::vector<std::int64_t> predictions, labels;
+  const auto step = static_cast<std::size_t>(batch_size);
+  for (std::size_t begin = 0; begin < data.size(); begin += step) {
+    std::vector<Input> batch;
+    for (std::size_t i = begin; i < std::min(data.size(), begin + step); ++i) {
+      batch.push_back({data[i].ids, {}, data[i].label});
+      labels.push_back(data[i].label);
+    }
+    for (const Output& out : model.run(batch, options)) predictions.push_back(*out.prediction);
+  }
+  return accuracy(predictions, labels);
+}
+
 TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
                                      const std::vector<TrainExample>& valid, const TrainOptions& o,
                                      const std::string& dir) {
@@ -173,9 +223,6 @@ TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
                 std::to_string(o.heads) + " heads");
   }
   if (o.batch_size <= 0 || o.epochs <= 0) throw Error("train: batch size and epochs must be > 0");
-  if (o.save_dtype != "float16" && o.save_dtype != "float32") {
-    throw Error("train: save dtype '" + o.save_dtype + "' is not float16 or float32");
-  }
   check_data(train, "training", o);
   check_data(valid, "validation", o);
   const auto started = std::chrono::steady_clock::now();
@@ -248,7 +295,7 @@ TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
       if (o.progress && end < order.size()) o.progress(progress);
     }
     result.final_loss = loss_sum / static_cast<double>(batches);
-    result.valid_accuracy = accuracy(*net, valid, o.batch_size, device);
+    result.valid_accuracy = network_accuracy(*net, valid, o.batch_size, device);
     progress.valid_accuracy = result.valid_accuracy;
     if (o.progress) o.progress(progress);
   }

@@ -9,6 +9,12 @@ expect_failure("target rows: token 99 out of range" ${ATTNFLOW} analyze ${DATA}/
 if(EXISTS ${WORK}/out.csv)
   message(FATAL_ERROR "a failed run left ${WORK}/out.csv behind")
 endif()
+# Negative target rows count from the end; one before the first token is an error naming the
+# row and the token count, as in the corpus mode and in plot.
+expect_failure("attnflow: error: target rows: token -4 out of range (sequence has 3 tokens, valid 0..2 or -3..-1)"
+               ${ATTNFLOW} analyze ${DATA}/tiny_attention.npy -t -4)
+expect_failure("attnflow: error: target rows: token -4 out of range (sequence has 3 tokens, valid 0..2 or -3..-1)"
+               ${ATTNFLOW} plot ${DATA}/tiny_attention.npy -t -4 -o ${WORK}/x.png)
 expect_failure("method: unknown 'lrp'" ${ATTNFLOW} analyze ${DATA}/tiny_attention.npy -m lrp)
 expect_failure("grad-rollout: needs a gradient stack" ${ATTNFLOW} analyze ${DATA}/tiny_attention.npy
                -m grad-rollout)

@@ -56,6 +56,8 @@ run_ok(analyze ${C} --no-store -o ${WORK}/nostore.csv -q)
 expect_lines(${WORK}/nostore.csv 73)
 expect_error("--no-store and --output-h5 exclude each other" ${ATTNFLOW}
                analyze ${C} --no-store --output-h5 ${WORK}/x.h5)
+expect_error("example 0: target rows: token -99 out of range (sequence has " ${ATTNFLOW} analyze ${C}
+             --no-store -t -99)
 expect_error("--overwrite and --resume exclude each other" ${ATTNFLOW} analyze ${C} --overwrite --resume)
 expect_error("--gradient and --tokens are for .npy input" ${ATTNFLOW} analyze ${C} --gradient g.npy)
 expect_error("are for HDF5 corpora (.h5/.hdf5)" ${ATTNFLOW}

@@ -106,6 +106,23 @@ expect_failure("${WORK}/long.txt:2: 72 tokens, more than 64 (the model's max_pos
 expect_failure("${WORK}/good.txt:1: token 1 'he' has id 258, outside the vocabulary of ${MODEL} (207 ids)"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --tokenizer ${DATA}/models/gpt2_lm)
 
+# Every classifier target works on a classifier, prob-diff included (it was once refused with
+# "needs a language-model head"): the shipped SVA classifier, a few sentences of its corpus.
+get_filename_component(SVA_MODEL ${DATA}/../../datasets/models/sva ABSOLUTE)
+file(WRITE ${WORK}/sva.jsonl "{\"text\": \"the key to the cabinets\", \"label\": 0}\n"
+                             "{\"text\": \"the keys to the cabinet\", \"label\": 1}\n"
+                             "{\"text\": \"the author that the guards like\", \"label\": 0}\n")
+foreach(target prob-diff predicted label class:1)
+  execute_process(COMMAND ${ATTNFLOW} extract ${SVA_MODEL} ${WORK}/sva.jsonl -o ${OUT}
+                          --target ${target}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "^extracted 3 examples \\([0-9]+ tokens\\) in ")
+    message(FATAL_ERROR "--target ${target} on ${SVA_MODEL}: rc ${rc}\nstdout: ${out}\n"
+                        "stderr: ${err}")
+  endif()
+  file(REMOVE ${OUT})
+endforeach()
+
 # An existing output: untouched without --resume / --overwrite.
 file(WRITE ${OUT} "not a store")
 execute_process(COMMAND ${ATTNFLOW} extract ${MODEL} ${WORK}/good.txt -o ${OUT}

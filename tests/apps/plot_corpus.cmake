@@ -181,7 +181,7 @@ expect_error("attnflow: error: -k heads: ${WORK}/fused.h5 stores head-fused atte
                ${ATTNFLOW} plot ${WORK}/fused.h5 --example 0 -k heads -o ${WORK}/x.png)
 expect_error("attnflow: error: --head 2: ${WORK}/fused.h5 stores head-fused attention"
                ${ATTNFLOW} plot ${WORK}/fused.h5 --example 0 -k heatmap --head 2 -o ${WORK}/x.png)
-expect_error("attnflow: error: --target 5: example 0 of ${C} has 4 tokens (valid 0..3, or -4..-1 from the end)"
+expect_error("attnflow: error: --target: example 0 of ${C}: token 5 out of range (sequence has 4 tokens, valid 0..3 or -4..-1)"
                ${P} --examples 0-9 -t 5 -o ${WORK}/none/)
 expect_error("attnflow: error: --layer: 3 out of range 1..2 (${C} example 0 has 2 layers)"
                ${P} --example 0 -k heads --layer 3 -o ${WORK}/x.png)

@@ -44,7 +44,7 @@ expect_failure("attnflow: error: --layer: 9 out of range 1..6 (${STACK} has 6 la
                ${P} -k heads --layer 9 -o ${WORK}/x.png)
 expect_failure("attnflow: error: --head: 5 out of range 1..4 (${STACK} has 4 heads)"
                ${P} -k heatmap --head 5 -o ${WORK}/x.png)
-expect_failure("attnflow: error: target rows: token 99 out of range (sequence has 8 tokens, valid 0..7)"
+expect_failure("attnflow: error: target rows: token 99 out of range (sequence has 8 tokens, valid 0..7 or -8..-1)"
                ${P} -k maps -t 99 -o ${WORK}/x.png)
 expect_failure("attnflow: error: ${WORK}/x.png: every token is hidden"
                ${P} -k heatmap --hide-special --hide Кот,сидит,на,ковре,café,naïve -o ${WORK}/x.png)

@@ -41,11 +41,36 @@ TEST(Analysis, Errors) {
                      "grad-rollout: needs a gradient stack (dy/dA), none was given");
   o.methods = {Method::Flow};
   o.target_rows = {5};
-  test::expect_error([&] { analyze(a, nullptr, o); },
-                     "target rows: token 5 out of range (sequence has 3 tokens, valid 0..2)");
+  test::expect_error(
+      [&] { analyze(a, nullptr, o); },
+      "target rows: token 5 out of range (sequence has 3 tokens, valid 0..2 or -3..-1)");
+  o.target_rows = {-4};
+  test::expect_error(
+      [&] { analyze(a, nullptr, o); },
+      "target rows: token -4 out of range (sequence has 3 tokens, valid 0..2 or -3..-1)");
   test::expect_error(
       [] { parse_method("lrp"); },
       "method: unknown 'lrp' (expected raw, residual, rollout, flow or grad-rollout)");
+}
+
+TEST(Analysis, NegativeTargetRowsCountFromTheEnd) {
+  EXPECT_EQ(resolve_target_row(-1, 5, "t"), 4);
+  EXPECT_EQ(resolve_target_row(-5, 5, "t"), 0);
+  EXPECT_EQ(resolve_target_row(4, 5, "t"), 4);
+  EXPECT_EQ(resolve_target_rows({}, 3, "t"), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(resolve_target_rows({0, -1}, 3, "t"), (std::vector<int>{0, 2}));
+  test::expect_error([] { resolve_target_row(-6, 5, "ex 3"); },
+                     "ex 3: token -6 out of range (sequence has 5 tokens, valid 0..4 or -5..-1)");
+  const AttentionStack a = test::random_stack(2, 1, 4, 7, false);
+  AnalysisOptions o;
+  o.methods = {Method::Raw, Method::Flow};
+  o.target_rows = {-1};
+  const AnalysisResult negative = analyze(a, nullptr, o);
+  o.target_rows = {3};
+  const AnalysisResult positive = analyze(a, nullptr, o);
+  EXPECT_EQ(negative.maps.at(Method::Flow).rows, (std::vector<int>{3}));
+  test::expect_near(negative.maps.at(Method::Flow).maps[1], positive.maps.at(Method::Flow).maps[1],
+                    0.0);
 }
 
 }  // namespace

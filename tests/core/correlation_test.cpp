@@ -39,5 +39,32 @@ TEST(Correlation, BadInputs) {
   test::expect_error([] { kendall({1, std::nan("")}, {1, 2}); }, "kendall: value 1 is not finite");
 }
 
+TEST(Correlation, MethodCorrelationsPerSharedLayer) {
+  const LayerMaps a{{1, 2},
+                    {0, 3},
+                    {test::mat({{0.1, 0.2, 0.3, 0.4}, {0.1, 0.2, 0.3, 0.4}}),
+                     test::mat({{0.1, 0.2, 0.3, 0.4}, {0.4, 0.3, 0.2, 0.1}})}};
+  const LayerMaps b{{2}, {3}, {test::mat({{0.1, 0.5, 0.2, 0.3}})}};
+  const std::vector<NamedMaps> methods = {{"a", a}, {"b", b}};
+  const auto all = method_correlations(methods, 3, {}, "ex");
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "a vs b");
+  EXPECT_EQ(all[0].layers, (std::vector<int>{2}));
+  EXPECT_DOUBLE_EQ(all[0].values[0], spearman({0.4, 0.3, 0.2, 0.1}, {0.1, 0.5, 0.2, 0.3}));
+  const auto some = method_correlations(methods, 3, {1, 2, 3}, "ex");
+  EXPECT_DOUBLE_EQ(some[0].values[0], spearman({0.3, 0.2, 0.1}, {0.5, 0.2, 0.3}));
+  test::expect_error([&] { method_correlations(methods, 0, {}, "ex"); },
+                     "ex: b has no target row 0");
+  test::expect_error([&] { method_correlations(methods, 3, {0}, "ex"); },
+                     "ex: correlations need at least 2 tokens");
+  test::expect_error(
+      [&] {
+        method_correlations(methods, 3, {0, 4}, "ex");
+      },
+      "ex: token column 4 out of range (maps have 4 columns)");
+  test::expect_error([&] { method_correlations({methods[0]}, 3, {}, "ex"); },
+                     "ex: correlations need at least 2 methods");
+}
+
 }  // namespace
 }  // namespace attnflow

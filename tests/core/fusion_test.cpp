@@ -50,7 +50,7 @@ TEST(Fusion, BadWeightsAndNames) {
       "head weights: all weights of layer 1 are zero");
   test::expect_error([&] { fuse_heads(s, 2); }, "head fusion: layer 2 out of range 1..1");
   test::expect_error([] { parse_head_fusion("median"); },
-                     "head fusion: unknown method 'median' (expected mean, max, min or weighted)");
+                     "head fusion: unknown 'median' (expected mean, max, min or weighted)");
 }
 
 TEST(Residual, AlphaAndRenormalisation) {

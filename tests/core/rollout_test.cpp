@@ -17,6 +17,19 @@ LayerMatrices hand_layers() {
   return {add_residual(a1), add_residual(a2)};
 }
 
+// Rollout from layer `start` on: every prefix, or only the last product.
+RolloutOptions prefixes_from(int start, std::vector<int> rows = {}) {
+  RolloutOptions o;
+  o.start_layer = start;
+  o.target_rows = std::move(rows);
+  return o;
+}
+RolloutOptions last_only_from(int start) {
+  RolloutOptions o = prefixes_from(start);
+  o.all_prefixes = false;
+  return o;
+}
+
 TEST(Residual, HandComputed) {
   const auto l = hand_layers();
   test::expect_near(l[0], mat({{1, 0, 0}, {0.25, 0.75, 0}, {0.1, 0.15, 0.75}}));
@@ -36,7 +49,7 @@ TEST(Rollout, ProductOrderIsLaterLayerOnTheLeft) {
   // With A1 = swap and A2 = "everyone reads token 0", R2 = A2*A1 sends all
   // mass to token 1 (A1*A2 would send it to token 0).
   const LayerMatrices l = {mat({{0, 1}, {1, 0}}), mat({{1, 0}, {1, 0}})};
-  const LayerMaps r = rollout(l, RolloutOptions{1, false, {}});
+  const LayerMaps r = rollout(l, last_only_from(1));
   test::expect_near(r.maps[0], mat({{0, 1}, {0, 1}}));
 }
 
@@ -78,25 +91,20 @@ TEST(Rollout, CausalStaysLowerTriangular) {
 
 TEST(Rollout, StartLayerAndLastOnly) {
   const LayerMatrices l = prepare_layers(test::random_stack(4, 2, 5, 8, false));
-  const LayerMaps r = rollout(l, RolloutOptions{3, false, {}});
+  const LayerMaps r = rollout(l, last_only_from(3));
   ASSERT_EQ(r.layers, std::vector<int>{4});
   test::expect_near(r.maps[0], l[3] * l[2], 1e-14);
-  const LayerMaps all = rollout(l, RolloutOptions{2, true, {1}});
+  const LayerMaps all = rollout(l, prefixes_from(2, {1}));
   ASSERT_EQ(all.layers, (std::vector<int>{2, 3, 4}));
   test::expect_near(all.maps[2], (l[3] * l[2] * l[1]).row(1), 1e-14);
 }
 
 TEST(Rollout, BadInputs) {
   const LayerMatrices l = hand_layers();
+  test::expect_error([&] { rollout(l, prefixes_from(3)); },
+                     "rollout: start layer 3 out of range 1..2");
   test::expect_error(
-      [&] {
-        rollout(l, RolloutOptions{3, true, {}});
-      },
-      "rollout: start layer 3 out of range 1..2");
-  test::expect_error(
-      [&] {
-        rollout(l, RolloutOptions{1, true, {3}});
-      },
+      [&] { rollout(l, prefixes_from(1, {3})); },
       "rollout target rows: token 3 out of range (sequence has 3 tokens, valid 0..2)");
   test::expect_error([&] { rollout({}); }, "rollout: no layers");
   LayerMatrices bad = l;

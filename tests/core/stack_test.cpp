@@ -26,7 +26,9 @@ TEST(Stack, BadShapes) {
 
 TEST(Stack, BadValues) {
   AttentionStack s = test::random_stack(2, 2, 3, 1, false);
-  validate(s, AttentionCheck{"x.npy", true, 1e-5});  // valid
+  AttentionCheck sums_to_one = AttentionCheck::weights("x.npy");
+  sums_to_one.row_sum_tolerance = 1e-5;
+  validate(s, sums_to_one);  // valid
   s.head(1, 1)(0, 2) = std::nanf("");
   test::expect_error([&] { validate(s, AttentionCheck{"x.npy"}); },
                      "x.npy: layer 2 head 2 row 0 column 2 is NaN");
@@ -34,9 +36,10 @@ TEST(Stack, BadValues) {
   test::expect_error([&] { validate(s, AttentionCheck{"x.npy"}); },
                      "x.npy: layer 2 head 2 row 0 column 2 is negative (-0.250000); attention "
                      "weights must be >= 0");
-  validate(s, AttentionCheck{"grad", false, 0.0});  // gradients may be negative
+  validate(s, AttentionCheck::any_sign("grad"));  // gradients may be negative
   s.head(1, 1)(0, 2) = 2.0f;
-  EXPECT_THROW(validate(s, AttentionCheck{"x.npy", true, 1e-3}), Error);
+  sums_to_one.row_sum_tolerance = 1e-3;
+  EXPECT_THROW(validate(s, sums_to_one), Error);
 }
 
 TEST(Stack, LayerAndRowResolution) {

@@ -47,13 +47,16 @@ json load_json(const std::string& path) {
 TEST(Tokenizer, InvalidUtf8IsAnError) {
   for (const char* name : {"bert_uncased", "gpt2_bpe"}) {
     const auto t = load_tokenizer(fixture(name));
-    EXPECT_EQ(error_of([&] { t->encode("abc\xff"); }), "text: invalid UTF-8 at byte 3 (0xff)");
-    EXPECT_EQ(error_of([&] { t->encode("caf\xc3"); }), "text: invalid UTF-8 at byte 3 (0xc3)");
-    EXPECT_EQ(error_of([&] { t->encode("\xc0\xaf"); }), "text: invalid UTF-8 at byte 0 (0xc0)");
+    EXPECT_EQ(error_of([&] { t->encode("abc\xff"); }),
+              "text is not valid UTF-8 (byte 0xff at offset 3)");
+    EXPECT_EQ(error_of([&] { t->encode("caf\xc3"); }),
+              "text is not valid UTF-8 (sequence truncated at offset 3)");
+    EXPECT_EQ(error_of([&] { t->encode("\xc0\xaf"); }),
+              "text is not valid UTF-8 (byte 0xc0 at offset 0)");
     EXPECT_EQ(error_of([&] { t->encode("x\xed\xa0\x80"); }),
-              "text: invalid UTF-8 at byte 1 (0xed)");
+              "text is not valid UTF-8 (byte 0xa0 at offset 2)");
     EXPECT_EQ(error_of([&] { t->encode_pair("ok", "\x80"); }),
-              "text: invalid UTF-8 at byte 0 (0x80)");
+              "text is not valid UTF-8 (byte 0x80 at offset 0)");
   }
 }
 

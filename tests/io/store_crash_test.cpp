@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "../core/test_util.hpp"
-#include "attnflow/io/corpus_analysis.hpp"
 #include "attnflow/io/store.hpp"
+#include "attnflow/pipeline/analyze_corpus.hpp"
 #include "store_test_util.hpp"
 
 extern char** environ;
@@ -179,7 +179,7 @@ TEST(StoreCrash, KilledAnalyzeKeepsCommittedResultsAndResumes) {
     Store store = Store::create(path, info);
     for (int i = 0; i < examples; ++i) store.append(test::make_example(i, info, 5, false, 25));
   }
-  CorpusAnalysisOptions o;
+  pipeline::CorpusAnalysisOptions o;
   o.analysis.methods = {Method::Rollout, Method::Flow};
   o.analysis.target_rows.clear();  // --all-rows
   o.analysis.prepare.residual.alpha = 0.4;
@@ -227,7 +227,7 @@ TEST(StoreCrash, KilledAnalyzeKeepsCommittedResultsAndResumes) {
   }
   o.start = RunStart::Resume;
   o.threads = 2;
-  const CorpusAnalysisStats stats = analyze_corpus(path, o);
+  const pipeline::CorpusAnalysisStats stats = pipeline::analyze_corpus(path, o);
   EXPECT_EQ(stats.resumed, kept);
   EXPECT_EQ(stats.computed, examples - kept);
   const Store store = Store::open(path);

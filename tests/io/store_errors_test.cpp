@@ -152,12 +152,12 @@ TEST(StoreErrors, WrongOrMissingRootMetadata) {
   { Raw(path).set_string("/", "store_mode", "sparse"); }
   test::expect_error(
       [&] { Store::open(path); },
-      path + ": attribute 'store_mode' is 'sparse' (expected per-head, fused or derived)");
+      path + ": attribute 'store_mode': unknown 'sparse' (expected per-head, fused or derived)");
   { Raw(path).set_string("/", "store_mode", "per-head"); }
   { Raw(path).set_string("/", "attention_dtype", "bfloat16"); }
   test::expect_error(
       [&] { Store::open(path); },
-      path + ": attribute 'attention_dtype' is 'bfloat16' (expected float32 or float16)");
+      path + ": attribute 'attention_dtype': unknown 'bfloat16' (expected float32 or float16)");
   { Raw(path).set_string("/", "attention_dtype", "float32"); }
   { Raw(path).set_int("/", "num_examples", -4); }
   test::expect_error([&] { Store::open(path); },
@@ -180,7 +180,7 @@ TEST(StoreErrors, MissingGroupsAndDatasets) {
   const Store store = Store::open(path);
   EXPECT_NO_THROW(store.read(0));
   test::expect_error([&] { store.read(1); }, path + ": example 1: missing dataset 'attention'");
-  EXPECT_NO_THROW(store.read(1, ReadOptions{false, false}));
+  EXPECT_NO_THROW(store.read(1, ReadOptions::metadata_only()));
   test::expect_error([&] { store.read(2); },
                      path + ": example 2: missing group '/examples/000000002'");
 }
@@ -210,7 +210,7 @@ TEST(StoreErrors, ShapeAndTypeMismatches) {
                      path +
                          ": example 0: dataset 'gradient' has shape (2, 3, 4, 4), expected "
                          "(2, 3, 3, 3) (layers, heads, tokens, tokens)");
-  EXPECT_NO_THROW(store.read(0, ReadOptions{true, false}));
+  EXPECT_NO_THROW(store.read(0, ReadOptions::without_gradient()));
 }
 
 TEST(StoreErrors, BadTokensAndLabels) {

@@ -170,11 +170,11 @@ TEST(Store, ReadOptionsSkipLargeArrays) {
   const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
   const Example e = test::make_example(0, info, 1, true);
   Store::create(path, info).append(e);
-  const Example got = Store::open(path).read(0, ReadOptions{false, false});
+  const Example got = Store::open(path).read(0, ReadOptions::metadata_only());
   EXPECT_EQ(got.tokens, e.tokens);
   EXPECT_TRUE(got.attention.empty());
   EXPECT_TRUE(got.gradient.empty());
-  const Example no_gradient = Store::open(path).read(0, ReadOptions{true, false});
+  const Example no_gradient = Store::open(path).read(0, ReadOptions::without_gradient());
   EXPECT_FALSE(no_gradient.attention.empty());
   EXPECT_TRUE(no_gradient.gradient.empty());
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "attnflow/core/analysis.hpp"
-#include "attnflow/io/float16.hpp"
+#include "attnflow/core/util/float16.hpp"
 #include "attnflow/io/store_types.hpp"
 
 namespace attnflow::test {
@@ -62,7 +62,7 @@ inline io::Example make_example(std::int64_t index, const io::StoreInfo& info, u
 
 /// What a float32 value reads back as at the given storage precision.
 inline float stored_value(float v, io::Precision p) {
-  return p == io::Precision::Float16 ? io::half_to_float(io::float_to_half(v)) : v;
+  return p == io::Precision::Float16 ? half_to_float(float_to_half(v)) : v;
 }
 
 /// The committed fixture tests/data/store_v1.h5 (schema version 1): a

@@ -190,21 +190,111 @@ TEST(ModelErrors, TargetsTheHeadCannotGive) {
   auto cls = at::Model::load(kModels + "bert_cls");
   auto base = at::Model::load(kModels + "bert_base");
   auto lm = at::Model::load(kModels + "gpt2_lm");
+  auto mlm = at::Model::load(kModels + "bert_mlm");
   at::RunOptions o;
   const at::Input in{{2, 5, 3}, {}, {}};
   o.target = at::parse_target("last");
-  EXPECT_NE(message_of([&] { cls->run({in}, o); }).find("needs a language-model head"),
-            std::string::npos);
+  EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
+            "target 'last' needs a language-model head; " + kModels +
+                "bert_cls is a BertForSequenceClassification");
   o.target = at::parse_target("class:1");
-  EXPECT_NE(message_of([&] { base->run({in}, o); }).find("needs a classifier"), std::string::npos);
+  EXPECT_EQ(
+      message_of([&] { base->run({in}, o); }),
+      "target 'class:1' needs a sequence classifier; " + kModels + "bert_base is a BertModel");
   o.target = at::parse_target("class:7");
-  EXPECT_EQ(message_of([&] { cls->run({in}, o); }), "target 'class:7': the model has 3 classes");
+  EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
+            "target 'class:7': the model has 3 classes (0..2)");
   o.target = at::parse_target("label");
   EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
-            "example 0 of the batch: target 'label' but the example has no label");
+            "example 0 of the batch: no label, but target 'label' needs one");
+  at::Input labelled = in;
+  labelled.label = 3;
+  EXPECT_EQ(message_of([&] { cls->run({labelled}, o); }),
+            "example 0 of the batch: label 3 is not a class of the model (0..2)");
   o.target = at::parse_target("mask");
-  EXPECT_NE(message_of([&] { lm->run({in}, o); }).find("the tokenizer has no mask token"),
+  EXPECT_EQ(message_of([&] { mlm->run({in}, o); }),
+            "target 'mask': the tokenizer has no mask token");
+  EXPECT_NE(message_of([&] { lm->run({in}, o); }).find("needs a masked language model (BERT)"),
             std::string::npos);
+  o.mask_token_id = 4;
+  EXPECT_EQ(message_of([&] {
+              mlm->run({in, at::Input{{2, 4, 3}, {}, {}}}, o);
+            }),
+            "example 0 of the batch: no mask token (id 4), but target 'mask' needs one");
+  o.target = at::parse_target("next");
+  EXPECT_NE(message_of([&] { mlm->run({in}, o); }).find("needs a causal language model (GPT-2)"),
+            std::string::npos);
+  o.target = at::parse_target("last");
+  EXPECT_EQ(message_of([&] {
+              lm->run({at::Input{{5}, {}, {}}}, o);
+            }),
+            "example 0 of the batch: 1 token, but target 'last' needs at least 2");
+}
+
+// The one target check serves the CLI too: its names replace the defaults.
+TEST(Targets, CheckNamesTheTargetAndTheExample) {
+  auto cls = at::Model::load(kModels + "bert_cls");
+  const at::ModelInfo& info = cls->info();
+  at::TargetNames names;
+  names.target = "--target class:3";
+  names.example = "c.txt:4";
+  EXPECT_EQ(message_of([&] { at::check_target(at::parse_target("class:3"), info, -1, names); }),
+            "--target class:3: the model has 3 classes (0..2)");
+  names.target = "--target label";
+  EXPECT_EQ(message_of([&] {
+              at::check_target_input(at::parse_target("label"), info, at::Input{{2, 3}, {}, {}}, -1,
+                                     names);
+            }),
+            "c.txt:4: no label, but --target label needs one");
+  // Every classifier target passes on a classifier, prob-diff included.
+  for (const char* t : {"class:2", "label", "predicted", "prob-diff"}) {
+    EXPECT_EQ(message_of([&] { at::check_target(at::parse_target(t), info, -1); }), "(no error)")
+        << t;
+    EXPECT_TRUE(at::is_classifier_target(at::parse_target(t).kind)) << t;
+  }
+  for (const char* t : {"mask", "next", "last", "none"}) {
+    EXPECT_FALSE(at::is_classifier_target(at::parse_target(t).kind)) << t;
+  }
+}
+
+// prob-diff on the SVA-style encoder classifier: gradients of p(class 0) - p(class 1).
+TEST(Targets, ProbabilityDifferenceOnTheEncoderClassifier) {
+  auto model = at::Model::load(kModels + "sva_encoder");
+  EXPECT_EQ(model->info().family, at::ModelFamily::Gpt2);
+  EXPECT_EQ(at::to_string(model->info().family), "gpt2");
+  at::RunOptions o;
+  o.target = at::parse_target("prob-diff");
+  o.logits = true;
+  const std::vector<at::Output> out = model->run({at::Input{{2, 5, 6, 3}, {}, {}}}, o);
+  ASSERT_EQ(out.size(), 1u);
+  const at::ModelInfo& info = model->info();
+  EXPECT_EQ(out[0].attention_gradient.size(),
+            static_cast<std::size_t>(info.layers) * info.heads * 4 * 4);
+  const std::vector<double> p = at::class_probabilities(out[0]);
+  EXPECT_NEAR(out[0].target_value, p[0] - p[1], 1e-6);
+  EXPECT_FALSE(out[0].target_index.has_value());
+}
+
+// attnflow_* keys are read by hf::ModelConfig, with messages naming the key.
+TEST(ModelErrors, EncoderClassifierKeys) {
+  const std::string dir = copy_model("sva_encoder", "attnflow_keys");
+  std::ifstream in(dir + "/config.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "\"attnflow_classifier_position\": 0";
+  ASSERT_NE(text.find(key), std::string::npos) << text;
+  text.replace(text.find(key), key.size(), "\"attnflow_classifier_position\": 2");
+  write_text(dir + "/config.json", text);
+  EXPECT_EQ(message_of([&] { at::Model::load(dir); }),
+            dir +
+                "/config.json: attnflow_classifier_position 2 is not supported (only 0, the "
+                "CLS token)");
+  text.replace(text.find("\"attnflow_classifier_position\": 2"), key.size(),
+               "\"attnflow_classifier_position\": \"x\"");
+  write_text(dir + "/config.json", text);
+  EXPECT_EQ(message_of([&] { at::Model::load(dir); }),
+            dir +
+                "/config.json: 'attnflow_classifier_position' must be a non-negative integer, "
+                "got \"x\"");
 }
 
 TEST(Targets, ParseAndPrint) {

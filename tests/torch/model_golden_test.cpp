@@ -94,7 +94,7 @@ TEST_P(ModelGolden, MatchesTheReference) {
   at::RunOptions options;
   options.logits = true;
   if (has_target) {
-    options.input_gradients = info.family != "torchscript";
+    options.input_gradients = info.family != at::ModelFamily::TorchScript;
     if (!lm) {
       options.target.kind = at::TargetKind::Label;
     } else if (info.causal) {

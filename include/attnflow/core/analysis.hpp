@@ -10,6 +10,7 @@
 #include "attnflow/core/grad_rollout.hpp"
 #include "attnflow/core/residual.hpp"
 #include "attnflow/core/stack.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow {
 
@@ -21,12 +22,19 @@ enum class Method {
   GradRollout,  ///< gradient-weighted rollout (needs a gradient stack)
 };
 
-Method parse_method(const std::string& name);  ///< raw, residual, rollout, flow, grad-rollout
+/// The names of the methods (CLI, stores, CSV): raw, residual, rollout, flow, grad-rollout.
+inline constexpr EnumName<Method> kMethodNames[] = {
+    {Method::Raw, "raw"},   {Method::Residual, "residual"},        {Method::Rollout, "rollout"},
+    {Method::Flow, "flow"}, {Method::GradRollout, "grad-rollout"},
+};
+/// Throws Error("method: unknown 'NAME' (expected raw, residual, ...)").
+Method parse_method(const std::string& name);
 const char* to_string(Method method);
 
 struct AnalysisOptions {
   std::vector<Method> methods = {Method::Raw, Method::Rollout, Method::Flow};
   /// Token rows to explain (0 = CLS for BERT-style models); empty = all rows.
+  /// A negative row r means token n + r (-1 = last token): resolve_target_rows.
   std::vector<int> target_rows = {0};
   /// Layers (1-based) reported for raw, residual and flow; empty = all.
   /// Rollout and gradient rollout report every prefix from start_layer.
@@ -38,8 +46,26 @@ struct AnalysisOptions {
 };
 
 struct AnalysisResult {
-  std::map<Method, LayerMaps> maps;
+  std::map<Method, LayerMaps> maps;  ///< rows as resolved (negative rows counted from the end)
 };
+
+/// One method's per-layer maps under a name (to_string(Method) for an analysis).
+struct NamedMaps {
+  std::string name;
+  LayerMaps maps;
+};
+
+/// The maps of an analysis in method order (raw, residual, rollout, flow,
+/// grad-rollout), named by to_string(Method).
+std::vector<NamedMaps> named_maps(const AnalysisResult& result);
+
+/// A target row as users give it: 0..n-1, or negative counting from the end
+/// (-1 = token n-1). Throws Error("<what>: token <row> out of range (sequence
+/// has <n> tokens, valid 0..<n-1> or -<n>..-1)") otherwise.
+int resolve_target_row(int row, int tokens, const std::string& what);
+/// resolve_target_row for each row; empty `rows` means all 0..n-1.
+std::vector<int> resolve_target_rows(const std::vector<int>& rows, int tokens,
+                                     const std::string& what);
 
 /// Runs every requested method on one example. `gradient` may be null unless
 /// GradRollout is requested. Throws Error on any invalid input or option.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attnflow/core/types.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow {
 
@@ -50,8 +51,14 @@ double max_flow_value(const LayerMatrices& layers, int layer, int row, int input
 /// cut) * 0.5 / scale; see docs/methods.md.
 double push_relabel_scale(const LayerMatrices& layers, int layer);
 
-FlowAlgorithm parse_flow_algorithm(
-    const std::string& name);  ///< "bk", "push-relabel", "edmonds-karp"
+inline constexpr EnumName<FlowAlgorithm> kFlowAlgorithmNames[] = {
+    {FlowAlgorithm::BoykovKolmogorov, "bk"},
+    {FlowAlgorithm::PushRelabel, "push-relabel"},
+    {FlowAlgorithm::EdmondsKarp, "edmonds-karp"},
+};
+/// A name of kFlowAlgorithmNames, or "boykov-kolmogorov" (= "bk"). Throws
+/// Error("flow algorithm: unknown 'NAME' (expected bk, push-relabel or edmonds-karp)").
+FlowAlgorithm parse_flow_algorithm(const std::string& name);
 const char* to_string(FlowAlgorithm algorithm);
 
 }  // namespace attnflow

@@ -6,6 +6,7 @@
 
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/types.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow {
 
@@ -30,7 +31,14 @@ Matrix fuse_heads(const AttentionStack& stack, int layer, const FusionOptions& o
 /// Fuses every layer; element k is layer k+1.
 LayerMatrices fuse_heads(const AttentionStack& stack, const FusionOptions& options = {});
 
-HeadFusion parse_head_fusion(const std::string& name);  ///< "mean", "max", "min", "weighted"
+inline constexpr EnumName<HeadFusion> kHeadFusionNames[] = {
+    {HeadFusion::Mean, "mean"},
+    {HeadFusion::Max, "max"},
+    {HeadFusion::Min, "min"},
+    {HeadFusion::WeightedMean, "weighted"},
+};
+/// Throws Error("head fusion: unknown 'NAME' (expected mean, max, min or weighted)").
+HeadFusion parse_head_fusion(const std::string& name);
 const char* to_string(HeadFusion fusion);
 
 }  // namespace attnflow

@@ -7,6 +7,7 @@
 #include "attnflow/core/rollout.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/types.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow {
 
@@ -18,6 +19,14 @@ enum class GradRolloutRule {
   /// discard, then M = rownorm((A_bar + I) / 2) (rows divided correctly).
   VitExplain,
 };
+
+inline constexpr EnumName<GradRolloutRule> kGradRolloutRuleNames[] = {
+    {GradRolloutRule::Chefer, "chefer"},
+    {GradRolloutRule::VitExplain, "vit-explain"},
+};
+/// Throws Error("grad-rollout rule: unknown 'NAME' (expected chefer or vit-explain)").
+GradRolloutRule parse_grad_rollout_rule(const std::string& name);
+const char* to_string(GradRolloutRule rule);
 
 struct GradRolloutOptions {
   GradRolloutRule rule = GradRolloutRule::Chefer;

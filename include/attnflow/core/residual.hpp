@@ -6,6 +6,7 @@
 
 #include "attnflow/core/fusion.hpp"
 #include "attnflow/core/types.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow {
 
@@ -13,6 +14,14 @@ enum class DiscardScope {
   Global,  ///< smallest fraction over the whole n x n matrix (vit-explain)
   PerRow,  ///< smallest fraction of each row separately
 };
+
+inline constexpr EnumName<DiscardScope> kDiscardScopeNames[] = {
+    {DiscardScope::Global, "global"},
+    {DiscardScope::PerRow, "row"},
+};
+/// Throws Error("discard scope: unknown 'NAME' (expected global or row)").
+DiscardScope parse_discard_scope(const std::string& name);
+const char* to_string(DiscardScope scope);
 
 struct DiscardOptions {
   /// Fraction in [0, 1) of entries set to zero; 0 = off (default).

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attnflow/core/types.hpp"
@@ -48,6 +49,19 @@ struct AttentionCheck {
   bool non_negative = true;
   /// When > 0, every row must sum to 1 within this tolerance.
   double row_sum_tolerance = 0.0;
+
+  /// Attention weights called `name`: finite and >= 0, any row sums.
+  static AttentionCheck weights(std::string name) {
+    AttentionCheck check;
+    check.name = std::move(name);
+    return check;
+  }
+  /// Values of either sign called `name` (gradients, signed relevance): finite.
+  static AttentionCheck any_sign(std::string name) {
+    AttentionCheck check = weights(std::move(name));
+    check.non_negative = false;
+    return check;
+  }
 };
 
 /// Throws Error on an empty stack, NaN/Inf, negative weights (when required)

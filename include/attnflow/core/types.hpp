@@ -29,4 +29,14 @@ struct LayerMaps {
   std::vector<Matrix> maps;
 };
 
+/// Divides every row of `m` by its sum, so that rows with a positive sum become
+/// distributions. A row that sums to zero is left as it is (no NaN); a row with a negative
+/// sum (signed relevance) is divided too.
+inline void normalize_rows(Matrix& m) {
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    const double s = m.row(i).sum();
+    if (s != 0.0) m.row(i) /= s;
+  }
+}
+
 }  // namespace attnflow

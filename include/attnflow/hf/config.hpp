@@ -48,6 +48,11 @@ struct ModelConfig {
   bool scale_attn_weights = true;                ///< divide scores by sqrt(head_dim)
   bool scale_attn_by_inverse_layer_idx = false;  ///< also divide by layer index + 1
   bool reorder_and_upcast_attn = false;
+  // attnflow's own keys (AttnflowEncoderClassifier: GPT-2 blocks with a classifier,
+  // docs/extract.md)
+  bool attnflow_causal = false;                   ///< attnflow_causal: keep GPT-2's causal mask
+  std::int64_t attnflow_classifier_position = 0;  ///< attnflow_classifier_position: the token the
+                                                  ///< classifier reads (0: the CLS token)
 
   std::int64_t head_dim() const { return hidden_size / num_heads; }
   /// True when `name` is one of `architectures`.

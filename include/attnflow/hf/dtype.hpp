@@ -1,5 +1,5 @@
-// Element types of safetensors files ("F32", "BF16", ...) and the conversions
-// between float32 and the 16-bit float formats (IEEE half, bfloat16).
+// Element types of safetensors files ("F32", "BF16", ...) and the conversion
+// between float32 and bfloat16 (IEEE half is in attnflow/core/util/float16.hpp).
 // All multi-byte values in safetensors are little-endian, like the hosts we build for.
 #pragma once
 
@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "attnflow/core/util/float16.hpp"
 
 namespace attnflow::hf {
 
@@ -44,8 +46,7 @@ bool is_float_dtype(Dtype dtype);
 /// True for BOOL and the signed/unsigned integer types (the types to_int64 converts).
 bool is_integer_dtype(Dtype dtype);
 
-float half_to_float(std::uint16_t bits);
-std::uint16_t float_to_half(float value);  ///< round to nearest even; overflow gives inf
+// IEEE half (F16): attnflow::float_to_half / half_to_float (attnflow/core/util/float16.hpp).
 float bfloat16_to_float(std::uint16_t bits);
 std::uint16_t float_to_bfloat16(float value);  ///< round to nearest even; NaN stays NaN
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/util/enum_names.hpp"
+
 namespace attnflow::io {
 
 enum class CorpusFormat {
@@ -18,7 +20,13 @@ enum class CorpusFormat {
   Tsv,    ///< text[<TAB>label], text<TAB>text_pair<TAB>label, or named columns (header row)
 };
 
-/// "auto", "text", "jsonl", "tsv". Throws Error naming the text.
+inline constexpr EnumName<CorpusFormat> kCorpusFormatNames[] = {
+    {CorpusFormat::Auto, "auto"},
+    {CorpusFormat::Text, "text"},
+    {CorpusFormat::Jsonl, "jsonl"},
+    {CorpusFormat::Tsv, "tsv"},
+};
+/// Throws Error("corpus format: unknown 'NAME' (expected auto, text, jsonl or tsv)").
 CorpusFormat parse_corpus_format(const std::string& name);
 const char* to_string(CorpusFormat format);
 /// The format of `path` from its extension (any case). Throws Error for other extensions.

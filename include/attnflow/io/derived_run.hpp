@@ -17,6 +17,11 @@ enum class RunStatus {
   Complete,  ///< every example of the store has results
   Failed,    ///< stopped at a bad example; `error` says which
 };
+inline constexpr EnumName<RunStatus> kRunStatusNames[] = {
+    {RunStatus::Running, "running"},
+    {RunStatus::Complete, "complete"},
+    {RunStatus::Failed, "failed"},
+};
 const char* to_string(RunStatus status);
 
 enum class RunStart {

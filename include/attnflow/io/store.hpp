@@ -12,6 +12,10 @@
 
 namespace attnflow::io {
 
+namespace detail {
+struct StoreAccess;
+}  // namespace detail
+
 enum class Access {
   ReadOnly,   ///< read examples and derived runs
   ReadWrite,  ///< also append examples and write derived runs
@@ -54,10 +58,9 @@ class Store {
   /// Flushes and closes (also done by the destructor, which never throws).
   void close();
 
-  struct Impl;
-  Impl& impl() const;  ///< for the io library's own sources
-
  private:
+  struct Impl;                        // lib/io/store_impl.hpp
+  friend struct detail::StoreAccess;  // the io library's own sources (derived runs)
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

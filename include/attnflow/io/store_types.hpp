@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attnflow/core/stack.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow::io {
 
@@ -31,9 +32,21 @@ enum class StoreMode {
   Derived,  ///< no attention at all: tokens, labels and derived runs only
 };
 
-Precision parse_precision(const std::string& name);  ///< "float32", "float16", "float64"
+inline constexpr EnumName<Precision> kPrecisionNames[] = {
+    {Precision::Float32, "float32"},
+    {Precision::Float16, "float16"},
+    {Precision::Float64, "float64"},
+};
+inline constexpr EnumName<StoreMode> kStoreModeNames[] = {
+    {StoreMode::PerHead, "per-head"},
+    {StoreMode::Fused, "fused"},
+    {StoreMode::Derived, "derived"},
+};
+/// Throws Error("precision: unknown 'NAME' (expected float32, float16 or float64)").
+Precision parse_precision(const std::string& name);
 const char* to_string(Precision precision);
-StoreMode parse_store_mode(const std::string& name);  ///< "per-head", "fused", "derived"
+/// Throws Error("store mode: unknown 'NAME' (expected per-head, fused or derived)").
+StoreMode parse_store_mode(const std::string& name);
 const char* to_string(StoreMode mode);
 
 /// File metadata (root attributes). Set by the creator; the read-only fields
@@ -85,6 +98,20 @@ struct WriteOptions {
 struct ReadOptions {
   bool attention = true;  ///< load the attention stack (when stored)
   bool gradient = true;   ///< load the gradient stack (when stored)
+
+  /// Tokens, ids and labels only: no attention, no gradient.
+  static ReadOptions metadata_only() {
+    ReadOptions o;
+    o.attention = false;
+    o.gradient = false;
+    return o;
+  }
+  /// The attention stack without the gradient.
+  static ReadOptions without_gradient() {
+    ReadOptions o;
+    o.gradient = false;
+    return o;
+  }
 };
 
 /// Where the time of one Store::read went (seconds), for profiling.

@@ -19,9 +19,9 @@ struct CorrelationSeries {
   std::vector<double> spread;  ///< empty, or a standard deviation per value
 };
 
-/// Spearman correlation of row `target_row` between every pair of methods
-/// at each layer both report, over the tokens whose label is not in
-/// `hide_tokens` (NaN when a row is constant). Series are named "a vs b".
+/// attnflow::method_correlations (core) of row `target_row` between every
+/// pair of methods at each layer both report, over the tokens whose label is
+/// not in `hide_tokens` (NaN when a row is constant). Series are named "a vs b".
 std::vector<CorrelationSeries> method_correlations(const std::vector<NamedMaps>& methods,
                                                    int target_row,
                                                    const std::vector<std::string>& tokens,

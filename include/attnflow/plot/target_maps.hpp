@@ -14,15 +14,10 @@
 
 namespace attnflow::plot {
 
-/// One method's per-layer maps under the name drawn above its panel.
-struct NamedMaps {
-  std::string name;
-  LayerMaps maps;
-};
-
-/// The maps of an analysis in method order (raw, residual, rollout, flow,
-/// grad-rollout), named by to_string(Method).
-std::vector<NamedMaps> named_maps(const AnalysisResult& result);
+/// One method's per-layer maps under the name drawn above its panel, and the
+/// maps of an analysis in method order (core/analysis.hpp).
+using attnflow::named_maps;
+using attnflow::NamedMaps;
 
 struct TargetMapsOptions {
   FigureOptions figure;  ///< automatic title: "Target token <p> (<label>)"

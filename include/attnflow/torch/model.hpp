@@ -19,7 +19,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "attnflow/torch/target.hpp"
 
 namespace attnflow::torch {
 
@@ -30,9 +33,15 @@ enum class HeadKind {
   LanguageModel,  ///< logits [n, V] per example (masked or causal LM)
 };
 
+/// How the model is implemented: a native BERT, native GPT-2 blocks (GPT2Model,
+/// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), or a TorchScript module.
+enum class ModelFamily { Bert, Gpt2, TorchScript };
+
+std::string_view to_string(ModelFamily family);  ///< "bert", "gpt2" or "torchscript"
+
 struct ModelInfo {
-  std::string path;          ///< what was loaded (directory or .pt file)
-  std::string family;        ///< "bert", "gpt2" or "torchscript"
+  std::string path;  ///< what was loaded (directory or .pt file)
+  ModelFamily family = ModelFamily::Bert;
   std::string architecture;  ///< e.g. "BertForMaskedLM"; "TorchScript" for modules
   int layers = 0;
   int heads = 0;
@@ -50,29 +59,6 @@ struct LoadOptions {
   std::string device = "cpu";  ///< "cpu", "cuda" or "cuda:N"; cuda without CUDA -> Error
   int threads = 0;             ///< intra-op threads on CPU (0 = libtorch's default)
 };
-
-/// Which scalar the gradients are taken of.
-enum class TargetKind {
-  None,            ///< no gradients
-  Class,           ///< classifier logit `Target::index`
-  Label,           ///< classifier logit of the example's label (Input::label)
-  PredictedClass,  ///< classifier logit of the argmax class
-  MaskedToken,     ///< LM logit at the first mask token: `Target::index` if >= 0, else argmax
-  NextToken,       ///< causal LM logit at the last position: `index` if >= 0, else argmax
-  LastToken,       ///< causal LM logit, at position n-2, of the example's actual last token
-  ProbabilityDifference,  ///< classifier: softmax probability of class 0 minus class 1
-                          ///< (Abnar & Zuidema's input-gradient target)
-};
-
-struct Target {
-  TargetKind kind = TargetKind::None;
-  std::int64_t index = -1;  ///< class or token id, see TargetKind
-};
-
-/// Parses "class:K", "label", "predicted", "mask", "mask:TOKEN_ID", "next", "next:TOKEN_ID",
-/// "last", "prob-diff", "none". Throws Error naming the text.
-Target parse_target(const std::string& text);
-std::string to_string(const Target& target);
 
 /// One example. Token ids as the tokenizer gave them (special tokens included).
 struct Input {
@@ -121,8 +107,8 @@ class Model {
 
   /// Runs one batch (right-padded internally with an attention mask; every output is cut back
   /// to its example's length). Throws Error for an empty batch, an empty example, an id out
-  /// of the vocabulary, an example longer than max_positions, or a target the model's head
-  /// cannot give (e.g. a class target on a base model).
+  /// of the vocabulary, an example longer than max_positions, or a target the model or an
+  /// example cannot give (check_target, check_target_input in attnflow/torch/target.hpp).
   virtual std::vector<Output> run(const std::vector<Input>& batch, const RunOptions& options) = 0;
 
  protected:

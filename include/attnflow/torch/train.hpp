@@ -11,6 +11,20 @@
 
 namespace attnflow::torch {
 
+class Model;
+
+/// Element type of the weights in the saved model.safetensors.
+enum class SaveDtype {
+  Float32,
+  Float16,  ///< IEEE half: half the size, accuracy as read back reported by `attnflow train`
+};
+
+/// "float32" / "float16" (also config.json's torch_dtype).
+std::string to_string(SaveDtype dtype);
+/// Parses "float32" or "float16". Throws
+/// Error("save dtype: unknown 'TEXT' (expected float32 or float16)").
+SaveDtype parse_save_dtype(const std::string& text);
+
 struct TrainExample {
   std::vector<std::int64_t> ids;  ///< token ids, CLS first
   std::int64_t label = 0;
@@ -38,7 +52,7 @@ struct TrainOptions {
   double weight_decay = 0.01;
   double init_std = 0.02;
   std::uint64_t seed = 1;
-  std::string save_dtype = "float16";  ///< float16 or float32 weights in model.safetensors
+  SaveDtype save_dtype = SaveDtype::Float16;  ///< of the weights in model.safetensors
   std::string device = "cpu";
   int threads = 0;                                     ///< CPU threads (0 = libtorch's default)
   std::function<void(const TrainProgress&)> progress;  ///< called after every step
@@ -59,5 +73,13 @@ struct TrainResult {
 TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
                                      const std::vector<TrainExample>& valid,
                                      const TrainOptions& options, const std::string& dir);
+
+/// The fraction of `predictions` equal to `labels` (the one accuracy of attnflow: training,
+/// `attnflow train`, demo and reproduce). Throws Error when the sizes differ or are 0.
+double accuracy(const std::vector<std::int64_t>& predictions,
+                const std::vector<std::int64_t>& labels);
+/// Accuracy of a classifier `model` on `data`, run in batches of `batch_size` without
+/// attention maps. Throws Error for empty data or a model without a classifier head.
+double accuracy(Model& model, const std::vector<TrainExample>& data, int batch_size = 256);
 
 }  // namespace attnflow::torch

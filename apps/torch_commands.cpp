@@ -1,0 +1,28 @@
+// torch_commands: the table of libtorch subcommands, shared by attnflow (for --help) and
+// attnflow-torch (which runs them).
+#include "torch_commands.hpp"
+
+#include "attnflow/core/error.hpp"
+
+namespace attnflow::app {
+
+const std::vector<TorchCommand>& torch_commands() {
+  static const std::vector<TorchCommand> commands = {
+      {"extract",
+       "Run a transformer over a text corpus and store its attention maps (and gradients) in an "
+       "HDF5 store"},
+      {"train", "Train the encoder classifier of Abnar & Zuidema (2020) on a labelled corpus"},
+      {"demo", "Extract, analyze and draw on the shipped model and sentences (offline)"},
+      {"reproduce", "Reproduce a paper's tables and figures (abnar2020: Abnar & Zuidema 2020)"},
+  };
+  return commands;
+}
+
+std::string torch_command_description(const std::string& name) {
+  for (const TorchCommand& c : torch_commands()) {
+    if (name == c.name) return c.description;
+  }
+  throw Error("no libtorch subcommand '" + name + "'");
+}
+
+}  // namespace attnflow::app

@@ -1,0 +1,67 @@
+// extract_corpus: a text corpus -> a transformer run with libtorch -> an HDF5 store with every
+// example's attention maps (and, with a target, their gradients), as `attnflow extract` does
+// (docs/extract.md). Everything is validated before the store is touched; then examples are
+// appended one by one in corpus order, so a failed or killed run keeps what it wrote.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "attnflow/io/corpus_reader.hpp"
+#include "attnflow/io/store_types.hpp"
+#include "attnflow/torch/target.hpp"
+
+namespace attnflow::pipeline {
+
+struct ExtractOptions {
+  std::string model;   ///< HF model directory (or its config.json), or a TorchScript .pt file
+  std::string corpus;  ///< text corpus: .txt, .jsonl or .tsv (io::read_corpus)
+  std::string output;  ///< the HDF5 store to write
+  io::CorpusFormat format = io::CorpusFormat::Auto;  ///< corpus format (Auto: the extension)
+  bool skip_empty = false;      ///< skip empty corpus lines (by default they are an error)
+  std::string tokenizer;        ///< tokenizer directory; "" = the model's directory
+  std::string device = "cpu";   ///< cpu, cuda or cuda:N
+  int batch_size = 8;           ///< examples per model run (>= 1)
+  std::int64_t max_length = 0;  ///< longest example in tokens; 0 = the model's max_positions
+  bool truncate = false;        ///< cut longer examples (keeping a final [SEP]) instead of failing
+  io::StoreMode store = io::StoreMode::PerHead;      ///< PerHead or Fused (mean over heads)
+  io::Precision precision = io::Precision::Float32;  ///< Float32 or Float16
+  torch::Target target;                              ///< gradient target; kind None = no gradients
+  bool resume = false;     ///< continue an existing output (same model, options and corpus)
+  bool overwrite = false;  ///< replace an existing output (only once the input is known good)
+  int threads = 0;         ///< CPU threads for libtorch (0 = its default)
+};
+
+/// Called after every stored example: `done` of `total` examples of this run (resumed
+/// examples not counted).
+using ExtractProgress = std::function<void(std::int64_t done, std::int64_t total)>;
+
+struct ExtractReport {
+  std::string output;          ///< the store written
+  std::string corpus;          ///< the corpus read (as named in messages)
+  std::int64_t examples = 0;   ///< examples of the corpus
+  std::int64_t extracted = 0;  ///< examples this run stored
+  std::int64_t resumed = 0;    ///< examples the store already held (--resume)
+  std::int64_t tokens = 0;     ///< tokens of the examples this run stored
+  double seconds = 0.0;        ///< time of the model runs and writes (after the checks)
+  bool nothing_to_do = false;  ///< --resume on a store that already holds the whole corpus
+  std::vector<std::int64_t> truncated_lines;  ///< corpus lines cut by `truncate`
+  std::int64_t length_limit = 0;              ///< the length they were cut to
+  /// "lines A-B failed as one batch (...) and were run one by one", for the first such batch;
+  /// "" when every batch ran as one.
+  std::string batch_note;
+};
+
+/// Runs the extraction. Throws Error with the message `attnflow extract` prints: a bad option,
+/// model, corpus line, token, length or target before anything is written (an existing output
+/// is then untouched); a failing example during the run, naming its line and what the store
+/// keeps.
+ExtractReport extract_corpus(const ExtractOptions& options, const ExtractProgress& progress = {});
+
+/// Line numbers for a message: "line 7", "lines 7, 19, 42" or "lines 7, 19, 42, 50, 61 and
+/// 12 more".
+std::string line_list(const std::vector<std::int64_t>& lines);
+
+}  // namespace attnflow::pipeline

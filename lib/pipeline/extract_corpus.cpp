@@ -1,0 +1,326 @@
+// extract_corpus: options -> validate everything (corpus, tokens, lengths, targets, the output
+// file) -> one io::Store::append per example, in corpus order, batch after batch. The store
+// commits each example on its own, so a failed or killed run keeps what it wrote and --resume
+// continues after it.
+#include "attnflow/pipeline/extract_corpus.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "attnflow/core/error.hpp"
+#include "attnflow/hf/tokenizer.hpp"
+#include "attnflow/io/store.hpp"
+#include "attnflow/torch/model.hpp"
+#include "corpus_tokens.hpp"
+#include "extract_store.hpp"
+
+namespace attnflow::pipeline {
+
+namespace fs = std::filesystem;
+using detail::TokenizedExample;
+
+namespace {
+
+bool exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+bool is_dir(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
+
+std::string parent_dir(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+/// cpu, cuda or cuda:N; CUDA must be there.
+void check_device(const std::string& device) {
+  if (device == "cpu") return;
+  const bool cuda =
+      device == "cuda" || (device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                           device.find_first_not_of("0123456789", 5) == std::string::npos);
+  if (!cuda) throw Error("--device: unknown '" + device + "' (expected cpu, cuda or cuda:N)");
+  if (!torch::cuda_available()) {
+    throw Error("--device " + device +
+                ": CUDA is not available (this libtorch was built without CUDA, or no GPU is "
+                "visible); use --device cpu");
+  }
+}
+
+/// The options on their own (nothing read yet).
+void check_options(const ExtractOptions& o) {
+  if (o.store != io::StoreMode::PerHead && o.store != io::StoreMode::Fused) {
+    throw Error("--store: unknown '" + std::string(to_string(o.store)) +
+                "' (expected per-head or fused)");
+  }
+  if (o.precision != io::Precision::Float32 && o.precision != io::Precision::Float16) {
+    throw Error("--precision: unknown '" + std::string(to_string(o.precision)) +
+                "' (expected float32 or float16)");
+  }
+  if (o.target.kind != torch::TargetKind::None && o.store == io::StoreMode::Fused) {
+    throw Error("--store fused keeps no gradients, but --target " + torch::to_string(o.target) +
+                " asks for them: use --store per-head, or --target none");
+  }
+  if (o.batch_size < 1) {
+    throw Error("--batch-size: must be at least 1 (got " + std::to_string(o.batch_size) + ")");
+  }
+  if (o.max_length < 0) {
+    throw Error("--max-length: must be positive (got " + std::to_string(o.max_length) + ")");
+  }
+  if (o.threads < 0) {
+    throw Error("--threads: must be 0 (libtorch's default) or more (got " +
+                std::to_string(o.threads) + ")");
+  }
+  if (o.resume && o.overwrite) throw Error("--resume and --overwrite exclude each other");
+  check_device(o.device);
+}
+
+/// The files that must (not) be there; returns whether the output exists.
+bool check_files(const ExtractOptions& o) {
+  if (!exists(o.model)) throw Error(o.model + ": no such model directory or file");
+  if (is_dir(o.output)) throw Error(o.output + ": is a directory (-o names the HDF5 file)");
+  const bool output_exists = exists(o.output);
+  if (output_exists && !o.resume && !o.overwrite) {
+    throw Error(o.output + ": already exists (--resume continues it, --overwrite replaces it)");
+  }
+  if (!output_exists && o.resume) throw Error(o.output + ": nothing to resume (no such file)");
+  if (!is_dir(parent_dir(o.output))) {
+    throw Error(o.output + ": cannot create it: directory '" + parent_dir(o.output) +
+                "' does not exist");
+  }
+  return output_exists;
+}
+
+/// The target against the model and tokenizer (torch's check, with the CLI's names). Returns
+/// the mask token id for a mask target (else -1).
+std::int64_t check_target(const torch::Target& target, const torch::ModelInfo& info,
+                          const hf::Tokenizer& tokenizer) {
+  std::int64_t mask_id = -1;
+  if (target.kind == torch::TargetKind::MaskedToken) {
+    mask_id = tokenizer.special_ids().mask.value_or(-1);
+  }
+  torch::TargetNames names;
+  names.target = "--target " + torch::to_string(target);
+  torch::check_target(target, info, mask_id, names);
+  return mask_id;
+}
+
+/// The target against every example as it goes to the model (labels, mask tokens, lengths).
+void check_target_examples(const torch::Target& target, const torch::ModelInfo& info,
+                           const hf::Tokenizer& tokenizer, const io::Corpus& corpus,
+                           const std::vector<TokenizedExample>& examples, std::int64_t mask_id) {
+  if (target.kind == torch::TargetKind::None) return;
+  torch::TargetNames names;
+  names.target = "--target " + torch::to_string(target);
+  if (mask_id >= 0) names.mask_token = tokenizer.id_to_token(mask_id);
+  for (const TokenizedExample& x : examples) {
+    names.example = detail::where(corpus, x);
+    try {
+      torch::check_target_input(target, info, detail::model_input(x, info), mask_id, names);
+    } catch (const Error& e) {
+      const bool cut =
+          target.kind == torch::TargetKind::MaskedToken && x.encoding.ids.size() < x.full_length;
+      if (!cut) throw;
+      throw Error(std::string(e.what()) + " (--truncate cut it off)");
+    }
+  }
+}
+
+/// The model's run over the examples from `first` on, batch after batch, each example stored
+/// as soon as its batch is done.
+class Extraction {
+ public:
+  Extraction(const ExtractOptions& o, torch::Model& model, const torch::RunOptions& run,
+             io::Store& store, const io::StoreInfo& info, const io::Corpus& corpus,
+             const std::vector<TokenizedExample>& examples, const ExtractProgress& progress,
+             ExtractReport& report)
+      : o_(o),
+        model_(model),
+        run_(run),
+        store_(store),
+        info_(info),
+        corpus_(corpus),
+        examples_(examples),
+        progress_(progress),
+        report_(report),
+        written_(store.size()) {}
+
+  void run() {
+    const auto total = static_cast<std::int64_t>(examples_.size());
+    for (std::int64_t begin = written_; begin < total; begin += o_.batch_size) {
+      run_batch(begin, std::min<std::int64_t>(begin + o_.batch_size, total));
+    }
+  }
+
+ private:
+  const TokenizedExample& example(std::int64_t i) const {
+    return examples_[static_cast<std::size_t>(i)];
+  }
+
+  /// A batch; when it fails as a whole, its examples one by one (to find the one that fails).
+  void run_batch(std::int64_t begin, std::int64_t end) {
+    std::vector<torch::Input> batch;
+    for (std::int64_t i = begin; i < end; ++i) {
+      batch.push_back(detail::model_input(example(i), model_.info()));
+    }
+    std::vector<torch::Output> outputs;
+    try {
+      outputs = model_.run(batch, run_);
+    } catch (const std::exception& e) {
+      if (batch.size() == 1) throw failed(example(begin), e.what());
+      if (report_.batch_note.empty()) {
+        report_.batch_note = "lines " + std::to_string(example(begin).source->line) + "-" +
+                             std::to_string(example(end - 1).source->line) +
+                             " failed as one batch (" + e.what() + ") and were run one by one";
+      }
+      for (std::int64_t i = begin; i < end; ++i)
+        run_one(i, batch[static_cast<std::size_t>(i - begin)]);
+      return;
+    }
+    if (outputs.size() != batch.size()) {
+      throw failed(example(begin), "the model returned " + std::to_string(outputs.size()) +
+                                       " outputs for " + std::to_string(batch.size()) +
+                                       " examples");
+    }
+    for (std::int64_t i = begin; i < end; ++i) {
+      store_one(example(i), outputs[static_cast<std::size_t>(i - begin)]);
+    }
+  }
+
+  void run_one(std::int64_t i, const torch::Input& input) {
+    std::vector<torch::Output> one;
+    try {
+      one = model_.run({input}, run_);
+    } catch (const std::exception& e) {
+      throw failed(example(i), e.what());
+    }
+    if (one.size() != 1) throw failed(example(i), "the model returned no output");
+    store_one(example(i), one.front());
+  }
+
+  void store_one(const TokenizedExample& x, torch::Output& output) {
+    try {
+      detail::write_example(store_, info_, x, output);
+    } catch (const Error& e) {
+      throw failed(x, e.what());
+    }
+    report_.tokens += static_cast<std::int64_t>(x.encoding.ids.size());
+    ++written_;
+    ++report_.extracted;
+    if (progress_) progress_(report_.extracted, report_.examples - report_.resumed);
+  }
+
+  /// A failure at example `x`, with what the store keeps and how to continue.
+  Error failed(const TokenizedExample& x, const std::string& message) const {
+    const std::string kept = written_ == 0
+                                 ? o_.output + " holds no examples yet"
+                                 : o_.output + " keeps the " + std::to_string(written_) +
+                                       " examples written so far (up to " + corpus_.path + ":" +
+                                       std::to_string(example(written_ - 1).source->line) + ")";
+    return Error(detail::where(corpus_, x) + ": " + message + "\n  " + kept +
+                 "; fix the problem and rerun with --resume to continue");
+  }
+
+  const ExtractOptions& o_;
+  torch::Model& model_;
+  const torch::RunOptions& run_;
+  io::Store& store_;
+  const io::StoreInfo& info_;  ///< what the store was made with
+  const io::Corpus& corpus_;
+  const std::vector<TokenizedExample>& examples_;
+  const ExtractProgress& progress_;
+  ExtractReport& report_;
+  std::int64_t written_ = 0;  ///< examples in the store
+};
+
+/// The corpus, read with the model's label names, and tokenized.
+struct TokenizedCorpus {
+  io::Corpus corpus;
+  std::string tokenizer_dir;
+  std::unique_ptr<hf::Tokenizer> tokenizer;
+  std::vector<TokenizedExample> examples;  ///< point into `corpus`
+};
+
+std::unique_ptr<TokenizedCorpus> read_and_tokenize(const ExtractOptions& o) {
+  auto c = std::make_unique<TokenizedCorpus>();
+  io::CorpusReadOptions read_options;
+  read_options.format = o.format;
+  read_options.skip_empty = o.skip_empty;
+  read_options.label_ids = detail::label_ids(o.model);
+  c->corpus = io::read_corpus(o.corpus, read_options);
+  c->tokenizer_dir = detail::tokenizer_dir(o.model, o.tokenizer);
+  c->tokenizer = hf::load_tokenizer(c->tokenizer_dir);
+  c->examples = detail::tokenize_corpus(c->corpus, *c->tokenizer);
+  return c;
+}
+
+std::unique_ptr<torch::Model> load_model(const ExtractOptions& o) {
+  torch::LoadOptions load;
+  load.device = o.device;
+  load.threads = o.threads;
+  std::unique_ptr<torch::Model> model = torch::Model::load(o.model, load);
+  const torch::ModelInfo& info = model->info();
+  if (o.max_length > 0 && info.max_positions > 0 && o.max_length > info.max_positions) {
+    throw Error("--max-length " + std::to_string(o.max_length) + " is more than the " +
+                std::to_string(info.max_positions) + " positions of " + info.path);
+  }
+  return model;
+}
+
+}  // namespace
+
+ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& progress) {
+  using Clock = std::chrono::steady_clock;
+  check_options(o);
+  const bool output_exists = check_files(o);
+  const std::unique_ptr<TokenizedCorpus> c = read_and_tokenize(o);
+  const std::unique_ptr<torch::Model> model = load_model(o);
+  const torch::ModelInfo& info = model->info();
+
+  ExtractReport report;
+  report.output = o.output;
+  report.corpus = c->corpus.path;
+  report.examples = static_cast<std::int64_t>(c->examples.size());
+  torch::RunOptions run;
+  run.target = o.target;
+  run.attention_gradients = o.target.kind != torch::TargetKind::None;
+  run.mask_token_id = check_target(o.target, info, *c->tokenizer);
+  detail::check_vocabulary(c->corpus, c->examples, info, c->tokenizer_dir);
+  report.length_limit = o.max_length > 0 ? o.max_length : info.max_positions;
+  report.truncated_lines = detail::fit_lengths(
+      c->corpus, c->examples, report.length_limit,
+      o.max_length > 0 ? "--max-length" : "the model's max_positions", o.truncate);
+  check_target_examples(o.target, info, *c->tokenizer, c->corpus, c->examples, run.mask_token_id);
+
+  const io::StoreInfo store_info =
+      detail::store_info(o, info, detail::tokenizer_description(*c->tokenizer, c->tokenizer_dir));
+  io::Store store = detail::open_store(o, store_info, output_exists, c->corpus, c->examples);
+  report.resumed = store.size();
+  if (report.resumed == report.examples) {
+    report.nothing_to_do = true;
+    return report;
+  }
+  const Clock::time_point start = Clock::now();
+  Extraction(o, *model, run, store, store_info, c->corpus, c->examples, progress, report).run();
+  store.close();
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return report;
+}
+
+std::string line_list(const std::vector<std::int64_t>& lines) {
+  constexpr std::size_t kShown = 5;
+  std::string s = lines.size() == 1 ? "line " : "lines ";
+  for (std::size_t k = 0; k < lines.size() && k < kShown; ++k) {
+    s += (k ? ", " : "") + std::to_string(lines[k]);
+  }
+  if (lines.size() > kShown) s += " and " + std::to_string(lines.size() - kShown) + " more";
+  return s;
+}
+
+}  // namespace attnflow::pipeline

@@ -1,0 +1,156 @@
+// The store of extract_corpus: metadata, create / replace / resume, and one example appended.
+#include "extract_store.hpp"
+
+#include <filesystem>
+#include <optional>
+
+#include "attnflow/core/error.hpp"
+
+namespace attnflow::pipeline::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void differs(const std::string& out, const std::string& what,
+                          const std::string& stored, const std::string& now) {
+  throw Error(out + ": --resume needs the options of the first run, but the file has " + what +
+              (stored.empty() ? "" : " " + stored) + " and this run " + now);
+}
+
+/// The metadata of the existing store against this run's.
+void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
+  const io::StoreInfo& have = store.info();
+  const std::string& out = store.path();
+  std::error_code ec1, ec2;
+  if (have.model != want.model &&
+      fs::weakly_canonical(have.model, ec1) != fs::weakly_canonical(want.model, ec2)) {
+    differs(out, "model", "'" + have.model + "'", "'" + want.model + "'");
+  }
+  if (have.layers != want.layers || have.heads != want.heads) {
+    differs(out, "layers x heads", std::to_string(have.layers) + " x " + std::to_string(have.heads),
+            std::to_string(want.layers) + " x " + std::to_string(want.heads));
+  }
+  if (have.causal != want.causal) {
+    differs(out, "causal", have.causal ? "true" : "false", want.causal ? "true" : "false");
+  }
+  if (have.mode != want.mode) differs(out, "--store", to_string(have.mode), to_string(want.mode));
+  if (have.attention_precision != want.attention_precision) {
+    differs(out, "--precision", to_string(have.attention_precision),
+            to_string(want.attention_precision));
+  }
+}
+
+/// --resume: the store must have been made by the same model with the same options, from the
+/// same corpus (its first and last stored examples have the tokens the corpus gives now).
+void check_resume(const io::Store& store, const io::StoreInfo& want, const torch::Target& target,
+                  const io::Corpus& corpus, const std::vector<TokenizedExample>& examples) {
+  check_resume_info(store, want);
+  const std::string& out = store.path();
+  const std::int64_t done = store.size();
+  const auto total = static_cast<std::int64_t>(examples.size());
+  if (done > total) {
+    throw Error(out + " holds " + std::to_string(done) + " examples, but " + corpus.path +
+                " has only " + std::to_string(total) +
+                ": --resume continues a run over the same corpus (or a longer one)");
+  }
+  if (done == 0) return;
+  const bool gradients = target.kind != torch::TargetKind::None;
+  for (const std::int64_t i : {std::int64_t{0}, done - 1}) {
+    io::ReadOptions what;
+    what.attention = false;
+    what.gradient = i == 0;
+    const io::Example stored = store.read(i, what);
+    const TokenizedExample& x = examples[static_cast<std::size_t>(i)];
+    if (stored.token_ids != x.encoding.ids) {
+      throw Error(out + ": example " + std::to_string(i) + " holds other tokens than " +
+                  where(corpus, x) +
+                  " gives now: --resume needs the corpus, tokenizer and --max-length/--truncate "
+                  "of the first run");
+    }
+    if (i == 0 && stored.gradient.empty() == gradients) {
+      differs(out, gradients ? "no gradients (--target none)" : "gradients (a --target)", "",
+              "--target " + torch::to_string(target));
+    }
+  }
+}
+
+/// The mean over heads of [L, H, n, n] maps: [L, 1, n, n].
+AttentionStack fuse_heads(const std::vector<float>& attention, int layers, int heads, int n) {
+  std::vector<float> fused(static_cast<std::size_t>(layers) * n * n, 0.0f);
+  const std::size_t map = static_cast<std::size_t>(n) * n;
+  for (int l = 0; l < layers; ++l) {
+    float* dst = fused.data() + static_cast<std::size_t>(l) * map;
+    for (int h = 0; h < heads; ++h) {
+      const float* src = attention.data() + (static_cast<std::size_t>(l) * heads + h) * map;
+      for (std::size_t k = 0; k < map; ++k) dst[k] += src[k];
+    }
+    for (std::size_t k = 0; k < map; ++k) dst[k] /= static_cast<float>(heads);
+  }
+  return AttentionStack(std::move(fused), layers, 1, n);
+}
+
+}  // namespace
+
+io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
+                         const std::string& tokenizer_description) {
+  io::StoreInfo info;
+  info.model = o.model;
+  info.tokenizer = tokenizer_description;
+  info.layers = model.layers;
+  info.heads = model.heads;
+  info.causal = model.causal;
+  info.mode = o.store;
+  info.attention_precision = o.precision;
+  info.gradient_precision = o.precision;
+  return info;
+}
+
+io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool output_exists,
+                     const io::Corpus& corpus, const std::vector<TokenizedExample>& examples) {
+  if (o.resume) {
+    io::Store store = io::Store::open(o.output, io::Access::ReadWrite);
+    check_resume(store, info, o.target, corpus, examples);
+    return store;
+  }
+  if (output_exists) {
+    std::error_code ec;
+    if (!fs::remove(o.output, ec) || ec) {
+      throw Error(o.output + ": cannot replace it (" + ec.message() + ")");
+    }
+  }
+  return io::Store::create(o.output, info);
+}
+
+void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
+                   torch::Output& o) {
+  const hf::Encoding& e = example.encoding;
+  const int n = static_cast<int>(e.ids.size());
+  const std::size_t size = static_cast<std::size_t>(info.layers) * info.heads * n * n;
+  if (o.n != n || o.attention.size() != size) {
+    throw Error("the model returned " + std::to_string(o.attention.size()) +
+                " attention values for " + std::to_string(o.n) + " tokens; expected " +
+                std::to_string(size) + " for " + std::to_string(n));
+  }
+  io::Example x;
+  x.tokens = e.tokens;
+  x.token_ids = e.ids;
+  x.label = example.source->label;
+  x.target = o.target_index;
+  x.prediction = o.prediction;
+  if (info.mode == io::StoreMode::Fused) {
+    x.attention = fuse_heads(o.attention, info.layers, info.heads, n);
+  } else {
+    x.attention = AttentionStack(std::move(o.attention), info.layers, info.heads, n);
+    if (!o.attention_gradient.empty()) {
+      if (o.attention_gradient.size() != size) {
+        throw Error("the model returned " + std::to_string(o.attention_gradient.size()) +
+                    " gradient values; expected " + std::to_string(size));
+      }
+      x.gradient = AttentionStack(std::move(o.attention_gradient), info.layers, info.heads, n);
+    }
+  }
+  store.append(x);
+}
+
+}  // namespace attnflow::pipeline::detail
