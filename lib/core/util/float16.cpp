@@ -5,6 +5,7 @@
 #include <cstring>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define ATTNFLOW_HAVE_F16C_DISPATCH 1
 #endif
@@ -25,10 +26,18 @@ float float_of(std::uint32_t u) {
 }
 
 #ifdef ATTNFLOW_HAVE_F16C_DISPATCH
+/// CPUID leaf 1: F16C (ECX bit 29) and AVX (bit 28) with the OS saving YMM state (OSXSAVE, bit
+/// 27, and XCR0 bits 1-2). Read with cpuid rather than __builtin_cpu_supports("f16c"), which
+/// clang 14 does not know.
 bool cpu_has_f16c() {
   static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    const bool f16c = (ecx >> 29) & 1u, avx = (ecx >> 28) & 1u, osxsave = (ecx >> 27) & 1u;
+    if (!f16c || !avx || !osxsave) return false;
+    unsigned lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0x6u) == 0x6u;
   }();
   return has;
 }
