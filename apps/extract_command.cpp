@@ -9,6 +9,7 @@
 #include <string>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/extract_corpus.hpp"
 #include "progress_bar.hpp"
@@ -39,24 +40,13 @@ struct ExtractArgs {
   bool quiet = false;
 };
 
-/// `parse(text)`, or Error "<option>: unknown '<text>' (expected <choices>)".
-template <typename Parse>
-auto parse_choice(Parse parse, const std::string& text, const char* option, const char* choices) {
-  try {
-    return parse(text);
-  } catch (const Error&) {
-    throw Error(std::string(option) + ": unknown '" + text + "' (expected " + choices + ")");
-  }
-}
-
 /// The pipeline's options from the command line (the enum options parsed; everything else is
 /// checked by extract_corpus).
 pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   pipeline::ExtractOptions o;
-  o.format =
-      parse_choice(io::parse_corpus_format, a.format, "--format", "auto, text, jsonl or tsv");
-  o.store = parse_choice(io::parse_store_mode, a.store, "--store", "per-head or fused");
-  o.precision = parse_choice(io::parse_precision, a.precision, "--precision", "float32 or float16");
+  o.format = parse_enum(io::kCorpusFormatNames, a.format, "--format");
+  o.store = parse_enum(pipeline::kExtractStoreModes, a.store, "--store");
+  o.precision = parse_enum(pipeline::kExtractPrecisions, a.precision, "--precision");
   o.target = torch::parse_target(a.target);
   o.model = a.model;
   o.corpus = a.corpus;
@@ -95,6 +85,7 @@ void print_report(const pipeline::ExtractReport& r) {
               << pipeline::line_list(r.truncated_lines) << "\n";
   }
   if (!r.batch_note.empty()) std::cout << "note: " << r.batch_note << "\n";
+  if (!r.resume_note.empty()) std::cout << "note: " << r.resume_note << "\n";
 }
 
 void run(const ExtractArgs& a) {

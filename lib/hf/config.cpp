@@ -52,21 +52,32 @@ class Fields {
     return found;
   }
 
-  std::int64_t positive(std::initializer_list<const char*> names, std::int64_t fallback) const {
+  /// A positive integer up to `limit` (see ConfigLimits).
+  std::int64_t positive(std::initializer_list<const char*> names, std::int64_t fallback,
+                        std::int64_t limit) const {
     const json* v = get(names);
     if (!v) return fallback;
+    // (get<int64_t> of an unsigned value past INT64_MAX is negative: caught as not positive.)
     if (!v->is_number_integer() || v->get<std::int64_t>() <= 0) {
       fail("'" + std::string(*names.begin()) + "' must be a positive integer, got " +
            detail::brief(*v));
     }
+    if (v->get<std::int64_t>() > limit) {
+      fail("'" + std::string(*names.begin()) + "' is " + detail::brief(*v) +
+           ", above the limit of " + std::to_string(limit));
+    }
     return v->get<std::int64_t>();
   }
 
-  std::int64_t non_negative(const char* name, std::int64_t fallback) const {
+  std::int64_t non_negative(const char* name, std::int64_t fallback, std::int64_t limit) const {
     const json* v = get({name});
     if (!v) return fallback;
     if (!v->is_number_integer() || v->get<std::int64_t>() < 0) {
       fail("'" + std::string(name) + "' must be a non-negative integer, got " + detail::brief(*v));
+    }
+    if (v->get<std::int64_t>() > limit) {
+      fail("'" + std::string(name) + "' is " + detail::brief(*v) + ", above the limit of " +
+           std::to_string(limit));
     }
     return v->get<std::int64_t>();
   }
@@ -145,6 +156,7 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     throw Error(source + ": config is " + detail::type_words(doc) + ", not a JSON object");
   }
   const Fields f(doc, source);
+  using L = ConfigLimits;
   ModelConfig c;
   c.path = source;
   c.transformers_version = f.string({"transformers_version"}, "");
@@ -189,13 +201,13 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
   }
 
   if (bert) {
-    c.vocab_size = f.positive({"vocab_size"}, 30522);
-    c.hidden_size = f.positive({"hidden_size", "n_embd"}, 768);
-    c.num_layers = f.positive({"num_hidden_layers", "n_layer"}, 12);
-    c.num_heads = f.positive({"num_attention_heads", "n_head"}, 12);
-    c.intermediate_size = f.positive({"intermediate_size", "n_inner"}, 3072);
-    c.max_positions = f.positive({"max_position_embeddings", "n_positions"}, 512);
-    c.type_vocab_size = f.positive({"type_vocab_size"}, 2);
+    c.vocab_size = f.positive({"vocab_size"}, 30522, L::kVocabSize);
+    c.hidden_size = f.positive({"hidden_size", "n_embd"}, 768, L::kHiddenSize);
+    c.num_layers = f.positive({"num_hidden_layers", "n_layer"}, 12, L::kLayers);
+    c.num_heads = f.positive({"num_attention_heads", "n_head"}, 12, L::kHeads);
+    c.intermediate_size = f.positive({"intermediate_size", "n_inner"}, 3072, L::kIntermediateSize);
+    c.max_positions = f.positive({"max_position_embeddings", "n_positions"}, 512, L::kPositions);
+    c.type_vocab_size = f.positive({"type_vocab_size"}, 2, L::kTypeVocabSize);
     c.layer_norm_eps = f.positive_number({"layer_norm_eps", "layer_norm_epsilon"}, 1e-12);
     c.activation_name = f.string({"hidden_act", "activation_function"}, "gelu");
     c.activation = parse_activation(f, c.activation_name, "hidden_act");
@@ -207,12 +219,13 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     c.is_decoder = f.boolean("is_decoder", false);
     c.pad_token_id = 0;
   } else {
-    c.vocab_size = f.positive({"vocab_size"}, 50257);
-    c.hidden_size = f.positive({"n_embd", "hidden_size"}, 768);
-    c.num_layers = f.positive({"n_layer", "num_hidden_layers"}, 12);
-    c.num_heads = f.positive({"n_head", "num_attention_heads"}, 12);
-    c.intermediate_size = f.positive({"n_inner", "intermediate_size"}, 4 * c.hidden_size);
-    c.max_positions = f.positive({"n_positions", "max_position_embeddings"}, 1024);
+    c.vocab_size = f.positive({"vocab_size"}, 50257, L::kVocabSize);
+    c.hidden_size = f.positive({"n_embd", "hidden_size"}, 768, L::kHiddenSize);
+    c.num_layers = f.positive({"n_layer", "num_hidden_layers"}, 12, L::kLayers);
+    c.num_heads = f.positive({"n_head", "num_attention_heads"}, 12, L::kHeads);
+    c.intermediate_size =
+        f.positive({"n_inner", "intermediate_size"}, 4 * c.hidden_size, L::kIntermediateSize);
+    c.max_positions = f.positive({"n_positions", "max_position_embeddings"}, 1024, L::kPositions);
     c.type_vocab_size = 0;
     c.layer_norm_eps = f.positive_number({"layer_norm_epsilon", "layer_norm_eps"}, 1e-5);
     c.activation_name = f.string({"activation_function", "hidden_act"}, "gelu_new");
@@ -221,7 +234,8 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     c.scale_attn_by_inverse_layer_idx = f.boolean("scale_attn_by_inverse_layer_idx", false);
     c.reorder_and_upcast_attn = f.boolean("reorder_and_upcast_attn", false);
     c.attnflow_causal = f.boolean("attnflow_causal", false);
-    c.attnflow_classifier_position = f.non_negative("attnflow_classifier_position", 0);
+    c.attnflow_classifier_position =
+        f.non_negative("attnflow_classifier_position", 0, L::kPositions - 1);
     c.bos_token_id = 50256;
     c.eos_token_id = 50256;
   }
@@ -254,6 +268,10 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
         f.fail("'id2label' value for " + it.key() + " must be a string, got " +
                detail::brief(it.value()));
       }
+      if (id >= ConfigLimits::kLabels) {
+        f.fail("'id2label' key " + it.key() + " is above the limit of " +
+               std::to_string(ConfigLimits::kLabels - 1));
+      }
       c.id2label[id] = it.value().get<std::string>();
     }
     c.num_labels = static_cast<std::int64_t>(c.id2label.size());
@@ -263,7 +281,7 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     }
   }
   if (doc.contains("num_labels") && !doc["num_labels"].is_null()) {
-    const std::int64_t n = f.positive({"num_labels"}, 2);
+    const std::int64_t n = f.positive({"num_labels"}, 2, L::kLabels);
     if (!c.id2label.empty() && n != c.num_labels) {
       f.fail("'num_labels' is " + std::to_string(n) + " but 'id2label' has " +
              std::to_string(c.num_labels) + " entries");

@@ -2,9 +2,11 @@
 // or from the older vocab.txt / vocab.json + merges.txt files, with tokenizer_config.json.
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/utf8.hpp"
 #include "attnflow/hf/bpe.hpp"
 #include "attnflow/hf/tokenizer.hpp"
 #include "attnflow/hf/wordpiece.hpp"
@@ -85,7 +87,8 @@ std::vector<AddedToken> config_added_tokens(const Config& config, const Vocab& v
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != t.key().size() || id < 0) {
+      if (used != t.key().size() || id < 0 || t.key().empty() || t.key()[0] < '0' ||
+          t.key()[0] > '9') {
         fail(config.path, "added_tokens_decoder key '" + t.key() + "' is not a token id");
       }
       out.push_back(added_token(t.value(), id, config.path));
@@ -125,8 +128,11 @@ std::unique_ptr<Tokenizer> wordpiece_from_json(const std::string& path, const js
   o.unk_token = get_string(model, "unk_token", path).value_or("[UNK]");
   o.continuing_subword_prefix = get_string(model, "continuing_subword_prefix", path).value_or("##");
   if (model.contains("max_input_chars_per_word") && !model["max_input_chars_per_word"].is_null()) {
-    if (!model["max_input_chars_per_word"].is_number_integer()) {
-      fail(path, "max_input_chars_per_word must be an integer");
+    const json& m = model["max_input_chars_per_word"];
+    if (!m.is_number_integer() || m.get<std::int64_t>() < 0 ||
+        m.get<std::int64_t>() > std::numeric_limits<int>::max()) {
+      fail(path, "max_input_chars_per_word must be an integer in 0.." +
+                     std::to_string(std::numeric_limits<int>::max()) + ", got " + detail::brief(m));
     }
     o.max_input_chars_per_word = model["max_input_chars_per_word"].get<int>();
   }
@@ -169,8 +175,15 @@ std::unique_ptr<Tokenizer> wordpiece_from_vocab(const fs::path& dir, const Confi
   std::int64_t index = 0;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string problem = utf8_problem(line, NulBytes::Allowed);
+    if (!problem.empty()) fail(path + ":" + std::to_string(index + 1), "line " + problem);
+    if (index == kMaxTokenId) {
+      fail(path, "more than " + std::to_string(kMaxTokenId) + " lines (token ids stop there)");
+    }
     vocab[line] = index++;  // a repeated token keeps its last line, as transformers does
   }
+  if (in.bad()) fail(path, "read failed");
+  if (vocab.empty()) fail(path, "is empty (one token per line expected)");
   WordPieceOptions o;
   apply_wordpiece_config(config, o);
   const auto name = [&](const char* key, const char* fallback) {
@@ -259,6 +272,8 @@ std::unique_ptr<Tokenizer> bpe_from_vocab(const fs::path& dir, const Config& con
   for (int number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if ((number == 1 && line.rfind("#version", 0) == 0) || line.empty()) continue;
+    const std::string problem = utf8_problem(line, NulBytes::Allowed);
+    if (!problem.empty()) fail(merges_path + ":" + std::to_string(number), "line " + problem);
     const auto space = line.find(' ');
     if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
       fail(merges_path + ":" + std::to_string(number),

@@ -12,7 +12,6 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "attnflow/core/error.hpp"
 #include "json_util.hpp"
@@ -22,8 +21,6 @@ namespace attnflow::hf {
 using nlohmann::json;
 
 namespace {
-
-constexpr std::uint64_t kMaxHeader = 100'000'000;  // the limit of the reference implementation
 
 std::string range(std::uint64_t begin, std::uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
@@ -48,8 +45,15 @@ T load(const std::uint8_t* p) {
 }  // namespace
 
 std::int64_t TensorInfo::numel() const {
+  // A zero dimension makes any product 0, however large the others are.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   std::int64_t n = 1;
-  for (std::int64_t d : shape) n *= d;
+  for (std::int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) {
+      throw Error("tensor '" + name + "': shape " + shape_text(shape) +
+                  (d < 0 ? " has a negative dimension" : " has more than 2^63 - 1 elements"));
+    }
+  }
   return n;
 }
 
@@ -117,110 +121,105 @@ SafetensorsFile::SafetensorsFile(const std::string& path, const SafetensorsOptio
     fail("header length " + std::to_string(header_len) + " is larger than the " +
          std::to_string(file_size - 8) + " bytes that follow it");
   }
-  if (header_len > kMaxHeader) {
+  if (header_len > kSafetensorsMaxHeaderBytes) {
     fail("header length " + std::to_string(header_len) + " exceeds the " +
-         std::to_string(kMaxHeader) + "-byte limit");
+         std::to_string(kSafetensorsMaxHeaderBytes) + "-byte limit");
   }
   const std::string_view header(reinterpret_cast<const char*>(file + 8),
                                 static_cast<std::size_t>(header_len));
   if (header.empty() || header.front() != '{') fail("header does not start with '{'");
 
-  // Parse, remembering duplicate top-level keys (nlohmann keeps only the last one).
-  std::set<std::string> keys;
-  std::string duplicate;
-  json doc;
-  try {
-    doc = json::parse(header.begin(), header.end(),
-                      [&](int depth, json::parse_event_t event, json& parsed) {
-                        if (event == json::parse_event_t::key && depth == 1) {
-                          const std::string key = parsed.get<std::string>();
-                          if (!keys.insert(key).second && duplicate.empty()) duplicate = key;
-                        }
-                        return true;
-                      });
-  } catch (const json::parse_error&) {
-    detail::parse_json(header, path + ": header");  // rethrows with a readable message
-  }
-  if (!duplicate.empty()) fail("duplicate entry '" + duplicate + "' in header");
+  // One linear pass; duplicate names are errors (nlohmann would keep the last one).
+  detail::JsonParseOptions parse;
+  parse.unique_top_level_keys = true;
+  parse.max_top_level_keys = kSafetensorsMaxTensors;
+  parse.uncounted_key = "__metadata__";
+  parse.counted_words = "tensors";
+  const json doc = detail::parse_json(header, path + ": header", parse);
   if (!doc.is_object()) fail("header is " + detail::type_words(doc) + ", not a JSON object");
 
   const std::uint64_t data_size = file_size - 8 - header_len;
   data_ = file + 8 + header_len;
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    const std::string& name = it.key();
-    const json& entry = it.value();
-    if (name == "__metadata__") {
-      if (entry.is_null()) continue;  // written as null by some tools: no metadata
-      if (!entry.is_object()) {
-        fail("__metadata__ is " + detail::type_words(entry) + ", not an object");
-      }
-      for (auto m = entry.begin(); m != entry.end(); ++m) {
-        if (!m.value().is_string()) {
-          fail("__metadata__ value of '" + m.key() + "' is " + detail::type_words(m.value()) +
-               ", not a string");
+  try {
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      const std::string& name = it.key();
+      const json& entry = it.value();
+      if (name == "__metadata__") {
+        if (entry.is_null()) continue;  // written as null by some tools: no metadata
+        if (!entry.is_object()) {
+          fail("__metadata__ is " + detail::type_words(entry) + ", not an object");
         }
-        metadata_[m.key()] = m.value().get<std::string>();
+        for (auto m = entry.begin(); m != entry.end(); ++m) {
+          if (!m.value().is_string()) {
+            fail("__metadata__ value of '" + m.key() + "' is " + detail::type_words(m.value()) +
+                 ", not a string");
+          }
+          metadata_[m.key()] = m.value().get<std::string>();
+        }
+        continue;
       }
-      continue;
+      const std::string where = "tensor '" + name + "': ";
+      if (!entry.is_object())
+        fail(where + "entry is " + detail::type_words(entry) + ", not an object");
+      for (const char* field : {"dtype", "shape", "data_offsets"}) {
+        if (!entry.contains(field)) fail(where + "missing '" + field + "'");
+      }
+      TensorInfo t;
+      t.name = name;
+      const json& dtype = entry["dtype"];
+      if (!dtype.is_string()) fail(where + "dtype is " + detail::brief(dtype) + ", not a string");
+      const auto parsed = parse_dtype(dtype.get<std::string>());
+      if (!parsed) {
+        fail(where + "unknown dtype '" + dtype.get<std::string>() +
+             "' (supported: BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, "
+             "I64, U64, F64)");
+      }
+      t.dtype = *parsed;
+      const json& shape = entry["shape"];
+      const auto bad_shape = [&] {
+        fail(where + "shape must be an array of non-negative integers, got " +
+             detail::brief(shape));
+      };
+      if (!shape.is_array()) bad_shape();
+      // Element count with an overflow guard (no tensor can exceed the file anyway).
+      std::uint64_t count = 1;
+      bool overflow = false, empty = false;
+      for (const json& d : shape) {
+        if (!d.is_number_unsigned()) bad_shape();
+        const std::uint64_t v = d.get<std::uint64_t>();
+        if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) bad_shape();
+        t.shape.push_back(static_cast<std::int64_t>(v));
+        empty = empty || v == 0;
+        overflow = __builtin_mul_overflow(count, v, &count) || overflow;
+      }
+      const json& offsets = entry["data_offsets"];
+      const bool offsets_ok = offsets.is_array() && offsets.size() == 2 &&
+                              offsets[0].is_number_unsigned() && offsets[1].is_number_unsigned() &&
+                              offsets[0].get<std::uint64_t>() <= offsets[1].get<std::uint64_t>();
+      if (!offsets_ok) {
+        fail(where + "data_offsets must be [begin, end] with 0 <= begin <= end, got " +
+             detail::brief(offsets));
+      }
+      t.begin = offsets[0].get<std::uint64_t>();
+      t.end = offsets[1].get<std::uint64_t>();
+      std::uint64_t need = 0;
+      if (!empty) overflow = __builtin_mul_overflow(count, dtype_size(t.dtype), &need) || overflow;
+      const bool too_big = overflow && !empty;
+      if (too_big || need != t.end - t.begin) {
+        fail(where + "shape " + shape_text(t.shape) + " with dtype " +
+             std::string(dtype_name(t.dtype)) + " needs " +
+             (too_big ? std::string("more than 2^64") : std::to_string(need)) +
+             " bytes but data_offsets " + range(t.begin, t.end) + " hold " +
+             std::to_string(t.end - t.begin));
+      }
+      if (t.end > data_size) {
+        fail(where + "data_offsets " + range(t.begin, t.end) + " exceed the " +
+             std::to_string(data_size) + "-byte data region");
+      }
+      tensors_.push_back(std::move(t));
     }
-    const std::string where = "tensor '" + name + "': ";
-    if (!entry.is_object())
-      fail(where + "entry is " + detail::type_words(entry) + ", not an object");
-    for (const char* field : {"dtype", "shape", "data_offsets"}) {
-      if (!entry.contains(field)) fail(where + "missing '" + field + "'");
-    }
-    TensorInfo t;
-    t.name = name;
-    const json& dtype = entry["dtype"];
-    if (!dtype.is_string()) fail(where + "dtype is " + detail::brief(dtype) + ", not a string");
-    const auto parsed = parse_dtype(dtype.get<std::string>());
-    if (!parsed) {
-      fail(where + "unknown dtype '" + dtype.get<std::string>() +
-           "' (supported: BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, "
-           "I64, U64, F64)");
-    }
-    t.dtype = *parsed;
-    const json& shape = entry["shape"];
-    const auto bad_shape = [&] {
-      fail(where + "shape must be an array of non-negative integers, got " + detail::brief(shape));
-    };
-    if (!shape.is_array()) bad_shape();
-    // Element count with an overflow guard (no tensor can exceed the file anyway).
-    std::uint64_t count = 1;
-    bool overflow = false, empty = false;
-    for (const json& d : shape) {
-      if (!d.is_number_unsigned()) bad_shape();
-      const std::uint64_t v = d.get<std::uint64_t>();
-      if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) bad_shape();
-      t.shape.push_back(static_cast<std::int64_t>(v));
-      empty = empty || v == 0;
-      overflow = __builtin_mul_overflow(count, v, &count) || overflow;
-    }
-    const json& offsets = entry["data_offsets"];
-    const bool offsets_ok = offsets.is_array() && offsets.size() == 2 &&
-                            offsets[0].is_number_unsigned() && offsets[1].is_number_unsigned() &&
-                            offsets[0].get<std::uint64_t>() <= offsets[1].get<std::uint64_t>();
-    if (!offsets_ok) {
-      fail(where + "data_offsets must be [begin, end] with 0 <= begin <= end, got " +
-           detail::brief(offsets));
-    }
-    t.begin = offsets[0].get<std::uint64_t>();
-    t.end = offsets[1].get<std::uint64_t>();
-    std::uint64_t need = 0;
-    if (!empty) overflow = __builtin_mul_overflow(count, dtype_size(t.dtype), &need) || overflow;
-    const bool too_big = overflow && !empty;
-    if (too_big || need != t.end - t.begin) {
-      fail(where + "shape " + shape_text(t.shape) + " with dtype " +
-           std::string(dtype_name(t.dtype)) + " needs " +
-           (too_big ? std::string("more than 2^64") : std::to_string(need)) +
-           " bytes but data_offsets " + range(t.begin, t.end) + " hold " +
-           std::to_string(t.end - t.begin));
-    }
-    if (t.end > data_size) {
-      fail(where + "data_offsets " + range(t.begin, t.end) + " exceed the " +
-           std::to_string(data_size) + "-byte data region");
-    }
-    tensors_.push_back(std::move(t));
+  } catch (const json::exception& e) {  // a structure no check above foresaw
+    fail("header: unexpected JSON structure (" + detail::json_message(e) + ")");
   }
 
   // The tensors must tile the data region exactly: no overlap, no gap, nothing left over.

@@ -100,6 +100,10 @@ Tokenizer::Tokenizer(std::unordered_map<std::string, std::int64_t> vocab,
     : vocab_(std::move(vocab)), added_(std::move(added)), template_(std::move(post_template)) {
   for (const AddedToken& t : added_) vocab_[t.content] = t.id;
   for (const auto& [token, id] : vocab_) {
+    if (id < 0 || id > kMaxTokenId) {  // the loaders check this with the file's name
+      throw Error("tokenizer: id " + std::to_string(id) + " of token '" + token +
+                  "' is outside 0.." + std::to_string(kMaxTokenId));
+    }
     vocab_size_ = std::max(vocab_size_, id + 1);
     // Two tokens with one id: keep the smaller string (deterministic); added tokens win below.
     const auto [slot, fresh] = id_to_token_.emplace(id, token);

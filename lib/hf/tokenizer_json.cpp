@@ -54,16 +54,33 @@ std::optional<std::string> token_field(const json& config, const char* key,
                   detail::brief(*it));
 }
 
+void check_token_id(std::int64_t id, const std::string& what, const std::string& where) {
+  if (id < 0 || id > kMaxTokenId) {
+    fail(where,
+         what + " id " + std::to_string(id) + " is outside 0.." + std::to_string(kMaxTokenId));
+  }
+}
+
 Vocab vocab_object(const json& v, const std::string& where) {
   if (!v.is_object())
     fail(where, "vocab must be an object of token -> id, got " + detail::type_words(v));
+  if (v.empty()) fail(where, "vocab is empty");
   Vocab vocab;
+  std::unordered_map<std::int64_t, const std::string*> tokens;  // id -> token, for duplicates
   for (auto it = v.begin(); it != v.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<std::int64_t>() < 0) {
-      fail(where, "vocab id of '" + it.key() + "' must be a non-negative integer, got " +
-                      detail::brief(it.value()));
+    const json& id = it.value();
+    // (get<int64_t> of an unsigned value past INT64_MAX is negative, so one check covers it.)
+    if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
+        id.get<std::int64_t>() > kMaxTokenId) {
+      fail(where, "vocab id of '" + it.key() + "' must be an integer in 0.." +
+                      std::to_string(kMaxTokenId) + ", got " + detail::brief(id));
     }
-    vocab[it.key()] = it.value().get<std::int64_t>();
+    const auto [slot, fresh] = tokens.emplace(id.get<std::int64_t>(), &it.key());
+    if (!fresh) {
+      fail(where, "vocab tokens '" + *slot->second + "' and '" + it.key() + "' have the same id " +
+                      std::to_string(id.get<std::int64_t>()));
+    }
+    vocab[it.key()] = id.get<std::int64_t>();
   }
   return vocab;
 }
@@ -74,6 +91,7 @@ AddedToken added_token(const json& t, std::int64_t id, const std::string& where)
   }
   AddedToken a;
   a.content = t["content"].get<std::string>();
+  check_token_id(id, "added token '" + a.content + "':", where);
   if (a.content.empty()) fail(where, "added token " + std::to_string(id) + " has empty content");
   a.id = id;
   a.special = get_bool(t, "special", false, where);
@@ -91,8 +109,9 @@ std::vector<AddedToken> added_tokens_json(const json& doc, const std::string& wh
   if (!it->is_array()) fail(where, "'added_tokens' must be a list, got " + detail::type_words(*it));
   for (const json& t : *it) {
     if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() ||
-        t["id"].get<std::int64_t>() < 0) {
-      fail(where, "added token needs a non-negative integer 'id', got " + detail::brief(t));
+        t["id"].get<std::int64_t>() < 0 || t["id"].get<std::int64_t>() > kMaxTokenId) {
+      fail(where, "added token needs an integer 'id' in 0.." + std::to_string(kMaxTokenId) +
+                      ", got " + detail::brief(t));
     }
     out.push_back(added_token(t, t["id"].get<std::int64_t>(), where));
   }

@@ -24,7 +24,9 @@ std::optional<std::string> get_string(const nlohmann::json& obj, const char* key
 /// A special-token field of tokenizer_config.json: "[CLS]" or {"content": "[CLS]", ...}.
 std::optional<std::string> token_field(const nlohmann::json& config, const char* key,
                                        const std::string& where);
-/// A vocab object token -> non-negative id.
+/// Throws Error "<where>: <what> id <id> is outside 0..<kMaxTokenId>".
+void check_token_id(std::int64_t id, const std::string& what, const std::string& where);
+/// A non-empty vocab object token -> id in 0..kMaxTokenId, no id given to two tokens.
 Vocab vocab_object(const nlohmann::json& v, const std::string& where);
 /// One added token ({"content", "special", "normalized", "lstrip", ...}) with id `id`.
 AddedToken added_token(const nlohmann::json& t, std::int64_t id, const std::string& where);

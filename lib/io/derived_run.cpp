@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/utc_time.hpp"
 #include "attnflow/core/util/utf8.hpp"
 #include "attnflow/version.hpp"
 #include "chunk_codec.hpp"
@@ -67,7 +68,7 @@ void write_run_attributes(hid_t g, const RunInfo& run) {
   set_bool(g, "grad_discard_keep_cls", o.grad.discard.keep_cls);
   set_string(g, "status", to_string(run.status));
   set_string(g, "error", run.error);
-  set_string(g, "created", detail::utc_now());
+  set_string(g, "created", utc_now_iso8601());
   set_string(g, "attnflow_version", ATTNFLOW_VERSION_STRING);
   set_string(g, "source", run.source);
   set_int(g, detail::kCountAttribute, 0, H5T_STD_I64LE);

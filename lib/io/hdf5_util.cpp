@@ -2,7 +2,6 @@
 #include "hdf5_util.hpp"
 
 #include <cstring>
-#include <ctime>
 #include <functional>
 
 #include "attnflow/core/error.hpp"
@@ -314,15 +313,6 @@ std::vector<std::int64_t> read_int64_dataset(hid_t dataset, const std::string& c
           context + ": cannot read");
   }
   return out;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 }  // namespace attnflow::io::detail

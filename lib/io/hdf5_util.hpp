@@ -131,7 +131,4 @@ void write_int64_dataset(hid_t loc, const std::string& name,
 std::vector<std::string> read_string_dataset(hid_t dataset, const std::string& context);
 std::vector<std::int64_t> read_int64_dataset(hid_t dataset, const std::string& context);
 
-/// Current UTC time, ISO 8601 ("2024-05-01T12:00:00Z").
-std::string utc_now();
-
 }  // namespace attnflow::io::detail

@@ -1,23 +1,44 @@
 // .npy reader/writer (NumPy format versions 1.0, 2.0 and 3.0).
 #include "attnflow/io/npy.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <regex>
-#include <sstream>
+#include <limits>
+#include <optional>
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/atomic_file.hpp"
+#include "npy_header.hpp"
 
 namespace attnflow::io {
 namespace {
 
-std::size_t read_le(const unsigned char* p, int bytes) {
-  std::size_t v = 0;
+std::uint64_t read_le(const unsigned char* p, int bytes) {
+  std::uint64_t v = 0;
   for (int b = bytes - 1; b >= 0; --b) v = (v << 8) | p[b];
   return v;
+}
+
+/// "(2, 3)", "(2,)" or "()", as NumPy writes shapes.
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+/// Bytes of a C-order array of `shape` with `item`-byte values; nullopt past 2^64.
+std::optional<std::uint64_t> array_bytes(const std::vector<std::uint64_t>& shape, int item) {
+  std::uint64_t n = static_cast<std::uint64_t>(item);
+  bool overflow = false;
+  for (std::uint64_t d : shape) {
+    if (d == 0) return 0;
+    overflow = __builtin_mul_overflow(n, d, &n) || overflow;
+  }
+  if (overflow) return std::nullopt;
+  return n;
 }
 
 }  // namespace
@@ -36,70 +57,71 @@ NpyArray read_npy(const std::string& path) {
   const int len_size = major == 1 ? 2 : 4;
   if (!in.read(reinterpret_cast<char*>(len_bytes), len_size))
     throw Error(path + ": truncated header");
-  const std::size_t header_len = read_le(len_bytes, len_size);
-  if (header_len > (1u << 20))
-    throw Error(path + ": header length " + std::to_string(header_len) + " is implausible");
-  std::string header(header_len, '\0');
+  const std::uint64_t header_len = read_le(len_bytes, len_size);
+  if (header_len > detail::kNpyMaxHeaderBytes) {
+    throw Error(path + ": header length " + std::to_string(header_len) +
+                " is implausible (the limit is " + std::to_string(detail::kNpyMaxHeaderBytes) +
+                " bytes)");
+  }
+  std::string header(static_cast<std::size_t>(header_len), '\0');
   if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) {
     throw Error(path + ": truncated header");
   }
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex("'descr'\\s*:\\s*'([^']*)'"))) {
-    throw Error(path + ": header has no 'descr'");
-  }
-  const std::string descr = m[1];
+  const detail::NpyHeader h = detail::parse_npy_header(header, path);
   int item = 0;
-  if (descr == "<f4" || descr == "=f4")
+  if (h.descr == "<f4" || h.descr == "=f4")
     item = 4;
-  else if (descr == "<f8" || descr == "=f8")
+  else if (h.descr == "<f8" || h.descr == "=f8")
     item = 8;
   else
-    throw Error(path + ": dtype '" + descr +
+    throw Error(path + ": dtype '" +
+                (h.descr.size() > 40 ? h.descr.substr(0, 40) + "..." : h.descr) +
                 "' unsupported (need little-endian float32 or float64)");
-  if (std::regex_search(header, std::regex("'fortran_order'\\s*:\\s*True"))) {
+  if (h.fortran_order) {
     throw Error(path + ": Fortran-ordered arrays are unsupported (save with C order)");
   }
-  if (!std::regex_search(header, m, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)"))) {
-    throw Error(path + ": header has no 'shape'");
+
+  // The data's size from the shape, checked against the file before anything is allocated.
+  const std::uint64_t data_start = 8 + static_cast<std::uint64_t>(len_size) + header_len;
+  in.seekg(0, std::ios::end);
+  const auto end = static_cast<std::streamoff>(in.tellg());
+  if (!in || end < static_cast<std::streamoff>(data_start)) {
+    throw Error(path + ": cannot determine the file size");
   }
+  const auto have = static_cast<std::uint64_t>(end) - data_start;
+  const std::optional<std::uint64_t> need = array_bytes(h.shape, item);
+  const std::string dtype = item == 4 ? "float32" : "float64";
+  if (!need || *need > have) {
+    throw Error(path + ": data truncated (the header's shape " + shape_text(h.shape) + " of " +
+                dtype + " needs " + (need ? std::to_string(*need) : std::string("over 2^64")) +
+                " bytes, the file has " + std::to_string(have) + ")");
+  }
+  if (*need < have) {
+    throw Error(path + ": " + std::to_string(have - *need) +
+                " bytes after the array data (the header's shape " + shape_text(h.shape) + " of " +
+                dtype + " needs " + std::to_string(*need) + " bytes)");
+  }
+  in.seekg(static_cast<std::streamoff>(data_start));
+
   NpyArray out;
-  std::size_t count = 1;
-  {
-    std::string dims = m[1];
-    std::stringstream ss(dims);
-    std::string tok;
-    while (std::getline(ss, tok, ',')) {
-      const auto first = tok.find_first_not_of(" \t");
-      if (first == std::string::npos) continue;
-      std::size_t pos = 0;
-      unsigned long long d = 0;
-      try {
-        d = std::stoull(tok.substr(first), &pos);
-      } catch (const std::exception&) {
-        throw Error(path + ": bad shape entry '" + tok + "'");
-      }
-      if (d != 0 && count > (std::size_t{1} << 40) / d) {
-        throw Error(path + ": shape (" + dims + ") is implausibly large");
-      }
-      out.shape.push_back(static_cast<std::size_t>(d));
-      count *= static_cast<std::size_t>(d);
-    }
-  }
-  std::vector<char> raw(count * static_cast<std::size_t>(item));
-  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size()))) {
-    throw Error(path + ": data truncated (expected " + std::to_string(count) + " values of " +
-                std::to_string(item) + " bytes)");
-  }
+  out.shape.assign(h.shape.begin(), h.shape.end());
+  const auto count = static_cast<std::size_t>(*need / static_cast<std::uint64_t>(item));
   out.data.resize(count);
+  if (count == 0) return out;
   if (item == 4) {
-    std::memcpy(out.data.data(), raw.data(), raw.size());
+    in.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(count * 4));
   } else {
-    for (std::size_t k = 0; k < count; ++k) {
-      double v;
-      std::memcpy(&v, raw.data() + k * 8, 8);
-      out.data[k] = static_cast<float>(v);
+    // float64 in blocks, so the peak memory is the float32 result plus one block.
+    constexpr std::size_t kBlock = 1 << 16;
+    std::vector<double> block(std::min(count, kBlock));
+    for (std::size_t done = 0; done < count && in;) {
+      const std::size_t n = std::min(count - done, kBlock);
+      in.read(reinterpret_cast<char*>(block.data()), static_cast<std::streamsize>(n * 8));
+      for (std::size_t k = 0; k < n; ++k) out.data[done + k] = static_cast<float>(block[k]);
+      done += n;
     }
   }
+  if (!in) throw Error(path + ": read failed (" + std::strerror(errno) + ")");
   return out;
 }
 
@@ -146,6 +168,11 @@ AttentionStack read_attention_npy(const std::string& path) {
                 ": attention must have 3 (layers, n, n) or 4 (layers, heads, n, n) "
                 "dimensions, got " +
                 std::to_string(s.size()));
+  }
+  for (std::size_t d : s) {
+    if (d > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw Error(path + ": attention dimension " + std::to_string(d) + " is implausibly large");
+    }
   }
   const std::size_t n = s.back(), rows = s[s.size() - 2];
   if (n != rows) {

@@ -85,7 +85,7 @@ class Scanner {
         fail("more than " + std::to_string(kNpyMaxDims) + " dimensions");
       dims.push_back(integer());
       if (accept(')')) break;
-      expect(',');
+      if (!accept(',')) fail("expected ',' or ')' after a dimension");
     }
     return dims;
   }
@@ -118,7 +118,7 @@ NpyHeader parse_npy_header(std::string_view text, const std::string& path) {
       h.shape = s.shape_tuple();
     }
     if (s.accept('}')) break;
-    s.expect(',');
+    if (!s.accept(',')) s.fail("expected ',' or '}' after the value of '" + key + "'");
   }
   if (!s.at_end()) s.fail("text after the closing '}'");
   for (const char* key : {"descr", "fortran_order", "shape"}) {

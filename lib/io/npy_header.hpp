@@ -19,6 +19,9 @@ struct NpyHeader {
 /// Most dimensions a header may give (NumPy's own limit, NPY_MAXDIMS, is 32 or 64).
 inline constexpr std::size_t kNpyMaxDims = 64;
 
+/// Longest header read_npy accepts (NumPy's own writer stays far below; its reader allows 10^4).
+inline constexpr std::size_t kNpyMaxHeaderBytes = std::size_t{1} << 20;
+
 /// Parses `text`. Exactly the keys descr, fortran_order and shape, each once; descr a string,
 /// fortran_order True or False, shape a tuple of decimal integers below 2^63. Throws Error
 /// "<path>: header: <what is wrong>" naming the character offset.

@@ -162,6 +162,10 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
 }
 
 void silence_hdf5_errors() {
+  // No HDF5 shutdown at exit: every Store closes its file itself, and a file whose writes
+  // failed (a full disk) makes HDF5 1.10's atexit shutdown crash (SIGSEGV in H5F__close_cb)
+  // after the error was reported. Only takes effect before HDF5's first call (the CLI's case).
+  H5dont_atexit();
   detail::Hdf5Lock lock;
   lock.keep_silent();
 }

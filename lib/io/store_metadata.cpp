@@ -6,6 +6,7 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/core/util/float16.hpp"
+#include "attnflow/core/util/utc_time.hpp"
 #include "attnflow/core/util/utf8.hpp"
 #include "attnflow/version.hpp"
 #include "store_impl.hpp"
@@ -76,7 +77,7 @@ void write_root(hid_t file, const StoreInfo& info) {
   using namespace detail;
   set_int(file, kSchemaAttribute, kSchemaVersion, H5T_STD_I32LE);
   set_string(file, "attnflow_version", ATTNFLOW_VERSION_STRING);
-  set_string(file, "created", utc_now());
+  set_string(file, "created", utc_now_iso8601());
   set_string(file, "model", info.model);
   set_string(file, "tokenizer", info.tokenizer);
   set_int(file, "layers", info.layers, H5T_STD_I32LE);
@@ -86,6 +87,9 @@ void write_root(hid_t file, const StoreInfo& info) {
   set_string(file, "attention_dtype", to_string(info.attention_precision));
   set_string(file, "gradient_dtype", to_string(info.gradient_precision));
   set_string(file, "fusion", info.fusion);
+  if (info.extract_batch_size > 0) {
+    set_int(file, "extract_batch_size", info.extract_batch_size, H5T_STD_I64LE);
+  }
   set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
 }
 
@@ -125,6 +129,13 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
       parse_enum(kStackPrecisionNames, get_string(file, "gradient_dtype", path),
                  path + ": attribute 'gradient_dtype'");
   info.fusion = get_string(file, "fusion", path);
+  if (has_attribute(file, "extract_batch_size")) {  // optional: older files have none
+    info.extract_batch_size = get_int(file, "extract_batch_size", path);
+    if (info.extract_batch_size < 1) {
+      throw Error(path + ": attribute 'extract_batch_size' is " +
+                  std::to_string(info.extract_batch_size) + " (expected >= 1)");
+    }
+  }
   size = get_int(file, kCountAttribute, path);
   if (size < 0) {
     throw Error(path + ": attribute '" + std::string(kCountAttribute) + "' is " +

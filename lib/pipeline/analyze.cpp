@@ -8,12 +8,19 @@
 #include <memory>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/summary_csv.hpp"
 
 namespace attnflow::pipeline {
 namespace {
+
+// --precision of the stored results (the store's table also names float16, for stacks).
+constexpr EnumName<io::Precision> kResultPrecisionNames[] = {
+    {io::Precision::Float32, "float32"},
+    {io::Precision::Float64, "float64"},
+};
 
 std::string join_methods(const AnalysisOptions& o) {
   std::string s;
@@ -75,10 +82,7 @@ CorpusAnalysisOptions corpus_options(const AnalyzeOptions& a, const AnalysisOpti
   o.start = c.resume      ? io::RunStart::Resume
             : c.overwrite ? io::RunStart::Overwrite
                           : io::RunStart::New;
-  if (c.precision != "float32" && c.precision != "float64") {
-    throw Error("--precision: unknown '" + c.precision + "' (expected float32 or float64)");
-  }
-  o.precision = io::parse_precision(c.precision);
+  o.precision = parse_enum(kResultPrecisionNames, c.precision, "--precision");
   o.on_progress = a.on_progress;
   return o;
 }
@@ -134,6 +138,7 @@ void print_corpus(const AnalyzeReport& report, std::ostream& os) {
                 stats.read_seconds, stats.compute_seconds, stats.write_seconds);
   os << line << "\n";
   if (stats.resumed > 0) os << "resumed: " << stats.resumed << " examples were already done\n";
+  if (!stats.note.empty()) os << "note: " << stats.note << "\n";
   if (r.output == CorpusOutput::InPlace) {
     os << "results: run '" << r.run << "' in " << report.input << " (/derived/" << r.run << ")\n";
   } else if (r.output == CorpusOutput::File) {

@@ -48,6 +48,16 @@ bool uses(const AnalysisOptions& o, Method m) {
   return std::find(o.methods.begin(), o.methods.end(), m) != o.methods.end();
 }
 
+CorpusItem item(std::int64_t index, const Example& example, const AnalysisResult& result,
+                bool resumed) {
+  CorpusItem c;
+  c.index = index;
+  c.example = &example;
+  c.result = &result;
+  c.resumed = resumed;
+  return c;
+}
+
 struct Slot {
   bool failed = false;
   std::string error;
@@ -63,7 +73,26 @@ struct Output {
   bool rename_at_end = false;
 };
 
-Output open_output(Store& input, const CorpusAnalysisOptions& options, RunInfo& spec) {
+/// `start`, except that resuming a run that was never begun (no output file, no run in the
+/// store) begins it, with `note` saying so.
+RunStart effective_start(const Store& input, const CorpusAnalysisOptions& options,
+                         std::string& note) {
+  if (options.start != RunStart::Resume) return options.start;
+  if (options.output == CorpusOutput::File) {
+    const std::string& target = options.output_path;
+    if (file_exists(target) || file_exists(target + ".partial")) return RunStart::Resume;
+    note = "nothing to resume: starting " + target;
+    return RunStart::New;
+  }
+  if (options.output == CorpusOutput::InPlace && !io::has_run(input, options.run)) {
+    note = "nothing to resume: starting run '" + options.run + "' in " + input.path();
+    return RunStart::New;
+  }
+  return RunStart::Resume;
+}
+
+Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart start,
+                   RunInfo& spec) {
   Output out;
   if (options.output == CorpusOutput::None) return out;
   if (options.output == CorpusOutput::InPlace) {
@@ -74,16 +103,13 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunInfo& 
   if (target.empty()) throw Error("analysis: no output file given");
   out.partial = target + ".partial";
   spec.source = input.path() + " (created " + input.info().created + ")";
-  if (options.start == RunStart::Resume && !file_exists(out.partial) && file_exists(target)) {
+  if (start == RunStart::Resume && !file_exists(out.partial)) {
     out.file.emplace(Store::open(target, Access::ReadWrite));  // complete: results re-emitted
-  } else if (options.start == RunStart::Resume) {
-    if (!file_exists(out.partial)) {
-      throw Error(target + ": nothing to resume (neither it nor " + out.partial + " exists)");
-    }
+  } else if (start == RunStart::Resume) {
     out.file.emplace(Store::open(out.partial, Access::ReadWrite));
     out.rename_at_end = true;
   } else {
-    if (options.start == RunStart::Overwrite) {
+    if (start == RunStart::Overwrite) {
       std::remove(target.c_str());
       std::remove(out.partial.c_str());
     } else if (file_exists(target)) {
@@ -93,6 +119,7 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunInfo& 
     }
     StoreInfo info = input.info();
     info.mode = StoreMode::Derived;
+    info.extract_batch_size = 0;  // the derived store was not extracted
     out.file.emplace(Store::create(out.partial, info));
     out.rename_at_end = true;
   }
@@ -173,7 +200,8 @@ class Workers {
     const std::string where = path_ + ": example " + std::to_string(i);
     try {
       Clock::time_point t = Clock::now();
-      slot.example = input_.read(i, ReadOptions{true, need_gradient_}, &timing);
+      slot.example =
+          input_.read(i, need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient(), &timing);
       read_time = seconds_since(t);
       if (need_gradient_ && slot.example.gradient.empty()) {
         throw Error(where + ": grad-rollout needs a gradient, the example has none");
@@ -241,9 +269,10 @@ class Workers {
 };
 
 // Begins (or resumes) the run in the output; returns the examples already done.
-std::int64_t begin_output(Output& out, const CorpusAnalysisOptions& options, const RunInfo& spec) {
+std::int64_t begin_output(Output& out, const CorpusAnalysisOptions& options, RunStart start,
+                          const RunInfo& spec) {
   if (out.store == nullptr) return 0;
-  const RunInfo begun = begin_run(*out.store, spec, options.start);
+  const RunInfo begun = begin_run(*out.store, spec, start);
   if (options.output == CorpusOutput::File && begun.source != spec.source) {
     throw Error(out.store->path() + ": run '" + spec.name + "' was computed from " + begun.source +
                 ", not from " + spec.source);
@@ -303,10 +332,11 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
   spec.options = options.analysis;
   spec.options.flow.threads = 1;
   spec.precision = options.precision;
-  Output out = open_output(input, options, spec);
-  const std::int64_t first = begin_output(out, options, spec);
-
   CorpusAnalysisStats stats;
+  const RunStart start = effective_start(input, options, stats.note);
+  Output out = open_output(input, options, start, spec);
+  const std::int64_t first = begin_output(out, options, start, spec);
+
   stats.examples = total;
   stats.resumed = first;
   const auto report = [&](std::int64_t done) {
@@ -316,9 +346,9 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
   for (std::int64_t i = 0; i < first; ++i) {
     if (options.on_result) {
       Store& source = out.file ? *out.file : input;
-      const Example example = source.read(i, ReadOptions{false, false});
+      const Example example = source.read(i, ReadOptions::metadata_only());
       const AnalysisResult result = read_derived(*out.store, spec.name, i);
-      options.on_result(CorpusItem{i, &example, &result, true});
+      options.on_result(item(i, example, result, true));
     }
     report(i + 1);
   }
@@ -332,7 +362,7 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
       const Clock::time_point t = Clock::now();
       write_result(out, options, spec.name, i, slot);
       stats.write_seconds += seconds_since(t);
-      if (options.on_result) options.on_result(CorpusItem{i, &slot.example, &slot.result, false});
+      if (options.on_result) options.on_result(item(i, slot.example, slot.result, false));
       workers.committed(i);
       report(i + 1);
     }

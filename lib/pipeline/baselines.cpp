@@ -2,21 +2,38 @@
 #include "attnflow/pipeline/baselines.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow::pipeline {
+namespace {
+
+// Each baseline's name and its scores in BaselineScores.
+using Scores = std::vector<double> BaselineScores::*;
+constexpr EnumName<Scores> kBaselineNames[] = {
+    {&BaselineScores::blank_out, "blank-out"},
+    {&BaselineScores::input_gradient, "input-gradient"},
+    {&BaselineScores::input_x_gradient, "input-x-gradient"},
+};
+
+}  // namespace
 
 const std::vector<std::string>& baseline_names() {
-  static const std::vector<std::string> names = {"blank-out", "input-gradient", "input-x-gradient"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const EnumName<Scores>& n : kBaselineNames) out.emplace_back(n.name);
+    return out;
+  }();
   return names;
 }
 
 const std::vector<double>& baseline(const BaselineScores& scores, const std::string& name) {
-  if (name == "blank-out") return scores.blank_out;
-  if (name == "input-gradient") return scores.input_gradient;
-  if (name == "input-x-gradient") return scores.input_x_gradient;
-  throw Error("baseline '" + name + "': expected blank-out, input-gradient or input-x-gradient");
+  if (const std::optional<Scores> member = find_enum(kBaselineNames, name)) {
+    return scores.*(*member);
+  }
+  throw Error("baseline '" + name + "': expected " + enum_choices(kBaselineNames));
 }
 
 void input_gradient_scores(const torch::Output& output, std::vector<double>& gradient,

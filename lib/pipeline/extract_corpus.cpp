@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/hf/tokenizer.hpp"
 #include "attnflow/io/store.hpp"
 #include "attnflow/torch/model.hpp"
@@ -53,16 +54,28 @@ void check_device(const std::string& device) {
   }
 }
 
+// What extract writes (the store's own tables also name derived and float64).
+constexpr EnumName<io::StoreMode> kExtractStoreNames[] = {
+    {io::StoreMode::PerHead, "per-head"},
+    {io::StoreMode::Fused, "fused"},
+};
+constexpr EnumName<io::Precision> kExtractPrecisionNames[] = {
+    {io::Precision::Float32, "float32"},
+    {io::Precision::Float16, "float16"},
+};
+
+/// Error("<option>: unknown '<name>' (expected a or b)") unless `value` is in `names`.
+template <class E, std::size_t N>
+void require_choice(const EnumName<E> (&names)[N], E value, const char* option) {
+  if (find_enum(names, to_string(value))) return;
+  throw Error(std::string(option) + ": unknown '" + to_string(value) + "' (expected " +
+              enum_choices(names) + ")");
+}
+
 /// The options on their own (nothing read yet).
 void check_options(const ExtractOptions& o) {
-  if (o.store != io::StoreMode::PerHead && o.store != io::StoreMode::Fused) {
-    throw Error("--store: unknown '" + std::string(to_string(o.store)) +
-                "' (expected per-head or fused)");
-  }
-  if (o.precision != io::Precision::Float32 && o.precision != io::Precision::Float16) {
-    throw Error("--precision: unknown '" + std::string(to_string(o.precision)) +
-                "' (expected float32 or float16)");
-  }
+  require_choice(kExtractStoreNames, o.store, "--store");
+  require_choice(kExtractPrecisionNames, o.precision, "--precision");
   if (o.target.kind != torch::TargetKind::None && o.store == io::StoreMode::Fused) {
     throw Error("--store fused keeps no gradients, but --target " + torch::to_string(o.target) +
                 " asks for them: use --store per-head, or --target none");
@@ -81,7 +94,8 @@ void check_options(const ExtractOptions& o) {
   check_device(o.device);
 }
 
-/// The files that must (not) be there; returns whether the output exists.
+/// The files that must (not) be there; returns whether the output exists. --resume of a run
+/// that never created its file starts it.
 bool check_files(const ExtractOptions& o) {
   if (!exists(o.model)) throw Error(o.model + ": no such model directory or file");
   if (is_dir(o.output)) throw Error(o.output + ": is a directory (-o names the HDF5 file)");
@@ -89,7 +103,6 @@ bool check_files(const ExtractOptions& o) {
   if (output_exists && !o.resume && !o.overwrite) {
     throw Error(o.output + ": already exists (--resume continues it, --overwrite replaces it)");
   }
-  if (!output_exists && o.resume) throw Error(o.output + ": nothing to resume (no such file)");
   if (!is_dir(parent_dir(o.output))) {
     throw Error(o.output + ": cannot create it: directory '" + parent_dir(o.output) +
                 "' does not exist");
@@ -132,8 +145,11 @@ void check_target_examples(const torch::Target& target, const torch::ModelInfo& 
   }
 }
 
-/// The model's run over the examples from `first` on, batch after batch, each example stored
-/// as soon as its batch is done.
+/// The model's run over the corpus in batches [k*B, (k+1)*B) from the batch of `first` on,
+/// each missing example stored as soon as its batch is done. A resumed run thus recomputes the
+/// batch it stopped in (the same examples, padded alike) and stores only its missing examples:
+/// the bytes an uninterrupted run writes. `first` is not a batch boundary only for a store that
+/// records no batch size (then batches start at `first`).
 class Extraction {
  public:
   Extraction(const ExtractOptions& o, torch::Model& model, const torch::RunOptions& run,
@@ -151,9 +167,10 @@ class Extraction {
         report_(report),
         written_(store.size()) {}
 
-  void run() {
+  /// Batches from the one that starts at `first` (<= the examples stored).
+  void run(std::int64_t first) {
     const auto total = static_cast<std::int64_t>(examples_.size());
-    for (std::int64_t begin = written_; begin < total; begin += o_.batch_size) {
+    for (std::int64_t begin = first; begin < total; begin += o_.batch_size) {
       run_batch(begin, std::min<std::int64_t>(begin + o_.batch_size, total));
     }
   }
@@ -163,7 +180,9 @@ class Extraction {
     return examples_[static_cast<std::size_t>(i)];
   }
 
-  /// A batch; when it fails as a whole, its examples one by one (to find the one that fails).
+  /// A batch, storing its examples from written_ on; when it fails as a whole, those examples
+  /// one by one (to find the one that fails). A failure that recurs (a bad example) makes an
+  /// interrupted and an uninterrupted run take the same way; docs/extract.md "Resume".
   void run_batch(std::int64_t begin, std::int64_t end) {
     std::vector<torch::Input> batch;
     for (std::int64_t i = begin; i < end; ++i) {
@@ -179,7 +198,7 @@ class Extraction {
                              std::to_string(example(end - 1).source->line) +
                              " failed as one batch (" + e.what() + ") and were run one by one";
       }
-      for (std::int64_t i = begin; i < end; ++i)
+      for (std::int64_t i = std::max(begin, written_); i < end; ++i)
         run_one(i, batch[static_cast<std::size_t>(i - begin)]);
       return;
     }
@@ -188,7 +207,7 @@ class Extraction {
                                        " outputs for " + std::to_string(batch.size()) +
                                        " examples");
     }
-    for (std::int64_t i = begin; i < end; ++i) {
+    for (std::int64_t i = std::max(begin, written_); i < end; ++i) {
       store_one(example(i), outputs[static_cast<std::size_t>(i - begin)]);
     }
   }
@@ -306,8 +325,11 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
     report.nothing_to_do = true;
     return report;
   }
+  if (o.resume && !output_exists) report.resume_note = "nothing to resume: starting " + o.output;
+  const std::int64_t first = detail::first_batch(store, o.batch_size, report.resume_note);
   const Clock::time_point start = Clock::now();
-  Extraction(o, *model, run, store, store_info, c->corpus, c->examples, progress, report).run();
+  Extraction(o, *model, run, store, store_info, c->corpus, c->examples, progress, report)
+      .run(first);
   store.close();
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;

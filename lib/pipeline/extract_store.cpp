@@ -18,6 +18,19 @@ namespace {
               (stored.empty() ? "" : " " + stored) + " and this run " + now);
 }
 
+/// The batch size of the first run (when recorded) against this run's.
+void check_resume_batch(const io::Store& store, const io::StoreInfo& want) {
+  if (store.info().extract_batch_size > 0 &&
+      store.info().extract_batch_size != want.extract_batch_size) {
+    const std::string b = std::to_string(store.info().extract_batch_size);
+    throw Error(store.path() + ": --resume needs the options of the first run, but the file has " +
+                "--batch-size " + b + " and this run " + std::to_string(want.extract_batch_size) +
+                " (examples are padded to the longest of their batch, so another batch size "
+                "gives other float sums): use -b " +
+                b + ", or --overwrite to start over");
+  }
+}
+
 /// The metadata of the existing store against this run's.
 void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
   const io::StoreInfo& have = store.info();
@@ -54,7 +67,7 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
                 " has only " + std::to_string(total) +
                 ": --resume continues a run over the same corpus (or a longer one)");
   }
-  if (done == 0) return;
+  if (done == 0) return check_resume_batch(store, want);
   const bool gradients = target.kind != torch::TargetKind::None;
   for (const std::int64_t i : {std::int64_t{0}, done - 1}) {
     io::ReadOptions what;
@@ -73,6 +86,7 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
               "--target " + torch::to_string(target));
     }
   }
+  check_resume_batch(store, want);
 }
 
 /// The mean over heads of [L, H, n, n] maps: [L, 1, n, n].
@@ -103,12 +117,13 @@ io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
   info.mode = o.store;
   info.attention_precision = o.precision;
   info.gradient_precision = o.precision;
+  info.extract_batch_size = o.batch_size;
   return info;
 }
 
 io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool output_exists,
                      const io::Corpus& corpus, const std::vector<TokenizedExample>& examples) {
-  if (o.resume) {
+  if (o.resume && output_exists) {
     io::Store store = io::Store::open(o.output, io::Access::ReadWrite);
     check_resume(store, info, o.target, corpus, examples);
     return store;
@@ -120,6 +135,17 @@ io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool ou
     }
   }
   return io::Store::create(o.output, info);
+}
+
+std::int64_t first_batch(const io::Store& store, int batch_size, std::string& note) {
+  const std::int64_t done = store.size();
+  if (done == 0 || store.info().extract_batch_size > 0) return done / batch_size * batch_size;
+  note = store.path() +
+         " records no batch size (an older attnflow wrote it): batches continue from example " +
+         std::to_string(done) +
+         ", so the examples added may differ in their last float digits from an uninterrupted "
+         "run";
+  return done;
 }
 
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,

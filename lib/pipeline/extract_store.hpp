@@ -17,10 +17,17 @@ namespace attnflow::pipeline::detail {
 io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
                          const std::string& tokenizer_description);
 
-/// With o.resume: the existing store, checked against `info` and the corpus (Error naming what
-/// differs). Else a new store (an existing file, allowed by o.overwrite, is removed first).
+/// With o.resume and an existing output: the store, checked against `info` (batch size
+/// included) and the corpus (Error naming what differs). Else a new store (an existing file,
+/// allowed by o.overwrite, is removed first).
 io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool output_exists,
                      const io::Corpus& corpus, const std::vector<TokenizedExample>& examples);
+
+/// Where a run on `store` (holding store.size() examples) starts its first batch of
+/// `batch_size`: the start of the batch an uninterrupted run had example store.size() in.
+/// A store that records no batch size (written before attnflow recorded it): store.size(),
+/// with `note` saying that the resumed examples may differ in their last float digits.
+std::int64_t first_batch(const io::Store& store, int batch_size, std::string& note);
 
 /// Appends the model's output for `example` to a store made with `info` (the mean over heads
 /// for a fused store). Throws Error when the output's size does not fit the example.

@@ -8,10 +8,22 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/fusion.hpp"
 #include "attnflow/core/residual.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/plot.hpp"
 
 namespace attnflow::pipeline::detail {
 namespace {
+
+constexpr EnumName<plot::HeatmapOptions::Values> kValuesNames[] = {
+    {plot::HeatmapOptions::Values::Auto, "auto"},
+    {plot::HeatmapOptions::Values::Show, "show"},
+    {plot::HeatmapOptions::Values::Hide, "hide"},
+};
+constexpr EnumName<plot::BarScaling> kScalingNames[] = {
+    {plot::BarScaling::None, "none"},
+    {plot::BarScaling::Sum, "sum"},
+    {plot::BarScaling::Max, "max"},
+};
 
 // The layer given with --layer (0 = the last one), checked against the stack.
 int chosen_layer(const PlotOptions& o, const AttentionStack& stack, const std::string& name) {
@@ -36,13 +48,7 @@ void draw_heatmap(const PlotOptions& a, const PlotInput& in, const std::string& 
   plot::HeatmapOptions o;
   o.figure = a.figure;
   o.hide_tokens = hidden_tokens(a);
-  if (a.values == "show") {
-    o.values = plot::HeatmapOptions::Values::Show;
-  } else if (a.values == "hide") {
-    o.values = plot::HeatmapOptions::Values::Hide;
-  } else if (a.values != "auto") {
-    throw Error("--values: unknown '" + a.values + "' (expected auto, show or hide)");
-  }
+  o.values = parse_enum(kValuesNames, a.values, "--values");
   Matrix m;
   if (a.head == 0) {
     m = fuse_heads(attention, layer, prepare_options(a.analysis).fusion);
@@ -70,13 +76,7 @@ void draw_bars(const PlotOptions& a, const std::vector<NamedMaps>& maps, int tar
   plot::RelevanceBarsOptions o;
   o.figure = a.figure;
   o.hide_tokens = hidden_tokens(a);
-  if (a.scaling == "sum") {
-    o.scaling = plot::BarScaling::Sum;
-  } else if (a.scaling == "max") {
-    o.scaling = plot::BarScaling::Max;
-  } else if (a.scaling != "none") {
-    throw Error("--scaling: unknown '" + a.scaling + "' (expected none, sum or max)");
-  }
+  o.scaling = parse_enum(kScalingNames, a.scaling, "--scaling");
   chosen_layer(a, in.attention, in.name);  // validates --layer (0 = each method's last)
   const std::vector<std::string> labels =
       plot::token_labels(in.tokens, in.attention.tokens(), in.name);

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/npy.hpp"
 #include "attnflow/io/store.hpp"
 #include "plot_draw.hpp"
@@ -18,6 +19,13 @@ namespace attnflow::pipeline {
 namespace {
 
 using detail::PlotInput;
+
+// --format of the figures in a folder (the empty default is png).
+constexpr EnumName<plot::ImageFormat> kFolderFormatNames[] = {
+    {plot::ImageFormat::Png, "png"},
+    {plot::ImageFormat::Svg, "svg"},
+    {plot::ImageFormat::Pdf, "pdf"},
+};
 
 // "10 examples (0..9)": what --example / --examples may choose from.
 std::string holds(const std::string& input, std::int64_t size) {
@@ -60,9 +68,7 @@ void check_corpus_output(const PlotOptions& a, bool folder) {
         "per example");
   }
   if (folder) {
-    if (!a.format.empty() && a.format != "png" && a.format != "svg" && a.format != "pdf") {
-      throw Error("--format: unknown '" + a.format + "' (expected png, svg or pdf)");
-    }
+    if (!a.format.empty()) parse_enum(kFolderFormatNames, a.format, "--format");
     return;
   }
   if (!a.examples.empty()) {

@@ -1,14 +1,13 @@
 // train_classifier: corpora -> tokenizer -> training -> model directory with training.json.
 #include "attnflow/pipeline/train_classifier.hpp"
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
-#include <sstream>
 #include <thread>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/utc_time.hpp"
 #include "attnflow/hf/tokenizer.hpp"
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/pipeline/output_folder.hpp"
@@ -37,15 +36,6 @@ std::vector<torch::TrainExample> encode(const std::string& path, const hf::Token
     out.push_back({std::move(enc.ids), *e.label});
   }
   return out;
-}
-
-// The time written to training.json (lib/io/hdf5_util.cpp has the HDF5 store's copy; one
-// shared utility is still to come).
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::ostringstream s;
-  s << std::put_time(std::gmtime(&t), "%Y-%m-%dT%H:%M:%SZ");
-  return s.str();
 }
 
 // The tokenizer files of the model directory: the vocabulary and a BERT tokenizer config.
@@ -116,7 +106,7 @@ TrainClassifierReport train_classifier(const TrainClassifierOptions& o) {
   auto model = torch::Model::load(dir.string(), lo);
   r.valid_accuracy = torch::accuracy(*model, valid);
   r.test_accuracy = test.empty() ? -1.0 : torch::accuracy(*model, test);
-  r.created = utc_now();
+  r.created = utc_now_iso8601();
   write_training_json(o, r, dir);
   folder.commit();
   return r;

@@ -107,7 +107,7 @@ class Bert final : public Network {
       r.attentions.push_back(probs);
       const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, d});
       const Tensor a = layer.attention_norm(layer.attention_output(context) + x);
-      const Tensor h = activation(layer.intermediate(a), config_.activation_name);
+      const Tensor h = activation(layer.intermediate(a), config_.activation);
       x = layer.output_norm(layer.output(h) + a);
     }
     switch (head_) {
@@ -119,7 +119,7 @@ class Bert final : public Network {
         break;
       }
       case BertHead::MaskedLM: {
-        const Tensor t = transform_norm_(activation(transform_(x), config_.activation_name));
+        const Tensor t = transform_norm_(activation(transform_(x), config_.activation));
         r.logits = F::linear(t, decoder_, decoder_bias_);
         break;
       }

@@ -110,7 +110,7 @@ class Gpt2 final : public Network {
       r.attentions.push_back(probs);
       const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, d});
       x = x + b.attn_proj(context);
-      x = x + b.mlp_proj(activation(b.c_fc(b.ln_2(x)), config_.activation_name));
+      x = x + b.mlp_proj(activation(b.c_fc(b.ln_2(x)), config_.activation));
     }
     x = ln_f_(x);
     if (options_.head == Gpt2Head::LanguageModel) r.logits = F::linear(x, lm_head_);

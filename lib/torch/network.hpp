@@ -47,16 +47,18 @@ struct LayerNorm {
 /// causal masking: those weights become exactly 0 after softmax).
 ::torch::Tensor apply_causal_mask(const ::torch::Tensor& scores);
 
-/// The activation named in config.json (hidden_act / activation_function).
-::torch::Tensor activation(const ::torch::Tensor& x, const std::string& name);
-
 }  // namespace attnflow::torch::detail
 
 namespace attnflow::hf {
 struct ModelConfig;
-}
+enum class Activation;
+}  // namespace attnflow::hf
 
 namespace attnflow::torch::detail {
+
+/// The feed-forward activation of hf::ModelConfig::activation (hidden_act /
+/// activation_function of config.json, parsed by hf).
+::torch::Tensor activation(const ::torch::Tensor& x, hf::Activation a);
 
 class TensorSource;
 

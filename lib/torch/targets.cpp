@@ -5,14 +5,34 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/enum_names.hpp"
+#include "attnflow/hf/config.hpp"
 #include "attnflow/torch/model.hpp"
 #include "network.hpp"
 
 namespace attnflow::torch {
 
 namespace {
+
+// Every spelling of a target, "NAME" or "NAME:ARG" (ARG a non-negative integer, the
+// Target::index), in the order of the "expected ..." text. A kind's name is its NAME.
+constexpr EnumName<TargetKind> kTargetForms[] = {
+    {TargetKind::None, "none"},        {TargetKind::Class, "class:K"},
+    {TargetKind::Label, "label"},      {TargetKind::PredictedClass, "predicted"},
+    {TargetKind::MaskedToken, "mask"}, {TargetKind::MaskedToken, "mask:TOKEN_ID"},
+    {TargetKind::NextToken, "next"},   {TargetKind::NextToken, "next:TOKEN_ID"},
+    {TargetKind::LastToken, "last"},   {TargetKind::ProbabilityDifference, "prob-diff"},
+};
+
+std::string_view form_name(std::string_view form) {
+  return form.substr(0, form.find(':'));
+}
+bool form_has_value(std::string_view form) {
+  return form.find(':') != std::string_view::npos;
+}
 
 std::int64_t parse_index(const std::string& text, const std::string& value) {
   std::size_t used = 0;
@@ -35,41 +55,27 @@ Target parse_target(const std::string& text) {
   const std::string kind = text.substr(0, colon);
   const bool has_value = colon != std::string::npos;
   const std::string value = has_value ? text.substr(colon + 1) : std::string();
-  Target t;
-  if (kind == "none" && !has_value) return t;
-  if (kind == "class" && has_value) {
-    t.kind = TargetKind::Class;
-    t.index = parse_index(text, value);
-    return t;
+  for (const EnumName<TargetKind>& form : kTargetForms) {
+    if (form_name(form.name) == kind && form_has_value(form.name) == has_value) {
+      Target t;
+      t.kind = form.value;
+      if (has_value) t.index = parse_index(text, value);
+      return t;
+    }
   }
-  if (!has_value && kind == "label") t.kind = TargetKind::Label;
-  if (!has_value && kind == "predicted") t.kind = TargetKind::PredictedClass;
-  if (!has_value && kind == "last") t.kind = TargetKind::LastToken;
-  if (!has_value && kind == "prob-diff") t.kind = TargetKind::ProbabilityDifference;
-  if (kind == "mask") t.kind = TargetKind::MaskedToken;
-  if (kind == "next") t.kind = TargetKind::NextToken;
-  if (t.kind == TargetKind::None) {
-    throw Error("target '" + text +
-                "': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, "
-                "next:TOKEN_ID, last or prob-diff");
-  }
-  if (has_value) t.index = parse_index(text, value);
-  return t;
+  throw Error("target '" + text + "': expected " + enum_choices(kTargetForms));
 }
 
 std::string to_string(const Target& t) {
-  const std::string suffix = t.index >= 0 ? ":" + std::to_string(t.index) : "";
-  switch (t.kind) {
-    case TargetKind::None: return "none";
-    case TargetKind::Class: return "class" + suffix;
-    case TargetKind::Label: return "label";
-    case TargetKind::PredictedClass: return "predicted";
-    case TargetKind::MaskedToken: return "mask" + suffix;
-    case TargetKind::NextToken: return "next" + suffix;
-    case TargetKind::LastToken: return "last";
-    case TargetKind::ProbabilityDifference: return "prob-diff";
+  std::string name;
+  bool takes_value = false;  // the kind has a NAME:ARG form, so a set index is printed
+  for (const EnumName<TargetKind>& form : kTargetForms) {
+    if (form.value != t.kind) continue;
+    if (name.empty()) name = form_name(form.name);
+    takes_value = takes_value || form_has_value(form.name);
   }
-  return "none";
+  if (name.empty()) return "none";
+  return takes_value && t.index >= 0 ? name + ":" + std::to_string(t.index) : name;
 }
 
 bool is_classifier_target(TargetKind kind) {
@@ -173,17 +179,19 @@ namespace detail {
   return scores.masked_fill(future, lowest);
 }
 
-::torch::Tensor activation(const ::torch::Tensor& x, const std::string& name) {
-  if (name == "gelu") return ::torch::gelu(x);
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") {
-    // NewGELUActivation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    const double c = std::sqrt(2.0 / M_PI);
-    return 0.5 * x * (1.0 + ::torch::tanh(c * (x + 0.044715 * ::torch::pow(x, 3.0))));
+::torch::Tensor activation(const ::torch::Tensor& x, hf::Activation a) {
+  switch (a) {
+    case hf::Activation::Gelu: return ::torch::gelu(x);
+    case hf::Activation::GeluTanh: {
+      // NewGELUActivation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const double c = std::sqrt(2.0 / M_PI);
+      return 0.5 * x * (1.0 + ::torch::tanh(c * (x + 0.044715 * ::torch::pow(x, 3.0))));
+    }
+    case hf::Activation::Relu: return ::torch::relu(x);
+    case hf::Activation::Silu: return ::torch::silu(x);
+    case hf::Activation::QuickGelu: return x * ::torch::sigmoid(1.702 * x);
   }
-  if (name == "relu") return ::torch::relu(x);
-  if (name == "silu" || name == "swish") return ::torch::silu(x);
-  if (name == "quick_gelu") return x * ::torch::sigmoid(1.702 * x);
-  throw Error("activation '" + name + "' is not supported");
+  throw Error("activation " + std::to_string(static_cast<int>(a)) + " is not supported");
 }
 
 }  // namespace detail

@@ -56,7 +56,7 @@ expect_out("^extracted 5 examples \\(")
 expect_examples(${WORK}/r.h5 5)
 run_ok(extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/r.h5 -b 1 --resume)
 expect_out("^extracted 3 examples \\([0-9]+ tokens\\) .* \\(resumed: 5 examples were already there\\)")
-run_ok(extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/r.h5 --resume)
+run_ok(extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/r.h5 -b 1 --resume)
 expect_out("^nothing to do: ${WORK}/r.h5 already holds all 8 examples")
 run_ok(extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/full.h5 -b 1 -q)
 if(NOT LAST_OUT STREQUAL "")
@@ -67,6 +67,18 @@ expect_same_summary(${WORK}/r.h5 ${WORK}/full.h5)
 # changes the shapes of the products, so the last float digits may differ.)
 run_ok(extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/batched.h5 -b 3 -q)
 expect_examples(${WORK}/batched.h5 8)
+
+# --resume of a run that never created its file starts it (with a note); so does analyze's.
+run_ok(extract ${MODEL} ${WORK}/c5.txt -o ${WORK}/fresh.h5 -b 1 --resume)
+expect_out("^extracted 5 examples .*\nnote: nothing to resume: starting ${WORK}/fresh.h5\n")
+run_ok(analyze ${WORK}/fresh.h5 --output-h5 ${WORK}/fresh_derived.h5 --resume)
+expect_out("\nnote: nothing to resume: starting ${WORK}/fresh_derived.h5\n")
+run_ok(analyze ${WORK}/fresh.h5 --resume --run never)
+expect_out("\nnote: nothing to resume: starting run 'never' in ${WORK}/fresh.h5\n")
+# The store records the batch size; --resume with another one is refused (other padding,
+# other float sums).
+expect_error("${WORK}/r.h5: --resume needs the options of the first run, but the file has --batch-size 1 and this run 3 (examples are padded to the longest of their batch, so another batch size gives other float sums): use -b 1, or --overwrite to start over" ${ATTNFLOW}
+               extract ${MODEL} ${WORK}/c8.txt -o ${WORK}/r.h5 -b 3 --resume)
 
 # --resume needs the same corpus (or a longer one) and the same options.
 expect_error("${WORK}/r.h5 holds 8 examples, but ${WORK}/c5.txt has only 5" ${ATTNFLOW}

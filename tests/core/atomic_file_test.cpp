@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "test_util.hpp"
 
@@ -15,22 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("attnflow_atomic_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(AtomicFile, AppearsOnlyOnCommit) {
-  const fs::path d = fresh_dir("commit");
+  const fs::path d = test::temp_dir("commit");
   const std::string path = (d / "out.txt").string();
   {
     AtomicFile file(path);
@@ -40,16 +25,16 @@ TEST(AtomicFile, AppearsOnlyOnCommit) {
     EXPECT_TRUE(fs::exists(path + ".partial"));
     file.commit();
   }
-  EXPECT_EQ(slurp(path), "hello\n");
+  EXPECT_EQ(test::read_file(path), "hello\n");
   EXPECT_FALSE(fs::exists(path + ".partial"));
   // Replacing an existing file.
   write_file_atomically(path, [](std::ostream& out) { out << "second"; });
-  EXPECT_EQ(slurp(path), "second");
+  EXPECT_EQ(test::read_file(path), "second");
   fs::remove_all(d);
 }
 
 TEST(AtomicFile, WithoutCommitNothingIsLeftAndTheOldFileStays) {
-  const fs::path d = fresh_dir("abandon");
+  const fs::path d = test::temp_dir("abandon");
   const std::string path = (d / "out.bin").string();
   std::ofstream(path) << "old";
   EXPECT_THROW(write_file_atomically(path,
@@ -58,7 +43,7 @@ TEST(AtomicFile, WithoutCommitNothingIsLeftAndTheOldFileStays) {
                                        throw Error("stopped");
                                      }),
                Error);
-  EXPECT_EQ(slurp(path), "old");
+  EXPECT_EQ(test::read_file(path), "old");
   EXPECT_FALSE(fs::exists(path + ".partial"));
   // Moved-from objects remove nothing; the moved-to one still cleans up.
   {
@@ -71,7 +56,7 @@ TEST(AtomicFile, WithoutCommitNothingIsLeftAndTheOldFileStays) {
 }
 
 TEST(AtomicFile, ErrorsNameTheFileAndTheReason) {
-  const fs::path d = fresh_dir("errors");
+  const fs::path d = test::temp_dir("errors");
   test::expect_error([&] { AtomicFile((d / "no" / "x.txt").string()); },
                      (d / "no" / "x.txt").string() + ": cannot write to folder '" +
                          (d / "no").string() + "' (No such file or directory)");

@@ -1,4 +1,5 @@
-// Helpers shared by the core tests: matrices from literals, random stacks.
+// Helpers shared by the core tests: matrices from literals, random stacks; the generic test
+// helpers (temporary paths, expect_error, files) come from support/test_support.hpp.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,9 +9,9 @@
 #include <random>
 #include <string>
 
-#include "attnflow/core/error.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/types.hpp"
+#include "support/test_support.hpp"
 
 namespace attnflow::test {
 
@@ -64,17 +65,6 @@ inline void expect_near(const Matrix& got, const Matrix& want, double tol = 1e-1
     for (Eigen::Index j = 0; j < got.cols(); ++j) {
       EXPECT_NEAR(got(i, j), want(i, j), tol) << "at (" << i << ", " << j << ")";
     }
-  }
-}
-
-/// Runs `f`, expects attnflow::Error whose message equals `message`.
-template <class F>
-void expect_error(F&& f, const std::string& message) {
-  try {
-    f();
-    ADD_FAILURE() << "no error thrown, expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), message);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "attnflow/core/error.hpp"
+#include "support/test_support.hpp"
 
 namespace attnflow::datasets {
 namespace {
@@ -73,21 +74,6 @@ const std::map<std::string, int>& verb_numbers() {
     return v;
   }();
   return m;
-}
-
-void expect_error(const std::function<void()>& f, const std::string& message) {
-  try {
-    f();
-    ADD_FAILURE() << "no Error thrown; expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), message);
-  }
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("attnflow_sva_test_" + name);
-  fs::remove_all(d);
-  return d;
 }
 
 std::vector<std::string> read_lines(const fs::path& p) {
@@ -217,10 +203,10 @@ TEST(Sva, AttractorCountsOnHandBuiltSentences) {
   // Nouns before the subject do not intervene.
   EXPECT_EQ(count_sva_attractors("the dogs near the child", 4), 0);
   EXPECT_EQ(count_sva_attractors("in the morning every wolf with the geese often", 4), 1);
-  expect_error([] { count_sva_attractors("the key", 2); },
-               "sva: subject index 2 is out of range for 'the key' (2 words)");
-  expect_error([] { count_sva_attractors("the key", 0); },
-               "sva: word 0 of 'the key' ('the') is not a noun of the grammar");
+  test::expect_error([] { count_sva_attractors("the key", 2); },
+                     "sva: subject index 2 is out of range for 'the key' (2 words)");
+  test::expect_error([] { count_sva_attractors("the key", 0); },
+                     "sva: word 0 of 'the key' ('the') is not a noun of the grammar");
 }
 
 TEST(Sva, AttractorFieldMatchesTheText) {
@@ -298,8 +284,7 @@ TEST(Sva, VocabularyCoversEveryWord) {
 }
 
 TEST(Sva, VocabTxtIsAWordPieceVocabulary) {
-  const auto dir = fresh_dir("vocab");
-  fs::create_directories(dir);
+  const fs::path dir = test::temp_dir("vocab");
   write_sva_vocab((dir / "vocab.txt").string());
   const auto lines = read_lines(dir / "vocab.txt");
   std::vector<std::string> expected = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
@@ -360,7 +345,7 @@ TEST(Sva, SplitsAreDisjointAndSized) {
 }
 
 TEST(Sva, WritesTheDataset) {
-  const auto dir = fresh_dir("write");
+  const fs::path dir = test::temp_path("write");
   const auto examples = make(2020, 1000);
   const auto files =
       write_sva_dataset(dir.string(), examples, parse_sva_splits("train:0.8,valid:0.1,test:0.1"));
@@ -385,15 +370,15 @@ TEST(Sva, WritesTheDataset) {
 }
 
 TEST(Sva, ErrorMessages) {
-  expect_error([] { make(1, 0); }, "sva: count must be at least 1, got 0");
-  expect_error(
+  test::expect_error([] { make(1, 0); }, "sva: count must be at least 1, got 0");
+  test::expect_error(
       [] {
         SvaOptions o;
         o.max_attractors = 5;
         generate_sva(o);
       },
       "sva: max_attractors must be in 0..4, got 5");
-  expect_error(
+  test::expect_error(
       [] {
         SvaOptions o;
         o.opposite_percent = 101;
@@ -401,7 +386,7 @@ TEST(Sva, ErrorMessages) {
       },
       "sva: opposite_percent must be in 0..100, got 101");
 
-  expect_error(
+  test::expect_error(
       [] {
         SvaOptions o;
         o.min_words = 5;
@@ -410,7 +395,7 @@ TEST(Sva, ErrorMessages) {
       },
       "sva: word limits must satisfy 1 <= min_words <= max_words, got min_words 5 and "
       "max_words 4");
-  expect_error(
+  test::expect_error(
       [] {
         SvaOptions o;
         o.count = 10;
@@ -421,34 +406,35 @@ TEST(Sva, ErrorMessages) {
       "sva: no new sentence of 8..20 words in 1000000 draws after 0 (count 10, max_attractors "
       "0): ask for fewer, or loosen the limits");
 
-  expect_error([] { parse_sva_splits(""); },
-               "split spec is empty (expected e.g. train:0.8,valid:0.2)");
-  expect_error([] { parse_sva_splits("train:0.8,valid"); },
-               "split spec 'train:0.8,valid': 'valid' is not NAME:FRACTION");
-  expect_error([] { parse_sva_splits("train:0.8,:0.2"); },
-               "split spec 'train:0.8,:0.2': split name '' must be non-empty and use only "
-               "letters, digits, '_' and '-'");
-  expect_error([] { parse_sva_splits("tr/ain:1"); },
-               "split spec 'tr/ain:1': split name 'tr/ain' must be non-empty and use only "
-               "letters, digits, '_' and '-'");
-  expect_error([] { parse_sva_splits("a:0.5,a:0.5"); },
-               "split spec 'a:0.5,a:0.5': split 'a' is named twice");
-  expect_error([] { parse_sva_splits("train:x,valid:0.2"); },
-               "split spec 'train:x,valid:0.2': fraction 'x' of split 'train' is not a number");
-  expect_error([] { parse_sva_splits("train:1.0,valid:0"); },
-               "split spec 'train:1.0,valid:0': fraction 0 of split 'valid' is not in (0, 1]");
-  expect_error([] { parse_sva_splits("train:0.8,valid:0.1"); },
-               "split spec 'train:0.8,valid:0.1': fractions add up to 0.9, not 1");
+  test::expect_error([] { parse_sva_splits(""); },
+                     "split spec is empty (expected e.g. train:0.8,valid:0.2)");
+  test::expect_error([] { parse_sva_splits("train:0.8,valid"); },
+                     "split spec 'train:0.8,valid': 'valid' is not NAME:FRACTION");
+  test::expect_error([] { parse_sva_splits("train:0.8,:0.2"); },
+                     "split spec 'train:0.8,:0.2': split name '' must be non-empty and use only "
+                     "letters, digits, '_' and '-'");
+  test::expect_error([] { parse_sva_splits("tr/ain:1"); },
+                     "split spec 'tr/ain:1': split name 'tr/ain' must be non-empty and use only "
+                     "letters, digits, '_' and '-'");
+  test::expect_error([] { parse_sva_splits("a:0.5,a:0.5"); },
+                     "split spec 'a:0.5,a:0.5': split 'a' is named twice");
+  test::expect_error(
+      [] { parse_sva_splits("train:x,valid:0.2"); },
+      "split spec 'train:x,valid:0.2': fraction 'x' of split 'train' is not a number");
+  test::expect_error(
+      [] { parse_sva_splits("train:1.0,valid:0"); },
+      "split spec 'train:1.0,valid:0': fraction 0 of split 'valid' is not in (0, 1]");
+  test::expect_error([] { parse_sva_splits("train:0.8,valid:0.1"); },
+                     "split spec 'train:0.8,valid:0.1': fractions add up to 0.9, not 1");
   EXPECT_EQ(parse_sva_splits(" train : 0.7 , test:0.3 ").size(), 2u);
 
   // An output path below a regular file: nothing is made.
-  const auto dir = fresh_dir("errors");
-  fs::create_directories(dir);
-  std::ofstream(dir / "file.txt") << "x";
+  const fs::path dir = test::temp_dir("errors");
+  test::write_file((dir / "file.txt").string(), "x");
   const auto below_file = (dir / "file.txt" / "out").string();
-  expect_error([&] { write_sva_dataset(below_file, make(1, 10), parse_sva_splits("all:1")); },
-               below_file + ": cannot create the directory (Not a directory)");
-  expect_error(
+  test::expect_error([&] { write_sva_dataset(below_file, make(1, 10), parse_sva_splits("all:1")); },
+                     below_file + ": cannot create the directory (Not a directory)");
+  test::expect_error(
       [&] {
         write_sva_dataset((dir / "file.txt").string(), make(1, 10), parse_sva_splits("all:1"));
       },
@@ -458,7 +444,7 @@ TEST(Sva, ErrorMessages) {
   // directory in the way (not ours) is left alone.
   const auto out = dir / "out";
   fs::create_directories(out / "test.jsonl.partial");
-  expect_error(
+  test::expect_error(
       [&] {
         write_sva_dataset(out.string(), make(1, 100),
                           parse_sva_splits("train:0.8,valid:0.1,test:0.1"));

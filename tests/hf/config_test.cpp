@@ -166,6 +166,22 @@ TEST(Config, Errors) {
   EXPECT_THAT(err("{\"model_type\": "),
               ::testing::StartsWith(
                   "m/config.json: invalid JSON (parse error at line 1, column 16: syntax error"));
+  // Sizes no BERT or GPT-2 comes near fail here, naming the field (issue 13; ConfigLimits).
+  EXPECT_EQ(err(R"({"model_type": "bert", "num_hidden_layers": 9223372036854775807})"),
+            "m/config.json: 'num_hidden_layers' is 9223372036854775807, above the limit of 1024");
+  EXPECT_EQ(err(R"({"model_type": "bert", "hidden_size": 4611686018427387904})"),
+            "m/config.json: 'hidden_size' is 4611686018427387904, above the limit of 65536");
+  EXPECT_EQ(err(R"({"model_type": "gpt2", "n_positions": 18446744073709551615})"),
+            "m/config.json: 'n_positions' must be a positive integer, got 18446744073709551615");
+  EXPECT_EQ(err(R"({"model_type": "gpt2", "vocab_size": 16777217})"),
+            "m/config.json: 'vocab_size' is 16777217, above the limit of 16777216");
+  EXPECT_EQ(err(R"({"model_type": "bert", "id2label": {"9223372036854775807": "a"}})"),
+            "m/config.json: 'id2label' key 9223372036854775807 is above the limit of 1048575");
+  EXPECT_EQ(err(R"({"model_type": "bert", "hidden_size": 1e400})"),
+            "m/config.json: invalid JSON at /hidden_size (number overflow parsing '1e400')");
+  EXPECT_EQ(err(R"({"model_type": "bert", "id2label": {"0": 1E+999999999999999999999}})"),
+            "m/config.json: invalid JSON at /id2label/0 (number overflow parsing "
+            "'1E+999999999999999999999')");
   const std::string missing = test::temp_path("no_such_dir/config.json");
   EXPECT_EQ(error_of([&] { read_model_config(missing); }),
             missing + ": cannot open (No such file or directory)");

@@ -1,36 +1,29 @@
-// Helpers shared by the attnflow::hf tests: the message of the Error a call throws, temp paths.
+// Helpers shared by the attnflow::hf tests: where the test data lives, and the names these
+// tests use for the generic helpers of support/test_support.hpp.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <fstream>
 #include <string>
+#include <utility>
 
-#include "attnflow/core/error.hpp"
+#include "support/test_support.hpp"
 
 namespace attnflow::hf::test {
 
-/// The message of the attnflow::Error `f` throws, or "<no error>".
+using attnflow::test::temp_path;
+
+/// The message of the attnflow::Error `f` throws, or "(no error)".
 template <typename F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const attnflow::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-inline std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "attnflow_hf_" + name;
+  return attnflow::test::error_message(std::forward<F>(f));
 }
 
 inline std::string data_path(const std::string& relative) {
   return std::string(ATTNFLOW_TEST_DATA) + "/" + relative;
 }
 
+/// Writes `bytes` to `path`, replacing what was there.
 inline void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  attnflow::test::write_file(path, bytes);
 }
 
 }  // namespace attnflow::hf::test

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -193,7 +194,7 @@ TEST(Safetensors, MalformedHeaders) {
   const std::vector<Case> cases = {
       {"not_object", "[1, 2]", "", "header does not start with '{'"},
       {"leading_space", " {}", "", "header does not start with '{'"},
-      {"duplicate", "{" + ok + "," + ok + "}", data8, "duplicate entry 'a' in header"},
+      {"duplicate", "{" + ok + "," + ok + "}", data8, "header: duplicate entry 'a'"},
       {"unknown_dtype", R"({"a":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})", data8,
        "tensor 'a': unknown dtype 'F12' (supported: BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, "
        "BF16, I32, U32, F32, I64, U64, F64)"},
@@ -237,6 +238,21 @@ TEST(Safetensors, MalformedHeaders) {
       {"metadata_number", R"({"__metadata__":{"format":1}})", "",
        "__metadata__ value of 'format' is an integer, not a string"},
       {"metadata_list", R"({"__metadata__":[]})", "", "__metadata__ is an array, not an object"},
+      // Numbers nlohmann cannot hold: its out_of_range, not a parse_error, with the JSON path.
+      {"number_1e400", R"({"a":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}})", data8,
+       "header: invalid JSON at /a/shape/0 (number overflow parsing '1e400')"},
+      {"offset_1e400", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8e999]}})", data8,
+       "header: invalid JSON at /a/data_offsets/1 (number overflow parsing '8e999')"},
+      {"metadata_1e400", R"({"__metadata__":{"x~/y":-1e400}})", "",
+       "header: invalid JSON at /__metadata__/x~0~1y (number overflow parsing '-1e400')"},
+      {"deep", R"({"a":)" + std::string(600, '['), "",
+       "header: invalid JSON at /a" +
+           [] {
+             std::string p;  // 511 levels of /0, cut at 100 characters
+             while (p.size() < 98) p += "/0";
+             return p;
+           }() +
+           "... (nested deeper than 512 levels)"},
   };
   for (const Case& c : cases) {
     const std::string p = write_file(c.name + ".safetensors", c.header, c.data);
@@ -254,6 +270,54 @@ TEST(Safetensors, MalformedHeaders) {
       write_file("zero.safetensors",
                  R"({"z":{"dtype":"F16","shape":[0],"data_offsets":[0,0]},)" + ok + "}", data8);
   EXPECT_EQ(SafetensorsFile(zero).tensors().size(), 2u);
+}
+
+// A zero dimension makes the element count 0 however large the other dimensions are; products
+// past int64 are errors, not a signed overflow.
+TEST(Safetensors, ElementCountsDoNotOverflow) {
+  const std::string p = write_file("zero_huge.safetensors",
+                                   R"({"z":{"dtype":"F32","shape":[1099511627776,1099511627776,0],)"
+                                   R"("data_offsets":[0,0]}})",
+                                   "");
+  const SafetensorsFile f(p);
+  ASSERT_EQ(f.tensors().size(), 1u);
+  EXPECT_EQ(f.tensors()[0].numel(), 0);
+  EXPECT_TRUE(f.to_float32(f.tensors()[0]).empty());
+  TensorInfo t;
+  t.name = "big";
+  t.shape = {std::int64_t{1} << 40, std::int64_t{1} << 40};
+  EXPECT_EQ(error_of([&] { (void)t.numel(); }),
+            "tensor 'big': shape [1099511627776, 1099511627776] has more than 2^63 - 1 elements");
+  t.shape = {std::int64_t{1} << 31, std::int64_t{1} << 31, 1};
+  EXPECT_EQ(t.numel(), std::int64_t{1} << 62);
+  t.shape = {std::int64_t{1} << 31, std::int64_t{1} << 31, 2};  // 2^63
+  EXPECT_EQ(error_of([&] { (void)t.numel(); }),
+            "tensor 'big': shape [2147483648, 2147483648, 2] has more than 2^63 - 1 elements");
+}
+
+// The header is parsed in one linear pass: 50,000 tensors (about 41 s with the old callback
+// parser, quadratic in the count) take well under a second; more than 300,000 are refused as
+// soon as the parser reads the 300,001st name.
+TEST(Safetensors, ManyTensorsParseInLinearTime) {
+  const auto header = [](std::size_t n) {
+    std::string h = "{";
+    for (std::size_t i = 0; i < n; ++i) {
+      h += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(":{"dtype":"U8","shape":[1],)" +
+           R"("data_offsets":[)" + std::to_string(i) + "," + std::to_string(i + 1) + "]}";
+    }
+    return h + "}";
+  };
+  const std::string many = write_file("many.safetensors", header(50'000), std::string(50'000, 'x'));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(SafetensorsFile(many).tensors().size(), 50'000u);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
+  std::string keys = R"({"__metadata__":{})";
+  for (std::size_t i = 0; i <= kSafetensorsMaxTensors; ++i)
+    keys += ",\"" + std::to_string(i) + "\":0";
+  const std::string too_many = write_file("too_many.safetensors", keys + "}", "");
+  EXPECT_EQ(open_error(too_many), too_many + ": header: more than 300000 tensors (the limit)");
+  std::filesystem::remove(many);
+  std::filesystem::remove(too_many);
 }
 
 // Damaged files (random byte changes and truncations) either load or throw attnflow::Error,

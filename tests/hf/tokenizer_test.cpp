@@ -302,5 +302,68 @@ TEST(Tokenizer, LoadErrors) {
             no_cls + "/vocab.txt: cls_token '[CLS]' is not in the vocabulary");
 }
 
+// The crafted inputs of issue 13 (also under tests/fuzz/regressions/): ids that overflow,
+// empty and inconsistent vocabularies, invalid UTF-8 and numbers nlohmann cannot hold.
+TEST(Tokenizer, HostileVocabulariesAreErrors) {
+  const auto with_json = [](const std::string& name, const json& doc) {
+    const std::string dir = scratch(name, {{"tokenizer.json", doc.dump()}});
+    return std::make_pair(dir + "/tokenizer.json", error_of([&] { load_tokenizer(dir); }));
+  };
+  const json bert = load_json(fixture("bert_uncased/tokenizer.json"));
+  json huge_added = bert;
+  huge_added["added_tokens"] = {{{"id", INT64_MAX}, {"content", "[BIG]"}}};
+  auto [p1, e1] = with_json("huge_added", huge_added);
+  EXPECT_EQ(e1, p1 + ": added token needs an integer 'id' in 0..2147483647, got "
+                     "{\"content\":\"[BIG]\",\"id\":9223372036854775807}");
+  json empty_vocab = bert;
+  empty_vocab["model"]["vocab"] = json::object();
+  auto [p2, e2] = with_json("empty_vocab", empty_vocab);
+  EXPECT_EQ(e2, p2 + ": vocab is empty");
+  json same_id = bert;
+  same_id["model"]["vocab"]["zzzzz"] = same_id["model"]["vocab"]["[UNK]"];
+  auto [p3, e3] = with_json("same_id", same_id);
+  EXPECT_EQ(e3, p3 + ": vocab tokens '[UNK]' and 'zzzzz' have the same id 1");
+  json big_id = bert;
+  big_id["model"]["vocab"]["zzzzz"] = std::int64_t{1} << 62;
+  auto [p4, e4] = with_json("big_id", big_id);
+  EXPECT_EQ(e4, p4 + ": vocab id of 'zzzzz' must be an integer in 0..2147483647, got "
+                     "4611686018427387904");
+
+  const std::string number = scratch(
+      "number", {{"tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {"a": 1e400}}})"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(number); }),
+            number +
+                "/tokenizer.json: invalid JSON at /model/vocab/a (number overflow parsing "
+                "'1e400')");
+  const std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n";
+  const std::string config_number = scratch(
+      "config_number", {{"vocab.txt", vocab}, {"tokenizer_config.json", "{\"x\": [1, -2e999]}"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(config_number); }),
+            config_number +
+                "/tokenizer_config.json: invalid JSON at /x/1 (number overflow "
+                "parsing '-2e999')");
+  const std::string decoder_id =
+      scratch("decoder_id",
+              {{"vocab.txt", vocab},
+               {"tokenizer_config.json",
+                R"({"added_tokens_decoder": {"9223372036854775807": {"content": "[BIG]"}}})"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(decoder_id); }),
+            decoder_id +
+                "/tokenizer_config.json: added token '[BIG]': id 9223372036854775807 is "
+                "outside 0..2147483647");
+
+  const std::string empty_txt = scratch("empty_txt", {{"vocab.txt", ""}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(empty_txt); }),
+            empty_txt + "/vocab.txt: is empty (one token per line expected)");
+  const std::string bad_utf8 = scratch("bad_utf8", {{"vocab.txt", "[UNK]\n\xff\xfe\n[CLS]\n"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(bad_utf8); }),
+            bad_utf8 + "/vocab.txt:2: line is not valid UTF-8 (byte 0xff at offset 0)");
+  const std::string bad_merges =
+      scratch("bad_merges_utf8", {{"vocab.json", slurp(fixture("gpt2_bpe/vocab.json"))},
+                                  {"merges.txt", "#version: 0.2\nĠ t\na \xc3\n"}});
+  EXPECT_EQ(error_of([&] { load_tokenizer(bad_merges); }),
+            bad_merges + "/merges.txt:3: line is not valid UTF-8 (sequence truncated at offset 2)");
+}
+
 }  // namespace
 }  // namespace attnflow::hf

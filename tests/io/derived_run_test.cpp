@@ -4,20 +4,12 @@
 
 #include <hdf5.h>
 
-#include <cstdio>
-
 #include "../core/test_util.hpp"
 #include "attnflow/version.hpp"
 #include "store_test_util.hpp"
 
 namespace attnflow::io {
 namespace {
-
-std::string temp_path(const std::string& name) {
-  const std::string p = testing::TempDir() + "attnflow_runs_" + name;
-  std::remove(p.c_str());
-  return p;
-}
 
 StoreInfo info_for_runs() {
   StoreInfo info;
@@ -72,7 +64,7 @@ void expect_maps(const AnalysisResult& got, const AnalysisResult& want, double t
 }
 
 TEST(DerivedRun, ResultsAndOptionsRoundTrip) {
-  const std::string path = temp_path("roundtrip.h5");
+  const std::string path = test::temp_path("roundtrip.h5");
   std::vector<AnalysisResult> want;
   const RunInfo run = custom_run("custom ☃");
   {
@@ -105,7 +97,7 @@ TEST(DerivedRun, ResultsAndOptionsRoundTrip) {
 }
 
 TEST(DerivedRun, Float32MapsAreRoundedOnce) {
-  const std::string path = temp_path("float32.h5");
+  const std::string path = test::temp_path("float32.h5");
   Store store = store_with(path, 1);
   RunInfo run;
   run.name = "f32";
@@ -123,7 +115,7 @@ TEST(DerivedRun, Float32MapsAreRoundedOnce) {
 }
 
 TEST(DerivedRun, StartRules) {
-  const std::string path = temp_path("rules.h5");
+  const std::string path = test::temp_path("rules.h5");
   Store store = store_with(path, 3);
   RunInfo run;
   run.name = "a";
@@ -165,7 +157,7 @@ TEST(DerivedRun, StartRules) {
 }
 
 TEST(DerivedRun, MisuseErrors) {
-  const std::string path = temp_path("misuse.h5");
+  const std::string path = test::temp_path("misuse.h5");
   Store store = store_with(path, 2);
   RunInfo run;
   run.name = "r";
@@ -204,7 +196,7 @@ TEST(DerivedRun, MisuseErrors) {
 }
 
 TEST(DerivedRun, DamagedRunGroupGivesClearErrors) {
-  const std::string path = temp_path("damaged.h5");
+  const std::string path = test::temp_path("damaged.h5");
   {
     Store store = store_with(path, 1);
     RunInfo run;

@@ -66,8 +66,7 @@ TEST(StoreFixture, ReadsTheCommittedSchemaVersion1File) {
 }
 
 TEST(StoreFixture, TodaysWriterProducesTheSameContent) {
-  const std::string path = testing::TempDir() + "attnflow_fixture_now.h5";
-  std::remove(path.c_str());
+  const std::string path = test::temp_path("now.h5");
   const std::string command = std::string(ATTNFLOW_STORE_TOOL) + " fixture " + path;
   ASSERT_EQ(std::system(command.c_str()), 0);
   expect_fixture(Store::open(path));

@@ -15,12 +15,6 @@
 namespace attnflow::io {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  const std::string p = testing::TempDir() + "attnflow_store_" + name;
-  std::remove(p.c_str());
-  return p;
-}
-
 StoreInfo make_info(StoreMode mode, Precision precision, bool causal = false) {
   StoreInfo info;
   info.model = "test-model ☃";
@@ -69,7 +63,7 @@ class StoreRoundTrip : public testing::TestWithParam<Case> {};
 TEST_P(StoreRoundTrip, EveryExampleReadsBackExactly) {
   const Case c = GetParam();
   const std::string path =
-      temp_path(std::string(to_string(c.mode)) + "_" + to_string(c.precision) + ".h5");
+      test::temp_path(std::string(to_string(c.mode)) + "_" + to_string(c.precision) + ".h5");
   const StoreInfo info = make_info(c.mode, c.precision, c.mode == StoreMode::Fused);
   std::vector<Example> written;
   {
@@ -117,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(ModesAndPrecisions, StoreRoundTrip,
                          });
 
 TEST(Store, MixedGradientPrecisionAndUncompressed) {
-  const std::string path = temp_path("mixed.h5");
+  const std::string path = test::temp_path("mixed.h5");
   StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
   info.gradient_precision = Precision::Float32;
   WriteOptions w;
@@ -128,7 +122,7 @@ TEST(Store, MixedGradientPrecisionAndUncompressed) {
 }
 
 TEST(Store, RandomAccessInAnyOrder) {
-  const std::string path = temp_path("random.h5");
+  const std::string path = test::temp_path("random.h5");
   const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
   {
     Store store = Store::create(path, info);
@@ -147,7 +141,7 @@ TEST(Store, RandomAccessInAnyOrder) {
 }
 
 TEST(Store, AppendAcrossSessions) {
-  const std::string path = temp_path("append.h5");
+  const std::string path = test::temp_path("append.h5");
   const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
   {
     Store store = Store::create(path, info);
@@ -166,7 +160,7 @@ TEST(Store, AppendAcrossSessions) {
 }
 
 TEST(Store, ReadOptionsSkipLargeArrays) {
-  const std::string path = temp_path("partial.h5");
+  const std::string path = test::temp_path("partial.h5");
   const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
   const Example e = test::make_example(0, info, 1, true);
   Store::create(path, info).append(e);
@@ -180,7 +174,7 @@ TEST(Store, ReadOptionsSkipLargeArrays) {
 }
 
 TEST(Store, LayoutIsChunkedPerExampleAndCompressed) {
-  const std::string path = temp_path("layout.h5");
+  const std::string path = test::temp_path("layout.h5");
   StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
   info.layers = 2;
   info.heads = 12;

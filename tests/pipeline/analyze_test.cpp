@@ -2,8 +2,6 @@
 // (derived run, summary CSV, report, what is kept after a failure).
 #include "attnflow/pipeline/analyze.hpp"
 
-#include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "../core/test_util.hpp"
@@ -14,20 +12,6 @@
 namespace attnflow::pipeline {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  const std::string p = testing::TempDir() + "attnflow_analyze_" + name;
-  std::remove(p.c_str());
-  std::remove((p + ".partial").c_str());
-  return p;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string tiny() {
   return std::string(ATTNFLOW_TEST_DATA) + "/tiny_attention.npy";
 }
@@ -35,7 +19,7 @@ std::string tiny() {
 TEST(Analyze, NpyTablesAndLongCsv) {
   AnalyzeOptions o;
   o.input = tiny();
-  o.output = temp_path("long.csv");
+  o.output = test::temp_path("long.csv");
   o.analysis.target_rows = {-1};
   const AnalyzeReport report = analyze(o);
   EXPECT_FALSE(report.corpus);
@@ -50,7 +34,7 @@ TEST(Analyze, NpyTablesAndLongCsv) {
     EXPECT_EQ(report.npy.result.maps.at(method).rows, (std::vector<int>{2}));
     test::expect_near(report.npy.result.maps.at(method).maps[1], maps.maps[1], 0.0);
   }
-  const std::string csv = read_text(o.output);
+  const std::string csv = test::read_file(o.output);
   EXPECT_EQ(csv.rfind("method,layer,row,column,token,value\nraw,1,2,0,\"0\",", 0), 0u);
   std::ostringstream out;
   print_report(report, out);
@@ -78,7 +62,7 @@ TEST(Analyze, NpyErrors) {
 }
 
 std::string make_corpus(const std::string& name, int examples) {
-  const std::string path = temp_path(name);
+  const std::string path = test::temp_path(name);
   io::StoreInfo info;
   info.model = "m";
   info.tokenizer = "t";
@@ -92,7 +76,7 @@ std::string make_corpus(const std::string& name, int examples) {
 TEST(Analyze, CorpusRunSummaryCsvAndReport) {
   AnalyzeOptions o;
   o.input = make_corpus("corpus.h5", 4);
-  o.output = temp_path("summary.csv");
+  o.output = test::temp_path("summary.csv");
   o.analysis.target_rows = {0, -1};
   o.analysis.threads = 2;
   std::int64_t last = 0;
@@ -105,7 +89,7 @@ TEST(Analyze, CorpusRunSummaryCsvAndReport) {
   EXPECT_TRUE(report.corpus);
   EXPECT_EQ(report.corpus_run.stats.computed, 4);
   EXPECT_EQ(report.corpus_run.layers, 3);
-  const std::string csv = read_text(o.output);
+  const std::string csv = test::read_file(o.output);
   EXPECT_EQ(csv.rfind("example,label,target,prediction,tokens,method,layer,row,row_token,sum,", 0),
             0u);
   std::size_t lines = 0;
@@ -126,20 +110,15 @@ TEST(Analyze, CorpusRunSummaryCsvAndReport) {
   const std::string note = "\n  run 'analyze' of " + o.input +
                            " is complete: --overwrite recomputes it, --resume re-emits its "
                            "results, --run NAME starts another";
-  try {
-    analyze(o);
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("already exists"), std::string::npos) << what;
-    ASSERT_GE(what.size(), note.size());
-    EXPECT_EQ(what.substr(what.size() - note.size()), note);
-  }
+  const std::string what = test::error_message([&] { analyze(o); });
+  EXPECT_NE(what.find("already exists"), std::string::npos) << what;
+  ASSERT_GE(what.size(), note.size());
+  EXPECT_EQ(what.substr(what.size() - note.size()), note);
 }
 
 TEST(Analyze, CorpusOptionErrors) {
   AnalyzeOptions o;
-  o.input = temp_path("missing.h5");
+  o.input = test::temp_path("missing.h5");
   o.corpus.no_store = true;
   o.corpus.output_h5 = "x.h5";
   test::expect_error([&] { analyze(o); }, "--no-store and --output-h5 exclude each other");

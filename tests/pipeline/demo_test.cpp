@@ -7,39 +7,22 @@
 
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "attnflow/core/error.hpp"
 #include "attnflow/io/store.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace pl = attnflow::pipeline;
-using attnflow::Error;
+namespace test = attnflow::test;
 
 const std::string kSvaModel = std::string(ATTNFLOW_SOURCE_DIR) + "/datasets/models/sva";
 
-std::string temp_path(const std::string& name) {
-  const std::string p = testing::TempDir() + "attnflow_demo_" + name;
-  fs::remove_all(p);
-  fs::remove_all(p + ".partial");
-  return p;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 std::string three_sentences() {
-  const std::string p = temp_path("sentences.jsonl");
+  const std::string p = test::temp_path("sentences.jsonl");
   std::ofstream(p) << "{\"text\": \"the key to the cabinets\", \"label\": 0}\n"
                       "{\"text\": \"the keys to the cabinet\", \"label\": 1}\n"
                       "{\"text\": \"the author that the guards like\", \"label\": 0}\n";
@@ -48,7 +31,7 @@ std::string three_sentences() {
 
 TEST(Demo, WritesStoreFiguresAndSummary) {
   pl::DemoOptions o;
-  o.output = temp_path("out");
+  o.output = test::temp_path("out");
   o.model_dir = kSvaModel;
   o.sentences_path = three_sentences();
   o.figures = 1;
@@ -98,23 +81,22 @@ TEST(Demo, WritesStoreFiguresAndSummary) {
 
 TEST(Demo, ErrorsLeaveNoFolder) {
   pl::DemoOptions o;
-  o.output = temp_path("bad");
+  o.output = test::temp_path("bad");
   o.sentences_path = three_sentences();
-  o.model_dir = temp_path("nomodel");
-  EXPECT_NE(message_of([&] { pl::run_demo(o); }).find("nomodel: no such model file or directory"),
-            std::string::npos);
+  o.model_dir = test::temp_path("nomodel");
+  test::expect_error_contains([&] { pl::run_demo(o); }, "nomodel: no such model file or directory");
   EXPECT_FALSE(fs::exists(o.output));
   EXPECT_FALSE(fs::exists(o.output + ".partial"));
 
   o.model_dir = std::string(ATTNFLOW_TEST_DATA) + "/models/bert_base";
-  EXPECT_EQ(message_of([&] { pl::run_demo(o); }),
-            o.model_dir + ": the demo needs a classifier (this is a BertModel)");
+  test::expect_error([&] { pl::run_demo(o); },
+                     o.model_dir + ": the demo needs a classifier (this is a BertModel)");
   EXPECT_FALSE(fs::exists(o.output));
 
   fs::create_directories(o.output);
   o.model_dir = kSvaModel;
-  EXPECT_EQ(message_of([&] { pl::run_demo(o); }),
-            o.output + ": exists (use --overwrite to replace it)");
+  test::expect_error([&] { pl::run_demo(o); },
+                     o.output + ": exists (use --overwrite to replace it)");
   fs::remove_all(o.output);
 }
 

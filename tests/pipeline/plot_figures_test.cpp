@@ -2,10 +2,6 @@
 // the first figure, and one figure of a .npy stack (when gnuplot is there).
 #include "attnflow/pipeline/plot_figures.hpp"
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-
 #include "../core/test_util.hpp"
 
 namespace attnflow::pipeline {
@@ -34,7 +30,7 @@ TEST(PlotFigures, ExampleLists) {
 TEST(PlotFigures, NpyChecks) {
   PlotOptions o;
   o.input = std::string(ATTNFLOW_TEST_DATA) + "/plot_attention.npy";
-  o.output = testing::TempDir() + "attnflow_plot_fig.png";
+  o.output = test::temp_path("fig.png");
   o.example_given = true;
   test::expect_error([&] { plot_figures(o); },
                      o.input +
@@ -59,7 +55,7 @@ TEST(PlotFigures, CorrelationsOfANegativeTargetRow) {
   PlotOptions o;
   o.input = std::string(ATTNFLOW_TEST_DATA) + "/plot_attention.npy";
   o.tokens = std::string(ATTNFLOW_TEST_DATA) + "/plot_tokens.txt";
-  o.output = testing::TempDir() + "attnflow_plot_corr.svg";
+  o.output = test::temp_path("corr.svg");
   o.kind = PlotKind::Corr;
   o.target = -1;
   o.target_given = true;
@@ -68,11 +64,9 @@ TEST(PlotFigures, CorrelationsOfANegativeTargetRow) {
   const PlotReport report = plot_figures(o);
   EXPECT_EQ(report.figures, (std::vector<std::string>{o.output}));
   EXPECT_EQ(seen, report.figures);
-  std::ifstream in(o.output);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_NE(text.str().find("Spearman correlation of target token 7 between methods"),
-            std::string::npos);
+  EXPECT_NE(
+      test::read_file(o.output).find("Spearman correlation of target token 7 between methods"),
+      std::string::npos);
   o.target = -9;
   test::expect_error([&] { plot_figures(o); },
                      "target rows: token -9 out of range (sequence has 8 tokens, valid 0..7 or "

@@ -7,38 +7,21 @@
 
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "attnflow/core/error.hpp"
 #include "attnflow/pipeline/baselines.hpp"
 #include "attnflow/torch/model.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace pl = attnflow::pipeline;
-using attnflow::Error;
+namespace test = attnflow::test;
 
 const std::string kSvaModel = std::string(ATTNFLOW_SOURCE_DIR) + "/datasets/models/sva";
 const std::string kSvaTest = std::string(ATTNFLOW_SOURCE_DIR) + "/datasets/sva/test.jsonl";
-
-std::string temp_path(const std::string& name) {
-  const std::string p = testing::TempDir() + "attnflow_reproduce_" + name;
-  fs::remove_all(p);
-  fs::remove_all(p + ".partial");
-  return p;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 pl::ReproduceOptions small(const std::string& output) {
   pl::ReproduceOptions o;
@@ -51,7 +34,7 @@ pl::ReproduceOptions small(const std::string& output) {
 }
 
 TEST(Reproduce, TablesInvariantAndFigures) {
-  pl::ReproduceOptions o = small(temp_path("out"));
+  pl::ReproduceOptions o = small(test::temp_path("out"));
   std::int64_t last_done = 0, last_total = 0;
   o.on_progress = [&](std::int64_t done, std::int64_t total) {
     last_done = done;
@@ -102,16 +85,16 @@ TEST(Reproduce, TablesInvariantAndFigures) {
 }
 
 TEST(Reproduce, ClearErrors) {
-  pl::ReproduceOptions o = small(temp_path("bad"));
+  pl::ReproduceOptions o = small(test::temp_path("bad"));
   o.paper = "vaswani2017";
-  EXPECT_EQ(message_of([&] { pl::reproduce(o); }),
-            "reproduce: unknown paper 'vaswani2017' (available: abnar2020)");
+  test::expect_error([&] { pl::reproduce(o); },
+                     "reproduce: unknown paper 'vaswani2017' (available: abnar2020)");
   o = small(o.output);
   o.examples = 0;
-  EXPECT_EQ(message_of([&] { pl::reproduce(o); }), "--examples must be positive, got 0");
+  test::expect_error([&] { pl::reproduce(o); }, "--examples must be positive, got 0");
   o = small(o.output);
   o.model_dir = std::string(ATTNFLOW_TEST_DATA) + "/models/bert_cls";
-  const std::string m = message_of([&] { pl::reproduce(o); });
+  const std::string m = test::error_message([&] { pl::reproduce(o); });
   EXPECT_NE(m.find(": needs the non-causal 2-class encoder classifier (attnflow train), found"),
             std::string::npos)
       << m;
@@ -129,10 +112,10 @@ TEST(Baselines, InputGradientScoresByHand) {
   EXPECT_EQ(g, (std::vector<double>{2.0, 0.75}));  // |1 - 3|, |0.5 + 0.25|
   EXPECT_EQ(gx, (std::vector<double>{1.0, 1.0}));  // |2 - 3|, |-2 + 1|
   out.input_embedding.pop_back();
-  EXPECT_EQ(message_of([&] { pl::input_gradient_scores(out, g, gx); }),
-            "input gradients: the output has no [n, d] input gradient and embedding");
-  EXPECT_EQ(message_of([] { pl::baseline(pl::BaselineScores{}, "lime"); }),
-            "baseline 'lime': expected blank-out, input-gradient or input-x-gradient");
+  test::expect_error([&] { pl::input_gradient_scores(out, g, gx); },
+                     "input gradients: the output has no [n, d] input gradient and embedding");
+  test::expect_error([] { pl::baseline(pl::BaselineScores{}, "lime"); },
+                     "baseline 'lime': expected blank-out, input-gradient or input-x-gradient");
 }
 
 }  // namespace

@@ -9,48 +9,23 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "attnflow/core/error.hpp"
 #include "attnflow/hf/tokenizer.hpp"
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/torch/model.hpp"
 #include "attnflow/torch/train.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace pl = attnflow::pipeline;
 namespace at = attnflow::torch;
-using attnflow::Error;
+namespace test = attnflow::test;
 
 const std::string kSva = std::string(ATTNFLOW_SOURCE_DIR) + "/datasets/sva/";
-
-std::string temp_path(const std::string& name) {
-  const std::string p = testing::TempDir() + "attnflow_train_" + name;
-  fs::remove_all(p);
-  fs::remove_all(p + ".partial");
-  return p;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // Lines [first, first + count) of a shipped SVA corpus file, written to a temporary file.
 std::string sva_lines(const std::string& file, int first, int count, const std::string& name) {
@@ -59,8 +34,8 @@ std::string sva_lines(const std::string& file, int first, int count, const std::
   for (int i = 0; i < first + count && std::getline(in, line); ++i) {
     if (i >= first) text += line + "\n";
   }
-  const std::string p = temp_path(name);
-  std::ofstream(p, std::ios::binary) << text;
+  const std::string p = test::temp_path(name);
+  test::write_file(p, text);
   return p;
 }
 
@@ -106,7 +81,7 @@ double accuracy_one_by_one(at::Model& model, const std::string& model_dir,
 }
 
 TEST(TrainClassifier, SavedModelReloadsAndGivesTheRecordedAccuracy) {
-  const std::string out = temp_path("model");
+  const std::string out = test::temp_path("model");
   pl::TrainClassifierOptions o = tiny(out);
   int progress_calls = 0, epoch_ends = 0;
   o.training.progress = [&](const at::TrainProgress& p) {
@@ -143,7 +118,7 @@ TEST(TrainClassifier, SavedModelReloadsAndGivesTheRecordedAccuracy) {
   EXPECT_DOUBLE_EQ(accuracy_one_by_one(*model, out, o.test_path), r.test_accuracy);
   EXPECT_DOUBLE_EQ(accuracy_one_by_one(*model, out, o.valid_path), r.valid_accuracy);
 
-  const std::string json = read_text(out + "/training.json");
+  const std::string json = test::read_file(out + "/training.json");
   EXPECT_NEAR(json_number(json, "test_accuracy"), r.test_accuracy, 1e-6);
   EXPECT_NEAR(json_number(json, "valid_accuracy"), r.valid_accuracy, 1e-6);
   EXPECT_EQ(json_number(json, "train_examples"), 48);
@@ -152,13 +127,13 @@ TEST(TrainClassifier, SavedModelReloadsAndGivesTheRecordedAccuracy) {
   EXPECT_NE(json.find("\"save_dtype\": \"float16\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"created\": \"" + r.created + "\""), std::string::npos) << json;
   EXPECT_EQ(r.created.size(), 20u) << r.created;  // 2026-12-01T07:30:00Z
-  EXPECT_NE(read_text(out + "/config.json").find("\"torch_dtype\": \"float16\""),
+  EXPECT_NE(test::read_file(out + "/config.json").find("\"torch_dtype\": \"float16\""),
             std::string::npos);
-  EXPECT_NE(read_text(out + "/model.safetensors").find("\"F16\""), std::string::npos);
+  EXPECT_NE(test::read_file(out + "/model.safetensors").find("\"F16\""), std::string::npos);
 }
 
 TEST(TrainClassifier, SameSeedSameWeightsAndFloat32Saves) {
-  const std::string a = temp_path("seed_a"), b = temp_path("seed_b");
+  const std::string a = test::temp_path("seed_a"), b = test::temp_path("seed_b");
   pl::TrainClassifierOptions o = tiny(a);
   o.test_path.clear();
   o.training.save_dtype = at::SaveDtype::Float32;
@@ -168,17 +143,18 @@ TEST(TrainClassifier, SameSeedSameWeightsAndFloat32Saves) {
   EXPECT_EQ(ra.test_accuracy, -1.0);
   EXPECT_EQ(ra.test_examples, 0);
   EXPECT_EQ(ra.result.final_loss, rb.result.final_loss);
-  EXPECT_EQ(read_text(a + "/model.safetensors"), read_text(b + "/model.safetensors"));
-  EXPECT_NE(read_text(a + "/model.safetensors").find("\"F32\""), std::string::npos);
-  EXPECT_NE(read_text(a + "/config.json").find("\"torch_dtype\": \"float32\""), std::string::npos);
+  EXPECT_EQ(test::read_file(a + "/model.safetensors"), test::read_file(b + "/model.safetensors"));
+  EXPECT_NE(test::read_file(a + "/model.safetensors").find("\"F32\""), std::string::npos);
+  EXPECT_NE(test::read_file(a + "/config.json").find("\"torch_dtype\": \"float32\""),
+            std::string::npos);
   auto model = at::Model::load(a);
   EXPECT_DOUBLE_EQ(accuracy_one_by_one(*model, a, o.valid_path), ra.valid_accuracy);
 }
 
 TEST(TrainClassifier, BadInputsGiveClearErrorsAndNoFolder) {
-  const std::string out = temp_path("bad");
+  const std::string out = test::temp_path("bad");
   const auto check = [&](const pl::TrainClassifierOptions& o, const std::string& expected) {
-    EXPECT_EQ(message_of([&] { pl::train_classifier(o); }), expected);
+    test::expect_error([&] { pl::train_classifier(o); }, expected);
     EXPECT_FALSE(fs::exists(out));
     EXPECT_FALSE(fs::exists(out + ".partial"));
   };
@@ -187,7 +163,7 @@ TEST(TrainClassifier, BadInputsGiveClearErrorsAndNoFolder) {
   check(o, "--vocab " + kSva + "no_vocab.txt: no such file (a WordPiece vocab.txt)");
 
   o = tiny(out);
-  const std::string unlabelled = temp_path("unlabelled.jsonl");
+  const std::string unlabelled = test::temp_path("unlabelled.jsonl");
   std::ofstream(unlabelled)
       << "{\"text\": \"the key is\", \"label\": 0}\n{\"text\": \"the keys\"}\n";
   o.valid_path = unlabelled;
@@ -203,18 +179,18 @@ TEST(TrainClassifier, BadInputsGiveClearErrorsAndNoFolder) {
 
   o = tiny(out);
   o.labels = {"singular"};  // one class, but the corpus has label 1
-  const std::string message = message_of([&] { pl::train_classifier(o); });
+  const std::string message = test::error_message([&] { pl::train_classifier(o); });
   EXPECT_NE(message.find(": label 1 outside 0..0"), std::string::npos) << message;
 
   o = tiny(out);
-  o.train_path = temp_path("missing.jsonl");
-  EXPECT_NE(message_of([&] { pl::train_classifier(o); }).find(o.train_path), std::string::npos);
+  o.train_path = test::temp_path("missing.jsonl");
+  test::expect_error_contains([&] { pl::train_classifier(o); }, o.train_path);
   EXPECT_FALSE(fs::exists(out));
 
   fs::create_directories(out);
   o = tiny(out);
-  EXPECT_EQ(message_of([&] { pl::train_classifier(o); }),
-            out + ": exists (use --overwrite to replace it)");
+  test::expect_error([&] { pl::train_classifier(o); },
+                     out + ": exists (use --overwrite to replace it)");
   fs::remove_all(out);
 }
 
@@ -226,28 +202,30 @@ TEST(TrainEncoderClassifier, RejectsEmptyAndOutOfRangeData) {
   o.inner = 32;
   o.vocab_size = 10;
   const std::vector<at::TrainExample> good = {{{2, 5, 3}, 0}, {{2, 6, 3}, 1}};
-  const std::string dir = temp_path("direct");
-  EXPECT_EQ(message_of([&] { at::train_encoder_classifier({}, good, o, dir); }),
-            "train: the training set is empty");
-  EXPECT_EQ(message_of([&] {
-              at::train_encoder_classifier(good, {{{2, 12, 3}, 0}}, o, dir);
-            }),
-            "train: validation example 0: token id 12 outside the vocabulary (10 ids)");
-  EXPECT_EQ(message_of([&] {
-              at::train_encoder_classifier({{{}, 0}}, good, o, dir);
-            }),
-            "train: training example 0: no tokens");
+  const std::string dir = test::temp_path("direct");
+  test::expect_error([&] { at::train_encoder_classifier({}, good, o, dir); },
+                     "train: the training set is empty");
+  test::expect_error(
+      [&] {
+        at::train_encoder_classifier(good, {{{2, 12, 3}, 0}}, o, dir);
+      },
+      "train: validation example 0: token id 12 outside the vocabulary (10 ids)");
+  test::expect_error(
+      [&] {
+        at::train_encoder_classifier({{{}, 0}}, good, o, dir);
+      },
+      "train: training example 0: no tokens");
   o.vocab_size = 0;
-  EXPECT_EQ(message_of([&] { at::train_encoder_classifier(good, good, o, dir); }),
-            "train: vocab_size must be positive");
+  test::expect_error([&] { at::train_encoder_classifier(good, good, o, dir); },
+                     "train: vocab_size must be positive");
 }
 
 TEST(Accuracy, OneDefinitionWithClearErrors) {
   EXPECT_DOUBLE_EQ(at::accuracy({0, 1, 1, 0}, {0, 1, 0, 0}), 0.75);
-  EXPECT_EQ(message_of([] { at::accuracy({0, 1}, {0}); }), "accuracy: 2 predictions for 1 labels");
-  EXPECT_EQ(message_of([] { at::accuracy({}, {}); }), "accuracy: no examples");
+  test::expect_error([] { at::accuracy({0, 1}, {0}); }, "accuracy: 2 predictions for 1 labels");
+  test::expect_error([] { at::accuracy({}, {}); }, "accuracy: no examples");
   auto base = at::Model::load(std::string(ATTNFLOW_TEST_DATA) + "/models/bert_base");
-  const std::string message = message_of([&] { at::accuracy(*base, {{{1, 2}, 0}}); });
+  const std::string message = test::error_message([&] { at::accuracy(*base, {{{1, 2}, 0}}); });
   EXPECT_NE(message.find("not a classifier"), std::string::npos) << message;
 }
 
@@ -256,8 +234,8 @@ TEST(SaveDtype, ParsesAndNames) {
   EXPECT_EQ(at::parse_save_dtype("float16"), at::SaveDtype::Float16);
   EXPECT_EQ(at::to_string(at::SaveDtype::Float32), "float32");
   EXPECT_EQ(at::to_string(at::SaveDtype::Float16), "float16");
-  EXPECT_EQ(message_of([] { at::parse_save_dtype("bf16"); }),
-            "save dtype: unknown 'bf16' (expected float32 or float16)");
+  test::expect_error([] { at::parse_save_dtype("bf16"); },
+                     "save dtype: unknown 'bf16' (expected float32 or float16)");
 }
 
 }  // namespace

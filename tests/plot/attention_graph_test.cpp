@@ -11,12 +11,7 @@ namespace {
 using plot::AttentionGraphOptions;
 using plot::plot_attention_graph;
 
-AttentionGraphOptions sized(int w, int h) {
-  AttentionGraphOptions o;
-  o.figure.width = w;
-  o.figure.height = h;
-  return o;
-}
+constexpr auto sized = &test::sized<AttentionGraphOptions>;
 
 TEST(AttentionGraph, WritesPngAndSvgOfTheRequestedSize) {
   const LayerMatrices layers = prepare_layers(test::sample_stack());
@@ -38,14 +33,14 @@ TEST(AttentionGraph, ThresholdAndHiddenTokens) {
   o.min_weight = 0.1;
   const std::string svg = test::plot_out("graph_hidden.svg");
   plot_attention_graph(layers, test::sample_tokens(), svg, o);
-  const std::string text = test::slurp(svg);
+  const std::string text = test::read_file(svg);
   EXPECT_EQ(text.find("[CLS]"), std::string::npos);
   EXPECT_EQ(text.find("[SEP]"), std::string::npos);
   EXPECT_NE(text.find("weights &lt; 0.1 hidden"), std::string::npos);
   const std::string png = test::plot_out("graph_no_edges.png");
   o.min_weight = 2.0;  // nothing left to draw but the nodes
   plot_attention_graph(layers, test::sample_tokens(), png, o);
-  EXPECT_EQ(test::slurp(png).substr(1, 3), "PNG");
+  EXPECT_EQ(test::read_file(png).substr(1, 3), "PNG");
 }
 
 TEST(AttentionGraph, Errors) {

@@ -12,12 +12,7 @@ using plot::CorrelationChartOptions;
 using plot::CorrelationSeries;
 using plot::plot_layer_correlations;
 
-CorrelationChartOptions sized(int w, int h) {
-  CorrelationChartOptions o;
-  o.figure.width = w;
-  o.figure.height = h;
-  return o;
-}
+constexpr auto sized = &test::sized<CorrelationChartOptions>;
 
 TEST(CorrelationChart, MethodCorrelationsPerLayer) {
   const auto all = plot::named_maps(test::sample_analysis());

@@ -55,10 +55,8 @@ TEST(Figure, SizeOutOfRange) {
 // script it is given ($2) and does `body` with it.
 std::string fake_gnuplot(const std::string& name, const std::string& body) {
   const std::string exe = test::plot_out(name);
-  {
-    std::ofstream f(exe);
-    f << "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$2\")\n" << body << "\n";
-  }
+  test::write_file(
+      exe, "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" \"$2\")\n" + body + "\n");
   ::chmod(exe.c_str(), 0755);
   return exe;
 }
@@ -78,7 +76,7 @@ TEST(Figure, AnythingGnuplotPrintsOrAnExitStatusOrAnEmptyFileIsAnError) {
   test::expect_error([&] { plot_heatmap(small(), {}, p, o); }, p + ": gnuplot wrote an empty file");
   o.figure.gnuplot = fake_gnuplot("gnuplot_ok", "printf 'figure' > \"$out\"");
   plot_heatmap(small(), {}, p, o);
-  EXPECT_EQ(test::slurp(p), "figure");
+  EXPECT_EQ(test::read_file(p), "figure");
   EXPECT_FALSE(test::file_exists(p + ".partial"));
 }
 
@@ -110,7 +108,7 @@ TEST(Figure, FolderThatDoesNotExist) {
   test::expect_error([&] { plot_heatmap(small(), {}, p); },
                      p + ": folder '" + dir + "' does not exist");
   const std::string file = test::plot_out("a_file.txt");
-  { std::ofstream(file) << "x"; }
+  test::write_file(file, "x");
   test::expect_error([&] { plot_heatmap(small(), {}, file + "/fig.png"); },
                      file + "/fig.png: '" + file + "' is not a folder");
   test::expect_error([&] { plot_heatmap(small(), {}, test::plot_out(".")); },
@@ -152,7 +150,7 @@ TEST(Figure, KeepScriptWritesTheGnuplotScriptNextToTheFigure) {
   const std::string p = test::plot_out("kept.svg");
   plot_heatmap(small(), {"x", "y", "z"}, p, o);
   test::expect_svg(p, 400, 380);
-  const std::string script = test::slurp(p + ".gp");
+  const std::string script = test::read_file(p + ".gp");
   EXPECT_NE(script.find("set terminal svg size 400,380"), std::string::npos);
   EXPECT_NE(script.find("boxxyerror"), std::string::npos);
 }

@@ -10,12 +10,7 @@ namespace {
 using plot::HeadGridOptions;
 using plot::plot_head_grid;
 
-HeadGridOptions sized(int w, int h) {
-  HeadGridOptions o;
-  o.figure.width = w;
-  o.figure.height = h;
-  return o;
-}
+constexpr auto sized = &test::sized<HeadGridOptions>;
 
 TEST(HeadGrid, WritesPngAndSvgOfTheRequestedSize) {
   const std::string png = test::plot_out("heads.png");
@@ -35,14 +30,14 @@ TEST(HeadGrid, EightHeadsAutomaticSizeAndHiddenTokens) {
   o.hide_tokens = plot::special_tokens();
   const std::string svg = test::plot_out("heads8_hidden.svg");
   plot_head_grid(test::random_stack(2, 8, 8, 4, false), 2, test::sample_tokens(), svg, o);
-  const std::string text = test::slurp(svg);
+  const std::string text = test::read_file(svg);
   EXPECT_NE(text.find("head 8"), std::string::npos);
   EXPECT_EQ(text.find("[CLS]"), std::string::npos);
   EXPECT_EQ(text.find("[SEP]"), std::string::npos);
   const std::string png = test::plot_out("heads8.png");
   o.columns = 4;
   plot_head_grid(test::random_stack(2, 8, 8, 4, false), 2, test::sample_tokens(), png, o);
-  EXPECT_EQ(test::slurp(png).substr(1, 3), "PNG");
+  EXPECT_EQ(test::read_file(png).substr(1, 3), "PNG");
 }
 
 TEST(HeadGrid, Errors) {

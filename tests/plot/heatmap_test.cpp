@@ -16,12 +16,7 @@ Matrix sample_layer() {
   return fuse_heads(test::sample_stack(), 2);
 }
 
-HeatmapOptions sized(int w, int h) {
-  HeatmapOptions o;
-  o.figure.width = w;
-  o.figure.height = h;
-  return o;
-}
+constexpr auto sized = &test::sized<HeatmapOptions>;
 
 TEST(Heatmap, WritesPngSvgAndPdfOfTheRequestedSize) {
   const std::string png = test::plot_out("heatmap.png");
@@ -42,7 +37,7 @@ TEST(Heatmap, AutomaticSizeGrowsWithTheTokens) {
   const std::string large = test::plot_out("heatmap_auto_large.png");
   plot_heatmap(fuse_heads(big, 1), {}, large);
   const auto width = [](const std::string& p) {
-    const std::string b = test::slurp(p);
+    const std::string b = test::read_file(p);
     return (static_cast<unsigned char>(b[18]) << 8) | static_cast<unsigned char>(b[19]);
   };
   EXPECT_GT(width(small), 300);
@@ -135,13 +130,13 @@ TEST(Heatmap, Errors) {
 TEST(Heatmap, GnuplotErrorsBecomeErrorsAndKeepTheOldFile) {
   const std::string p = test::plot_out("heatmap_gnuplot_error.png");
   plot_heatmap(sample_layer(), test::sample_tokens(), p, sized(500, 450));
-  const std::string before = test::slurp(p);
+  const std::string before = test::read_file(p);
   HeatmapOptions o = sized(500, 450);
   o.values = HeatmapOptions::Values::Show;
   o.value_format = "%q";  // gnuplot's sprintf rejects it
   test::expect_error_prefix([&] { plot_heatmap(sample_layer(), {}, p, o); },
                             p + ": gnuplot reported: ");
-  EXPECT_EQ(test::slurp(p), before);
+  EXPECT_EQ(test::read_file(p), before);
   EXPECT_FALSE(test::file_exists(p + ".partial"));
 }
 

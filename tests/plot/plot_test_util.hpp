@@ -1,17 +1,15 @@
-// Helpers shared by the plot tests: where figures go, and checks that a file
-// is a PNG / SVG / PDF of the requested size.
+// Helpers shared by the plot tests: where figures go, options of a given size, and checks
+// that a file is a PNG / SVG / PDF of that size (generic helpers: support/test_support.hpp).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "attnflow/core/error.hpp"
+#include "support/test_support.hpp"
 
 namespace attnflow::test {
 
@@ -21,21 +19,9 @@ inline std::string plot_out(const std::string& name) {
   return std::string(ATTNFLOW_PLOT_TEST_OUT) + "/" + name;
 }
 
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline bool file_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 /// Expects a PNG file (signature, IHDR first) of width x height pixels.
 inline void expect_png(const std::string& path, int width, int height) {
-  const std::string b = slurp(path);
+  const std::string b = read_file(path);
   ASSERT_GT(b.size(), 33u) << path;
   EXPECT_EQ(b.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << path;
   EXPECT_EQ(b.substr(12, 4), "IHDR") << path;
@@ -52,7 +38,7 @@ inline void expect_png(const std::string& path, int width, int height) {
 /// Expects an SVG document with width="W" height="H" on its root element;
 /// returns its text.
 inline std::string expect_svg(const std::string& path, int width, int height) {
-  const std::string s = slurp(path);
+  const std::string s = read_file(path);
   EXPECT_TRUE(s.rfind("<?xml", 0) == 0 || s.rfind("<svg", 0) == 0) << path;
   const auto root = s.find("<svg");
   EXPECT_NE(root, std::string::npos) << path;
@@ -68,7 +54,7 @@ inline std::string expect_svg(const std::string& path, int width, int height) {
 
 /// Expects a PDF whose page is width x height points.
 inline void expect_pdf(const std::string& path, int width, int height) {
-  const std::string s = slurp(path);
+  const std::string s = read_file(path);
   EXPECT_EQ(s.substr(0, 5), "%PDF-") << path;
   EXPECT_NE(
       s.find("/MediaBox [ 0 0 " + std::to_string(width) + " " + std::to_string(height) + " ]"),
@@ -76,15 +62,13 @@ inline void expect_pdf(const std::string& path, int width, int height) {
       << path;
 }
 
-/// Runs `f`, expects attnflow::Error whose message starts with `prefix`.
-template <class F>
-void expect_error_prefix(F&& f, const std::string& prefix) {
-  try {
-    f();
-    ADD_FAILURE() << "no error thrown, expected: " << prefix;
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).substr(0, prefix.size()), prefix) << e.what();
-  }
+/// Options of a plot (any with a `figure` member) for a width x height figure.
+template <class Options>
+Options sized(int width, int height) {
+  Options o;
+  o.figure.width = width;
+  o.figure.height = height;
+  return o;
 }
 
 }  // namespace attnflow::test

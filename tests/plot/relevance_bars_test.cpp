@@ -11,12 +11,7 @@ using plot::NamedValues;
 using plot::plot_relevance_bars;
 using plot::RelevanceBarsOptions;
 
-RelevanceBarsOptions sized(int w, int h) {
-  RelevanceBarsOptions o;
-  o.figure.width = w;
-  o.figure.height = h;
-  return o;
-}
+constexpr auto sized = &test::sized<RelevanceBarsOptions>;
 
 TEST(RelevanceBars, RelevanceAtTakesTheRowOfALayer) {
   const auto all = plot::named_maps(test::sample_analysis());

@@ -11,12 +11,7 @@ using plot::NamedMaps;
 using plot::plot_target_maps;
 using plot::TargetMapsOptions;
 
-TargetMapsOptions sized(int w, int h) {
-  TargetMapsOptions o;
-  o.figure.width = w;
-  o.figure.height = h;
-  return o;
-}
+constexpr auto sized = &test::sized<TargetMapsOptions>;
 
 TEST(TargetMaps, NamedMapsFollowTheMethodOrder) {
   const std::vector<NamedMaps> m = plot::named_maps(test::sample_analysis());
@@ -49,14 +44,14 @@ TEST(TargetMaps, PaperFigureThreeMethodsHiddenSpecialTokens) {
   o.hide_tokens = plot::special_tokens();
   const std::string svg = test::plot_out("maps_paper.svg");
   plot_target_maps(methods, 0, test::sample_tokens(), svg, o);
-  const std::string text = test::slurp(svg);
+  const std::string text = test::read_file(svg);
   EXPECT_NE(text.find("Кот"), std::string::npos);
   EXPECT_EQ(text.find(">[SEP]<"), std::string::npos);
   // The title names the target token; no axis label is [CLS].
   EXPECT_EQ(text.find(">[CLS]<"), std::string::npos);
   const std::string png = test::plot_out("maps_paper.png");
   plot_target_maps(methods, 0, test::sample_tokens(), png, o);
-  EXPECT_EQ(test::slurp(png).substr(1, 3), "PNG");
+  EXPECT_EQ(test::read_file(png).substr(1, 3), "PNG");
 }
 
 TEST(TargetMaps, DifferentLayersPerMethodAndOwnScales) {

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -12,34 +11,21 @@
 #include "attnflow/hf/safetensors.hpp"
 #include "attnflow/hf/safetensors_writer.hpp"
 #include "attnflow/torch/model.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace at = attnflow::torch;
-using attnflow::Error;
+namespace test = attnflow::test;
 
 const std::string kModels = std::string(ATTNFLOW_TEST_DATA) + "/models/";
 
 // A fresh copy of a fixture model directory under the test's temporary directory.
 std::string copy_model(const std::string& name, const std::string& tag) {
-  const fs::path dst = fs::path(testing::TempDir()) / ("attnflow_model_" + tag);
-  fs::remove_all(dst);
+  const std::string dst = test::temp_path(tag);
   fs::copy(kModels + name, dst, fs::copy_options::recursive);
-  return dst.string();
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
+  return dst;
 }
 
 // Rewrites dir/model.safetensors with `edit` applied to the tensor list.
@@ -58,52 +44,47 @@ void rewrite_weights(const std::string& dir,
 }
 
 TEST(ModelErrors, MissingPath) {
-  EXPECT_EQ(message_of([] { at::Model::load("/nonexistent/model"); }),
-            "/nonexistent/model: no such model file or directory");
+  test::expect_error([] { at::Model::load("/nonexistent/model"); },
+                     "/nonexistent/model: no such model file or directory");
 }
 
 TEST(ModelErrors, DirectoryWithoutModel) {
-  const fs::path dir = fs::path(testing::TempDir()) / "attnflow_empty_model";
-  fs::create_directories(dir);
-  EXPECT_EQ(message_of([&] { at::Model::load(dir.string()); }),
-            dir.string() +
-                ": neither config.json (a Hugging Face model) nor model.pt "
-                "(TorchScript) in this directory");
+  const std::string dir = test::temp_dir("empty_model");
+  test::expect_error([&] { at::Model::load(dir); },
+                     dir +
+                         ": neither config.json (a Hugging Face model) nor model.pt "
+                         "(TorchScript) in this directory");
 }
 
 TEST(ModelErrors, CorruptConfig) {
   const std::string dir = copy_model("bert_cls", "corrupt_config");
-  write_text(dir + "/config.json", "{\"model_type\": \"bert\", ");
-  const std::string m = message_of([&] { at::Model::load(dir); });
-  EXPECT_EQ(m.rfind(dir + "/config.json: ", 0), 0u) << m;
+  test::write_file(dir + "/config.json", "{\"model_type\": \"bert\", ");
+  test::expect_error_prefix([&] { at::Model::load(dir); }, dir + "/config.json: ");
 }
 
 TEST(ModelErrors, UnknownArchitecture) {
   const std::string dir = copy_model("bert_cls", "unknown_arch");
-  std::ifstream in(dir + "/config.json");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = test::read_file(dir + "/config.json");
   const std::string from = "BertForSequenceClassification";
   text.replace(text.find(from), from.size(), "BertForQuestionAnswering");
-  write_text(dir + "/config.json", text);
-  const std::string m = message_of([&] { at::Model::load(dir); });
-  EXPECT_NE(m.find("unknown architecture 'BertForQuestionAnswering'"), std::string::npos) << m;
+  test::write_file(dir + "/config.json", text);
+  test::expect_error_contains([&] { at::Model::load(dir); },
+                              "unknown architecture 'BertForQuestionAnswering'");
 }
 
 TEST(ModelErrors, MissingWeights) {
   const std::string dir = copy_model("bert_cls", "missing_weights");
   fs::remove(dir + "/model.safetensors");
-  EXPECT_EQ(message_of([&] { at::Model::load(dir); }),
-            dir + "/model.safetensors: missing (the model's weights)");
-  write_text(dir + "/pytorch_model.bin", "x");
-  EXPECT_NE(message_of([&] { at::Model::load(dir); }).find("only pytorch_model.bin"),
-            std::string::npos);
+  test::expect_error([&] { at::Model::load(dir); },
+                     dir + "/model.safetensors: missing (the model's weights)");
+  test::write_file(dir + "/pytorch_model.bin", "x");
+  test::expect_error_contains([&] { at::Model::load(dir); }, "only pytorch_model.bin");
 }
 
 TEST(ModelErrors, TruncatedWeights) {
   const std::string dir = copy_model("bert_cls", "truncated");
   fs::resize_file(dir + "/model.safetensors", 100);
-  const std::string m = message_of([&] { at::Model::load(dir); });
-  EXPECT_EQ(m.rfind(dir + "/model.safetensors: ", 0), 0u) << m;
+  test::expect_error_prefix([&] { at::Model::load(dir); }, dir + "/model.safetensors: ");
 }
 
 TEST(ModelErrors, TensorWithTheWrongShapeIsNamed) {
@@ -115,12 +96,11 @@ TEST(ModelErrors, TensorWithTheWrongShapeIsNamed) {
       }
     }
   });
-  const std::string m = message_of([&] { at::Model::load(dir); });
-  EXPECT_EQ(m.rfind(dir + "/model.safetensors: tensor 'bert.encoder.layer.1.attention.self.key."
-                          "weight' has shape [16, 8, 2], expected [16, 16]",
-                    0),
-            0u)
-      << m;
+  test::expect_error_prefix(
+      [&] { at::Model::load(dir); },
+      dir +
+          "/model.safetensors: tensor 'bert.encoder.layer.1.attention.self.key."
+          "weight' has shape [16, 8, 2], expected [16, 16]");
 }
 
 TEST(ModelErrors, TensorWithTheWrongDtypeIsNamed) {
@@ -130,7 +110,7 @@ TEST(ModelErrors, TensorWithTheWrongDtypeIsNamed) {
       if (t.name == "classifier.bias") t.dtype = attnflow::hf::Dtype::I32;  // 4 bytes, like F32
     }
   });
-  const std::string m = message_of([&] { at::Model::load(dir); });
+  const std::string m = test::error_message([&] { at::Model::load(dir); });
   EXPECT_NE(m.find("'classifier.bias'"), std::string::npos) << m;
   EXPECT_NE(m.find("I32"), std::string::npos) << m;
 }
@@ -143,47 +123,46 @@ TEST(ModelErrors, MissingTensorIsNamed) {
                        [](const auto& t) { return t.name == "transformer.h.1.ln_2.bias"; }),
         tensors.end());
   });
-  const std::string m = message_of([&] { at::Model::load(dir); });
-  EXPECT_NE(m.find("no tensor 'h.1.ln_2.bias'"), std::string::npos) << m;
+  test::expect_error_contains([&] { at::Model::load(dir); }, "no tensor 'h.1.ln_2.bias'");
 }
 
 TEST(ModelErrors, CudaWithoutCuda) {
   if (at::cuda_available()) GTEST_SKIP() << "this machine has CUDA";
-  EXPECT_EQ(message_of([] {
-              at::Model::load(kModels + "bert_cls", {"cuda", 0});
-            }),
-            "device 'cuda': CUDA is not available (libtorch without CUDA, or no GPU visible)");
-  EXPECT_EQ(message_of([] {
-              at::Model::load(kModels + "bert_cls", {"gpu", 0});
-            }),
-            "device 'gpu': expected cpu, cuda or cuda:N");
+  test::expect_error(
+      [] {
+        at::Model::load(kModels + "bert_cls", {"cuda", 0});
+      },
+      "device 'cuda': CUDA is not available (libtorch without CUDA, or no GPU visible)");
+  test::expect_error(
+      [] {
+        at::Model::load(kModels + "bert_cls", {"gpu", 0});
+      },
+      "device 'gpu': expected cpu, cuda or cuda:N");
 }
 
 TEST(ModelErrors, NotATorchScriptFile) {
-  const std::string path = testing::TempDir() + "attnflow_not_a_module.pt";
-  write_text(path, "this is not a zip archive");
-  const std::string m = message_of([&] { at::Model::load(path); });
-  EXPECT_EQ(m.rfind(path + ": not a TorchScript module (", 0), 0u) << m;
+  const std::string path = test::temp_path("not_a_module.pt");
+  test::write_file(path, "this is not a zip archive");
+  test::expect_error_prefix([&] { at::Model::load(path); }, path + ": not a TorchScript module (");
 }
 
 TEST(ModelErrors, BadInputs) {
   auto model = at::Model::load(kModels + "bert_cls");
   at::RunOptions options;
-  EXPECT_EQ(message_of([&] { model->run({}, options); }), "run: the batch is empty");
-  EXPECT_EQ(message_of([&] { model->run({at::Input{}}, options); }),
-            "example 0 of the batch: no tokens");
+  test::expect_error([&] { model->run({}, options); }, "run: the batch is empty");
+  test::expect_error([&] { model->run({at::Input{}}, options); },
+                     "example 0 of the batch: no tokens");
   at::Input big;
   big.ids = {2, 100000};
   const std::string vocab = std::to_string(model->info().vocab_size);
-  EXPECT_EQ(
-      message_of([&] {
+  test::expect_error(
+      [&] {
         model->run({at::Input{{2, 3}, {}, {}}, big}, options);
-      }),
+      },
       "example 1 of the batch: token 1 has id 100000, outside the vocabulary (" + vocab + " ids)");
   at::Input longest;
   longest.ids.assign(static_cast<std::size_t>(model->info().max_positions + 1), 2);
-  EXPECT_NE(message_of([&] { model->run({longest}, options); }).find("more than the model's"),
-            std::string::npos);
+  test::expect_error_contains([&] { model->run({longest}, options); }, "more than the model's");
 }
 
 TEST(ModelErrors, TargetsTheHeadCannotGive) {
@@ -194,41 +173,39 @@ TEST(ModelErrors, TargetsTheHeadCannotGive) {
   at::RunOptions o;
   const at::Input in{{2, 5, 3}, {}, {}};
   o.target = at::parse_target("last");
-  EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
-            "target 'last' needs a language-model head; " + kModels +
-                "bert_cls is a BertForSequenceClassification");
+  test::expect_error([&] { cls->run({in}, o); }, "target 'last' needs a language-model head; " +
+                                                     kModels +
+                                                     "bert_cls is a BertForSequenceClassification");
   o.target = at::parse_target("class:1");
-  EXPECT_EQ(
-      message_of([&] { base->run({in}, o); }),
-      "target 'class:1' needs a sequence classifier; " + kModels + "bert_base is a BertModel");
+  test::expect_error([&] { base->run({in}, o); }, "target 'class:1' needs a sequence classifier; " +
+                                                      kModels + "bert_base is a BertModel");
   o.target = at::parse_target("class:7");
-  EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
-            "target 'class:7': the model has 3 classes (0..2)");
+  test::expect_error([&] { cls->run({in}, o); },
+                     "target 'class:7': the model has 3 classes (0..2)");
   o.target = at::parse_target("label");
-  EXPECT_EQ(message_of([&] { cls->run({in}, o); }),
-            "example 0 of the batch: no label, but target 'label' needs one");
+  test::expect_error([&] { cls->run({in}, o); },
+                     "example 0 of the batch: no label, but target 'label' needs one");
   at::Input labelled = in;
   labelled.label = 3;
-  EXPECT_EQ(message_of([&] { cls->run({labelled}, o); }),
-            "example 0 of the batch: label 3 is not a class of the model (0..2)");
+  test::expect_error([&] { cls->run({labelled}, o); },
+                     "example 0 of the batch: label 3 is not a class of the model (0..2)");
   o.target = at::parse_target("mask");
-  EXPECT_EQ(message_of([&] { mlm->run({in}, o); }),
-            "target 'mask': the tokenizer has no mask token");
-  EXPECT_NE(message_of([&] { lm->run({in}, o); }).find("needs a masked language model (BERT)"),
-            std::string::npos);
+  test::expect_error([&] { mlm->run({in}, o); }, "target 'mask': the tokenizer has no mask token");
+  test::expect_error_contains([&] { lm->run({in}, o); }, "needs a masked language model (BERT)");
   o.mask_token_id = 4;
-  EXPECT_EQ(message_of([&] {
-              mlm->run({in, at::Input{{2, 4, 3}, {}, {}}}, o);
-            }),
-            "example 0 of the batch: no mask token (id 4), but target 'mask' needs one");
+  test::expect_error(
+      [&] {
+        mlm->run({in, at::Input{{2, 4, 3}, {}, {}}}, o);
+      },
+      "example 0 of the batch: no mask token (id 4), but target 'mask' needs one");
   o.target = at::parse_target("next");
-  EXPECT_NE(message_of([&] { mlm->run({in}, o); }).find("needs a causal language model (GPT-2)"),
-            std::string::npos);
+  test::expect_error_contains([&] { mlm->run({in}, o); }, "needs a causal language model (GPT-2)");
   o.target = at::parse_target("last");
-  EXPECT_EQ(message_of([&] {
-              lm->run({at::Input{{5}, {}, {}}}, o);
-            }),
-            "example 0 of the batch: 1 token, but target 'last' needs at least 2");
+  test::expect_error(
+      [&] {
+        lm->run({at::Input{{5}, {}, {}}}, o);
+      },
+      "example 0 of the batch: 1 token, but target 'last' needs at least 2");
 }
 
 // The one target check serves the CLI too: its names replace the defaults.
@@ -238,17 +215,19 @@ TEST(Targets, CheckNamesTheTargetAndTheExample) {
   at::TargetNames names;
   names.target = "--target class:3";
   names.example = "c.txt:4";
-  EXPECT_EQ(message_of([&] { at::check_target(at::parse_target("class:3"), info, -1, names); }),
-            "--target class:3: the model has 3 classes (0..2)");
+  test::expect_error([&] { at::check_target(at::parse_target("class:3"), info, -1, names); },
+                     "--target class:3: the model has 3 classes (0..2)");
   names.target = "--target label";
-  EXPECT_EQ(message_of([&] {
-              at::check_target_input(at::parse_target("label"), info, at::Input{{2, 3}, {}, {}}, -1,
-                                     names);
-            }),
-            "c.txt:4: no label, but --target label needs one");
+  test::expect_error(
+      [&] {
+        at::check_target_input(at::parse_target("label"), info, at::Input{{2, 3}, {}, {}}, -1,
+                               names);
+      },
+      "c.txt:4: no label, but --target label needs one");
   // Every classifier target passes on a classifier, prob-diff included.
   for (const char* t : {"class:2", "label", "predicted", "prob-diff"}) {
-    EXPECT_EQ(message_of([&] { at::check_target(at::parse_target(t), info, -1); }), "(no error)")
+    EXPECT_EQ(test::error_message([&] { at::check_target(at::parse_target(t), info, -1); }),
+              "(no error)")
         << t;
     EXPECT_TRUE(at::is_classifier_target(at::parse_target(t).kind)) << t;
   }
@@ -278,23 +257,24 @@ TEST(Targets, ProbabilityDifferenceOnTheEncoderClassifier) {
 // attnflow_* keys are read by hf::ModelConfig, with messages naming the key.
 TEST(ModelErrors, EncoderClassifierKeys) {
   const std::string dir = copy_model("sva_encoder", "attnflow_keys");
-  std::ifstream in(dir + "/config.json");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = test::read_file(dir + "/config.json");
   const std::string key = "\"attnflow_classifier_position\": 0";
   ASSERT_NE(text.find(key), std::string::npos) << text;
   text.replace(text.find(key), key.size(), "\"attnflow_classifier_position\": 2");
-  write_text(dir + "/config.json", text);
-  EXPECT_EQ(message_of([&] { at::Model::load(dir); }),
-            dir +
-                "/config.json: attnflow_classifier_position 2 is not supported (only 0, the "
-                "CLS token)");
+  test::write_file(dir + "/config.json", text);
+  test::expect_error(
+      [&] { at::Model::load(dir); },
+      dir +
+          "/config.json: attnflow_classifier_position 2 is not supported (only 0, the "
+          "CLS token)");
   text.replace(text.find("\"attnflow_classifier_position\": 2"), key.size(),
                "\"attnflow_classifier_position\": \"x\"");
-  write_text(dir + "/config.json", text);
-  EXPECT_EQ(message_of([&] { at::Model::load(dir); }),
-            dir +
-                "/config.json: 'attnflow_classifier_position' must be a non-negative integer, "
-                "got \"x\"");
+  test::write_file(dir + "/config.json", text);
+  test::expect_error(
+      [&] { at::Model::load(dir); },
+      dir +
+          "/config.json: 'attnflow_classifier_position' must be a non-negative integer, "
+          "got \"x\"");
 }
 
 TEST(Targets, ParseAndPrint) {
@@ -302,13 +282,14 @@ TEST(Targets, ParseAndPrint) {
   EXPECT_EQ(at::to_string(at::parse_target("mask:17")), "mask:17");
   EXPECT_EQ(at::to_string(at::parse_target("next")), "next");
   EXPECT_EQ(at::parse_target("none").kind, at::TargetKind::None);
-  EXPECT_EQ(message_of([] { at::parse_target("class"); }),
-            "target 'class': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, "
-            "next, next:TOKEN_ID, last or prob-diff");
-  EXPECT_EQ(message_of([] { at::parse_target("class:-1"); }),
-            "target 'class:-1': '-1' is not a non-negative integer");
-  EXPECT_EQ(message_of([] { at::parse_target("next:x"); }),
-            "target 'next:x': 'x' is not a non-negative integer");
+  test::expect_error(
+      [] { at::parse_target("class"); },
+      "target 'class': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, "
+      "next, next:TOKEN_ID, last or prob-diff");
+  test::expect_error([] { at::parse_target("class:-1"); },
+                     "target 'class:-1': '-1' is not a non-negative integer");
+  test::expect_error([] { at::parse_target("next:x"); },
+                     "target 'next:x': 'x' is not a non-negative integer");
 }
 
 }  // namespace

@@ -59,6 +59,21 @@ struct ModelConfig {
   bool has_architecture(std::string_view name) const;
 };
 
+/// Upper limits of the size fields, far above any BERT or GPT-2 checkpoint (the largest have
+/// 50,257 tokens, 1,600 hidden units, 48 layers, 25 heads, 1,024 positions), so that a damaged
+/// or hostile config.json fails here with its field name rather than as a huge allocation in
+/// the model loader. docs/hf-formats.md lists them.
+struct ConfigLimits {
+  static constexpr std::int64_t kVocabSize = std::int64_t{1} << 24;  ///< 16,777,216 tokens
+  static constexpr std::int64_t kHiddenSize = 65'536;                ///< hidden_size / n_embd
+  static constexpr std::int64_t kLayers = 1'024;                     ///< num_hidden_layers
+  static constexpr std::int64_t kHeads = 1'024;                      ///< num_attention_heads
+  static constexpr std::int64_t kIntermediateSize = std::int64_t{1} << 20;  ///< 1,048,576
+  static constexpr std::int64_t kPositions = std::int64_t{1} << 20;  ///< max_position_embeddings
+  static constexpr std::int64_t kTypeVocabSize = 1'024;              ///< BERT token types
+  static constexpr std::int64_t kLabels = std::int64_t{1} << 20;     ///< num_labels, id2label
+};
+
 struct ConfigOptions {
   /// Architectures accepted besides the built-in ones (BertModel, BertForMaskedLM,
   /// BertForSequenceClassification, GPT2Model, GPT2LMHeadModel), e.g. a later native model.
@@ -67,7 +82,7 @@ struct ConfigOptions {
 
 /// Reads `path` (a config.json, or a directory holding one). Throws Error "<path>: <problem>"
 /// for a missing file, invalid JSON, an unknown model_type or architecture, a field of the
-/// wrong type or range, or hidden size not divisible by the head count.
+/// wrong type or range (ConfigLimits), or hidden size not divisible by the head count.
 ModelConfig read_model_config(const std::string& path, const ConfigOptions& options = {});
 
 /// Same from JSON text; `source` names it in messages.

@@ -15,6 +15,12 @@
 
 namespace attnflow::hf {
 
+/// Longest JSON header accepted (the limit of the reference implementation).
+inline constexpr std::uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
+/// Most tensors in one file (checkpoint shards hold a few thousand; the header is parsed in
+/// linear time, so the limit bounds memory, not time).
+inline constexpr std::size_t kSafetensorsMaxTensors = 300'000;
+
 /// One tensor of the header. Offsets are relative to the start of the data region.
 struct TensorInfo {
   std::string name;
@@ -23,6 +29,8 @@ struct TensorInfo {
   std::uint64_t begin = 0;          ///< data_offsets[0]
   std::uint64_t end = 0;            ///< data_offsets[1]
 
+  /// Product of the shape (1 for a scalar, 0 with a zero dimension). Throws Error "tensor
+  /// '<name>': shape [...] has more than 2^63 - 1 elements" when it does not fit.
   std::int64_t numel() const;
   std::size_t nbytes() const { return static_cast<std::size_t>(end - begin); }
 };

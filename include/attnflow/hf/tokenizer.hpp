@@ -14,6 +14,10 @@
 
 namespace attnflow::hf {
 
+/// Largest token id a loaded tokenizer accepts (Hugging Face's tokenizers use 32-bit ids; real
+/// vocabularies stay below a few million).
+inline constexpr std::int64_t kMaxTokenId = 2'147'483'647;
+
 /// One encoded text; all vectors have the same length.
 struct Encoding {
   std::vector<std::int64_t> ids;

@@ -63,6 +63,10 @@ struct StoreInfo {
   /// Fused mode: how the heads were fused before storing (free text,
   /// e.g. "mean"); recorded, not interpreted.
   std::string fusion = "mean";
+  /// Examples per model run of the extraction that wrote the file (`attnflow extract -b`;
+  /// root attribute `extract_batch_size`, written only when > 0). 0 = not recorded (an
+  /// older file, or not written by extract). --resume needs it to batch as the first run did.
+  std::int64_t extract_batch_size = 0;
 
   // Filled on open (ignored by Store::create):
   int schema_version = kSchemaVersion;

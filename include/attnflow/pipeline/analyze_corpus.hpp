@@ -40,6 +40,7 @@ struct CorpusAnalysisOptions {
   CorpusOutput output = CorpusOutput::InPlace;
   std::string output_path;  ///< CorpusOutput::File
   std::string run = "analyze";
+  /// New, Overwrite or Resume (a run that was never begun is then started; stats.note).
   io::RunStart start = io::RunStart::New;
   io::Precision precision = io::Precision::Float32;  ///< of the stored maps
   /// Called for every example in index order with the maps as stored (at
@@ -61,6 +62,9 @@ struct CorpusAnalysisStats {
   double compute_seconds = 0.0;      ///< attnflow::analyze, summed over threads
   double write_seconds = 0.0;        ///< derived results + commits (one thread)
   double wall_seconds = 0.0;
+  /// "nothing to resume: starting FILE" when `start` was Resume but the run had never begun
+  /// (no output file, or no such run in the store): it was started instead; "" otherwise.
+  std::string note;
 };
 
 /// Runs the analysis. On a bad example (unreadable, invalid values, target

@@ -9,11 +9,23 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/io/store_types.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::pipeline {
+
+/// What extract writes (the store's own tables also name derived and float64): the names
+/// --store and --precision accept.
+inline constexpr EnumName<io::StoreMode> kExtractStoreModes[] = {
+    {io::StoreMode::PerHead, "per-head"},
+    {io::StoreMode::Fused, "fused"},
+};
+inline constexpr EnumName<io::Precision> kExtractPrecisions[] = {
+    {io::Precision::Float32, "float32"},
+    {io::Precision::Float16, "float16"},
+};
 
 struct ExtractOptions {
   std::string model;   ///< HF model directory (or its config.json), or a TorchScript .pt file
@@ -23,13 +35,15 @@ struct ExtractOptions {
   bool skip_empty = false;      ///< skip empty corpus lines (by default they are an error)
   std::string tokenizer;        ///< tokenizer directory; "" = the model's directory
   std::string device = "cpu";   ///< cpu, cuda or cuda:N
-  int batch_size = 8;           ///< examples per model run (>= 1)
+  int batch_size = 8;           ///< examples per model run (>= 1; --resume: the first run's)
   std::int64_t max_length = 0;  ///< longest example in tokens; 0 = the model's max_positions
   bool truncate = false;        ///< cut longer examples (keeping a final [SEP]) instead of failing
   io::StoreMode store = io::StoreMode::PerHead;      ///< PerHead or Fused (mean over heads)
   io::Precision precision = io::Precision::Float32;  ///< Float32 or Float16
   torch::Target target;                              ///< gradient target; kind None = no gradients
-  bool resume = false;     ///< continue an existing output (same model, options and corpus)
+  /// Continue an existing output (same model, options, batch size and corpus) so that it ends
+  /// with the bytes of an uninterrupted run; no output yet: start it (ExtractReport::resume_note).
+  bool resume = false;
   bool overwrite = false;  ///< replace an existing output (only once the input is known good)
   int threads = 0;         ///< CPU threads for libtorch (0 = its default)
 };
@@ -52,6 +66,9 @@ struct ExtractReport {
   /// "lines A-B failed as one batch (...) and were run one by one", for the first such batch;
   /// "" when every batch ran as one.
   std::string batch_note;
+  /// "nothing to resume: starting FILE" (--resume, no output yet), or why a resumed run may
+  /// differ from an uninterrupted one (a store that records no batch size); "" otherwise.
+  std::string resume_note;
 };
 
 /// Runs the extraction. Throws Error with the message `attnflow extract` prints: a bad option,
