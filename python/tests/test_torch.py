@@ -1,0 +1,73 @@
+"""attnflow.load_model / attnflow.extract on the shipped SVA model (builds with libtorch), or
+their 'built without libtorch' error."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SOURCE_DIR, attnflow
+
+MODEL = str(SOURCE_DIR / "datasets" / "models" / "sva")
+CORPUS = SOURCE_DIR / "datasets" / "sva" / "demo.jsonl"
+
+needs_torch = pytest.mark.skipif(not attnflow.HAVE_TORCH, reason="built without libtorch")
+
+
+@pytest.mark.skipif(attnflow.HAVE_TORCH, reason="built with libtorch")
+def test_without_torch_raises():
+    for call in (lambda: attnflow.load_model(MODEL), lambda: attnflow.extract(MODEL, [], "x.h5")):
+        with pytest.raises(attnflow.Error, match="attnflow was built without libtorch"):
+            call()
+
+
+@needs_torch
+def test_load_model_and_run():
+    m = attnflow.load_model(MODEL)
+    assert m.info["layers"] == 6 and m.info["heads"] == 8 and m.info["num_labels"] == 2
+    out = m.run("the keys to the cabinet", target="predicted")
+    n = len(out["tokens"])
+    assert out["tokens"][0] == "[CLS]" and m.tokenize("the keys to the cabinet") == out["tokens"]
+    assert out["attention"].shape == (6, 8, n, n) and out["attention"].dtype == np.float32
+    assert out["gradient"].shape == (6, 8, n, n)
+    np.testing.assert_allclose(out["attention"].sum(axis=-1), 1.0, atol=1e-5)
+    assert out["prediction"] == out["target_index"] == int(np.argmax(out["logits"]))
+    many = m.run(["the key to the cabinets", "the keys to the cabinet"], batch_size=1)
+    assert len(many) == 2 and many[0]["gradient"] is None
+    np.testing.assert_allclose(many[1]["attention"], out["attention"], atol=1e-6)
+    # The methods take the model's output directly.
+    flow = attnflow.flow(out["attention"], rows=0)
+    assert flow.values.shape == (6, 1, n)
+    gr = attnflow.grad_rollout(out["attention"], out["gradient"], rows=0)
+    assert gr.values.shape == (6, 1, n)
+    with pytest.raises(attnflow.Error, match="label"):
+        m.run("the keys", target="label")
+    lab = m.run(["the keys"], target="label", labels=[1])
+    assert lab[0]["target_index"] == 1
+
+
+@needs_torch
+def test_extract_texts_and_corpus(tmp_path, cli):
+    m = attnflow.load_model(MODEL)
+    texts = ["the key to the cabinets", "the keys to the cabinet"]
+    report = attnflow.extract(MODEL, texts, str(tmp_path / "t.h5"), target="predicted")
+    assert report["examples"] == 2 and report["extracted"] == 2
+    runs = m.run(texts, target="predicted")
+    with attnflow.Store(str(tmp_path / "t.h5")) as s:
+        assert len(s) == 2
+        for ex, r in zip(s, runs):
+            assert ex.tokens == r["tokens"]
+            np.testing.assert_allclose(ex.attention, r["attention"], atol=1e-6)
+            np.testing.assert_allclose(ex.gradient, r["gradient"], atol=1e-6)
+    calls = []
+    report = attnflow.extract(MODEL, CORPUS, str(tmp_path / "c.h5"), target="label",
+                              progress=lambda done, total: calls.append((done, total)))
+    assert report["examples"] == report["extracted"] == 8
+    assert calls[-1] == (8, 8)
+    # What Python extracted, the CLI analyses.
+    cli("analyze", tmp_path / "c.h5", "-m", "rollout", "--run", "r", "-q")
+    with attnflow.Store(str(tmp_path / "c.h5")) as s:
+        assert s.run_info("r")["size"] == 8
+    with pytest.raises(attnflow.Error, match="already exists"):
+        attnflow.extract(MODEL, texts, str(tmp_path / "t.h5"))
+    with pytest.raises(attnflow.Error, match="no such model"):
+        attnflow.extract(str(tmp_path / "nothing"), texts, str(tmp_path / "u.h5"))
