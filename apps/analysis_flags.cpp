@@ -21,7 +21,7 @@ void add_analysis_flags(CLI::App& cmd, pipeline::AnalysisSettings& s) {
   cmd.add_option("--discard-scope", s.discard_scope, "global or row")->capture_default_str();
   cmd.add_flag("--no-flow-normalize", s.no_flow_normalize,
                "Report raw max-flow values instead of row-normalised ones");
-  cmd.add_option("--flow-algorithm", s.flow_algorithm, "bk, push-relabel or edmonds-karp")
+  cmd.add_option("--flow-algorithm", s.flow_algorithm, "layered, bk, push-relabel or edmonds-karp")
       ->capture_default_str();
   cmd.add_option("--grad-rule", s.grad_rule, "chefer or vit-explain")->capture_default_str();
   cmd.add_flag("--grad-signed", s.grad_signed, "Keep negative relevance (chefer rule)");

@@ -23,6 +23,7 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/stack.hpp"
+#include "flow_layered.hpp"
 
 namespace attnflow {
 namespace {
@@ -175,6 +176,8 @@ class Solver {
         value =
             boost::edmonds_karp_max_flow(g, lg_.source(), lg_.sink(), cap, res, rev, color, pred);
         break;
+      case FlowAlgorithm::Layered:  // solved by detail::layered_flow, never here
+        break;
     }
     return static_cast<double>(value) / scale_;
   }
@@ -295,17 +298,28 @@ LayerMaps attention_flow(const LayerMatrices& layers, const FlowOptions& options
   LayerMaps out;
   out.layers = resolve_layers(options.layers, static_cast<int>(layers.size()), "flow layers");
   out.rows = resolve_rows(options.target_rows, n, "flow target rows");
-  for (int l : out.layers) {
-    Matrix f(static_cast<Eigen::Index>(out.rows.size()), n);
+  const auto rows = static_cast<Eigen::Index>(out.rows.size());
+  std::vector<Matrix> reach(out.layers.size());
+  std::vector<detail::LayeredJob> jobs;
+  out.maps.reserve(out.layers.size());  // jobs keep pointers into it
+  for (std::size_t b = 0; b < out.layers.size(); ++b) {
+    const int l = out.layers[b];
+    out.maps.emplace_back(rows, n);
+    Matrix& f = out.maps.back();
     if (options.closed_form_low_layers && l <= 2) {
       closed_form(layers, l, out.rows, f);
+    } else if (options.algorithm == FlowAlgorithm::Layered) {
+      reach[b] = reachable(layers, l, out.rows);
+      jobs.push_back({l, scale_for(layers, l), &reach[b], &f});
     } else if (options.algorithm == FlowAlgorithm::PushRelabel) {
       solve_layer<long long>(layers, l, out.rows, options.algorithm, threads, f);
     } else {
       solve_layer<double>(layers, l, out.rows, options.algorithm, threads, f);
     }
-    if (options.normalize) normalize_rows(f);
-    out.maps.push_back(std::move(f));
+  }
+  if (!jobs.empty()) detail::layered_flow(layers, out.rows, jobs, threads);
+  if (options.normalize) {
+    for (Matrix& f : out.maps) normalize_rows(f);
   }
   return out;
 }

@@ -12,7 +12,7 @@ namespace {
 using test::mat;
 
 const FlowAlgorithm kAlgorithms[] = {FlowAlgorithm::BoykovKolmogorov, FlowAlgorithm::PushRelabel,
-                                     FlowAlgorithm::EdmondsKarp};
+                                     FlowAlgorithm::EdmondsKarp, FlowAlgorithm::Layered};
 
 LayerMatrices hand_layers() {  // the residual matrices of rollout_test.cpp
   return {mat({{1, 0, 0}, {0.25, 0.75, 0}, {0.1, 0.15, 0.75}}),
@@ -80,8 +80,9 @@ TEST(Flow, RandomStacksAllAlgorithmsAgreeAndStayBounded) {
     const LayerMatrices l = prepare_layers(test::random_stack(5, 3, 7, causal ? 21 : 22, causal));
     FlowOptions o;
     o.normalize = false;
-    const LayerMaps bk = attention_flow(l, o);  // default: push-relabel
-    for (FlowAlgorithm a : {FlowAlgorithm::BoykovKolmogorov, FlowAlgorithm::EdmondsKarp}) {
+    const LayerMaps bk = attention_flow(l, o);  // default: layered
+    for (FlowAlgorithm a : {FlowAlgorithm::BoykovKolmogorov, FlowAlgorithm::EdmondsKarp,
+                            FlowAlgorithm::PushRelabel}) {
       o.algorithm = a;
       const LayerMaps other = attention_flow(l, o);
       for (std::size_t k = 0; k < bk.maps.size(); ++k) {
@@ -204,8 +205,9 @@ TEST(Flow, BadInputs) {
   test::expect_error([&] { attention_flow(bad); },
                      "flow input: layer 2 has 3 tokens, layer 1 has 2");
   test::expect_error([&] { attention_flow({}); }, "flow input: no layers");
-  test::expect_error([] { parse_flow_algorithm("dinic"); },
-                     "flow algorithm: unknown 'dinic' (expected bk, push-relabel or edmonds-karp)");
+  test::expect_error(
+      [] { parse_flow_algorithm("dinic"); },
+      "flow algorithm: unknown 'dinic' (expected bk, push-relabel, edmonds-karp or layered)");
 }
 
 }  // namespace

@@ -127,6 +127,7 @@ inline AnalysisOptions fixture_run_options() {
   AnalysisOptions o;
   o.methods = {Method::Raw, Method::Rollout, Method::Flow};
   o.target_rows = {0};
+  o.flow.algorithm = FlowAlgorithm::PushRelabel;  // the committed v1 fixture's (before "layered")
   return o;
 }
 

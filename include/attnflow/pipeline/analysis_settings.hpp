@@ -28,7 +28,7 @@ struct AnalysisSettings {
   std::string discard_scope = "global";  ///< --discard-scope: global or row
   bool no_flow_normalize = false;        ///< --no-flow-normalize
   std::string flow_algorithm =
-      "push-relabel";                ///< --flow-algorithm: bk, push-relabel, edmonds-karp
+      "layered";                     ///< --flow-algorithm: layered, bk, push-relabel, edmonds-karp
   int threads = 0;                   ///< -j: flow threads (0 = all cores)
   std::string grad_rule = "chefer";  ///< --grad-rule: chefer or vit-explain
   bool grad_signed = false;          ///< --grad-signed

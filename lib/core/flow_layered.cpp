@@ -1,0 +1,421 @@
+// Layered push-relabel for attention flow (FlowAlgorithm::Layered).
+//
+// The graph of a source (l, i): a super source S feeding layer l-1 with the
+// capacities A^(l)[i, :], dense blocks A^(k) from layer k to layer k-1 for
+// k = l-1 .. 2, and layer 1 feeding the sink T with A^(1)[:, j]. Node
+// (k, p), 1 <= k <= l-1, is u = (k-1)*n + p. Arc data live in n x n blocks:
+// residual[k] (row p = upper node, column q = lower node) and flow_t[k]
+// (transposed: row q, column p), so that every scan of a node's arcs -- down
+// to layer k-1 and back up to layer k+1 -- is contiguous.
+//
+// Phase one of push-relabel (highest label first, gap heuristic, exact
+// global relabelling) computes a maximum preflow; its excess at T is the
+// max-flow value. For the next sink of the same source only the n sink arcs
+// change: flow above the new capacity is handed back to its layer-1 node as
+// excess, labels are recomputed, and the solve continues from that preflow
+// instead of from zero. A solve also stops as soon as T's excess reaches the
+// upper bound min(source capacity, sink capacity).
+#include "flow_layered.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <thread>
+
+namespace attnflow::detail {
+namespace {
+
+using Cap = std::int64_t;
+
+// std::llround, exactly (ties away from zero), for c >= 0.
+inline Cap to_cap(double c, double scale) {
+  const double x = c * scale;
+  const double t = std::trunc(x);
+  return static_cast<Cap>(t) + (x - t >= 0.5 ? 1 : 0);
+}
+
+class LayeredSolver {
+ public:
+  LayeredSolver(const LayerMatrices& a, int max_layer)
+      : a_(a), n_(static_cast<int>(a.front().rows())) {
+    const std::size_t nn = static_cast<std::size_t>(n_) * static_cast<std::size_t>(n_);
+    const std::size_t blocks = static_cast<std::size_t>(std::max(0, max_layer - 2));
+    const std::size_t nodes = static_cast<std::size_t>(std::max(1, max_layer - 1) * n_);
+    cap_.resize(blocks * nn);
+    residual_.resize(blocks * nn);
+    flow_t_.resize(blocks * nn);
+    sink_all_.resize(nn);
+    sink_cap_.resize(static_cast<std::size_t>(n_));
+    sink_flow_.resize(static_cast<std::size_t>(n_));
+    excess_.resize(nodes);
+    label_.resize(nodes);
+    current_.resize(nodes);
+    next_.resize(nodes);
+    queued_.resize(nodes);
+    pending_.reserve(nodes);
+    head_.resize(nodes + 2);
+    count_.resize(nodes + 2);
+  }
+
+  // Raw flow values of source (layer, row) to every reachable input.
+  void solve_row(int layer, int row, double scale, const double* reach, double* out) {
+    if (layer == 1) {
+      for (int j = 0; j < n_; ++j) {
+        out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(to_cap(a_[0](row, j), scale)) / scale;
+      }
+      return;
+    }
+    prepare_layer(layer, scale);
+    reset_source(row);
+    for (int j = 0; j < n_; ++j) {
+      out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(solve_sink(j)) / scale;
+    }
+  }
+
+ private:
+  // Integer capacities of the blocks 2..layer-1 and of every sink column.
+  void prepare_layer(int layer, double scale) {
+    if (layer == layer_ && scale == scale_) return;
+    layer_ = layer;
+    scale_ = scale;
+    k_ = layer - 1;
+    v_ = k_ * n_;
+    inf_ = v_ + 2;
+    const std::size_t nn = static_cast<std::size_t>(n_) * static_cast<std::size_t>(n_);
+    for (int k = 2; k <= k_; ++k) {
+      const double* src = a_[static_cast<std::size_t>(k - 1)].data();
+      Cap* dst = &cap_[static_cast<std::size_t>(k - 2) * nn];
+      for (std::size_t e = 0; e < nn; ++e) dst[e] = to_cap(src[e], scale);
+    }
+    const double* a1 = a_[0].data();  // row m, column j: sink arc of node (1, m) for sink j
+    for (int m = 0; m < n_; ++m) {
+      for (int j = 0; j < n_; ++j) {
+        sink_all_[static_cast<std::size_t>(j) * n_ + m] =
+            to_cap(a1[static_cast<std::size_t>(m) * n_ + j], scale);
+      }
+    }
+  }
+
+  void reset_source(int row) {
+    const std::size_t arcs = static_cast<std::size_t>(k_ - 1) * n_ * n_;
+    std::copy(cap_.begin(), cap_.begin() + static_cast<std::ptrdiff_t>(arcs), residual_.begin());
+    std::fill(flow_t_.begin(), flow_t_.begin() + static_cast<std::ptrdiff_t>(arcs), Cap{0});
+    std::fill(excess_.begin(), excess_.begin() + v_, Cap{0});
+    std::fill(sink_flow_.begin(), sink_flow_.end(), Cap{0});
+    const Matrix& top = a_[static_cast<std::size_t>(layer_ - 1)];
+    total_source_ = 0;
+    Cap* top_excess = &excess_[static_cast<std::size_t>(k_ - 1) * n_];
+    for (int p = 0; p < n_; ++p) {
+      top_excess[p] = to_cap(top(row, p), scale_);  // S -> (l-1, p) saturated
+      total_source_ += top_excess[p];
+    }
+    excess_t_ = 0;
+  }
+
+  Cap solve_sink(int j) {
+    const Cap* c = &sink_all_[static_cast<std::size_t>(j) * n_];
+    Cap total_sink = 0;
+    for (int p = 0; p < n_; ++p) {
+      sink_cap_[p] = c[p];
+      total_sink += c[p];
+      if (sink_flow_[p] > c[p]) {  // hand the flow above the new capacity back
+        excess_[p] += sink_flow_[p] - c[p];
+        excess_t_ -= sink_flow_[p] - c[p];
+        sink_flow_[p] = c[p];
+      }
+    }
+    bound_ = std::min(total_source_, total_sink);
+    if (excess_t_ < bound_) run();
+    return excess_t_;
+  }
+
+  // Highest-label push-relabel until no active node can reach T (or T's
+  // excess meets the bound).
+  void run() {
+    global_relabel();
+    const long long budget = 12LL * (static_cast<long long>(v_) + 2LL * (k_ - 1) * n_ * n_) + 64;
+    long long work = 0;
+    while (max_active_ > 0 && excess_t_ < bound_) {
+      const int u = head_[max_active_];
+      if (u < 0) {
+        --max_active_;
+        continue;
+      }
+      head_[max_active_] = next_[u];
+      queued_[u] = 0;
+      if (excess_[u] == 0 || label_[u] >= inf_) continue;
+      work += discharge(u);
+      if (work > budget) {
+        global_relabel();
+        work = 0;
+      }
+    }
+  }
+
+  // Queues v in the bucket of its label unless it is queued already (a
+  // queued node may since have been lifted by a gap; run() checks).
+  void activate(int v) {
+    if (queued_[v]) return;
+    queued_[v] = 1;
+    const int d = label_[v];
+    next_[v] = head_[d];
+    head_[d] = v;
+    if (d > max_active_) max_active_ = d;
+  }
+
+  // Pushes the excess of u along admissible arcs, relabelling as needed.
+  // Arcs of u, in current-arc order: the down arcs (to layer k-1, or the one
+  // sink arc when k = 1), then the reverse arcs up to layer k+1. A pass over
+  // the arcs also records the lowest label among arcs that keep residual
+  // capacity, so a relabel after a pass needs to scan only the arcs the pass
+  // skipped (those before the current arc). Returns the arcs scanned.
+  long long discharge(int u) {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    const int k = u / n + 1;
+    const int p = u % n;
+    const int downs = k == 1 ? 1 : n;
+    const int ups = k < k_ ? n : 0;
+    Cap* res_down = k >= 2 ? &residual_[static_cast<std::size_t>(k - 2) * nn + p * n] : nullptr;
+    Cap* ft_down = k >= 2 ? &flow_t_[static_cast<std::size_t>(k - 2) * nn] : nullptr;
+    const int* lab_down = k >= 2 ? &label_[static_cast<std::size_t>(k - 2) * n] : nullptr;
+    Cap* ft_up = k < k_ ? &flow_t_[static_cast<std::size_t>(k - 1) * nn + p * n] : nullptr;
+    Cap* res_up = k < k_ ? &residual_[static_cast<std::size_t>(k - 1) * nn] : nullptr;
+    const int* lab_up = k < k_ ? &label_[static_cast<std::size_t>(k) * n] : nullptr;
+    const int down_base = (k - 2) * n, up_base = k * n;
+    Cap e = excess_[u];
+    long long work = 0;
+    while (e > 0) {
+      const int want = label_[u] - 1;
+      const int first = current_[u];
+      int low = inf_;  // lowest label over residual arcs from `first` on
+      int a = first;
+      if (k == 1) {
+        if (a == 0) {
+          const Cap r = sink_cap_[p] - sink_flow_[p];
+          if (r > 0) {
+            if (want == 0) {
+              const Cap d = std::min(e, r);
+              sink_flow_[p] += d;
+              excess_t_ += d;
+              e -= d;
+              if (r > d) low = 0;
+            } else {
+              low = 0;
+            }
+          }
+          if (e > 0) a = 1;
+        }
+      } else {
+        for (; a < n; ++a) {
+          const Cap r = res_down[a];
+          if (r <= 0) continue;
+          const int lv = lab_down[a];
+          if (lv != want) {
+            low = std::min(low, lv);
+            continue;
+          }
+          const Cap d = std::min(e, r);
+          res_down[a] = r - d;
+          ft_down[static_cast<std::size_t>(a) * n + p] += d;
+          const int v = down_base + a;
+          activate(v);
+          excess_[v] += d;
+          e -= d;
+          if (e == 0) break;
+        }
+      }
+      if (e > 0 && ups > 0) {
+        int b = std::max(0, a - downs);
+        for (; b < ups; ++b) {
+          const Cap r = ft_up[b];
+          if (r <= 0) continue;
+          const int lv = lab_up[b];
+          if (lv != want) {
+            low = std::min(low, lv);
+            continue;
+          }
+          const Cap d = std::min(e, r);
+          ft_up[b] = r - d;
+          res_up[static_cast<std::size_t>(b) * n + p] += d;
+          const int v = up_base + b;
+          activate(v);
+          excess_[v] += d;
+          e -= d;
+          if (e == 0) break;
+        }
+        a = downs + b;
+      }
+      work += a - first;
+      current_[u] = a;
+      if (e == 0) break;
+      if (excess_t_ >= bound_) {  // the bound is met: stop, keep the excess
+        excess_[u] = e;
+        activate(u);
+        return work;
+      }
+      // Relabel: 1 + the lowest label over residual arcs; those from `first`
+      // on were seen by the pass.
+      const int skipped_downs = std::min(first, downs);
+      if (k == 1) {
+        if (skipped_downs > 0 && sink_cap_[p] > sink_flow_[p]) low = 0;
+      } else {
+        for (int q = 0; q < skipped_downs; ++q) {
+          if (res_down[q] > 0) low = std::min(low, lab_down[q]);
+        }
+      }
+      for (int b = 0; b < first - downs; ++b) {
+        if (ft_up[b] > 0) low = std::min(low, lab_up[b]);
+      }
+      work += first;
+      const int old = label_[u];
+      const int fresh = std::min(inf_, low + 1);
+      current_[u] = 0;
+      --count_[old];
+      if (count_[old] == 0) {  // gap: nothing at or above `old` can reach T
+        for (int w = 0; w < v_; ++w) {
+          if (label_[w] > old && label_[w] < inf_) {
+            --count_[label_[w]];
+            label_[w] = inf_;
+          }
+        }
+        label_[u] = inf_;
+        break;
+      }
+      label_[u] = fresh;
+      if (fresh >= inf_) break;
+      ++count_[fresh];
+      if (fresh > max_active_) max_active_ = fresh;
+    }
+    excess_[u] = e;
+    return work;
+  }
+
+  // Exact distances to T in the residual graph, level by level (a node of
+  // layer k is at distance >= k with the parity of k), then the buckets.
+  void global_relabel() {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    std::fill(label_.begin(), label_.begin() + v_, inf_);
+    // pending_: the unlabelled nodes, layer by layer ([start_[k-1], start_[k]))
+    pending_.clear();
+    start_.assign(static_cast<std::size_t>(k_) + 1, 0);
+    for (int p = 0; p < n; ++p) {
+      if (sink_cap_[p] > sink_flow_[p]) {
+        label_[p] = 1;
+      } else {
+        pending_.push_back(p);
+      }
+    }
+    start_[1] = static_cast<int>(pending_.size());
+    for (int k = 2; k <= k_; ++k) {
+      for (int p = 0; p < n; ++p) pending_.push_back((k - 1) * n + p);
+      start_[static_cast<std::size_t>(k)] = static_cast<int>(pending_.size());
+    }
+    // Level `level` labels nodes at distance level + 1: layers k <= level + 1
+    // with k = level + 1 (mod 2). Their neighbours have the other parity, so
+    // labels set during a level are never read in it.
+    for (int level = 1;; ++level) {
+      bool grew = false, left = false;  // labelled any / any still unlabelled
+      for (int k = (level + 1) % 2 == 1 ? 1 : 2; k <= std::min(level + 1, k_); k += 2) {
+        int* first = &pending_[static_cast<std::size_t>(start_[k - 1])];
+        int* last = &pending_[0] + start_[static_cast<std::size_t>(k)];
+        int* keep = first;
+        const int* lab_down = k >= 2 ? &label_[static_cast<std::size_t>(k - 2) * n] : nullptr;
+        const int* lab_up = k < k_ ? &label_[static_cast<std::size_t>(k) * n] : nullptr;
+        for (int* it = first; it != last; ++it) {
+          const int u = *it;
+          const int p = u - (k - 1) * n;
+          bool found = false;
+          if (k >= 2) {
+            const Cap* res = &residual_[static_cast<std::size_t>(k - 2) * nn + p * n];
+            for (int q = 0; q < n && !found; ++q) found = res[q] > 0 && lab_down[q] == level;
+          }
+          if (!found && k < k_) {
+            const Cap* ft = &flow_t_[static_cast<std::size_t>(k - 1) * nn + p * n];
+            for (int b = 0; b < n && !found; ++b) found = ft[b] > 0 && lab_up[b] == level;
+          }
+          if (found) {
+            label_[u] = level + 1;
+            grew = true;
+          } else {
+            *keep++ = u;
+          }
+        }
+        // compact in place: the layer's range shrinks from its end
+        const int kept = static_cast<int>(keep - first);
+        const int gone = static_cast<int>(last - first) - kept;
+        if (gone > 0) {
+          pending_.erase(pending_.begin() + start_[k - 1] + kept,
+                         pending_.begin() + start_[static_cast<std::size_t>(k)]);
+          for (int m = k; m <= k_; ++m) start_[static_cast<std::size_t>(m)] -= gone;
+        }
+      }
+      for (int k = 1; k <= k_ && !left; ++k) {
+        left = start_[static_cast<std::size_t>(k)] > start_[static_cast<std::size_t>(k - 1)];
+      }
+      // No node at distance level + 1 means none further away either.
+      if (!grew || !left) break;
+    }
+    std::fill(head_.begin(), head_.end(), -1);
+    std::fill(queued_.begin(), queued_.end(), 0);
+    std::fill(count_.begin(), count_.end(), 0);
+    std::fill(current_.begin(), current_.begin() + v_, 0);
+    max_active_ = 0;
+    for (int u = 0; u < v_; ++u) {
+      if (label_[u] >= inf_) continue;
+      ++count_[label_[u]];
+      if (excess_[u] > 0) activate(u);
+    }
+  }
+
+  const LayerMatrices& a_;
+  int n_;
+  int layer_ = 0, k_ = 0, v_ = 0, inf_ = 0;
+  double scale_ = 0.0;
+  std::vector<Cap> cap_, residual_, flow_t_, sink_all_, sink_cap_, sink_flow_, excess_;
+  std::vector<int> label_, current_, next_, pending_, start_, head_, count_;
+  std::vector<char> queued_;
+  Cap total_source_ = 0, excess_t_ = 0, bound_ = 0;
+  int max_active_ = 0;
+};
+
+}  // namespace
+
+void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
+                  const std::vector<LayeredJob>& jobs, int threads) {
+  struct Task {
+    std::size_t job, row;
+  };
+  std::vector<Task> tasks;
+  int max_layer = 1;
+  for (std::size_t b = 0; b < jobs.size(); ++b) {
+    max_layer = std::max(max_layer, jobs[b].layer);
+    for (std::size_t r = 0; r < rows.size(); ++r) tasks.push_back({b, r});
+  }
+  // Largest graphs first, rows of one layer together (one capacity copy each).
+  std::stable_sort(tasks.begin(), tasks.end(), [&jobs](const Task& x, const Task& y) {
+    return jobs[x.job].layer > jobs[y.job].layer;
+  });
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    LayeredSolver solver(a, max_layer);
+    for (std::size_t t = next++; t < tasks.size(); t = next++) {
+      const LayeredJob& job = jobs[tasks[t].job];
+      const auto r = static_cast<Eigen::Index>(tasks[t].row);
+      solver.solve_row(job.layer, rows[tasks[t].row], job.scale, job.reach->row(r).data(),
+                       job.out->row(r).data());
+    }
+  };
+  const int count = std::max(1, std::min<int>(threads, static_cast<int>(tasks.size())));
+  if (count == 1) {
+    worker();
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < count; ++t) pool.emplace_back(worker);
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace attnflow::detail

@@ -1,0 +1,28 @@
+// The "layered" exact max-flow solver of attention flow: push-relabel
+// specialised to the layered graph (dense n x n capacity blocks between
+// consecutive layers), on the same int64 capacities as Boost's push-relabel,
+// warm-started from one sink of a source to the next. Private to lib/core.
+#pragma once
+
+#include <vector>
+
+#include "attnflow/core/types.hpp"
+
+namespace attnflow::detail {
+
+/// One source layer to solve: out.row(r) gets the raw flow values of source
+/// (layer, rows[r]) to every input j with reach(r, j) != 0 (the others are 0).
+struct LayeredJob {
+  int layer = 0;                  ///< 1-based source layer
+  double scale = 1.0;             ///< capacities c become llround(c * scale)
+  const Matrix* reach = nullptr;  ///< rows.size() x n, 0 = no path (flow 0)
+  Matrix* out = nullptr;          ///< rows.size() x n, filled here
+};
+
+/// Solves every (layer, row) of `jobs` on `threads` workers (tasks over
+/// layers and rows, largest layers first). Exact: each value is the maximum
+/// flow of the integer network, so it equals Boost's push-relabel bit for bit.
+void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
+                  const std::vector<LayeredJob>& jobs, int threads);
+
+}  // namespace attnflow::detail
