@@ -17,8 +17,6 @@
 namespace attnflow::app {
 namespace {
 
-constexpr const char* kPrefix = "attnflow: error: ";
-
 /// The command line as given (defaults as documented in --help).
 struct ExtractArgs {
   std::string model;
@@ -104,20 +102,6 @@ void run(const ExtractArgs& a) {
   if (!a.quiet) print_report(report);
 }
 
-/// Runs `f`, turning an error into "attnflow: error: <message>" and exit status 1.
-template <typename F>
-void reporting_errors(F&& f) {
-  try {
-    f();
-  } catch (const CLI::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    std::cout.flush();
-    std::cerr << kPrefix << e.what() << "\n";
-    throw CLI::RuntimeError(1);
-  }
-}
-
 void add_options(CLI::App* cmd, ExtractArgs& args) {
   cmd->add_option("model", args.model,
                   "Hugging Face model directory (config.json + model.safetensors), or a "
@@ -172,7 +156,7 @@ void add_extract_command(CLI::App& app) {
       "Run a transformer over a text corpus and store its attention maps (and gradients) in an "
       "HDF5 store");
   add_options(cmd, *args);
-  cmd->callback([args] { reporting_errors([&] { run(*args); }); });
+  cmd->callback([args] { run(*args); });  // errors: cli_main.cpp (exit 1 for attnflow::Error)
 }
 
 }  // namespace attnflow::app

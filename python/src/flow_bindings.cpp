@@ -54,7 +54,7 @@ layers: 1-based source layers (an int or a list; None = all 1..L, as the referen
 rows: source token rows (queries; None = all n; negative = from the end, -1 = last token).
 normalize: divide each row by its sum (--no-flow-normalize turns it off; a row without any
 path stays 0). algorithm: --flow-algorithm, default the CLI's default (attnflow.DEFAULT_FLOW_ALGORITHM);
-"push-relabel" (int64 capacities), "bk" (Boykov-Kolmogorov), "edmonds-karp", ...; all exact. threads: worker threads over
+"layered" (the default: push-relabel for layered graphs), "push-relabel", "bk" (Boykov-Kolmogorov), "edmonds-karp"; all exact. threads: worker threads over
 source rows, 0 = all cores (-j); results do not depend on it. closed_form: layers 1 and 2 by
 their closed forms (False forces the solver).
 Runs without the GIL, a few rows at a time; Ctrl-C (KeyboardInterrupt) stops it between
