@@ -10,12 +10,11 @@ Needs python3-nbformat.
 """
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
-import nbformat
-from nbformat import v4
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import notebook_generator  # noqa: E402 (beside this file)
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -160,42 +159,8 @@ for e, r in zip(examples, runs):
 FIGURES = ["nb_python_cls_maps.png"]
 
 
-def build() -> nbformat.NotebookNode:
-    nb = v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
-    }
-    for i, (kind, source) in enumerate(CELLS):
-        cell = v4.new_markdown_cell(source) if kind == "markdown" else v4.new_code_cell(source)
-        cell["id"] = f"cell-{i:02d}"  # stable ids: regenerating gives the same file
-        nb.cells.append(cell)
-    nbformat.validate(nb)
-    return nb
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=str(HERE / "attnflow_python.ipynb"))
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the output file differs from what would be written")
-    parser.add_argument("--figures", action="store_true", help="print the figure file names")
-    args = parser.parse_args(argv)
-    if args.figures:
-        print("\n".join(FIGURES))
-        return 0
-    text = nbformat.writes(build(), version=4)
-    out = pathlib.Path(args.output)
-    if args.check:
-        same = out.is_file() and out.read_text(encoding="utf-8") == text
-        if not same:
-            print(f"{out} is not what {pathlib.Path(__file__).name} writes: regenerate it",
-                  file=sys.stderr)
-        return 0 if same else 1
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(notebook_generator.main(
+        sys.argv[1:], cells=CELLS, figures=FIGURES, default_output=HERE / "attnflow_python.ipynb",
+        description=__doc__.splitlines()[0], script=pathlib.Path(__file__).name))
