@@ -8,6 +8,7 @@
 // equals the reference's flow from (l, i) to (0, j). The graph is shared
 // read-only; each worker thread owns its capacity/residual/label buffers.
 #include "attnflow/core/flow.hpp"
+#include "attnflow/core/util/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -257,14 +258,7 @@ void solve_layer(const LayerMatrices& a, int layer, const std::vector<int>& rows
       }
     }
   };
-  const int count = std::max(1, std::min<int>(threads, static_cast<int>(rows.size())));
-  if (count == 1) {
-    worker();
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (int t = 0; t < count; ++t) pool.emplace_back(worker);
-  for (auto& th : pool) th.join();
+  run_workers(std::min<int>(threads, static_cast<int>(rows.size())), worker);
 }
 
 void closed_form(const LayerMatrices& a, int layer, const std::vector<int>& rows, Matrix& out) {

@@ -21,7 +21,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <thread>
+
+#include "attnflow/core/util/parallel.hpp"
 
 namespace attnflow::detail {
 namespace {
@@ -408,14 +409,7 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
                        job.out->row(r).data());
     }
   };
-  const int count = std::max(1, std::min<int>(threads, static_cast<int>(tasks.size())));
-  if (count == 1) {
-    worker();
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (int t = 0; t < count; ++t) pool.emplace_back(worker);
-  for (auto& th : pool) th.join();
+  run_workers(std::min<int>(threads, static_cast<int>(tasks.size())), worker);
 }
 
 }  // namespace attnflow::detail
