@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
 import time
 
@@ -34,23 +35,14 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "reference"))
+import flow_vs_scipy  # noqa: E402
 import reference as ref  # noqa: E402
+from flow_vs_reference import make_stack  # noqa: E402
+from flow_vs_scipy import SCALE  # noqa: E402
 
 import attnflow  # noqa: E402
-
-SCALE = 1e7
-
-
-def make_stack(L, H, n, seed):
-    """Softmax of random logits with a per-row temperature (some rows peaked)."""
-    rng = np.random.default_rng(seed)
-    logits = rng.normal(size=(L, H, n, n))
-    logits *= np.exp(rng.uniform(np.log(0.3), np.log(12.0), size=(L, H, n, 1)))
-    logits -= logits.max(axis=-1, keepdims=True)
-    e = np.exp(logits)
-    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
-
 
 def peak_rss_kib():
     """Peak resident set size of this process (VmHWM), KiB."""
@@ -83,27 +75,16 @@ def current_rss_kib():
 
 
 def scipy_flow(a_hat):
-    """All-layers flow with scipy's Dinic on int64 capacities x 1e7, one call per pair."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import maximum_flow
-
+    """All-layers flow with scipy's Dinic (bench/flow_vs_scipy.py), as an (L, n, n) array."""
     L, n, _ = a_hat.shape
-    N = (L + 1) * n
-    cap = np.zeros((N, N), dtype=np.int64)
-    for l in range(1, L + 1):
-        cap[l * n:(l + 1) * n, (l - 1) * n:l * n] = np.rint(a_hat[l - 1] * SCALE).astype(np.int64)
-    graph = sp.csr_matrix(cap)
-    raw = np.zeros((L, n, n))
-    for l in range(1, L + 1):
-        for i in range(n):
-            for j in range(n):
-                raw[l - 1, i, j] = maximum_flow(graph, l * n + i, j,
-                                                method="dinic").flow_value / SCALE
-    return raw / raw.sum(axis=-1, keepdims=True)
+    out = np.zeros((L, n, n))
+    for (l, i, j), v in flow_vs_scipy.scipy_flow(a_hat, range(1, L + 1)).items():
+        out[l - 1, i, j] = v
+    return out
 
 
 def bench(L, H, n, args):
-    a = make_stack(L, H, n, seed=args.seed + n)
+    a = make_stack(L, H, n, False, args.seed + n)
     a_hat = attnflow.residual(a)  # float64 A_hat, the matrices all three solve on
     print(f"\n== L{L} H{H} n{n}, all layers: {L * n * n} max-flow pairs ==")
 
@@ -115,15 +96,17 @@ def bench(L, H, n, args):
     got = attnflow.flow(a, threads=args.threads, algorithm=args.algorithm)
     t_af = time.perf_counter() - t
     peak = peak_rss_kib()
-    reps = max(1, int(0.5 / max(t_af, 1e-6)))
-    t = time.perf_counter()
+    reps = max(4, int(0.5 / max(t_af, 1e-6)))
+    times = [t_af]
     for _ in range(reps):
+        t = time.perf_counter()
         attnflow.flow(a, threads=args.threads, algorithm=args.algorithm)
-    t_af = min(t_af, (time.perf_counter() - t) / reps)
+        times.append(time.perf_counter() - t)
+    t_af = statistics.median(times)
     values = got.values  # (L, n, n): all rows
     print(f"attnflow.flow      {t_af * 1e3:10.2f} ms  ({args.algorithm}, "
           f"threads={args.threads or 'all'}, "
-          f"best of {reps + 1})")
+          f"median of {len(times)})")
     extra = (peak - rss_before) if can_reset else float("nan")
     print(f"  memory: input {a.nbytes / 1024:.0f} KiB (float32), result "
           f"{values.nbytes / 1024:.0f} KiB; peak RSS during the call "
