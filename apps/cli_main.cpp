@@ -3,8 +3,14 @@
 #include <iostream>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/version.hpp"
 
 namespace attnflow::app {
+
+void configure_top_level(CLI::App& app) {
+  app.require_subcommand(1);
+  app.set_version_flag("--version", ATTNFLOW_VERSION_STRING);
+}
 
 int run_cli(CLI::App& app, int argc, char** argv) {
   try {

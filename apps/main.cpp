@@ -14,8 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"attnflow " ATTNFLOW_VERSION_STRING
                " - explain transformer models through their attention",
                "attnflow"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", ATTNFLOW_VERSION_STRING);
+  attnflow::app::configure_top_level(app);
   attnflow::app::add_analyze_command(app);
   attnflow::app::add_plot_command(app);
   attnflow::app::add_generate_command(app);

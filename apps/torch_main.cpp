@@ -13,8 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"attnflow " ATTNFLOW_VERSION_STRING
                " - explain transformer models through their attention (libtorch subcommands)",
                "attnflow"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", ATTNFLOW_VERSION_STRING);
+  attnflow::app::configure_top_level(app);
   attnflow::app::add_extract_command(app);
   attnflow::app::add_train_command(app);
   attnflow::app::add_demo_command(app);
