@@ -1,4 +1,5 @@
-// config.json reader for the BERT and GPT-2 families (transformers 4.x and 5.x).
+// config.json reader for the BERT, RoBERTa / XLM-RoBERTa, DistilBERT and GPT-2 families
+// (transformers 4.x and 5.x).
 #include "attnflow/hf/config.hpp"
 
 #include <algorithm>
@@ -14,9 +15,36 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kBertArchitectures = {"BertModel", "BertForMaskedLM",
-                                                     "BertForSequenceClassification"};
-const std::vector<std::string> kGpt2Architectures = {"GPT2Model", "GPT2LMHeadModel"};
+// One entry per model_type: its family and the architectures implemented natively.
+struct FamilyEntry {
+  const char* model_type;
+  ModelFamily family;
+  const char* architecture_prefix;  // for configs without model_type
+  std::vector<std::string> architectures;
+};
+
+const std::vector<FamilyEntry>& families() {
+  static const std::vector<FamilyEntry> table = {
+      {"bert",
+       ModelFamily::Bert,
+       "Bert",
+       {"BertModel", "BertForMaskedLM", "BertForSequenceClassification"}},
+      {"roberta",
+       ModelFamily::Roberta,
+       "Roberta",
+       {"RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification"}},
+      {"xlm-roberta",
+       ModelFamily::Roberta,
+       "XLMRoberta",
+       {"XLMRobertaModel", "XLMRobertaForMaskedLM", "XLMRobertaForSequenceClassification"}},
+      {"distilbert",
+       ModelFamily::DistilBert,
+       "DistilBert",
+       {"DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification"}},
+      {"gpt2", ModelFamily::Gpt2, "GPT2", {"GPT2Model", "GPT2LMHeadModel"}},
+  };
+  return table;
+}
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -140,7 +168,17 @@ Activation parse_activation(const Fields& f, const std::string& name, const char
 }  // namespace
 
 std::string_view family_name(ModelFamily family) {
-  return family == ModelFamily::Bert ? "bert" : "gpt2";
+  switch (family) {
+    case ModelFamily::Bert: return "bert";
+    case ModelFamily::Gpt2: return "gpt2";
+    case ModelFamily::Roberta: return "roberta";
+    case ModelFamily::DistilBert: return "distilbert";
+  }
+  return "bert";
+}
+
+std::int64_t ModelConfig::position_offset() const {
+  return family == ModelFamily::Roberta && pad_token_id ? *pad_token_id + 1 : 0;
 }
 
 bool ModelConfig::has_architecture(std::string_view name) const {
@@ -173,22 +211,27 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
   c.model_type = f.string({"model_type"}, "");
   if (c.model_type.empty()) {  // very old configs: infer from the architecture
     for (const std::string& a : c.architectures) {
-      if (a.rfind("GPT2", 0) == 0) c.model_type = "gpt2";
-      if (a.rfind("Bert", 0) == 0) c.model_type = "bert";
+      for (const FamilyEntry& e : families()) {
+        // prefixes are distinct: XLMRobertaModel does not start with Roberta, nor DistilBert...
+        // with Bert
+        if (a.rfind(e.architecture_prefix, 0) == 0) c.model_type = e.model_type;
+      }
     }
     if (c.model_type.empty()) {
-      f.fail("no 'model_type' and no BERT or GPT-2 architecture to infer it from");
+      f.fail(
+          "no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT or GPT-2 "
+          "architecture to infer it from");
     }
   }
-  if (c.model_type == "bert") {
-    c.family = ModelFamily::Bert;
-  } else if (c.model_type == "gpt2") {
-    c.family = ModelFamily::Gpt2;
-  } else {
-    f.fail("unknown model_type '" + c.model_type + "' (supported: bert, gpt2)");
+  const FamilyEntry* entry = nullptr;
+  std::string types;
+  for (const FamilyEntry& e : families()) {
+    if (c.model_type == e.model_type) entry = &e;
+    types += (types.empty() ? "" : ", ") + std::string(e.model_type);
   }
-  const bool bert = c.family == ModelFamily::Bert;
-  const auto& builtin = bert ? kBertArchitectures : kGpt2Architectures;
+  if (!entry) f.fail("unknown model_type '" + c.model_type + "' (supported: " + types + ")");
+  c.family = entry->family;
+  const auto& builtin = entry->architectures;
   for (const std::string& a : c.architectures) {
     const bool known =
         std::find(builtin.begin(), builtin.end(), a) != builtin.end() ||
@@ -199,9 +242,13 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
              "' (supported: " + join(builtin) + ")");
     }
   }
+  const bool bert = c.family == ModelFamily::Bert || c.family == ModelFamily::Roberta;
+  const bool roberta = c.family == ModelFamily::Roberta;
 
   if (bert) {
-    c.vocab_size = f.positive({"vocab_size"}, 30522, L::kVocabSize);
+    // RobertaConfig's default vocabulary is 50265 tokens; XLMRobertaConfig keeps BERT's 30522
+    const std::int64_t vocab = c.model_type == "roberta" ? 50265 : 30522;
+    c.vocab_size = f.positive({"vocab_size"}, vocab, L::kVocabSize);
     c.hidden_size = f.positive({"hidden_size", "n_embd"}, 768, L::kHiddenSize);
     c.num_layers = f.positive({"num_hidden_layers", "n_layer"}, 12, L::kLayers);
     c.num_heads = f.positive({"num_attention_heads", "n_head"}, 12, L::kHeads);
@@ -217,6 +264,25 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
              "' (only 'absolute')");
     }
     c.is_decoder = f.boolean("is_decoder", false);
+    c.pad_token_id = 0;
+    if (roberta) {  // RobertaConfig / XLMRobertaConfig: <s> 0, <pad> 1, </s> 2
+      c.pad_token_id = 1;
+      c.bos_token_id = 0;
+      c.eos_token_id = 2;
+    }
+  } else if (c.family == ModelFamily::DistilBert) {
+    // DistilBertConfig's own keys (its attribute_map also accepts the BERT names)
+    c.vocab_size = f.positive({"vocab_size"}, 30522, L::kVocabSize);
+    c.hidden_size = f.positive({"dim", "hidden_size"}, 768, L::kHiddenSize);
+    c.num_layers = f.positive({"n_layers", "num_hidden_layers"}, 6, L::kLayers);
+    c.num_heads = f.positive({"n_heads", "num_attention_heads"}, 12, L::kHeads);
+    c.intermediate_size = f.positive({"hidden_dim"}, 4 * 768, L::kIntermediateSize);
+    c.max_positions = f.positive({"max_position_embeddings"}, 512, L::kPositions);
+    c.type_vocab_size = 0;
+    c.layer_norm_eps = 1e-12;  // fixed in modeling_distilbert.py, not a config key
+    c.activation_name = f.string({"activation"}, "gelu");
+    c.activation = parse_activation(f, c.activation_name, "activation");
+    c.sinusoidal_pos_embds = f.boolean("sinusoidal_pos_embds", false);
     c.pad_token_id = 0;
   } else {
     c.vocab_size = f.positive({"vocab_size"}, 50257, L::kVocabSize);
@@ -246,6 +312,18 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
   if (doc.contains("pad_token_id")) c.pad_token_id = f.optional_int("pad_token_id");
   if (doc.contains("bos_token_id")) c.bos_token_id = f.optional_int("bos_token_id");
   if (doc.contains("eos_token_id")) c.eos_token_id = f.optional_int("eos_token_id");
+  if (roberta) {
+    if (!c.pad_token_id) {
+      f.fail("'pad_token_id' is null, but " + c.model_type +
+             " needs it: its position ids start at pad_token_id + 1");
+    }
+    if (*c.pad_token_id < 0 || *c.pad_token_id + 1 >= c.max_positions) {
+      f.fail("'pad_token_id' " + std::to_string(*c.pad_token_id) +
+             " leaves no position: position ids start at pad_token_id + 1 and "
+             "'max_position_embeddings' is " +
+             std::to_string(c.max_positions));
+    }
+  }
   c.tie_word_embeddings = f.boolean("tie_word_embeddings", true);
   // transformers >= 4.56 writes "dtype"; older versions "torch_dtype".
   c.dtype = f.string({"dtype", "torch_dtype"}, "");

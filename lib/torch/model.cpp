@@ -28,6 +28,8 @@ std::string_view to_string(ModelFamily family) {
   switch (family) {
     case ModelFamily::Bert: return "bert";
     case ModelFamily::Gpt2: return "gpt2";
+    case ModelFamily::Roberta: return "roberta";
+    case ModelFamily::DistilBert: return "distilbert";
     case ModelFamily::TorchScript: return "torchscript";
   }
   return "bert";
@@ -140,7 +142,9 @@ detail::BatchTensors TorchModel::pack(const std::vector<Input>& batch) const {
     t.lengths[b] = n;
     for (std::int64_t i = 0; i < n; ++i) {
       ids[b][i] = in.ids[static_cast<std::size_t>(i)];
-      types[b][i] = in.type_ids.empty() ? 0 : in.type_ids[static_cast<std::size_t>(i)];
+      types[b][i] = in.type_ids.empty() || !info_.uses_type_ids
+                        ? 0
+                        : in.type_ids[static_cast<std::size_t>(i)];
       mask[b][i] = 1;
     }
   }
@@ -367,12 +371,11 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
   }
   ModelInfo info;
   info.path = dir;
-  info.family = c.family == hf::ModelFamily::Bert ? ModelFamily::Bert : ModelFamily::Gpt2;
   info.layers = static_cast<int>(c.num_layers);
   info.heads = static_cast<int>(c.num_heads);
   info.hidden_size = c.hidden_size;
   info.vocab_size = c.vocab_size;
-  info.max_positions = c.max_positions;
+  info.max_positions = c.max_tokens();
   info.device = device_name(device);
   std::string arch = c.architectures.empty() ? "" : c.architectures.front();
   if (c.architectures.size() > 1) {
@@ -380,22 +383,8 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
                 c.architectures[1] + ": attnflow needs exactly one");
   }
   std::unique_ptr<detail::Network> net;
-  if (c.family == hf::ModelFamily::Bert) {
-    if (arch.empty()) arch = "BertModel";
-    info.uses_type_ids = c.type_vocab_size > 0;
-    info.causal = c.is_decoder;
-    detail::Weights w(weights_path, {"bert."}, device);
-    detail::BertHead head = detail::BertHead::None;
-    if (arch == "BertForSequenceClassification") {
-      head = detail::BertHead::SequenceClassification;
-      info.head = HeadKind::Classifier;
-      info.num_labels = c.num_labels;
-    } else if (arch == "BertForMaskedLM") {
-      head = detail::BertHead::MaskedLM;
-      info.head = HeadKind::LanguageModel;
-    }
-    net = detail::make_bert(c, w, head);
-  } else {
+  if (c.family == hf::ModelFamily::Gpt2) {
+    info.family = ModelFamily::Gpt2;
     if (arch.empty()) arch = "GPT2Model";
     detail::Gpt2Options o;
     o.causal = true;
@@ -418,6 +407,42 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
     info.causal = o.causal;
     detail::Weights w(weights_path, {"transformer."}, device);
     net = detail::make_gpt2(c, w, o);
+  } else {
+    // the encoders: BERT, RoBERTa / XLM-RoBERTa, DistilBERT, with the architecture's
+    // base-model prefix ("bert.", "roberta.", "distilbert.") in files with a head
+    struct Kind {
+      ModelFamily family;
+      std::string base;  // the base model class less "Model": Bert, Roberta, ...
+      std::string prefix;
+    };
+    Kind kind{ModelFamily::Bert, "Bert", "bert."};
+    if (c.family == hf::ModelFamily::Roberta) {
+      kind = {ModelFamily::Roberta, c.model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta",
+              "roberta."};
+    } else if (c.family == hf::ModelFamily::DistilBert) {
+      kind = {ModelFamily::DistilBert, "DistilBert", "distilbert."};
+    }
+    info.family = kind.family;
+    const std::string& base = kind.base;
+    if (arch.empty()) arch = base + "Model";
+    info.uses_type_ids =
+        kind.family == ModelFamily::Roberta ? c.type_vocab_size > 1 : c.type_vocab_size > 0;
+    info.causal = c.is_decoder;
+    detail::Weights w(weights_path, {kind.prefix}, device);
+    detail::BertHead head = detail::BertHead::None;
+    if (arch == base + "ForSequenceClassification") {
+      head = detail::BertHead::SequenceClassification;
+      info.head = HeadKind::Classifier;
+      info.num_labels = c.num_labels;
+    } else if (arch == base + "ForMaskedLM") {
+      head = detail::BertHead::MaskedLM;
+      info.head = HeadKind::LanguageModel;
+    }
+    switch (kind.family) {
+      case ModelFamily::Roberta: net = detail::make_roberta(c, w, head); break;
+      case ModelFamily::DistilBert: net = detail::make_distilbert(c, w, head); break;
+      default: net = detail::make_bert(c, w, head); break;
+    }
   }
   info.architecture = arch;
   return std::make_unique<TorchModel>(std::move(info), std::move(net), device);

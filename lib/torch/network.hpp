@@ -31,7 +31,7 @@ class Network {
   virtual ForwardResult forward(const BatchTensors& batch, bool track_inputs) = 0;
 };
 
-/// LayerNorm over the last dimension with the given parameters (BERT, GPT-2).
+/// LayerNorm over the last dimension with the given parameters (the encoders, GPT-2).
 struct LayerNorm {
   ::torch::Tensor weight, bias;
   double eps = 1e-5;
@@ -62,11 +62,22 @@ namespace attnflow::torch::detail {
 
 class TensorSource;
 
+/// The head of an encoder family: none (a base model; Pooler: one with a pooler, which gives no
+/// logits), a sequence classifier, a masked LM.
 enum class BertHead { None, Pooler, SequenceClassification, MaskedLM };
 
 /// BertModel / BertForSequenceClassification / BertForMaskedLM with eager attention.
 std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& weights,
                                    BertHead head);
+
+/// RobertaModel / RobertaForSequenceClassification / RobertaForMaskedLM, and the XLMRoberta*
+/// classes (the same code): BERT's blocks, position ids offset by pad_token_id + 1.
+std::unique_ptr<Network> make_roberta(const hf::ModelConfig& config, TensorSource& weights,
+                                      BertHead head);
+
+/// DistilBertModel / DistilBertForSequenceClassification / DistilBertForMaskedLM.
+std::unique_ptr<Network> make_distilbert(const hf::ModelConfig& config, TensorSource& weights,
+                                         BertHead head);
 
 enum class Gpt2Head { None, LanguageModel, FirstTokenClassifier };
 

@@ -122,12 +122,137 @@ TEST(Config, DirectoryDefaultsAndAliases) {
             "GPT2Encoder");
 }
 
+// The config.json files of roberta-base, xlm-roberta-base and distilbert-base-uncased on the
+// Hub (the keys that matter), and the 5.x style of each family.
+TEST(Config, RobertaFamily) {
+  const ModelConfig r = parse_model_config(R"({
+    "architectures": ["RobertaForMaskedLM"], "attention_probs_dropout_prob": 0.1,
+    "bos_token_id": 0, "eos_token_id": 2, "hidden_act": "gelu", "hidden_size": 768,
+    "intermediate_size": 3072, "layer_norm_eps": 1e-05, "max_position_embeddings": 514,
+    "model_type": "roberta", "num_attention_heads": 12, "num_hidden_layers": 12,
+    "pad_token_id": 1, "type_vocab_size": 1, "vocab_size": 50265})",
+                                           "roberta-base");
+  EXPECT_EQ(r.family, ModelFamily::Roberta);
+  EXPECT_EQ(family_name(r.family), "roberta");
+  EXPECT_EQ(r.type_vocab_size, 1);
+  EXPECT_DOUBLE_EQ(r.layer_norm_eps, 1e-5);
+  EXPECT_EQ(r.pad_token_id, 1);
+  EXPECT_EQ(r.position_offset(), 2);
+  EXPECT_EQ(r.max_tokens(), 512);
+  const ModelConfig x = parse_model_config(R"({
+    "architectures": ["XLMRobertaForMaskedLM"], "bos_token_id": 0, "eos_token_id": 2,
+    "hidden_size": 768, "layer_norm_eps": 1e-05, "max_position_embeddings": 514,
+    "model_type": "xlm-roberta", "output_past": true, "pad_token_id": 1,
+    "type_vocab_size": 1, "vocab_size": 250002})",
+                                           "xlm-roberta-base");
+  EXPECT_EQ(x.family, ModelFamily::Roberta);
+  EXPECT_EQ(x.model_type, "xlm-roberta");
+  EXPECT_EQ(x.vocab_size, 250002);
+  EXPECT_EQ(x.max_tokens(), 512);
+  // RobertaConfig / XLMRobertaConfig defaults (5.x leaves defaults out)
+  const ModelConfig d = parse_model_config(
+      R"({"model_type": "roberta", "architectures": ["RobertaForSequenceClassification"],
+          "dtype": "float32", "transformers_version": "5.0.0"})",
+      "mem");
+  EXPECT_EQ(d.vocab_size, 50265);
+  EXPECT_EQ(d.pad_token_id, 1);
+  EXPECT_EQ(d.bos_token_id, 0);
+  EXPECT_EQ(d.eos_token_id, 2);
+  EXPECT_EQ(d.type_vocab_size, 2);
+  EXPECT_EQ(d.max_tokens(), 510);
+  EXPECT_EQ(parse_model_config(R"({"model_type": "xlm-roberta"})", "mem").vocab_size, 30522);
+  // no model_type: from the architecture's prefix
+  EXPECT_EQ(parse_model_config(R"({"architectures": ["XLMRobertaModel"]})", "mem").model_type,
+            "xlm-roberta");
+  EXPECT_EQ(parse_model_config(R"({"architectures": ["RobertaModel"]})", "mem").model_type,
+            "roberta");
+}
+
+TEST(Config, DistilBertFamily) {
+  const ModelConfig c = parse_model_config(R"({
+    "activation": "gelu", "architectures": ["DistilBertForMaskedLM"],
+    "attention_dropout": 0.1, "dim": 768, "dropout": 0.1, "hidden_dim": 3072,
+    "initializer_range": 0.02, "max_position_embeddings": 512, "model_type": "distilbert",
+    "n_heads": 12, "n_layers": 6, "pad_token_id": 0, "qa_dropout": 0.1,
+    "seq_classif_dropout": 0.2, "sinusoidal_pos_embds": false, "tie_weights_": true,
+    "transformers_version": "4.7.0.dev0", "vocab_size": 30522})",
+                                           "distilbert-base-uncased");
+  EXPECT_EQ(c.family, ModelFamily::DistilBert);
+  EXPECT_EQ(family_name(c.family), "distilbert");
+  EXPECT_EQ(c.hidden_size, 768);
+  EXPECT_EQ(c.num_layers, 6);
+  EXPECT_EQ(c.num_heads, 12);
+  EXPECT_EQ(c.intermediate_size, 3072);
+  EXPECT_EQ(c.type_vocab_size, 0);
+  EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-12);
+  EXPECT_EQ(c.activation, Activation::Gelu);
+  EXPECT_FALSE(c.sinusoidal_pos_embds);
+  EXPECT_EQ(c.position_offset(), 0);
+  EXPECT_EQ(c.max_tokens(), 512);
+  const ModelConfig s = parse_model_config(
+      R"({"model_type": "distilbert", "dim": 32, "n_heads": 4, "n_layers": 2, "hidden_dim": 40,
+          "activation": "relu", "sinusoidal_pos_embds": true, "dtype": "bfloat16",
+          "architectures": ["DistilBertForSequenceClassification"], "id2label": {"0": "a"}})",
+      "mem");
+  EXPECT_EQ(s.head_dim(), 8);
+  EXPECT_EQ(s.intermediate_size, 40);
+  EXPECT_EQ(s.activation, Activation::Relu);
+  EXPECT_TRUE(s.sinusoidal_pos_embds);
+  EXPECT_EQ(s.num_labels, 1);
+  EXPECT_EQ(s.dtype, "bfloat16");
+  // defaults of DistilBertConfig; the BERT names of its attribute_map are accepted
+  const ModelConfig d = parse_model_config(R"({"architectures": ["DistilBertModel"]})", "mem");
+  EXPECT_EQ(d.model_type, "distilbert");
+  EXPECT_EQ(d.hidden_size, 768);
+  EXPECT_EQ(d.num_layers, 6);
+  EXPECT_EQ(d.vocab_size, 30522);
+  EXPECT_EQ(parse_model_config(R"({"model_type": "distilbert", "hidden_size": 64,
+                                   "num_attention_heads": 2})",
+                               "mem")
+                .head_dim(),
+            32);
+}
+
+TEST(Config, EncoderFamilyErrors) {
+  const auto err = [](const std::string& text) {
+    return error_of([&] { parse_model_config(text, "m/config.json"); });
+  };
+  EXPECT_EQ(err(R"({"model_type": "roberta", "pad_token_id": null})"),
+            "m/config.json: 'pad_token_id' is null, but roberta needs it: its position ids start "
+            "at pad_token_id + 1");
+  EXPECT_EQ(err(R"({"model_type": "xlm-roberta", "pad_token_id": 8,
+                    "max_position_embeddings": 9})"),
+            "m/config.json: 'pad_token_id' 8 leaves no position: position ids start at "
+            "pad_token_id + 1 and 'max_position_embeddings' is 9");
+  EXPECT_EQ(err(R"({"model_type": "roberta", "architectures": ["BertModel"]})"),
+            "m/config.json: unknown architecture 'BertModel' for model_type 'roberta' "
+            "(supported: RobertaModel, RobertaForMaskedLM, RobertaForSequenceClassification)");
+  EXPECT_EQ(err(R"({"model_type": "xlm-roberta", "architectures": ["RobertaModel"]})"),
+            "m/config.json: unknown architecture 'RobertaModel' for model_type 'xlm-roberta' "
+            "(supported: XLMRobertaModel, XLMRobertaForMaskedLM, "
+            "XLMRobertaForSequenceClassification)");
+  EXPECT_EQ(err(R"({"model_type": "distilbert", "n_layers": 0})"),
+            "m/config.json: 'n_layers' must be a positive integer, got 0");
+  EXPECT_EQ(err(R"({"model_type": "distilbert", "dim": 768, "hidden_size": 512})"),
+            "m/config.json: 'dim' (768) and 'hidden_size' (512) disagree");
+  EXPECT_EQ(err(R"({"model_type": "distilbert", "dim": 100, "n_heads": 12})"),
+            "m/config.json: hidden size 100 is not divisible by the 12 attention heads");
+  EXPECT_EQ(err(R"({"model_type": "distilbert", "activation": "tanh"})"),
+            "m/config.json: unsupported activation 'tanh' (supported: gelu, gelu_new, "
+            "gelu_pytorch_tanh, gelu_fast, relu, silu, quick_gelu)");
+  EXPECT_EQ(err(R"({"model_type": "distilbert", "sinusoidal_pos_embds": 1})"),
+            "m/config.json: 'sinusoidal_pos_embds' must be true or false, got 1");
+  EXPECT_EQ(err(R"({"model_type": "distilbert", "hidden_dim": -4})"),
+            "m/config.json: 'hidden_dim' must be a positive integer, got -4");
+}
+
 TEST(Config, Errors) {
   const auto err = [](const std::string& text) {
     return error_of([&] { parse_model_config(text, "m/config.json"); });
   };
-  EXPECT_EQ(err(R"({"model_type": "roberta"})"),
-            "m/config.json: unknown model_type 'roberta' (supported: bert, gpt2)");
+  EXPECT_EQ(err(R"({"model_type": "t5"})"),
+            "m/config.json: unknown model_type 't5' (supported: bert, roberta, xlm-roberta, "
+            "distilbert, gpt2)");
   EXPECT_EQ(
       err(R"({"model_type": "bert", "architectures": ["BertForTokenClassification"]})"),
       "m/config.json: unknown architecture 'BertForTokenClassification' for model_type 'bert' "
@@ -136,7 +261,8 @@ TEST(Config, Errors) {
             "m/config.json: unknown architecture 'BertModel' for model_type 'gpt2' (supported: "
             "GPT2Model, GPT2LMHeadModel)");
   EXPECT_EQ(err(R"({"architectures": ["T5Model"]})"),
-            "m/config.json: no 'model_type' and no BERT or GPT-2 architecture to infer it from");
+            "m/config.json: no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT or "
+            "GPT-2 architecture to infer it from");
   EXPECT_EQ(err(R"({"model_type": "bert", "hidden_size": "768"})"),
             "m/config.json: 'hidden_size' must be a positive integer, got \"768\"");
   EXPECT_EQ(err(R"({"model_type": "bert", "num_hidden_layers": 0})"),

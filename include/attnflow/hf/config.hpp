@@ -1,6 +1,7 @@
-// A model's config.json (Hugging Face layout) for the BERT and GPT-2 families. The field names
-// of both families (hidden_size / n_embd, ...) and of transformers 4.x and 5.x (torch_dtype /
-// dtype) map onto one struct; missing fields take the defaults of transformers' config classes.
+// A model's config.json (Hugging Face layout) for the BERT, RoBERTa / XLM-RoBERTa, DistilBERT and
+// GPT-2 families. The field names of every family (hidden_size / n_embd / dim, ...) and of
+// transformers 4.x and 5.x (torch_dtype / dtype) map onto one struct; missing fields take the
+// defaults of transformers' config classes.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,8 @@
 
 namespace attnflow::hf {
 
-enum class ModelFamily { Bert, Gpt2 };
+/// Roberta covers model_type "roberta" and "xlm-roberta" (the same modelling code).
+enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert };
 
 /// Feed-forward activation. GeluTanh covers "gelu_new", "gelu_pytorch_tanh" and "gelu_fast".
 enum class Activation { Gelu, GeluTanh, Relu, Silu, QuickGelu };
@@ -21,17 +23,18 @@ struct ModelConfig {
   std::string path;                  ///< the file read, for messages
   std::string transformers_version;  ///< as written; "" when absent
   ModelFamily family = ModelFamily::Bert;
-  std::string model_type;                  ///< "bert" or "gpt2"
+  std::string model_type;  ///< "bert", "roberta", "xlm-roberta", "distilbert", "gpt2"
   std::vector<std::string> architectures;  ///< e.g. {"BertForMaskedLM"}; may be empty
-  std::int64_t hidden_size = 0;            ///< hidden_size / n_embd
-  std::int64_t num_layers = 0;             ///< num_hidden_layers / n_layer
-  std::int64_t num_heads = 0;              ///< num_attention_heads / n_head
-  std::int64_t intermediate_size = 0;      ///< intermediate_size / n_inner (null: 4 x n_embd)
+  std::int64_t hidden_size = 0;            ///< hidden_size / n_embd / dim (DistilBERT)
+  std::int64_t num_layers = 0;             ///< num_hidden_layers / n_layer / n_layers
+  std::int64_t num_heads = 0;              ///< num_attention_heads / n_head / n_heads
+  std::int64_t intermediate_size = 0;      ///< intermediate_size / n_inner (null: 4 x n_embd) /
+                                           ///< hidden_dim
   std::int64_t max_positions = 0;          ///< max_position_embeddings / n_positions
   std::int64_t vocab_size = 0;
-  std::int64_t type_vocab_size = 0;  ///< BERT token types; 0 for GPT-2
-  double layer_norm_eps = 0.0;       ///< layer_norm_eps / layer_norm_epsilon
-  std::string activation_name;       ///< hidden_act / activation_function as written
+  std::int64_t type_vocab_size = 0;  ///< BERT / RoBERTa token types; 0 for GPT-2 and DistilBERT
+  double layer_norm_eps = 0.0;       ///< layer_norm_eps / layer_norm_epsilon (DistilBERT: 1e-12)
+  std::string activation_name;       ///< hidden_act / activation_function / activation as written
   Activation activation = Activation::Gelu;
   std::int64_t num_labels = 2;                   ///< num_labels, else the size of id2label, else 2
   std::map<std::int64_t, std::string> id2label;  ///< empty when the file has none
@@ -41,9 +44,12 @@ struct ModelConfig {
   std::optional<std::int64_t> bos_token_id;
   std::optional<std::int64_t> eos_token_id;
   std::string problem_type;  ///< e.g. "single_label_classification"; "" when absent
-  // BERT only
+  // BERT and RoBERTa
   std::string position_embedding_type = "absolute";
   bool is_decoder = false;  ///< causal self-attention (BertLMHeadModel)
+  // DistilBERT only: the position matrix is sinusoidal (it is stored in the weights all the
+  // same, and from_pretrained uses the stored one)
+  bool sinusoidal_pos_embds = false;
   // GPT-2 only
   bool scale_attn_weights = true;                ///< divide scores by sqrt(head_dim)
   bool scale_attn_by_inverse_layer_idx = false;  ///< also divide by layer index + 1
@@ -55,6 +61,10 @@ struct ModelConfig {
                                                   ///< classifier reads (0: the CLS token)
 
   std::int64_t head_dim() const { return hidden_size / num_heads; }
+  /// RoBERTa's position ids start at pad_token_id + 1 (fairseq); 0 for the other families.
+  std::int64_t position_offset() const;
+  /// The longest input: max_positions less the RoBERTa offset.
+  std::int64_t max_tokens() const { return max_positions - position_offset(); }
   /// True when `name` is one of `architectures`.
   bool has_architecture(std::string_view name) const;
 };
@@ -76,7 +86,10 @@ struct ConfigLimits {
 
 struct ConfigOptions {
   /// Architectures accepted besides the built-in ones (BertModel, BertForMaskedLM,
-  /// BertForSequenceClassification, GPT2Model, GPT2LMHeadModel), e.g. a later native model.
+  /// BertForSequenceClassification, RobertaModel, RobertaForMaskedLM,
+  /// RobertaForSequenceClassification, the same three XLMRoberta*, DistilBertModel,
+  /// DistilBertForMaskedLM, DistilBertForSequenceClassification, GPT2Model, GPT2LMHeadModel),
+  /// e.g. a later native model.
   std::vector<std::string> extra_architectures;
 };
 
@@ -89,6 +102,6 @@ ModelConfig read_model_config(const std::string& path, const ConfigOptions& opti
 ModelConfig parse_model_config(std::string_view json_text, const std::string& source,
                                const ConfigOptions& options = {});
 
-std::string_view family_name(ModelFamily family);  ///< "bert" / "gpt2"
+std::string_view family_name(ModelFamily family);  ///< "bert" / "gpt2" / "roberta" / "distilbert"
 
 }  // namespace attnflow::hf

@@ -7,7 +7,9 @@
 //
 // Two kinds of model:
 //  * a Hugging Face model directory (config.json + model.safetensors): BertModel,
-//    BertForMaskedLM, BertForSequenceClassification, GPT2Model, GPT2LMHeadModel, and the
+//    BertForMaskedLM, BertForSequenceClassification, the same three for RoBERTa
+//    (Roberta*), XLM-RoBERTa (XLMRoberta*) and DistilBERT (DistilBert*), GPT2Model,
+//    GPT2LMHeadModel, and the
 //    GPT-2-block encoder classifier of Abnar & Zuidema (config "attnflow_encoder_classifier",
 //    see docs/extract.md), implemented natively with eager attention;
 //  * a TorchScript module (a .pt file) that follows the contract in docs/extract.md:
@@ -34,10 +36,12 @@ enum class HeadKind {
 };
 
 /// How the model is implemented: a native BERT, native GPT-2 blocks (GPT2Model,
-/// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), or a TorchScript module.
-enum class ModelFamily { Bert, Gpt2, TorchScript };
+/// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), a native RoBERTa
+/// (model_type roberta and xlm-roberta), a native DistilBERT, or a TorchScript module.
+enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, TorchScript };
 
-std::string_view to_string(ModelFamily family);  ///< "bert", "gpt2" or "torchscript"
+/// "bert", "gpt2", "roberta", "distilbert" or "torchscript"
+std::string_view to_string(ModelFamily family);
 
 struct ModelInfo {
   std::string path;  ///< what was loaded (directory or .pt file)
@@ -50,8 +54,9 @@ struct ModelInfo {
   HeadKind head = HeadKind::None;
   std::int64_t num_labels = 0;     ///< classifier classes (0 otherwise)
   std::int64_t vocab_size = 0;     ///< embedding rows (0 when unknown)
-  std::int64_t max_positions = 0;  ///< longest input the model accepts (0 = no limit known)
-  bool uses_type_ids = false;      ///< BERT token types
+  std::int64_t max_positions = 0;  ///< longest input the model accepts (0 = no limit known);
+                                   ///< RoBERTa: max_position_embeddings - pad_token_id - 1
+  bool uses_type_ids = false;      ///< token types (BERT; RoBERTa with type_vocab_size > 1)
   std::string device;              ///< "cpu" or "cuda:N"
 };
 
