@@ -56,6 +56,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # no __pycache__ in tests/reference
 sys.path.insert(0, os.path.join(REPO, "tests", "reference"))
 import hf_models as R  # noqa: E402
+import hf_encoders as E  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -260,6 +261,74 @@ def gpt2_config(arch: str, style: str, dtype: str = "float32", extra: dict | Non
     return c
 
 
+# RoBERTa / XLM-RoBERTa fixtures: synthetic vocabularies (ids only, no tokenizer files), laid
+# out like the real ones: <s> 0, <pad> 1, </s> 2, <unk> 3, ..., <mask> last.
+ROBERTA_VOCAB = 120
+XLMR_VOCAB = 150
+ROBERTA_PAD = 1
+
+
+def roberta_config(arch: str, style: str, model_type: str, vocab: int, extra: dict | None = None) -> dict:
+    c = {
+        "architectures": [arch],
+        "attention_probs_dropout_prob": 0.1,
+        "bos_token_id": 0,
+        "classifier_dropout": None,
+        "eos_token_id": 2,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": HIDDEN,
+        "initializer_range": 0.02,
+        "intermediate_size": INTERMEDIATE,
+        "layer_norm_eps": 1e-05,
+        "max_position_embeddings": MAX_POSITIONS + ROBERTA_PAD + 1,  # 64 tokens, as 514 for 512
+        "model_type": model_type,
+        "num_attention_heads": HEADS,
+        "num_hidden_layers": LAYERS,
+        "pad_token_id": ROBERTA_PAD,
+        "position_embedding_type": "absolute",
+        "type_vocab_size": 1,
+        "use_cache": True,
+        "vocab_size": vocab,
+    }
+    if style == "4":
+        c.update({"torch_dtype": "float32", "transformers_version": "4.44.2"})
+    else:
+        c.update({"add_cross_attention": False, "dtype": "float32", "is_decoder": False,
+                  "tie_word_embeddings": True, "transformers_version": "5.0.0"})
+        del c["position_embedding_type"]
+    c.update(extra or {})
+    return c
+
+
+def distilbert_config(arch: str, style: str, extra: dict | None = None) -> dict:
+    c = {
+        "activation": "gelu",
+        "architectures": [arch],
+        "attention_dropout": 0.1,
+        "dim": HIDDEN,
+        "dropout": 0.1,
+        "hidden_dim": 48,
+        "initializer_range": 0.02,
+        "max_position_embeddings": MAX_POSITIONS,
+        "model_type": "distilbert",
+        "n_heads": HEADS,
+        "n_layers": LAYERS,
+        "pad_token_id": 0,
+        "qa_dropout": 0.1,
+        "seq_classif_dropout": 0.2,
+        "sinusoidal_pos_embds": False,
+        "tie_weights_": True,
+        "vocab_size": len(bert_vocab()),
+    }
+    if style == "4":
+        c.update({"torch_dtype": "float32", "transformers_version": "4.44.2"})
+    else:
+        c.update({"dtype": "float32", "tie_word_embeddings": True, "transformers_version": "5.0.0"})
+    c.update(extra or {})
+    return c
+
+
 def labels(names: list) -> dict:
     return {
         "id2label": {str(i): n for i, n in enumerate(names)},
@@ -296,11 +365,23 @@ SVA_B3 = [
 ]
 
 
-def batch(id_lists: list, type_lists: list | None = None) -> dict:
+# RoBERTa inputs (ids of the synthetic vocabularies); b3 example 2 holds the pad id 1 as a real
+# token (attention_mask 1): its position is padding_idx and it does not count (fairseq).
+RB_B1 = [0, 31, 47, 12, 88, 54, 2]
+RB_B3 = [[0, 10, 20, 30, 40, 50, 60, 70, 2], [0, 77, 66, 55, 2], [0, 15, 25, 1, 35, 45, 2]]
+RB_MLM_B1 = [0, 31, -1, 12, 88, 54, 2]  # -1: the mask token
+RB_MLM_B3 = [[0, 10, 20, -1, 40, 50, 60, 70, 2], [0, -1, 66, 55, 2], [0, 15, 25, 1, -1, 45, 2]]
+
+
+def with_mask(ids: list, mask_id: int) -> list:
+    return [mask_id if i == -1 else i for i in ids]
+
+
+def batch(id_lists: list, type_lists: list | None = None, pad: int = 0) -> dict:
     lengths = [len(x) for x in id_lists]
     n = max(lengths)
     b = len(id_lists)
-    ids = torch.zeros(b, n, dtype=torch.long)  # pad id 0
+    ids = torch.full((b, n), pad, dtype=torch.long)  # pad id 0 (RoBERTa: 1)
     mask = torch.zeros(b, n, dtype=torch.long)
     types = torch.zeros(b, n, dtype=torch.long)
     for i, x in enumerate(id_lists):
@@ -324,13 +405,20 @@ def init_weights(model: torch.nn.Module, seed: int) -> None:
         for name in sorted(sd):
             p = params[name]
             r = torch.randn(p.shape, generator=g, dtype=torch.float32)
-            is_ln = ".LayerNorm." in name or name.split(".")[-2] in ("ln_1", "ln_2", "ln_f")
+            parent = name.split(".")[-2] if "." in name else ""
+            is_ln = ".LayerNorm." in name or parent in ("ln_1", "ln_2", "ln_f") or parent.endswith("layer_norm")
             if is_ln and name.endswith(".weight"):
                 p.copy_(1.0 + LN_STD * r)
             elif name.endswith("bias"):
                 p.copy_(BIAS_STD * r)
             else:
                 p.copy_(WEIGHT_STD * r)
+    for m in model.modules():  # DistilBERT with sinusoidal_pos_embds: files store the sinusoids
+        c = getattr(m, "c", None)
+        if isinstance(c, dict) and c.get("sinusoidal_pos_embds"):
+            with torch.no_grad():
+                pe = m.embeddings.position_embeddings.weight
+                pe.copy_(E.sinusoidal_positions(pe.shape[0], pe.shape[1]))
     if hasattr(model, "tie_weights"):
         model.tie_weights()
 
@@ -354,9 +442,12 @@ def word_embeddings(model: torch.nn.Module) -> torch.nn.Embedding:
 def forward(model, b: dict, family: str, emb=None, attn_delta=None) -> dict:
     """One forward pass of an hf_models model (float64 inputs where needed)."""
     kw = {"attention_mask": b["attention_mask"], "inputs_embeds": emb, "attn_delta": attn_delta}
-    if family == "bert":
+    if family in TYPED_FAMILIES:
         kw["token_type_ids"] = b["token_type_ids"]
     return model(b["input_ids"], **kw)
+
+
+TYPED_FAMILIES = ("bert", "roberta")  # the families with token type embeddings
 
 
 def scalar_target(logits: torch.Tensor, spec: dict) -> torch.Tensor:
@@ -386,28 +477,38 @@ def reference(model, b: dict, family: str, targets: dict | None, attn_delta=None
     return {k: v.detach() for k, v in res.items()}
 
 
+# the architectures transformers computes the goldens of, when it is installed
+HF_ARCHITECTURES = tuple(E.ARCHITECTURES) + ("BertModel", "BertForMaskedLM", "BertForSequenceClassification",
+                                             "GPT2Model", "GPT2LMHeadModel")
+
+
 def reference_transformers(arch: str, config: dict, model_sd: dict, b: dict, family: str,
                            targets: dict | None) -> dict:  # pragma: no cover - needs transformers
     """The same golden tensors computed by Hugging Face's own eager classes."""
-    cfg_cls = transformers.BertConfig if family == "bert" else transformers.GPT2Config
     cfg = {k: v for k, v in config.items() if k not in ("transformers_version", "dtype", "torch_dtype")}
-    hf_config = cfg_cls(**cfg, attn_implementation="eager")
+    hf_config = transformers.AutoConfig.for_model(cfg.pop("model_type"), **cfg)
     hf_config._attn_implementation = "eager"
     model = getattr(transformers, arch)(hf_config).double()
     missing, unexpected = model.load_state_dict(model_sd, strict=False)
     assert not unexpected, unexpected
-    assert all(("decoder" in k or "lm_head" in k or "position_ids" in k) for k in missing), missing
+    tied = ("decoder", "lm_head", "vocab_projector", "position_ids", "token_type_ids")
+    assert all(any(t in k for t in tied) for k in missing), missing
     model.tie_weights()
     model.eval()
     with tempfile.TemporaryDirectory() as tmp:  # the names save_pretrained writes = ours
         model.save_pretrained(tmp, safe_serialization=True)
         names = set(read_safetensors(os.path.join(tmp, "model.safetensors")))
         assert names == set(model_sd), (sorted(names ^ set(model_sd)))
+    # e = the word-embedding output, a leaf: a forward hook puts it in place of the lookup, so
+    # that every model computes its own positions from input_ids (RoBERTa's depend on them;
+    # DistilBERT's inputs_embeds would skip its whole embedding module)
     emb = model.get_input_embeddings().weight.detach()[b["input_ids"]].clone().requires_grad_(True)
-    kw = dict(inputs_embeds=emb, attention_mask=b["attention_mask"], output_attentions=True, return_dict=True)
-    if family == "bert":
+    hook = model.get_input_embeddings().register_forward_hook(lambda module, args, output: emb)
+    kw = dict(input_ids=b["input_ids"], attention_mask=b["attention_mask"], output_attentions=True, return_dict=True)
+    if family in TYPED_FAMILIES:
         kw["token_type_ids"] = b["token_type_ids"]
     out = model(**kw)
+    hook.remove()
     attentions = list(out.attentions)
     res = {"attentions": torch.stack(attentions)}
     if targets is not None:
@@ -499,8 +600,8 @@ def check_finite_differences(name: str, model, b: dict, family: str, targets: di
         check(abs(fd - g) <= 1e-6 * max(1.0, abs(g)), f"{name}: dy/de[{bi},{pos},{k}] = {g:.6g} matches finite differences {fd:.6g}")
 
 
-def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict) -> None:
-    """Example 0 recomputed with plain numpy straight from the file's tensors (HF names, any
+def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict, e: int = 0) -> None:
+    """Example e recomputed with plain numpy straight from the file's tensors (HF names, any
     prefix, legacy gamma/beta, tied heads resolved by hand): every layer's attention and the
     model's output - independent of the module code in hf_models.py."""
     def get(key):
@@ -538,30 +639,60 @@ def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict
 
     gelu = lambda x: 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))  # noqa: E731
     gelu_new = lambda x: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))  # noqa: E731
-    n = int(b["lengths"][0])
-    ids = b["input_ids"][0, :n].numpy()
+    act = {"gelu": gelu, "gelu_new": gelu_new, "relu": lambda x: np.maximum(x, 0.0)}
+    n = int(b["lengths"][e])
+    ids = b["input_ids"][e, :n].numpy()
     arch = config["architectures"][0]
     atts = []
-    if config["model_type"] == "bert":
+    if config["model_type"] in ("bert", "roberta", "xlm-roberta"):
+        word = get("embeddings.word_embeddings.weight")
         heads, eps = config["num_attention_heads"], config["layer_norm_eps"]
-        types = b["token_type_ids"][0, :n].numpy()
-        x = get("embeddings.word_embeddings.weight")[ids] + get("embeddings.token_type_embeddings.weight")[types]
-        x = ln(x + get("embeddings.position_embeddings.weight")[:n], "embeddings.LayerNorm", eps)
+        f = act[config.get("hidden_act", "gelu")]
+        types = b["token_type_ids"][e, :n].numpy()
+        positions = np.arange(n)
+        if config["model_type"] != "bert":  # pad + rank among the non-pad tokens, pads: pad
+            pad = config["pad_token_id"]
+            positions = np.where(ids != pad, np.cumsum(ids != pad), 0) + pad
+        x = word[ids] + get("embeddings.token_type_embeddings.weight")[types]
+        x = ln(x + get("embeddings.position_embeddings.weight")[positions], "embeddings.LayerNorm", eps)
         for i in range(config["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
             a, ctx = attention(lin(x, p + "attention.self.query"), lin(x, p + "attention.self.key"),
                                lin(x, p + "attention.self.value"), heads, False, 1.0)
             atts.append(a)
             x = ln(lin(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm", eps)
-            x = ln(lin(gelu(lin(x, p + "intermediate.dense")), p + "output.dense") + x, p + "output.LayerNorm", eps)
-        if arch == "BertModel":
+            x = ln(lin(f(lin(x, p + "intermediate.dense")), p + "output.dense") + x, p + "output.LayerNorm", eps)
+        if arch.endswith("Model"):
             out, key = x, "last_hidden_state"
         elif arch == "BertForMaskedLM":
-            t = ln(gelu(lin(x, "cls.predictions.transform.dense")), "cls.predictions.transform.LayerNorm", eps)
-            out, key = t @ get("embeddings.word_embeddings.weight").T + get("cls.predictions.bias"), "logits"
-        else:
+            t = ln(f(lin(x, "cls.predictions.transform.dense")), "cls.predictions.transform.LayerNorm", eps)
+            out, key = t @ word.T + get("cls.predictions.bias"), "logits"
+        elif arch.endswith("ForMaskedLM"):  # RoBERTa: always the erf GELU
+            t = ln(gelu(lin(x, "lm_head.dense")), "lm_head.layer_norm", eps)
+            out, key = t @ word.T + get("lm_head.bias"), "logits"
+        elif arch == "BertForSequenceClassification":
             pooled = np.tanh(lin(x[0], "pooler.dense"))
             out, key = lin(pooled, "classifier"), "logits"
+        else:
+            out, key = lin(np.tanh(lin(x[0], "classifier.dense")), "classifier.out_proj"), "logits"
+    elif config["model_type"] == "distilbert":
+        word = get("embeddings.word_embeddings.weight")
+        heads, eps, f = config["n_heads"], 1e-12, act[config["activation"]]
+        x = ln(word[ids] + get("embeddings.position_embeddings.weight")[:n], "embeddings.LayerNorm", eps)
+        for i in range(config["n_layers"]):
+            p = f"transformer.layer.{i}."
+            a, ctx = attention(lin(x, p + "attention.q_lin"), lin(x, p + "attention.k_lin"),
+                               lin(x, p + "attention.v_lin"), heads, False, 1.0)
+            atts.append(a)
+            x = ln(lin(ctx, p + "attention.out_lin") + x, p + "sa_layer_norm", eps)
+            x = ln(lin(f(lin(x, p + "ffn.lin1")), p + "ffn.lin2") + x, p + "output_layer_norm", eps)
+        if arch == "DistilBertModel":
+            out, key = x, "last_hidden_state"
+        elif arch == "DistilBertForMaskedLM":
+            t = ln(f(lin(x, "vocab_transform")), "vocab_layer_norm", eps)
+            out, key = t @ word.T + get("vocab_projector.bias"), "logits"
+        else:
+            out, key = lin(np.maximum(lin(x[0], "pre_classifier"), 0.0), "classifier"), "logits"
     else:
         heads, eps, d = config["n_head"], config["layer_norm_epsilon"], config["n_embd"]
         causal = arch != "AttnflowEncoderClassifier"
@@ -581,8 +712,8 @@ def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict
             out, key = x @ get("wte.weight").T, "logits"
         else:
             out, key = lin(x[config["attnflow_classifier_position"]], "classifier"), "logits"
-    da = float(np.abs(np.stack(atts) - res["attentions"][:, 0, :, :n, :n].numpy()).max())
-    ref = res[key][0, :n] if res[key].dim() == 3 else res[key][0]
+    da = float(np.abs(np.stack(atts) - res["attentions"][:, e, :, :n, :n].numpy()).max())
+    ref = res[key][e, :n] if res[key].dim() == 3 else res[key][e]
     do = float(np.abs(out - ref.numpy()).max())
     check(da < 1e-12 and do < 1e-11, f"{name}: attentions and {key} equal a plain numpy forward from the file (max diff {da:.1e}, {do:.1e})")
 
@@ -630,8 +761,9 @@ def lm_targets_last(b: dict) -> dict:
     return {"target_index": idx, "target_position": pos}
 
 
-def mlm_targets(b: dict, token: int) -> dict:
-    pos = torch.tensor([int((row == MASK_ID).nonzero()[0]) for row in b["input_ids"]])
+def mlm_targets(b: dict, token: int, mask_id: int | None = None) -> dict:
+    mask_id = MASK_ID if mask_id is None else mask_id
+    pos = torch.tensor([int((row == mask_id).nonzero()[0]) for row in b["input_ids"]])
     return {"target_index": torch.full((len(pos),), token, dtype=torch.long), "target_position": pos}
 
 
@@ -684,6 +816,61 @@ def fixtures() -> list:
              b1=batch([sva_b1]), b3=batch(sva_b3),
              targets=lambda b: {"target_index": torch.tensor([0, 1, 1][: len(b["lengths"])])},
              covers="AttnflowEncoderClassifier: GPT-2 blocks without causal mask, classifier on ln_f output at position 0 (<|endoftext|> as CLS), explicit n_inner 32, 5.x config"),
+    ] + encoder_fixtures()
+
+
+def encoder_fixtures() -> list:
+    """RoBERTa, XLM-RoBERTa and DistilBERT: base model, sequence classifier, masked LM each."""
+    bv = bert_vocab()
+    rb = dict(family="roberta")
+    rb_b1, rb_b3 = batch([RB_B1], pad=ROBERTA_PAD), batch(RB_B3, pad=ROBERTA_PAD)
+
+    def rb_mlm(mask_id):
+        return (batch([with_mask(RB_MLM_B1, mask_id)], pad=ROBERTA_PAD),
+                batch([with_mask(x, mask_id) for x in RB_MLM_B3], pad=ROBERTA_PAD))
+
+    r_mask, x_mask = ROBERTA_VOCAB - 1, XLMR_VOCAB - 1
+    r_mlm, x_mlm = rb_mlm(r_mask), rb_mlm(x_mask)
+    three = lambda b: {"target_index": torch.tensor([1, 0, 2][: len(b["lengths"])])}  # noqa: E731
+    two = lambda b: {"target_index": torch.tensor([0, 1, 1][: len(b["lengths"])])}  # noqa: E731
+    distil = dict(family="distilbert", tokenizer="bert_uncased")
+    return [
+        dict(name="roberta_base", seed=110, **rb, config=roberta_config("RobertaModel", "4", "roberta", ROBERTA_VOCAB),
+             b1=rb_b1, b3=rb_b3, targets=None,
+             covers="RobertaModel (no prefix, pooler present), positions from pad_token_id + 1 (max_position_embeddings 66 for 64 tokens), type_vocab_size 1, pad id 1 as a real token in b3 example 2, 4.x config"),
+        dict(name="roberta_cls", seed=111, **rb,
+             config=roberta_config("RobertaForSequenceClassification", "5", "roberta", ROBERTA_VOCAB,
+                                   extra=labels(["NEGATIVE", "NEUTRAL", "POSITIVE"])),
+             b1=rb_b1, b3=rb_b3, targets=three,
+             covers="RobertaForSequenceClassification (`roberta.` prefix, no pooler): classifier.dense + tanh + classifier.out_proj on <s>, 3 labels, 5.x config"),
+        dict(name="roberta_mlm", seed=112, **rb,
+             config=roberta_config("RobertaForMaskedLM", "4", "roberta", ROBERTA_VOCAB, extra={"hidden_act": "gelu_new"}),
+             b1=r_mlm[0], b3=r_mlm[1], targets=lambda b: mlm_targets(b, 44, r_mask),
+             covers="RobertaForMaskedLM: lm_head.dense + erf GELU (although hidden_act is gelu_new, used by the blocks) + lm_head.layer_norm, decoder tied to the word embeddings (absent) + lm_head.bias, <mask> 119, target token 44, 4.x config"),
+        dict(name="xlmr_base", seed=113, **rb, config=roberta_config("XLMRobertaModel", "5", "xlm-roberta", XLMR_VOCAB),
+             b1=rb_b1, b3=rb_b3, targets=None,
+             covers="XLMRobertaModel (model_type xlm-roberta, no prefix, pooler present), 5.x config"),
+        dict(name="xlmr_cls", seed=114, **rb,
+             config=roberta_config("XLMRobertaForSequenceClassification", "4", "xlm-roberta", XLMR_VOCAB,
+                                   extra={**labels(["NO", "YES"]), "problem_type": "single_label_classification"}),
+             b1=rb_b1, b3=rb_b3, targets=two,
+             covers="XLMRobertaForSequenceClassification, 2 labels, 4.x config"),
+        dict(name="xlmr_mlm", seed=115, **rb, config=roberta_config("XLMRobertaForMaskedLM", "5", "xlm-roberta", XLMR_VOCAB),
+             b1=x_mlm[0], b3=x_mlm[1], targets=lambda b: mlm_targets(b, 99, x_mask),
+             covers="XLMRobertaForMaskedLM, <mask> 149, target token 99, 5.x config"),
+        dict(name="distilbert_base", seed=116, **distil,
+             config=distilbert_config("DistilBertModel", "4", extra={"sinusoidal_pos_embds": True}),
+             b1=batch([bert_ids(BERT_B1)]), b3=batch([bert_ids(t) for t in BERT_B3]), targets=None,
+             covers="DistilBertModel (no prefix; dim / n_layers / n_heads / hidden_dim 48), sinusoidal_pos_embds (the sinusoids stored in the file), no token types, 4.x config"),
+        dict(name="distilbert_cls", seed=117, **distil,
+             config=distilbert_config("DistilBertForSequenceClassification", "5",
+                                      extra={**labels(["NEGATIVE", "POSITIVE"]), "activation": "relu"}),
+             b1=batch([bert_ids(BERT_B1)]), b3=batch([bert_ids(t) for t in BERT_B3]), targets=two,
+             covers="DistilBertForSequenceClassification (`distilbert.` prefix): pre_classifier + ReLU + classifier on [CLS], ReLU feed-forward (activation relu), 5.x config"),
+        dict(name="distilbert_mlm", seed=118, **distil, config=distilbert_config("DistilBertForMaskedLM", "4"),
+             b1=batch([bert_ids(BERT_MLM_B1)]), b3=batch([bert_ids(t) for t in BERT_MLM_B3]),
+             targets=lambda b: mlm_targets(b, bv["cat"]),
+             covers="DistilBertForMaskedLM: vocab_transform + GELU + vocab_layer_norm, vocab_projector tied to the word embeddings (absent) + vocab_projector.bias, [MASK] target `cat`, 4.x config"),
     ]
 
 
@@ -694,7 +881,7 @@ def fixture_batches(fx: dict):
 
 def golden_tensors(b: dict, family: str, targets: dict | None, res: dict, with_embeds: bool = True) -> dict:
     g = {"input_ids": b["input_ids"], "attention_mask": b["attention_mask"], "lengths": b["lengths"]}
-    if family == "bert":
+    if family in TYPED_FAMILIES:
         g["token_type_ids"] = b["token_type_ids"]
     for k in ("logits", "last_hidden_state", "attentions", "attention_grads"):
         if k in res:
@@ -717,7 +904,7 @@ def make_hf_fixture(fx: dict, out_root: str) -> None:
     name, family, config = fx["name"], fx["family"], fx["config"]
     arch = config["architectures"][0]
     store = fx.get("store", torch.float32)
-    model = R.build_model(config)
+    model = E.build_model(config)
     init_weights(model, fx["seed"])
     if store != torch.float32:
         round_weights(model, store)
@@ -735,7 +922,8 @@ def make_hf_fixture(fx: dict, out_root: str) -> None:
     with open(os.path.join(d, "config.json"), "w", encoding="utf-8") as f:
         f.write(config_json(config))
     write_safetensors(os.path.join(d, "model.safetensors"), file_sd)
-    copy_tokenizer(fx["tokenizer"], d)
+    if fx.get("tokenizer"):  # RoBERTa fixtures: ids only
+        copy_tokenizer(fx["tokenizer"], d)
 
     # the reference loads what was written, like from_pretrained
     with open(os.path.join(d, "config.json"), encoding="utf-8") as f:
@@ -743,13 +931,12 @@ def make_hf_fixture(fx: dict, out_root: str) -> None:
     file_back = read_safetensors(os.path.join(d, "model.safetensors"))
     for k, v in file_sd.items():
         check(torch.equal(file_back[k], v), f"{name}: {k} reads back")
-    ref = R.build_model(loaded_config)
+    ref = E.build_model(loaded_config)
     R.load_hf_state_dict(ref, {k: v.float() for k, v in file_back.items()})
     ref = ref.double()
     causal = family == "gpt2" and arch != "AttnflowEncoderClassifier"
 
-    use_hf = HAVE_TRANSFORMERS and arch in ("BertModel", "BertForMaskedLM", "BertForSequenceClassification",
-                                            "GPT2Model", "GPT2LMHeadModel")
+    use_hf = HAVE_TRANSFORMERS and arch in HF_ARCHITECTURES
     hf_sd = {k: v.double() for k, v in R.hf_state_dict(ref).items()}
 
     def run(b, t):
@@ -764,7 +951,8 @@ def make_hf_fixture(fx: dict, out_root: str) -> None:
                 check(maxdiff(res[k], hf[k]) < 1e-9, f"{name}/{tag}: hf_models {k} equals transformers'")
             res = hf
         check_attention(f"{name}/{tag}", res, b, causal)
-        check_naive_numpy(f"{name}/{tag}", file_back, loaded_config, b, res)
+        for e in range(len(b["lengths"])):  # every example, from the file's tensors
+            check_naive_numpy(f"{name}/{tag}[{e}]", file_back, loaded_config, b, res, e)
         if targets is not None:
             check_finite_differences(f"{name}/{tag}", ref, b, family, targets, res)
         if tag == "b3":
@@ -782,7 +970,7 @@ def make_torchscript_fixture(out_root: str) -> None:
     d = os.path.join(out_root, name)
     os.makedirs(d, exist_ok=True)
     config = bert_config("BertForSequenceClassification", "4", extra=labels(["A", "B", "C"]))
-    bert = R.build_model(config)
+    bert = E.build_model(config)
     init_weights(bert, 109)
     module = R.ScriptableBertClassifier(vocab=config["vocab_size"], d=HIDDEN, layers=LAYERS, heads=HEADS,
                                         inner=INTERMEDIATE, positions=MAX_POSITIONS, labels=TS_LABELS)
