@@ -293,3 +293,123 @@ TEST(Targets, ParseAndPrint) {
 }
 
 }  // namespace
+
+namespace {
+
+// RoBERTa / XLM-RoBERTa / DistilBERT: the file, tensor and config key in every message.
+TEST(EncoderFamilies, InfoAndInputLimits) {
+  auto xlmr = at::Model::load(kModels + "xlmr_mlm");
+  const at::ModelInfo& x = xlmr->info();
+  EXPECT_EQ(x.family, at::ModelFamily::Roberta);
+  EXPECT_EQ(at::to_string(x.family), "roberta");
+  EXPECT_EQ(x.architecture, "XLMRobertaForMaskedLM");
+  EXPECT_EQ(x.head, at::HeadKind::LanguageModel);
+  EXPECT_FALSE(x.uses_type_ids);   // type_vocab_size 1
+  EXPECT_EQ(x.max_positions, 64);  // max_position_embeddings 66 less pad_token_id + 1
+  at::Input longest;
+  longest.ids.assign(65, 5);
+  test::expect_error([&] { xlmr->run({longest}, {}); },
+                     "example 0 of the batch: 65 tokens, more than the model's 64 positions");
+  longest.ids.pop_back();  // 64 tokens: the last position row (65) is used
+  EXPECT_EQ(xlmr->run({longest}, {}).front().n, 64);
+
+  auto distil = at::Model::load(kModels + "distilbert_cls");
+  EXPECT_EQ(distil->info().family, at::ModelFamily::DistilBert);
+  EXPECT_EQ(at::to_string(distil->info().family), "distilbert");
+  EXPECT_EQ(distil->info().num_labels, 2);
+  EXPECT_FALSE(distil->info().uses_type_ids);
+  // token types are ignored by a model without them (the tokenizer may still give them)
+  at::RunOptions o;
+  o.logits = true;
+  const auto plain = distil->run({at::Input{{2, 40, 41, 3}, {}, {}}}, o).front().logits;
+  const auto typed = distil->run({at::Input{{2, 40, 41, 3}, {0, 0, 1, 1}, {}}}, o).front().logits;
+  EXPECT_EQ(plain, typed);
+}
+
+TEST(EncoderFamilies, BadWeightsAreNamed) {
+  const std::string dir = copy_model("roberta_cls", "roberta_missing");
+  rewrite_weights(dir, [](auto& tensors) {
+    tensors.erase(
+        std::remove_if(tensors.begin(), tensors.end(),
+                       [](const auto& t) { return t.name == "classifier.out_proj.bias"; }),
+        tensors.end());
+  });
+  test::expect_error_contains([&] { at::Model::load(dir); },
+                              "no tensor 'classifier.out_proj.bias'");
+
+  const std::string d2 = copy_model("distilbert_mlm", "distil_shape");
+  rewrite_weights(d2, [](auto& tensors) {
+    for (auto& t : tensors) {
+      if (t.name == "distilbert.embeddings.position_embeddings.weight") {
+        t.shape = {t.shape[1], t.shape[0]};
+      }
+    }
+  });
+  test::expect_error(
+      [&] { at::Model::load(d2); },
+      d2 + "/model.safetensors: tensor 'distilbert.embeddings.position_embeddings.weight' has "
+           "shape [16, 64], expected [64, 16] (max_position_embeddings 64, dim 16)");
+
+  // an untied head needs its own matrix
+  const std::string d3 = copy_model("roberta_mlm", "roberta_untied");
+  std::string text = test::read_file(d3 + "/config.json");
+  text.replace(text.find("{"), 1, "{\n  \"tie_word_embeddings\": false,");
+  test::write_file(d3 + "/config.json", text);
+  test::expect_error_contains([&] { at::Model::load(d3); }, "no tensor 'lm_head.decoder.weight'");
+}
+
+TEST(EncoderFamilies, ConfigErrorsNameTheFileAndKey) {
+  const std::string dir = copy_model("xlmr_cls", "xlmr_pad");
+  std::string text = test::read_file(dir + "/config.json");
+  const std::string pad = "\"pad_token_id\": 1";
+  text.replace(text.find(pad), pad.size(), "\"pad_token_id\": null");
+  test::write_file(dir + "/config.json", text);
+  test::expect_error([&] { at::Model::load(dir); },
+                     dir +
+                         "/config.json: 'pad_token_id' is null, but xlm-roberta needs it: its "
+                         "position ids start at pad_token_id + 1");
+
+  const std::string d2 = copy_model("distilbert_base", "distil_key");
+  text = test::read_file(d2 + "/config.json");
+  const std::string layers = "\"n_layers\": 2";
+  text.replace(text.find(layers), layers.size(), "\"n_layers\": \"2\"");
+  test::write_file(d2 + "/config.json", text);
+  test::expect_error([&] { at::Model::load(d2); },
+                     d2 + "/config.json: 'n_layers' must be a positive integer, got \"2\"");
+}
+
+// The targets of BERT work on the new heads: predicted class, mask with an explicit token,
+// and prob-diff on a two-class classifier (the chain rule against two class targets).
+TEST(EncoderFamilies, Targets) {
+  auto cls = at::Model::load(kModels + "xlmr_cls");
+  const std::vector<at::Input> batch = {at::Input{{0, 31, 47, 12, 2}, {}, 1},
+                                        at::Input{{0, 5, 2}, {}, 0}};
+  at::RunOptions o;
+  o.logits = true;
+  o.target = at::parse_target("predicted");
+  const auto p = cls->run(batch, o);
+  o.target = at::parse_target("label");
+  const auto l = cls->run(batch, o);
+  o.target = at::parse_target("prob-diff");
+  const auto d = cls->run(batch, o);
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    EXPECT_EQ(*p[b].target_index, *p[b].prediction);
+    EXPECT_EQ(*l[b].target_index, *batch[b].label);
+    const auto probs = at::class_probabilities(d[b]);
+    EXPECT_NEAR(d[b].target_value, probs[0] - probs[1], 1e-6);
+    EXPECT_FALSE(d[b].attention_gradient.empty());
+  }
+  auto mlm = at::Model::load(kModels + "distilbert_mlm");
+  o.target = at::parse_target("mask:7");
+  o.mask_token_id = 4;
+  const auto m = mlm->run({at::Input{{2, 40, 4, 41, 3}, {}, {}}}, o);
+  EXPECT_EQ(*m.front().target_position, 2);
+  EXPECT_EQ(*m.front().target_index, 7);
+  test::expect_error_contains(
+      [&] {
+        mlm->run({at::Input{{2, 40, 41, 3}, {}, {}}}, o);
+      },
+      "no mask token");
+}
+
+}  // namespace

@@ -177,11 +177,10 @@ TEST_P(ModelGolden, MatchesTheReference) {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* m :
-       {"bert_base", "bert_mlm", "bert_cls", "bert_mlm_bf16", "gpt2_base", "gpt2_lm",
-        "gpt2_lm_fp16", "sva_encoder", "torchscript_bert", "roberta_base", "roberta_cls",
-        "roberta_mlm", "xlmr_base", "xlmr_cls", "xlmr_mlm", "distilbert_base", "distilbert_cls",
-        "distilbert_mlm"}) {
+  for (const char* m : {"bert_base", "bert_mlm", "bert_cls", "bert_mlm_bf16", "gpt2_base",
+                        "gpt2_lm", "gpt2_lm_fp16", "sva_encoder", "torchscript_bert",
+                        "roberta_base", "roberta_cls", "roberta_mlm", "xlmr_base", "xlmr_cls",
+                        "xlmr_mlm", "distilbert_base", "distilbert_cls", "distilbert_mlm"}) {
     for (const char* gname : {"golden_b1.safetensors", "golden_b3.safetensors"}) {
       out.push_back({m, gname});
     }
