@@ -174,4 +174,29 @@ TEST(ExtractCorpus, BadOptionsBeforeAnythingIsWritten) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// The encoder families beyond BERT extract like BERT: DistilBERT's WordPiece directory with a
+// mask target and a label target (RoBERTa / XLM-R would as well, given their tokenizers).
+TEST(ExtractCorpus, DistilBertDirectoriesExtract) {
+  const std::string masked =
+      write_corpus("distil_mask.txt", "the [MASK] sat on the mat\nhello [MASK] !\n");
+  pl::ExtractOptions o = options(kModels + "distilbert_mlm", masked, temp_path("distil_mlm.h5"));
+  o.target = at::parse_target("mask");
+  EXPECT_EQ(pl::extract_corpus(o).extracted, 2);
+  const io::Store m = io::Store::open(o.output);
+  EXPECT_EQ(m.info().layers, 2);
+  EXPECT_EQ(m.read(0).tokens.at(2), "[MASK]");
+  EXPECT_FALSE(m.read(1).gradient.empty());
+
+  const std::string labelled = write_corpus("distil_cls.jsonl",
+                                            "{\"text\": \"the cat sat on the mat\", \"label\": "
+                                            "1}\n{\"text\": \"a bad film\", \"label\": 0}\n");
+  o = options(kModels + "distilbert_cls", labelled, temp_path("distil_cls.h5"));
+  o.target = at::parse_target("label");
+  EXPECT_EQ(pl::extract_corpus(o).extracted, 2);
+  const io::Example x = io::Store::open(o.output).read(1);
+  EXPECT_EQ(x.label, 0);
+  EXPECT_EQ(x.target, 0);
+  EXPECT_EQ(x.gradient.tokens(), x.tokens_count());
+}
+
 }  // namespace
