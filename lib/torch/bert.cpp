@@ -11,7 +11,6 @@
 
 namespace attnflow::torch::detail {
 
-namespace F = ::torch::nn::functional;
 using ::torch::Tensor;
 
 const EncoderLayerNames& bert_layer_names() {
@@ -52,18 +51,11 @@ std::unique_ptr<Network> make_bert(const hf::ModelConfig& c, TensorSource& weigh
     }
   }
   if (head == BertHead::MaskedLM) {
-    const Linear transform = w.linear("cls.predictions.transform.dense", d, d);
-    const LayerNorm norm = w.norm("cls.predictions.transform.LayerNorm");
-    const Tensor decoder =
-        w.output_embeddings("cls.predictions.decoder.weight", parts.embeddings.word);
-    const std::string bias_name =
-        w.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias";
-    const Tensor bias =
-        w.vector(bias_name, c.vocab_size, "vocab_size " + std::to_string(c.vocab_size));
-    const hf::Activation act = c.activation;
-    parts.head = [transform, norm, decoder, bias, act](const Tensor& x) {
-      return F::linear(norm(activation(transform(x), act)), decoder, bias);
-    };
+    parts.head = masked_lm_head(
+        w,
+        {"cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm",
+         "cls.predictions.decoder.weight", "cls.predictions.bias", "cls.predictions.decoder.bias"},
+        c.activation, parts.embeddings.word);
   }
   return make_encoder(c, std::move(parts));
 }

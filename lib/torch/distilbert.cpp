@@ -12,7 +12,6 @@
 
 namespace attnflow::torch::detail {
 
-namespace F = ::torch::nn::functional;
 using ::torch::Tensor;
 
 namespace {
@@ -60,15 +59,10 @@ std::unique_ptr<Network> make_distilbert(const hf::ModelConfig& c, TensorSource&
     };
   }
   if (head == BertHead::MaskedLM) {
-    const Linear transform = w.linear("vocab_transform", d, d);
-    const LayerNorm norm = w.norm("vocab_layer_norm");
-    const Tensor projector = w.output_embeddings("vocab_projector.weight", parts.embeddings.word);
-    const Tensor bias = w.vector("vocab_projector.bias", c.vocab_size,
-                                 "vocab_size " + std::to_string(c.vocab_size));
-    const hf::Activation act = c.activation;
-    parts.head = [transform, norm, projector, bias, act](const Tensor& x) {
-      return F::linear(norm(activation(transform(x), act)), projector, bias);
-    };
+    parts.head = masked_lm_head(w,
+                                {"vocab_transform", "vocab_layer_norm", "vocab_projector.weight",
+                                 "vocab_projector.bias", ""},
+                                c.activation, parts.embeddings.word);
   }
   return make_encoder(c, std::move(parts));
 }

@@ -76,6 +76,20 @@ std::vector<EncoderLayer> load_encoder_layers(const EncoderWeights& w, const std
   return layers;
 }
 
+std::function<Tensor(const Tensor&)> masked_lm_head(const EncoderWeights& w, const MaskedLmNames& n,
+                                                    hf::Activation act, const Tensor& word) {
+  const hf::ModelConfig& c = w.config();
+  const Linear transform = w.linear(n.transform, c.hidden_size, c.hidden_size);
+  const LayerNorm norm = w.norm(n.norm);
+  const Tensor decoder = w.output_embeddings(n.decoder, word);
+  const std::string& bias_name = w.has(n.bias) || n.bias_alias.empty() ? n.bias : n.bias_alias;
+  const Tensor bias =
+      w.vector(bias_name, c.vocab_size, "vocab_size " + std::to_string(c.vocab_size));
+  return [transform, norm, decoder, bias, act](const Tensor& x) {
+    return F::linear(norm(activation(transform(x), act)), decoder, bias);
+  };
+}
+
 EncoderEmbeddings load_bert_embeddings(const EncoderWeights& w) {
   const hf::ModelConfig& c = w.config();
   EncoderEmbeddings e;

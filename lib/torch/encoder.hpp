@@ -16,7 +16,8 @@
 
 namespace attnflow::hf {
 struct ModelConfig;
-}
+enum class Activation;
+}  // namespace attnflow::hf
 
 namespace attnflow::torch::detail {
 
@@ -98,6 +99,19 @@ struct EncoderParts {
 };
 
 std::unique_ptr<Network> make_encoder(const hf::ModelConfig& config, EncoderParts parts);
+
+/// Tensor names of a masked-LM head: `transform` (Linear d -> d), the activation, `norm`, then
+/// the decoder: `decoder` [vocab, d] only when tie_word_embeddings is false (else the word
+/// embeddings) with the bias `bias`, or `bias_alias` when the file has no `bias`.
+struct MaskedLmNames {
+  std::string transform, norm, decoder, bias, bias_alias;
+};
+
+/// The logits [B, N, vocab] of such a head as a function of the last hidden state.
+std::function<::torch::Tensor(const ::torch::Tensor&)> masked_lm_head(const EncoderWeights& w,
+                                                                      const MaskedLmNames& names,
+                                                                      hf::Activation activation,
+                                                                      const ::torch::Tensor& word);
 
 /// BERT's block names (attention.self.query, ..., output.LayerNorm), also RoBERTa's.
 const EncoderLayerNames& bert_layer_names();

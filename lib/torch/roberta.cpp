@@ -12,7 +12,6 @@
 
 namespace attnflow::torch::detail {
 
-namespace F = ::torch::nn::functional;
 using ::torch::Tensor;
 
 std::unique_ptr<Network> make_roberta(const hf::ModelConfig& c, TensorSource& weights,
@@ -35,20 +34,14 @@ std::unique_ptr<Network> make_roberta(const hf::ModelConfig& c, TensorSource& we
       };
       break;
     }
-    case BertHead::MaskedLM: {
-      const Linear dense = w.linear("lm_head.dense", d, d);
-      const LayerNorm norm = w.norm("lm_head.layer_norm");
-      const Tensor decoder = w.output_embeddings("lm_head.decoder.weight", parts.embeddings.word);
-      // lm_head.decoder.bias is tied to lm_head.bias; files hold one or both
-      const std::string bias_name = w.has("lm_head.bias") ? "lm_head.bias" : "lm_head.decoder.bias";
-      const Tensor bias =
-          w.vector(bias_name, c.vocab_size, "vocab_size " + std::to_string(c.vocab_size));
-      // RobertaLMHead always uses the erf GELU, whatever hidden_act says
-      parts.head = [dense, norm, decoder, bias](const Tensor& x) {
-        return F::linear(norm(activation(dense(x), hf::Activation::Gelu)), decoder, bias);
-      };
+    case BertHead::MaskedLM:
+      // lm_head.decoder.bias is tied to lm_head.bias (files hold one or both); RobertaLMHead
+      // always uses the erf GELU, whatever hidden_act says
+      parts.head = masked_lm_head(w,
+                                  {"lm_head.dense", "lm_head.layer_norm", "lm_head.decoder.weight",
+                                   "lm_head.bias", "lm_head.decoder.bias"},
+                                  hf::Activation::Gelu, parts.embeddings.word);
       break;
-    }
   }
   return make_encoder(c, std::move(parts));
 }

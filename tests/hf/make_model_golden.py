@@ -640,6 +640,13 @@ def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict
     gelu = lambda x: 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))  # noqa: E731
     gelu_new = lambda x: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))  # noqa: E731
     act = {"gelu": gelu, "gelu_new": gelu_new, "relu": lambda x: np.maximum(x, 0.0)}
+
+    def post_ln_layer(x, p, names, heads, f, eps):
+        """One BERT-style block; names: query key value out attn_norm lin1 lin2 out_norm."""
+        q, k, v, o, n1, l1, l2, n2 = (p + name for name in names.split())
+        a, ctx = attention(lin(x, q), lin(x, k), lin(x, v), heads, False, 1.0)
+        x = ln(lin(ctx, o) + x, n1, eps)
+        return ln(lin(f(lin(x, l1)), l2) + x, n2, eps), a
     n = int(b["lengths"][e])
     ids = b["input_ids"][e, :n].numpy()
     arch = config["architectures"][0]
@@ -655,13 +662,11 @@ def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict
             positions = np.where(ids != pad, np.cumsum(ids != pad), 0) + pad
         x = word[ids] + get("embeddings.token_type_embeddings.weight")[types]
         x = ln(x + get("embeddings.position_embeddings.weight")[positions], "embeddings.LayerNorm", eps)
+        names = ("attention.self.query attention.self.key attention.self.value attention.output.dense "
+                 "attention.output.LayerNorm intermediate.dense output.dense output.LayerNorm")
         for i in range(config["num_hidden_layers"]):
-            p = f"encoder.layer.{i}."
-            a, ctx = attention(lin(x, p + "attention.self.query"), lin(x, p + "attention.self.key"),
-                               lin(x, p + "attention.self.value"), heads, False, 1.0)
+            x, a = post_ln_layer(x, f"encoder.layer.{i}.", names, heads, f, eps)
             atts.append(a)
-            x = ln(lin(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm", eps)
-            x = ln(lin(f(lin(x, p + "intermediate.dense")), p + "output.dense") + x, p + "output.LayerNorm", eps)
         if arch.endswith("Model"):
             out, key = x, "last_hidden_state"
         elif arch == "BertForMaskedLM":
@@ -679,13 +684,11 @@ def check_naive_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict
         word = get("embeddings.word_embeddings.weight")
         heads, eps, f = config["n_heads"], 1e-12, act[config["activation"]]
         x = ln(word[ids] + get("embeddings.position_embeddings.weight")[:n], "embeddings.LayerNorm", eps)
+        names = ("attention.q_lin attention.k_lin attention.v_lin attention.out_lin sa_layer_norm "
+                 "ffn.lin1 ffn.lin2 output_layer_norm")
         for i in range(config["n_layers"]):
-            p = f"transformer.layer.{i}."
-            a, ctx = attention(lin(x, p + "attention.q_lin"), lin(x, p + "attention.k_lin"),
-                               lin(x, p + "attention.v_lin"), heads, False, 1.0)
+            x, a = post_ln_layer(x, f"transformer.layer.{i}.", names, heads, f, eps)
             atts.append(a)
-            x = ln(lin(ctx, p + "attention.out_lin") + x, p + "sa_layer_norm", eps)
-            x = ln(lin(f(lin(x, p + "ffn.lin1")), p + "ffn.lin2") + x, p + "output_layer_norm", eps)
         if arch == "DistilBertModel":
             out, key = x, "last_hidden_state"
         elif arch == "DistilBertForMaskedLM":

@@ -51,15 +51,21 @@ def bert_fixture(name: str):
     return config, {k[len("bert."):] if k.startswith("bert.") else k: v.double() for k, v in sd.items()}
 
 
+def mlm_head_name(k: str, transform: str, norm: str, bias: str) -> str | None:
+    """BertLMPredictionHead's tensor `k` under another family's names (None: not a head tensor)."""
+    if k.startswith("cls.predictions.transform.dense."):
+        return transform + "." + k.split(".")[-1]
+    if k.startswith("cls.predictions.transform.LayerNorm."):
+        return norm + "." + k.split(".")[-1]
+    return bias if k == "cls.predictions.bias" else None
+
+
 def roberta_weights(sd: dict, arch: str) -> dict:
     out = {}
     for k, v in sd.items():
-        if k.startswith("cls.predictions.transform.dense."):
-            out["lm_head.dense." + k.split(".")[-1]] = v
-        elif k.startswith("cls.predictions.transform.LayerNorm."):
-            out["lm_head.layer_norm." + k.split(".")[-1]] = v
-        elif k == "cls.predictions.bias":
-            out["lm_head.bias"] = v
+        head = mlm_head_name(k, "lm_head.dense", "lm_head.layer_norm", "lm_head.bias")
+        if head:
+            out[head] = v
         elif k.startswith("pooler.dense.") and arch.endswith("Classification"):
             out["classifier.dense." + k.split(".")[-1]] = v
         elif k.startswith("classifier."):
@@ -79,7 +85,10 @@ def distilbert_weights(sd: dict, arch: str) -> dict:
     base = "" if arch.endswith("Model") else "distilbert."
     out = {}
     for k, v in sd.items():
-        if k.startswith("encoder.layer."):
+        head = mlm_head_name(k, "vocab_transform", "vocab_layer_norm", "vocab_projector.bias")
+        if head:
+            out[head] = v
+        elif k.startswith("encoder.layer."):
             _, _, i, rest = k.split(".", 3)
             stem, leaf = rest.rsplit(".", 1)
             out[f"{base}transformer.layer.{i}.{names[stem]}.{leaf}"] = v
@@ -89,12 +98,6 @@ def distilbert_weights(sd: dict, arch: str) -> dict:
             continue
         elif k.startswith("embeddings."):
             out[base + k] = v
-        elif k.startswith("cls.predictions.transform.dense."):
-            out["vocab_transform." + k.split(".")[-1]] = v
-        elif k.startswith("cls.predictions.transform.LayerNorm."):
-            out["vocab_layer_norm." + k.split(".")[-1]] = v
-        elif k == "cls.predictions.bias":
-            out["vocab_projector.bias"] = v
         elif k.startswith("classifier."):
             out[k] = v
     return out

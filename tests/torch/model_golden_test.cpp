@@ -196,11 +196,14 @@ namespace {
 
 // y = p0 - p1 = tanh((z0 - z1) / 2) for two classes, so dy/dx = (1 - y^2) / 2 * d(z0 - z1)/dx
 // for every input x (embeddings and attention maps): checked against two logit targets, which
-// the goldens above verify against the reference.
-TEST(ModelTargets, ProbabilityDifferenceFollowsTheChainRule) {
-  auto model = at::Model::load(kModels + "sva_encoder");
-  const std::vector<at::Input> batch = {at::Input{{506, 17, 40, 99, 3}, {}, {}},
-                                        at::Input{{506, 5, 6}, {}, {}}};
+// the goldens above verify against the reference, on every two-class fixture.
+class ProbabilityDifference : public testing::TestWithParam<std::string> {};
+
+TEST_P(ProbabilityDifference, FollowsTheChainRule) {
+  auto model = at::Model::load(kModels + GetParam());
+  const std::int64_t first = GetParam() == "sva_encoder" ? 506 : GetParam() == "xlmr_cls" ? 0 : 2;
+  const std::vector<at::Input> batch = {at::Input{{first, 17, 40, 99, 3}, {}, {}},
+                                        at::Input{{first, 5, 6}, {}, {}}};
   at::RunOptions o;
   o.input_gradients = true;
   o.target = at::parse_target("prob-diff");
@@ -228,6 +231,9 @@ TEST(ModelTargets, ProbabilityDifferenceFollowsTheChainRule) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(TwoClassModels, ProbabilityDifference,
+                         testing::Values("sva_encoder", "xlmr_cls", "distilbert_cls"));
 
 }  // namespace
 
