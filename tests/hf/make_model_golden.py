@@ -13,7 +13,7 @@ the tokenizer files of tests/data/tokenizers, and two golden files:
 
 Golden tensors (F32 / I64; all computed in float64 and stored as float32):
   input_ids I64 [B,N], attention_mask I64 [B,N], lengths I64 [B], token_type_ids I64 [B,N]
-  (BERT families only); logits F32 ([B,C] classifier, [B,N,V] LM) or, for base models,
+  (BERT and RoBERTa only); logits F32 ([B,C] classifier, [B,N,V] LM) or, for base models,
   last_hidden_state F32 [B,N,d]; attentions F32 [L,B,H,N,N]; with a target (all but the base
   models): target_index I64 [B], target_position I64 [B] (LMs only), attention_grads F32
   [L,B,H,N,N] = d(sum_b y_b)/dA, input_grads F32 [B,N,d] = d(sum_b y_b)/d(word-embedding
@@ -23,11 +23,14 @@ Golden tensors (F32 / I64; all computed in float64 and stored as float32):
   columns >= lengths[b]) are what the reference computes there and carry no meaning: compare
   [:n_b] / [:n_b, :n_b] only.
 
-Reference: if Hugging Face ``transformers`` is importable, its own eager BERT / GPT-2 classes
-compute the goldens of the Hugging Face architectures (and the result is cross-checked
-against tests/reference/hf_models.py); otherwise (the case on this project's machines) the
-reference is tests/reference/hf_models.py, our re-implementation of their eager code.  The
-AttnflowEncoderClassifier and the TorchScript module always come from hf_models.py.
+Reference: if Hugging Face ``transformers`` is importable, its own eager BERT / GPT-2 /
+RoBERTa / XLM-RoBERTa / DistilBERT classes compute the goldens of the Hugging Face
+architectures (and the result is cross-checked against our references below, < 1e-9);
+otherwise (the case on this project's machines) the reference is tests/reference/hf_models.py
+(BERT, GPT-2) and tests/reference/hf_encoders.py (RoBERTa, XLM-RoBERTa, DistilBERT), our
+re-implementations of their eager code.  The AttnflowEncoderClassifier and the TorchScript
+module always come from hf_models.py.  Token types are stored for BERT and RoBERTa (not
+DistilBERT); RoBERTa batches are padded with its pad id 1.
 
 The script checks itself before writing anything: attention rows sum to 1, causal and padded
 entries are exactly 0, gradients agree with central finite differences (float64), padded runs
