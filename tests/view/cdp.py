@@ -198,13 +198,21 @@ class Browser:
         x, y = self.center(selector)
         self.mouse("mouseMoved", x, y)
 
-    def screenshot(self, path, selector=None):
-        """PNG of the whole page, or of the element matching `selector`."""
+    def screenshot(self, path, selectors=None):
+        """PNG of the whole page, or of the smallest box around the elements matching each of
+        `selectors` (plus a 12-pixel margin)."""
         params = {"format": "png", "captureBeyondViewport": True}
-        if selector:
+        if selectors:
             box = self.eval(f"""(() => {{
-                const b = document.querySelector({json.dumps(selector)}).getBoundingClientRect();
-                return [b.left + scrollX, b.top + scrollY, b.width, b.height];
+                let x0 = Infinity, y0 = Infinity, x1 = 0, y1 = 0;
+                for (const s of {json.dumps(list(selectors))}) {{
+                    for (const e of document.querySelectorAll(s)) {{
+                        const b = e.getBoundingClientRect();
+                        x0 = Math.min(x0, b.left + scrollX); y0 = Math.min(y0, b.top + scrollY);
+                        x1 = Math.max(x1, b.right + scrollX); y1 = Math.max(y1, b.bottom + scrollY);
+                    }}
+                }}
+                return [Math.max(0, x0 - 12), Math.max(0, y0 - 12), x1 - x0 + 24, y1 - y0 + 24];
             }})()""")
         else:
             m = self.page("Page.getLayoutMetrics")["cssContentSize"]

@@ -217,6 +217,18 @@
   }
 
   // --- model view --------------------------------------------------------------------------
+  // d3.interpolateBlues at 256 levels, as RGB bytes (one colour lookup per pixel).
+  let blues = null;
+  function bluesTable() {
+    if (blues) return blues;
+    blues = new Uint8Array(256 * 3);
+    for (let k = 0; k < 256; k++) {
+      const c = d3.rgb(d3.interpolateBlues(k / 255));
+      blues.set([c.r, c.g, c.b], 3 * k);
+    }
+    return blues;
+  }
+
   // Thumbnail of (layer, head): the n x n map as a PNG data URL, scaled to its own maximum.
   function thumbnail(d, l, h) {
     const key = l * d.H + h;
@@ -226,15 +238,16 @@
     canvas.height = d.n;
     const ctx = canvas.getContext('2d');
     const image = ctx.createImageData(d.n, d.n);
+    const table = bluesTable();
     let max = 0;
     for (let i = 0; i < d.n; i++) for (let j = 0; j < d.n; j++) max = Math.max(max, d.at(l, h, i, j));
     for (let i = 0; i < d.n; i++) {
       for (let j = 0; j < d.n; j++) {
-        const c = d3.rgb(d3.interpolateBlues(max > 0 ? d.at(l, h, i, j) / max : 0));
+        const k = 3 * (max > 0 ? Math.round(255 * d.at(l, h, i, j) / max) : 0);
         const p = (i * d.n + j) * 4;
-        image.data[p] = c.r;
-        image.data[p + 1] = c.g;
-        image.data[p + 2] = c.b;
+        image.data[p] = table[k];
+        image.data[p + 1] = table[k + 1];
+        image.data[p + 2] = table[k + 2];
         image.data[p + 3] = 255;
       }
     }
