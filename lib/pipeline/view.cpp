@@ -141,9 +141,10 @@ std::vector<ViewExample> load_view_examples(const ViewOptions& o) {
 ViewReport write_view(const ViewOptions& o) {
   check_view_page_options(o.page);
   if (o.output.empty()) throw Error("-o: the page's file name is empty");
+  AtomicFile file(o.output);  // a folder that cannot take the page fails here, before any work
   std::vector<ViewExample> examples = load_view_examples(o);
-  const std::string page = view_page(examples, o.page);
-  write_file_atomically(o.output, [&](std::ostream& out) { out << page; });
+  file.stream() << view_page(examples, o.page);
+  file.commit();
   ViewReport report;
   report.output = o.output;
   for (const ViewExample& e : examples) report.examples.push_back(e.index);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/pipeline/view.hpp"
@@ -180,7 +181,9 @@ void check_view_page_options(const ViewPageOptions& options) {
     throw Error("--bits: " + std::to_string(options.bits) + " (expected 8 or 16)");
   }
   if (!(options.min_weight >= 0.0 && options.min_weight <= 1.0)) {
-    throw Error("--min-weight: " + std::to_string(options.min_weight) + " (expected 0..1)");
+    std::ostringstream value;
+    value << options.min_weight;
+    throw Error("--min-weight: " + value.str() + " (expected 0..1)");
   }
 }
 

@@ -18,7 +18,7 @@ checks:
   * a 12-layer, 12-head, 128-token example: the page stays under the stated bound; the time
     to open it is printed.
 With --demo STORE --screenshots DIR it also writes docs/images/view_{head,model,method}.png.
-Exits 77 (ctest: skipped) when Chromium is not installed.
+Exits 77 (ctest: skipped) when Chromium is not installed or attnflow was built without d3.
 """
 
 from __future__ import annotations
@@ -59,12 +59,30 @@ WATCH_CSP = """window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.blockedURI));"""
 
 failures = []
+capture = None  # a list while a negative control runs: failures go there instead
 
 
 def expect(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+    if cond:
+        return
+    if capture is not None:
+        capture.append(what)
+        return
+    failures.append(what)
+    print("FAIL:", what)
+
+
+def must_fail(what, check):
+    """Negative control: `check()` on deliberately wrong input must report a failure."""
+    global capture
+    capture = []
+    try:
+        check()
+    finally:
+        caught, capture = capture, None
+    expect(caught, f"negative control: {what} went unnoticed")
+    if caught:
+        print(f"negative control ({what}) caught: {caught[0][:100]}")
 
 
 def run(*args):
@@ -346,6 +364,21 @@ def test_small(b, exe, work, downloads):
                     f"16-bit layer {layer + 1}")
     check_browser(b, mark, page16, "16-bit page")
 
+    # Negative controls: the checks above notice a 2 % error in the drawn weights, and an
+    # external script in the file.
+    text = open(page, encoding="utf-8").read()
+    drawn = "fmt(Math.min(1, e[3]))"
+    expect(text.count(drawn) == 1, "the page draws stroke-opacity as expected by the control")
+    wrong = os.path.join(work, "wrong.html")
+    with open(wrong, "w", encoding="utf-8") as f:
+        f.write(text.replace(drawn, "fmt(Math.min(1, e[3] * 1.02))"))
+    b.navigate("file://" + wrong)
+    must_fail("weights 2 % too large", lambda: check_lines(
+        lines_in(b, "#head-canvas"), att, 0, range(H), min_weight, 8, "tampered page"))
+    with open(wrong, "w", encoding="utf-8") as f:
+        f.write(text.replace("<head>", '<head><script src="https://cdn.example/d3.js"></script>'))
+    must_fail("an external script", lambda: check_file(wrong, "tampered page"))
+
 
 def check_browser(b, mark, page, what):
     """No script error, no request but the page (and data:/blob:), no CSP violation."""
@@ -438,6 +471,11 @@ def main():
         return SKIP
     work = a.workdir or tempfile.mkdtemp(prefix="attnflow-view-")
     os.makedirs(work, exist_ok=True)
+    probe = subprocess.run([a.attnflow, "view", os.path.join(work, "none.h5"), "--example", "0"],
+                           capture_output=True, text=True)
+    if "built without d3" in probe.stderr:
+        print("SKIP:", probe.stderr.strip())
+        return SKIP
     downloads = os.path.join(work, "downloads")
     os.makedirs(downloads, exist_ok=True)
     for f in os.listdir(downloads):
