@@ -219,6 +219,10 @@ class Browser:
             box = [0, 0, m["width"], m["height"]]
         params["clip"] = {"x": box[0], "y": box[1], "width": box[2], "height": box[3],
                           "scale": 1}
+        # Within the viewport, capture without re-laying out the page (which would end hovers).
+        inner = self.eval("[innerWidth, innerHeight]")
+        params["captureBeyondViewport"] = (box[0] + box[2] > inner[0] or
+                                           box[1] + box[3] > inner[1])
         data = self.page("Page.captureScreenshot", params)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))

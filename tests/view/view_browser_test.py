@@ -441,7 +441,10 @@ def screenshots(b, exe, work, demo, folder):
     mark = len(b.events)
     b.navigate("file://" + page)
     content = ["header", ".view.active .controls", ".view.active svg.drawing"]
-    select(b, "#layer", 1)
+    select(b, "#layer", 0)
+    b.click("#heads-none")
+    b.click("#head-1 input")
+    b.click("#head-2 input")
     b.screenshot(os.path.join(folder, "view_head.png"), content)
     b.click("#tab-model")
     b.click('#model-canvas g.thumb[data-l="0"][data-h="1"]')
@@ -450,6 +453,8 @@ def screenshots(b, exe, work, demo, folder):
     b.mouse("mouseMoved", 2, 2)
     b.click("#tab-method")
     b.hover('#method-canvas g.method[data-name="flow"] rect.cell[data-l="3"][data-t="2"]')
+    expect(b.eval("document.getElementById('tooltip').style.display") == "block",
+           "demo method view: the tooltip is shown on hover")
     b.screenshot(os.path.join(folder, "view_method.png"), content + ["#tooltip"])
     check_browser(b, mark, page, "demo page")
     print("wrote", ", ".join(os.path.join(folder, f"view_{v}.png")
