@@ -15,25 +15,6 @@
 namespace attnflow::pipeline {
 namespace {
 
-std::string holds(const std::string& input, std::int64_t size) {
-  if (size == 0) return input + " holds no examples";
-  return input + " holds " + std::to_string(size) + (size == 1 ? " example" : " examples") +
-         " (0.." + std::to_string(size - 1) + ")";
-}
-
-std::vector<std::int64_t> chosen_examples(const ViewOptions& o, std::int64_t size) {
-  if (!o.examples.empty()) return parse_examples(o.examples, o.input, size);
-  if (!o.example_given) {
-    throw Error(holds(o.input, size) +
-                ": choose one with --example I or several with --examples LIST (e.g. 0,3,5 or "
-                "0-9)");
-  }
-  if (o.example < 0 || o.example >= size) {
-    throw Error("--example " + std::to_string(o.example) + ": " + holds(o.input, size));
-  }
-  return {o.example};
-}
-
 // The maps of row `target` of every method of every derived run that has example `index`;
 // what a run lacks becomes a note.
 void add_derived_runs(const io::Store& store, std::int64_t index, ViewExample& e) {
@@ -94,15 +75,10 @@ std::vector<ViewExample> load_view_examples(const ViewOptions& o) {
   if (!is_corpus_path(o.input)) {
     throw Error(o.input + ": view reads an HDF5 store (.h5/.hdf5, docs/hdf5-schema.md)");
   }
-  io::silence_hdf5_errors();
-  const io::Store store = io::Store::open(o.input);
+  const io::Store store = open_attention_store(o.input, "view");
   const io::StoreInfo& info = store.info();
-  if (info.mode == io::StoreMode::Derived) {
-    throw Error(o.input +
-                ": stores no attention (store mode 'derived': tokens, labels and derived runs "
-                "only); view needs a store of mode 'per-head' or 'fused'");
-  }
-  const std::vector<std::int64_t> indices = chosen_examples(o, store.size());
+  const std::vector<std::int64_t> indices =
+      choose_examples(o.input, store.size(), o.example_given, o.example, o.examples);
   const bool fused = info.mode == io::StoreMode::Fused;
   analysis_options(o.analysis);  // unknown names fail before any reading
   if (fused && o.methods_given && wants_gradient(o.analysis)) {

@@ -24,6 +24,7 @@ Exits 77 (ctest: skipped) when Chromium is not installed or attnflow was built w
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import struct
@@ -102,17 +103,13 @@ def softmax_attention(rng, shape, spread=2.0):
 def write_store(path, token_lists, layers, heads, seed, gradient=True):
     """A per-head float32 store as docs/hdf5-schema.md describes it (no commit index)."""
     rng = np.random.default_rng(seed)
+    root = dict(attnflow_schema_version=1, attnflow_version="h5py",
+                created="2024-01-01T00:00:00Z", model="random", tokenizer="none",
+                store_mode="per-head", attention_dtype="float32", gradient_dtype="float32",
+                fusion="mean", layers=np.int32(layers), heads=np.int32(heads), causal=False,
+                num_examples=np.int64(len(token_lists)))
     with h5py.File(path, "w") as f:
-        f.attrs["attnflow_schema_version"] = 1
-        for key, value in {"attnflow_version": "h5py", "created": "2024-01-01T00:00:00Z",
-                           "model": "random", "tokenizer": "none", "store_mode": "per-head",
-                           "attention_dtype": "float32", "gradient_dtype": "float32",
-                           "fusion": "mean"}.items():
-            f.attrs[key] = value
-        f.attrs["layers"] = np.int32(layers)
-        f.attrs["heads"] = np.int32(heads)
-        f.attrs["causal"] = False
-        f.attrs["num_examples"] = np.int64(len(token_lists))
+        f.attrs.update(root)
         for i, tokens in enumerate(token_lists):
             n = len(tokens)
             g = f.create_group(f"examples/{i:09d}")
@@ -138,8 +135,8 @@ def check_file(path, what):
     return text
 
 
-def lines_in(b, container):
-    return b.eval(f"""Array.from(document.querySelectorAll('{container} line.attn')).map(e =>
+def lines_in(b, container, document="document"):
+    return b.eval(f"""Array.from({document}.querySelectorAll('{container} line.attn')).map(e =>
         [+e.dataset.l, +e.dataset.h, +e.dataset.i, +e.dataset.j, +e.getAttribute('stroke-opacity'),
          e.getAttribute('visibility') !== 'hidden'])""")
 
@@ -363,6 +360,21 @@ def test_small(b, exe, work, downloads):
         check_lines(lines_in(b, "#head-canvas"), att, layer, range(H), min_weight, 16,
                     f"16-bit layer {layer + 1}")
     check_browser(b, mark, page16, "16-bit page")
+
+    # Inside an iframe srcdoc, as attnflow.show puts it into Jupyter (View._repr_html_).
+    framed = os.path.join(work, "framed.html")
+    with open(framed, "w", encoding="utf-8") as f:
+        f.write('<!DOCTYPE html><html><body><iframe style="width: 100%; height: 700px" srcdoc="' +
+                html.escape(open(page16, encoding="utf-8").read(), quote=True) +
+                '"></iframe></body></html>')
+    mark = len(b.events)
+    inner = "document.querySelector('iframe').contentDocument"
+    b.navigate("file://" + framed, ready=f"{inner} && {inner}.body && "
+               f"{inner}.body.dataset.ready === '1'")
+    n = check_lines(lines_in(b, "#head-canvas", inner), att, 0, range(H), min_weight, 16,
+                    "page in an iframe")
+    expect(n > 0, "the page draws inside an iframe srcdoc")
+    check_browser(b, mark, framed, "page in an iframe")
 
     # Negative controls: the checks above notice a 2 % error in the drawn weights, and an
     # external script in the file.
