@@ -229,27 +229,33 @@
     return blues;
   }
 
-  // Thumbnail of (layer, head): the n x n map as a PNG data URL, scaled to its own maximum.
-  function thumbnail(d, l, h) {
+  // Thumbnail of (layer, head): the n x n map as a PNG data URL of at most `size` pixels a
+  // side (each pixel the maximum of an f x f block when n > size), scaled to its own maximum.
+  function thumbnail(d, l, h, size) {
     const key = l * d.H + h;
     if (d.thumbs.has(key)) return d.thumbs.get(key);
-    const canvas = document.createElement('canvas');
-    canvas.width = d.n;
-    canvas.height = d.n;
-    const ctx = canvas.getContext('2d');
-    const image = ctx.createImageData(d.n, d.n);
-    const table = bluesTable();
+    const f = Math.ceil(d.n / size), m = Math.ceil(d.n / f);
+    const pooled = new Float32Array(m * m);
     let max = 0;
-    for (let i = 0; i < d.n; i++) for (let j = 0; j < d.n; j++) max = Math.max(max, d.at(l, h, i, j));
     for (let i = 0; i < d.n; i++) {
       for (let j = 0; j < d.n; j++) {
-        const k = 3 * (max > 0 ? Math.round(255 * d.at(l, h, i, j) / max) : 0);
-        const p = (i * d.n + j) * 4;
-        image.data[p] = table[k];
-        image.data[p + 1] = table[k + 1];
-        image.data[p + 2] = table[k + 2];
-        image.data[p + 3] = 255;
+        const w = d.at(l, h, i, j), p = Math.floor(i / f) * m + Math.floor(j / f);
+        if (w > pooled[p]) pooled[p] = w;
+        if (w > max) max = w;
       }
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = m;
+    canvas.height = m;
+    const ctx = canvas.getContext('2d');
+    const image = ctx.createImageData(m, m);
+    const table = bluesTable();
+    for (let p = 0; p < m * m; p++) {
+      const k = 3 * (max > 0 ? Math.round(255 * pooled[p] / max) : 0);
+      image.data[4 * p] = table[k];
+      image.data[4 * p + 1] = table[k + 1];
+      image.data[4 * p + 2] = table[k + 2];
+      image.data[4 * p + 3] = 255;
     }
     ctx.putImageData(image, 0, 0);
     const url = canvas.toDataURL('image/png');
@@ -288,27 +294,32 @@
       .attr('width', size).attr('height', size)
       .attr('preserveAspectRatio', 'none')
       .attr('style', 'image-rendering: pixelated')
-      .attr('href', c => thumbnail(d, c[0], c[1]));
+      .attr('href', c => thumbnail(d, c[0], c[1], size));
     const picked = c => state.enlarged && state.enlarged[0] === c[0] && state.enlarged[1] === c[1];
-    thumbs.append('rect')
-      .attr('width', size).attr('height', size).attr('fill', 'none')
-      .attr('stroke', c => picked(c) ? '#000' : colors[c[1]])
-      .attr('stroke-width', c => picked(c) ? 3 : 1);
-    thumbs.on('click', c => {
-      state.enlarged = c;
-      render();
-    });
+    const frames = thumbs.append('rect')
+      .attr('width', size).attr('height', size).attr('fill', 'none');
     const title = svg.append('text').attr('x', detailX).attr('y', 16).attr('font-size', 12)
       .attr('fill', '#444');
-    if (!state.enlarged) {
-      title.text('click a thumbnail to enlarge it');
-      return;
-    }
-    const [l, h] = state.enlarged;
-    title.text('layer ' + (l + 1) + ' · ' + d.ex.head_names[h]);
-    const g = svg.append('g').attr('class', 'enlarged');
-    drawAttention(g, d, l, [h], colors,
-                  {left: detailX + tw, right: detailX + tw + gap, top: top, rowH, font});
+    const detail = svg.append('g').attr('class', 'enlarged');
+    // The enlarged head and the frames; a click redraws only these (the images stay).
+    const enlarge = () => {
+      frames.attr('stroke', c => picked(c) ? '#000' : colors[c[1]])
+        .attr('stroke-width', c => picked(c) ? 3 : 1);
+      detail.selectAll('*').remove();
+      if (!state.enlarged) {
+        title.text('click a thumbnail to enlarge it');
+        return;
+      }
+      const [l, h] = state.enlarged;
+      title.text('layer ' + (l + 1) + ' · ' + d.ex.head_names[h]);
+      drawAttention(detail, d, l, [h], colors,
+                    {left: detailX + tw, right: detailX + tw + gap, top: top, rowH, font});
+    };
+    thumbs.on('click', c => {
+      state.enlarged = c;
+      enlarge();
+    });
+    enlarge();
   }
 
   // --- method view -------------------------------------------------------------------------
