@@ -53,6 +53,15 @@ if(NOT bits EQUAL 8 OR NOT heads EQUAL 3)
   message(FATAL_ERROR "one.html: bits ${bits}, heads ${heads}")
 endif()
 
+# A target row the run does not keep: no panel of it, a note instead.
+run_ok(view ${C} --example 2 -t 3 -o ${WORK}/row3.html -q)
+page_data(${WORK}/row3.html data)
+string(JSON m LENGTH "${data}" examples 0 methods)
+string(JSON note GET "${data}" examples 0 notes 0)
+if(NOT m EQUAL 4 OR NOT note STREQUAL "Run 'extra' keeps no rollout maps of row 3.")
+  message(FATAL_ERROR "row3.html: ${m} methods, note '${note}'")
+endif()
+
 # Several examples, 16 bits, -m, --no-derived, the default output name.
 run_ok(view ${C} --examples 3,0-1 -o ${WORK}/three.html --bits 16 -m raw,flow
     --no-derived -q)

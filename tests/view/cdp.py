@@ -194,6 +194,17 @@ class Browser:
             self.mouse("mousePressed", x, y, button="left", clickCount=c)
             self.mouse("mouseReleased", x, y, button="left", clickCount=c)
 
+    KEYS = {"ArrowDown": 40, "ArrowUp": 38, "Home": 36, "End": 35}
+
+    def press(self, selector, key):
+        """Focuses the element matching `selector` and presses `key` (a name of KEYS), as a
+        user choosing in a <select> with the keyboard."""
+        self.eval(f"document.querySelector({json.dumps(selector)}).focus()")
+        code = self.KEYS[key]
+        for kind in ("rawKeyDown", "keyUp"):
+            self.page("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": key,
+                                                 "windowsVirtualKeyCode": code})
+
     def hover(self, selector):
         x, y = self.center(selector)
         self.mouse("mouseMoved", x, y)

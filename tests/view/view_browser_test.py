@@ -246,9 +246,13 @@ def test_small(b, exe, work, downloads):
     min_weight = b.eval("+document.getElementById('min-weight').value")
     expect(abs(min_weight - 0.01) < 1e-12, f"default hide-below is {min_weight}")
 
-    # Head view: every layer, all heads; then head selections by clicking.
+    # Head view: every layer (the layer menu stepped with the keyboard), all heads; then head
+    # selections by clicking.
     for layer in range(L):
-        select(b, "#layer", layer)
+        if layer > 0:
+            b.press("#layer", "ArrowDown")
+        expect(b.eval("document.getElementById('layer').value") == str(layer),
+               f"layer menu at {layer + 1}")
         n = check_lines(lines_in(b, "#head-canvas"), att, layer, range(H), min_weight, 8,
                         f"head view layer {layer + 1}")
         expect(n > 0, f"head view layer {layer + 1}: no lines")
