@@ -9,6 +9,7 @@
 #include "generate_command.hpp"
 #include "plot_command.hpp"
 #include "torch_commands.hpp"
+#include "view_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"attnflow " ATTNFLOW_VERSION_STRING
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   attnflow::app::add_analyze_command(app);
   attnflow::app::add_plot_command(app);
   attnflow::app::add_generate_command(app);
+  attnflow::app::add_view_command(app);
   attnflow::app::add_torch_command_stubs(app, argv);
   return attnflow::app::run_cli(app, argc, argv);
 }

@@ -4,6 +4,8 @@
 set -euo pipefail
 # libopenblas0-pthread: Debian's libtorch calls BLAS through the libblas.so.3 alternative, which
 # is the slow reference BLAS unless OpenBLAS is installed (measured: 17x slower training steps).
+# node-d3: d3.min.js, inlined into `attnflow view` pages at build time; chromium: the view's
+# browser test (tests/view, skipped without it).
 packages=(
   g++ cmake make ccache pkg-config clang-format
   libeigen3-dev libboost-graph-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
@@ -16,6 +18,7 @@ packages=(
   python3 python3-numpy python3-networkx python3-scipy python3-h5py
   jupyter-nbconvert python3-nbformat python3-ipykernel python3-matplotlib
   python3-dev pybind11-dev python3-pytest python3-setuptools python3-pip python3-venv
+  node-d3 chromium
   "$@"
 )
 missing=()

@@ -83,19 +83,6 @@ void check_corpus_output(const PlotOptions& a, bool folder) {
   plot::image_format(a.output);
 }
 
-std::vector<std::int64_t> chosen_examples(const PlotOptions& a, std::int64_t size) {
-  if (!a.examples.empty()) return parse_examples(a.examples, a.input, size);
-  if (!a.example_given) {
-    throw Error(holds(a.input, size) +
-                ": choose one with --example I or several with --examples LIST (e.g. 0,3,5 or "
-                "0-9)");
-  }
-  if (a.example < 0 || a.example >= size) {
-    throw Error("--example " + std::to_string(a.example) + ": " + holds(a.input, size));
-  }
-  return {a.example};
-}
-
 // What the store kind rules out, and (lengths differ) that every chosen
 // example has the target row and, for grad-rollout, a gradient.
 void check_examples(const PlotOptions& a, const io::Store& store,
@@ -135,15 +122,10 @@ PlotReport plot_corpus(const PlotOptions& a) {
   const bool folder = is_folder_output(a.output);
   check_corpus_output(a, folder);
   plot::find_gnuplot();
-  io::silence_hdf5_errors();  // every HDF5 failure reaches the user as one attnflow error
-  const io::Store store = io::Store::open(a.input);
+  const io::Store store = open_attention_store(a.input, "plot");
   const io::StoreInfo& info = store.info();
-  if (info.mode == io::StoreMode::Derived) {
-    throw Error(a.input +
-                ": stores no attention (store mode 'derived': tokens, labels and derived runs "
-                "only); plot needs a store of mode 'per-head' or 'fused'");
-  }
-  const std::vector<std::int64_t> indices = chosen_examples(a, store.size());
+  const std::vector<std::int64_t> indices =
+      choose_examples(a.input, store.size(), a.example_given, a.example, a.examples);
   check_examples(a, store, indices);
   if (folder) prepare_folder(a.output);
 
@@ -178,6 +160,33 @@ PlotKind parse_plot_kind(const std::string& name) {
 
 const char* to_string(PlotKind kind) {
   return enum_name(kPlotKindNames, kind);
+}
+
+io::Store open_attention_store(const std::string& input, const std::string& command) {
+  io::silence_hdf5_errors();  // every HDF5 failure reaches the user as one attnflow error
+  io::Store store = io::Store::open(input);
+  if (store.info().mode == io::StoreMode::Derived) {
+    throw Error(input +
+                ": stores no attention (store mode 'derived': tokens, labels and derived runs "
+                "only); " +
+                command + " needs a store of mode 'per-head' or 'fused'");
+  }
+  return store;
+}
+
+std::vector<std::int64_t> choose_examples(const std::string& input, std::int64_t size,
+                                          bool example_given, std::int64_t example,
+                                          const std::string& examples) {
+  if (!examples.empty()) return parse_examples(examples, input, size);
+  if (!example_given) {
+    throw Error(holds(input, size) +
+                ": choose one with --example I or several with --examples LIST (e.g. 0,3,5 or "
+                "0-9)");
+  }
+  if (example < 0 || example >= size) {
+    throw Error("--example " + std::to_string(example) + ": " + holds(input, size));
+  }
+  return {example};
 }
 
 std::vector<std::int64_t> parse_examples(const std::string& list, const std::string& input,

@@ -9,6 +9,7 @@ tuple/list of L per-layer arrays (1, H, n, n) / (H, n, n) as Hugging Face's
     flow = attnflow.flow([a.detach().numpy() for a in outputs.attentions], rows=0)
     flow.values        # (L, 1, n): CLS row of the flow at every layer
     flow.row(0)        # the same as a (L, n) heatmap
+    attnflow.show(outputs.attentions, tokens=tokens)   # head/model/method views in Jupyter
 
 Errors raise :class:`attnflow.Error` (a ValueError) with the C++ library's message.
 See docs/python.md.
@@ -17,6 +18,7 @@ See docs/python.md.
 from ._attnflow import (  # noqa: F401
     DEFAULT_FLOW_ALGORITHM,
     HAVE_TORCH,
+    HAVE_VIEW,
     Error,
     Example,
     Maps,
@@ -36,6 +38,8 @@ from ._attnflow import (  # noqa: F401
     spearman,
 )
 
+from .view import View, show, view  # noqa: F401,E402
+
 try:  # attnflow.Model exists only in builds with libtorch
     from ._attnflow import Model  # noqa: F401
 except ImportError:  # pragma: no cover - depends on the build
@@ -51,11 +55,13 @@ METHODS = ("raw", "residual", "rollout", "flow", "grad-rollout")
 __all__ = [
     "DEFAULT_FLOW_ALGORITHM",
     "HAVE_TORCH",
+    "HAVE_VIEW",
     "METHODS",
     "Error",
     "Example",
     "Maps",
     "Store",
+    "View",
     "analyze",
     "extract",
     "flow",
@@ -67,5 +73,7 @@ __all__ = [
     "raw_readout",
     "residual",
     "rollout",
+    "show",
     "spearman",
+    "view",
 ]

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __version__: str
 HAVE_TORCH: bool
+HAVE_VIEW: bool  # False: built without d3, view() raises Error
 DEFAULT_FLOW_ALGORITHM: str
 METHODS: tuple[str, ...]
 
@@ -134,6 +135,35 @@ def analyze(
 def spearman(x: npt.ArrayLike, y: npt.ArrayLike) -> float: ...
 def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> float: ...
 def kendall(x: npt.ArrayLike, y: npt.ArrayLike) -> float: ...
+
+class View:
+    html: str
+    height: int
+    def __init__(self, page: str, height: int = 760) -> None: ...
+    def _repr_html_(self) -> str: ...
+    def save(self, path: str | PathLike[str]) -> str: ...
+
+def view(
+    source: str | PathLike[str] | AttentionLike,
+    example: int | None = None,
+    *,
+    examples: str | Sequence[int] | None = None,
+    tokens: Sequence[str] | None = None,
+    gradient: AttentionLike | None = None,
+    target: int | None = None,
+    methods: str | Sequence[str] | None = None,
+    bits: int = 8,
+    min_weight: float = 0.01,
+    title: str = "",
+    derived_runs: bool = True,
+    fusion: str = "mean",
+    alpha: float = 0.5,
+    residual: bool = True,
+    threads: int = 0,
+    height: int = 760,
+) -> View: ...
+def show(source: str | PathLike[str] | AttentionLike, example: int | None = None,
+         **options: Any) -> View: ...
 
 class Example:
     @property

@@ -14,6 +14,7 @@ void bind_flow(py::module_& m);     ///< flow (interruptible, threads) (flow_bin
 void bind_analyze(py::module_& m);  ///< analyze: all methods at once (analyze_bindings.cpp)
 void bind_correlations(py::module_& m);  ///< spearman, pearson, kendall
 void bind_store(py::module_& m);         ///< Store, Example (store_bindings.cpp)
+void bind_view(py::module_& m);          ///< the view page (view_bindings.cpp)
 void bind_torch(py::module_& m);  ///< extract, load_model, Model (torch_bindings.cpp or stub)
 
 }  // namespace attnflow::python

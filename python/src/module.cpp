@@ -19,5 +19,6 @@ PYBIND11_MODULE(_attnflow, m) {
   bind_analyze(m);
   bind_correlations(m);
   bind_store(m);
+  bind_view(m);
   bind_torch(m);
 }

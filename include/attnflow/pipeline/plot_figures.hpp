@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attnflow/core/util/enum_names.hpp"
+#include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/analysis_settings.hpp"
 #include "attnflow/plot/figure.hpp"
 
@@ -75,6 +76,18 @@ struct PlotReport {
 /// written runs first (options, gnuplot, output folder, each example's
 /// target row and gradient). Throws Error with the CLI's messages.
 PlotReport plot_figures(const PlotOptions& options);
+
+/// Opens the HDF5 corpus `input` for `command` (plot, view) with HDF5's own error printing
+/// off. Throws Error for a store of mode 'derived' (no attention).
+io::Store open_attention_store(const std::string& input, const std::string& command);
+
+/// The examples of a corpus `input` with `size` examples that --example I (`example_given`)
+/// or --examples LIST (non-empty `examples`, parse_examples) choose, for plot and view.
+/// Throws Error("--example 9: c.h5 holds 4 examples (0..3)"), or, with neither, Error("c.h5
+/// holds 4 examples (0..3): choose one with --example I or several with --examples LIST ...").
+std::vector<std::int64_t> choose_examples(const std::string& input, std::int64_t size,
+                                          bool example_given, std::int64_t example,
+                                          const std::string& examples);
 
 /// --examples LIST of a corpus with `size` examples: comma-separated indices
 /// and ranges A-B (both ends included), in the order given, duplicates
