@@ -34,14 +34,11 @@ std::string percents_text(const std::vector<double>& percents) {
   return s.str();
 }
 
-std::string rounding_text(PercentRounding r) {
-  switch (r) {
-    case PercentRounding::Ceil: return "ceil(k m / 100)";
-    case PercentRounding::Round: return "floor(k m / 100 + 1/2)";
-    case PercentRounding::Floor: return "floor(k m / 100)";
-  }
-  return "?";
-}
+// The count each rounding rule gives, for table.txt.
+constexpr EnumName<PercentRounding> kRoundingFormulas[] = {
+    {PercentRounding::Ceil, "ceil(k m / 100)"},
+    {PercentRounding::Round, "floor(k m / 100 + 1/2)"},
+    {PercentRounding::Floor, "floor(k m / 100)"}};
 
 // What ran on what: the head of table.txt.
 void header_text(const EvaluateOptions& o, const EvaluateReport& r, std::ostream& txt) {
@@ -53,7 +50,7 @@ void header_text(const EvaluateOptions& o, const EvaluateReport& r, std::ostream
       << "; perturbation: " << enum_name(kPerturbationNames, f.perturbation);
   if (f.perturbation != Perturbation::Remove) txt << " (token id " << f.replacement_id << ")";
   txt << "; random seed " << o.seed << "\n"
-      << "top k% of the m non-special tokens = " << rounding_text(f.rounding)
+      << "top k% of the m non-special tokens = " << enum_name(kRoundingFormulas, f.rounding)
       << " tokens, clamped to [1, m]; special tokens are never removed\n"
       << "AOPC (ERASER): mean over k = " << percents_text(f.aopc_percents)
       << " % of comprehensiveness p(y|x) - p(y|x without top k) and sufficiency p(y|x) - "

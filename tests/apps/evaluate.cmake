@@ -6,7 +6,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
-set(common --model ${SOURCE}/datasets/models/sva --corpus ${SOURCE}/datasets/sva/test.jsonl -q -j 2)
+set(common --model ${SOURCE}/datasets/models/sva --corpus ${SOURCE}/datasets/sva/test.jsonl -q -j 1)
 
 run_ok(evaluate ${common} -n 16 -o ${WORK}/unk --save-scores)
 set(first_out "${LAST_OUT}")
@@ -22,11 +22,16 @@ foreach(f table.txt table.csv curves.csv timing.csv scores.jsonl deletion.png in
     message(FATAL_ERROR "evaluate did not write ${f}")
   endif()
 endforeach()
-file(STRINGS ${WORK}/unk/table.csv rows)
-list(LENGTH rows count)
-if(NOT count EQUAL 8)  # header + 7 methods
-  message(FATAL_ERROR "table.csv has ${count} lines, expected 8")
-endif()
+# expect_lines(FILE N VAR): FILE has N lines, left in VAR.
+function(expect_lines file expected var)
+  file(STRINGS ${file} lines)
+  list(LENGTH lines count)
+  if(NOT count EQUAL expected)
+    message(FATAL_ERROR "${file} has ${count} lines, expected ${expected}")
+  endif()
+  set(${var} "${lines}" PARENT_SCOPE)
+endfunction()
+expect_lines(${WORK}/unk/table.csv 8 rows)  # header + 7 methods
 list(POP_FRONT rows header)
 string(FIND "${header}" "method,examples,comprehensiveness,comprehensiveness_std,sufficiency" pos)
 if(NOT pos EQUAL 0)
@@ -52,11 +57,7 @@ endforeach()
 if(NOT methods STREQUAL "raw;rollout;flow;grad-rollout;blank-out;input-x-gradient;random")
   message(FATAL_ERROR "methods in table.csv: ${methods}")
 endif()
-file(STRINGS ${WORK}/unk/curves.csv curve_rows)
-list(LENGTH curve_rows count)
-if(NOT count EQUAL 155)  # header + 7 methods x 2 curves x 11 points
-  message(FATAL_ERROR "curves.csv has ${count} lines, expected 155")
-endif()
+expect_lines(${WORK}/unk/curves.csv 155 curve_rows)  # header + 7 methods x 2 curves x 11 points
 
 # Deterministic for a seed: the same files again; another seed moves the random row only.
 run_ok(evaluate ${common} -n 16 -o ${WORK}/again --no-plots)

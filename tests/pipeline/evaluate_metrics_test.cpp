@@ -63,22 +63,26 @@ TEST(EvaluateMetrics, AopcAndCurvesByHand) {
     const auto f = pl::example_faithfulness(kIds, kSpecial, kScores, options(p), std::ref(model));
     ASSERT_EQ(f.size(), 2u);
     // right: without a -> 0.1+0.2+0.1+0 = 0.4 (comp 0.4); without a,b -> 0.2 (comp 0.6);
-    //        a only -> 0.5 (suff 0.3); a,b only -> 0.7 (suff 0.1).
-    EXPECT_DOUBLE_EQ(f[0].full, 0.8);
-    expect_near_all(f[0].comprehensiveness, {0.4, 0.6});
-    expect_near_all(f[0].sufficiency, {0.3, 0.1});
-    EXPECT_NEAR(f[0].aopc_comprehensiveness, 0.5, 1e-12);
-    EXPECT_NEAR(f[0].aopc_sufficiency, 0.2, 1e-12);
-    expect_near_all(f[0].deletion, {0.8, 0.2, 0.1});
-    expect_near_all(f[0].insertion, {0.1, 0.7, 0.8});
+    //        a only -> 0.5 (suff 0.3); a,b only -> 0.7 (suff 0.1); curves at 0, 2, 4 words.
     // reverse: without d -> 0.8 (comp 0); without d,c -> 0.7 (0.1); d only -> 0.1 (suff 0.7);
     //          d,c only -> 0.2 (suff 0.6).
-    expect_near_all(f[1].comprehensiveness, {0.0, 0.1});
-    expect_near_all(f[1].sufficiency, {0.7, 0.6});
-    EXPECT_NEAR(f[1].aopc_comprehensiveness, 0.05, 1e-12);
-    EXPECT_NEAR(f[1].aopc_sufficiency, 0.65, 1e-12);
-    expect_near_all(f[1].deletion, {0.8, 0.7, 0.1});
-    expect_near_all(f[1].insertion, {0.1, 0.2, 0.8});
+    struct Expected {
+      std::vector<double> comp, suff;
+      double aopc_comp, aopc_suff;
+      std::vector<double> deletion, insertion;
+    };
+    const Expected expected[] = {
+        {{0.4, 0.6}, {0.3, 0.1}, 0.5, 0.2, {0.8, 0.2, 0.1}, {0.1, 0.7, 0.8}},
+        {{0.0, 0.1}, {0.7, 0.6}, 0.05, 0.65, {0.8, 0.7, 0.1}, {0.1, 0.2, 0.8}}};
+    for (std::size_t m = 0; m < 2; ++m) {
+      EXPECT_DOUBLE_EQ(f[m].full, 0.8);
+      expect_near_all(f[m].comprehensiveness, expected[m].comp);
+      expect_near_all(f[m].sufficiency, expected[m].suff);
+      EXPECT_NEAR(f[m].aopc_comprehensiveness, expected[m].aopc_comp, 1e-12);
+      EXPECT_NEAR(f[m].aopc_sufficiency, expected[m].aopc_suff, 1e-12);
+      expect_near_all(f[m].deletion, expected[m].deletion);
+      expect_near_all(f[m].insertion, expected[m].insertion);
+    }
 
     // One call, the unchanged example first, every input distinct; specials always kept.
     ASSERT_EQ(model.calls.size(), 1u);
