@@ -20,4 +20,5 @@ PYBIND11_MODULE(_attnflow, m) {
   bind_correlations(m);
   bind_store(m);
   bind_torch(m);
+  bind_evaluate(m);
 }
