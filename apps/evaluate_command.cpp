@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "attnflow/core/util/enum_names.hpp"
@@ -33,16 +34,20 @@ std::string method_help() {
 }
 
 void print_report(const pipeline::EvaluateReport& r) {
-  std::cout << r.text << "\ncost per example (median seconds): shared model run "
-            << std::setprecision(3) << r.run_seconds_median;
-  for (const pipeline::MethodResult& m : r.methods) {
-    std::cout << "; " << m.name << " " << m.seconds_median;
-  }
+  const auto cost = [](const pipeline::StepCost& c) {
+    std::ostringstream s;
+    s << std::setprecision(3) << c.cpu * 1e3 << " (" << c.wall * 1e3 << ")";
+    return s.str();
+  };
+  std::cout << r.text << "\ncost per example, median ms CPU (wall): shared model run "
+            << cost(r.run_cost);
+  for (const pipeline::MethodResult& m : r.methods)
+    std::cout << "; " << m.name << " " << cost(m.cost);
   std::cout << "; perturbed inputs (" << std::fixed << std::setprecision(1)
-            << r.perturbed_inputs_mean << " per example) " << std::defaultfloat
-            << std::setprecision(3) << r.perturbed_seconds_median << "\nwrote " << r.output << "/:";
+            << r.perturbed_inputs_mean << " per example) " << cost(r.perturbed_cost) << "\nwrote "
+            << r.output << "/:";
   for (const std::string& f : r.files) std::cout << " " << f;
-  std::cout << " (" << std::setprecision(3) << r.seconds << " s)\n";
+  std::cout << " (" << std::setprecision(1) << r.seconds << " s)\n";
 }
 
 void run_evaluate(EvaluateArgs& a) {

@@ -2,8 +2,9 @@
 """Cost per example per method of `attnflow evaluate` (issue 16): runs the benchmark RUNS times per
 method, each method alone (so the shared model run computes only what that method reads), on the
 first N held-out SVA sentences, and prints the median over runs of the per-example medians
-(timing.csv): the shared run, the method's own computation, their sum and its ratio to raw
-attention's.
+(timing.csv; CPU time of the process by default, steadier than wall time on a busy machine;
+--wall for wall time): the shared run, the method's own computation, their sum and its ratio
+to raw attention's.
 
     /usr/bin/python3 bench/evaluate_cost.py [--attnflow build/attnflow] [-n 200] [--runs 3] [-j 1]
 """
@@ -37,7 +38,7 @@ def run_once(a, tmp, tag, methods):
     if done.returncode != 0:
         sys.exit(done.stderr)
     with open(os.path.join(out, "timing.csv")) as f:
-        return {row["step"].split(" (")[0]: float(row["median_seconds_per_example"]) for row in csv.DictReader(f)}
+        return {row["step"].split(" (")[0]: float(row[a.clock]) for row in csv.DictReader(f)}
 
 
 def main() -> int:
@@ -47,9 +48,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("-j", "--threads", type=int, default=1)
     ap.add_argument("--perturbation", default="unk")
+    ap.add_argument("--wall", action="store_const", dest="clock", const="median_wall_seconds",
+                    default="median_cpu_seconds", help="wall time instead of CPU time")
     a = ap.parse_args()
     print(f"attnflow evaluate, first {a.examples} sentences of datasets/sva/test.jsonl, {a.threads} "
-          f"thread(s); medians over {a.runs} runs of the per-example medians (ms per example)")
+          f"thread(s); medians over {a.runs} runs of the per-example medians, {a.clock} (ms per example)")
     print(f"{'method (run alone)':20s} {'shared run':>11s} {'own':>9s} {'total':>9s} {'x raw':>7s} {'perturbed runs':>15s}")
     base = None
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <memory>
@@ -30,6 +31,19 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+// Wall and process CPU time from construction to cost().
+class CostTimer {
+ public:
+  CostTimer() : wall_(Clock::now()), cpu_(std::clock()) {}
+  StepCost cost() const {
+    return {since(wall_), static_cast<double>(std::clock() - cpu_) / CLOCKS_PER_SEC};
+  }
+
+ private:
+  Clock::time_point wall_;
+  std::clock_t cpu_;
+};
 
 // The model, tokenizer and corpus, loaded and checked.
 struct Setup {
@@ -175,9 +189,9 @@ void evaluate_example(Setup& s, const EvaluateOptions& o, std::int64_t index,
     throw Error(detail::where(s.corpus, x) +
                 ": --perturbation remove does not support text pairs (token types)");
   }
-  auto start = Clock::now();
+  const CostTimer run_timer;
   const torch::Output out = s.model->run({input}, s.shared_run).front();
-  record.run_seconds.push_back(since(start));
+  record.run_costs.push_back(run_timer.cost());
   const std::int64_t target = o.target == EvaluateTarget::Label ? *input.label : *out.prediction;
   record.predictions.push_back(*out.prediction);
   record.labels.push_back(*input.label);
@@ -186,11 +200,11 @@ void evaluate_example(Setup& s, const EvaluateOptions& o, std::int64_t index,
       o.target_row, o.seed, index,   o.threads, o.batch_size};
   std::vector<std::vector<double>> scores;
   for (std::size_t m = 0; m < s.methods.size(); ++m) {
-    start = Clock::now();
+    const CostTimer timer;
     scores.push_back(s.methods[m]->scores(context));
-    record.method_seconds[m].push_back(since(start));
+    record.method_costs[m].push_back(timer.cost());
   }
-  start = Clock::now();
+  const CostTimer perturbed_timer;
   std::int64_t inputs = 0;
   const ProbabilityFn probability = batched_probability(*s.model, input, target, o.batch_size);
   const std::vector<ExampleFaithfulness> f =
@@ -198,7 +212,7 @@ void evaluate_example(Setup& s, const EvaluateOptions& o, std::int64_t index,
         inputs = static_cast<std::int64_t>(ids.size()) - 1;
         return probability(ids);
       });
-  record.perturbed_seconds.push_back(since(start));
+  record.perturbed_costs.push_back(perturbed_timer.cost());
   record.perturbed_inputs += inputs;
   const auto blank = std::find_if(s.methods.begin(), s.methods.end(),
                                   [](const EvaluationMethod* m) { return m->name == "blank-out"; });

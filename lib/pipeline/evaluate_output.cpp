@@ -22,6 +22,15 @@ double median(std::vector<double> v) {
   return (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid))) / 2;
 }
 
+StepCost median(const std::vector<StepCost>& v) {
+  std::vector<double> wall, cpu;
+  for (const StepCost& c : v) {
+    wall.push_back(c.wall);
+    cpu.push_back(c.cpu);
+  }
+  return {median(std::move(wall)), median(std::move(cpu))};
+}
+
 std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
@@ -130,11 +139,13 @@ void curves_csv(const EvaluateReport& r, std::ostream& csv) {
 }
 
 void timing_csv(const EvaluateReport& r, std::ostream& csv) {
-  csv << std::setprecision(6) << "step,median_seconds_per_example\n"
-      << "shared model run," << r.run_seconds_median << "\n";
-  for (const MethodResult& m : r.methods) csv << m.name << "," << m.seconds_median << "\n";
-  csv << "perturbed inputs (" << fixed(r.perturbed_inputs_mean, 1) << " per example),"
-      << r.perturbed_seconds_median << "\n";
+  const auto row = [&](const std::string& step, const StepCost& c) {
+    csv << step << "," << c.wall << "," << c.cpu << "\n";
+  };
+  csv << std::setprecision(6) << "step,median_wall_seconds,median_cpu_seconds\n";
+  row("shared model run", r.run_cost);
+  for (const MethodResult& m : r.methods) row(m.name, m.cost);
+  row("perturbed inputs (" + fixed(r.perturbed_inputs_mean, 1) + " per example)", r.perturbed_cost);
 }
 
 void draw_curves(const EvaluateReport& r, const OutputFolder& folder, bool deletion) {
@@ -194,15 +205,15 @@ void summarize(const std::vector<std::string>& methods, const EvaluationRecord& 
     result.faithfulness =
         summarize_faithfulness(record.faithfulness[m], r.faithfulness.curve_percents);
     if (!record.spearman[m].empty()) result.spearman_blank_out = mean_std(record.spearman[m]);
-    result.seconds_median = median(record.method_seconds[m]);
+    result.cost = median(record.method_costs[m]);
     r.methods.push_back(std::move(result));
   }
-  r.run_seconds_median = median(record.run_seconds);
-  r.perturbed_seconds_median = median(record.perturbed_seconds);
-  r.perturbed_inputs_mean = record.run_seconds.empty()
+  r.run_cost = median(record.run_costs);
+  r.perturbed_cost = median(record.perturbed_costs);
+  r.perturbed_inputs_mean = record.run_costs.empty()
                                 ? 0.0
                                 : static_cast<double>(record.perturbed_inputs) /
-                                      static_cast<double>(record.run_seconds.size());
+                                      static_cast<double>(record.run_costs.size());
 }
 
 void write_outputs(const EvaluationRecord& record, const EvaluateOptions& o,

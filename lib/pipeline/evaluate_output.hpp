@@ -15,13 +15,13 @@ namespace attnflow::pipeline::detail {
 /// Per method and example, as evaluated.
 struct EvaluationRecord {
   explicit EvaluationRecord(std::size_t methods)
-      : faithfulness(methods), spearman(methods), method_seconds(methods) {}
+      : faithfulness(methods), spearman(methods), method_costs(methods) {}
   std::vector<std::vector<ExampleFaithfulness>> faithfulness;  ///< [method][example]
   std::vector<std::vector<double>> spearman;        ///< [method][example]; empty without blank-out
-  std::vector<std::vector<double>> method_seconds;  ///< [method][example]
+  std::vector<std::vector<StepCost>> method_costs;  ///< [method][example]
   std::vector<std::int64_t> predictions, labels;
-  std::vector<double> run_seconds;        ///< the shared run, per example
-  std::vector<double> perturbed_seconds;  ///< the perturbed inputs' runs, per example
+  std::vector<StepCost> run_costs;        ///< the shared run, per example
+  std::vector<StepCost> perturbed_costs;  ///< the perturbed inputs' runs, per example
   std::int64_t perturbed_inputs = 0;      ///< distinct perturbed inputs, all examples
   std::string scores_jsonl;               ///< with save_scores
 };

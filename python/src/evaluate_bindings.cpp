@@ -25,7 +25,8 @@ py::dict method_dict(const pipeline::MethodResult& m) {
       m.spearman_blank_out ? py::object(py::float_(m.spearman_blank_out->mean)) : py::none();
   d["spearman_blank_out_std"] =
       m.spearman_blank_out ? py::object(py::float_(m.spearman_blank_out->std)) : py::none();
-  d["seconds_median"] = m.seconds_median;
+  d["cpu_seconds_median"] = m.cost.cpu;
+  d["wall_seconds_median"] = m.cost.wall;
   return d;
 }
 
@@ -96,7 +97,7 @@ classifier and a labelled corpus (defaults: the shipped SVA model and its test s
 the folder `output` as the CLI does (figures only with plots=True) and returns the report:
 examples, accuracy, methods = {name: {comprehensiveness, sufficiency (AOPC, with _std),
 comprehensiveness_at, sufficiency_at (per bin), deletion, insertion (mean curves),
-deletion_area, insertion_area, spearman_blank_out (None without blank-out), seconds_median}},
+deletion_area, insertion_area, spearman_blank_out (None without blank-out), cpu_seconds_median, wall_seconds_median}},
 files, text (table.txt).)doc");
 }
 

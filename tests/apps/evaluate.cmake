@@ -11,7 +11,7 @@ set(common --model ${SOURCE}/datasets/models/sva --corpus ${SOURCE}/datasets/sva
 run_ok(evaluate ${common} -n 16 -o ${WORK}/unk --save-scores)
 set(first_out "${LAST_OUT}")
 foreach(expected "Faithfulness benchmark" "ceil(k m / 100) tokens, clamped to [1, m]"
-                 "comp (AOPC)" "cost per example (median seconds): shared model run")
+                 "comp (AOPC)" "cost per example, median ms CPU (wall): shared model run")
   string(FIND "${first_out}" "${expected}" pos)
   if(pos EQUAL -1)
     message(FATAL_ERROR "evaluate output lacks '${expected}':\n${first_out}")

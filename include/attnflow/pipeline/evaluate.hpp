@@ -46,12 +46,20 @@ struct EvaluateOptions {
   std::function<void(std::int64_t, std::int64_t)> on_progress;
 };
 
+/// What a step costs per example: medians over the examples of its wall time and of the CPU
+/// time of the whole process (all threads) while it ran. The CPU time is the steadier figure on
+/// a busy machine; with one thread (-j 1) it is the work itself.
+struct StepCost {
+  double wall = 0.0;  ///< seconds
+  double cpu = 0.0;   ///< seconds
+};
+
 /// One method over the corpus.
 struct MethodResult {
   std::string name;
   FaithfulnessSummary faithfulness;
   std::optional<MeanStd> spearman_blank_out;  ///< when blank-out is among the methods
-  double seconds_median = 0.0;                ///< the provider's own time per example (median)
+  StepCost cost;                              ///< the provider's own computation per example
 };
 
 struct EvaluateReport {
@@ -59,15 +67,15 @@ struct EvaluateReport {
   std::string model;   ///< as resolved
   std::string corpus;  ///< as resolved
   std::int64_t examples = 0;
-  double accuracy = 0.0;                  ///< of the model on those examples (prediction vs label)
-  FaithfulnessOptions faithfulness;       ///< as used (replacement id resolved)
-  std::vector<MethodResult> methods;      ///< in the order evaluated
-  double run_seconds_median = 0.0;        ///< the shared model run per example (median)
-  double perturbed_seconds_median = 0.0;  ///< the perturbed inputs' runs per example (median)
-  double perturbed_inputs_mean = 0.0;     ///< distinct perturbed inputs per example (mean)
-  std::vector<std::string> files;         ///< written into the folder
-  std::string text;                       ///< table.txt
-  double seconds = 0.0;                   ///< wall time of the whole job
+  double accuracy = 0.0;               ///< of the model on those examples (prediction vs label)
+  FaithfulnessOptions faithfulness;    ///< as used (replacement id resolved)
+  std::vector<MethodResult> methods;   ///< in the order evaluated
+  StepCost run_cost;                   ///< the shared model run per example
+  StepCost perturbed_cost;             ///< the perturbed inputs' runs per example
+  double perturbed_inputs_mean = 0.0;  ///< distinct perturbed inputs per example (mean)
+  std::vector<std::string> files;      ///< written into the folder
+  std::string text;                    ///< table.txt
+  double seconds = 0.0;                ///< wall time of the whole job
 };
 
 /// Runs the benchmark. Writes table.txt, table.csv (one row per method), curves.csv (one row
