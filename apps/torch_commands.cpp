@@ -14,6 +14,9 @@ const std::vector<TorchCommand>& torch_commands() {
       {"train", "Train the encoder classifier of Abnar & Zuidema (2020) on a labelled corpus"},
       {"demo", "Extract, analyze and draw on the shipped model and sentences (offline)"},
       {"reproduce", "Reproduce a paper's tables and figures (abnar2020: Abnar & Zuidema 2020)"},
+      {"evaluate",
+       "Faithfulness benchmark of every method on a classifier and a labelled corpus (deletion, "
+       "insertion, AOPC)"},
   };
   return commands;
 }

@@ -4,6 +4,7 @@
 #include "attnflow/plot/attention_graph.hpp"
 #include "attnflow/plot/color_scale.hpp"
 #include "attnflow/plot/correlation_chart.hpp"
+#include "attnflow/plot/curve_chart.hpp"
 #include "attnflow/plot/figure.hpp"
 #include "attnflow/plot/head_grid.hpp"
 #include "attnflow/plot/heatmap.hpp"

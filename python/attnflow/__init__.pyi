@@ -285,3 +285,22 @@ def extract(
     threads: int = 0,
     progress: Callable[[int, int], Any] | None = None,
 ) -> dict[str, Any]: ...
+def evaluate(
+    output: str,
+    *,
+    model: str = "",
+    corpus: str = "",
+    methods: Sequence[str] = (),
+    examples: int = 0,
+    target: str = "predicted",
+    perturbation: str = "unk",
+    aopc_percents: Sequence[float] = (1, 5, 10, 20, 50),
+    curve_percents: Sequence[float] = (0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100),
+    rounding: str = "ceil",
+    seed: int = 2020,
+    batch_size: int = 64,
+    threads: int = 0,
+    plots: bool = False,
+    save_scores: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]: ...

@@ -21,4 +21,5 @@ PYBIND11_MODULE(_attnflow, m) {
   bind_store(m);
   bind_view(m);
   bind_torch(m);
+  bind_evaluate(m);
 }
