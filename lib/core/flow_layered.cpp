@@ -24,10 +24,90 @@
 
 #include "attnflow/core/util/parallel.hpp"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define ATTNFLOW_HAVE_AVX2_DISPATCH 1
+#endif
+
 namespace attnflow::detail {
 namespace {
 
 using Cap = std::int64_t;
+
+int arc_scan_scalar(const Cap* r, const int* lab, int from, int to, int want, int* low) {
+  int lo = *low;
+  int a = from;
+  for (; a < to; ++a) {
+    if (r[a] <= 0) continue;
+    const int lv = lab[a];
+    if (lv == want) break;
+    lo = std::min(lo, lv);
+  }
+  *low = lo;
+  return a;
+}
+
+#ifdef ATTNFLOW_HAVE_AVX2_DISPATCH
+__attribute__((target("avx2"))) inline int horizontal_min(__m256i v) {
+  __m128i m = _mm_min_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_min_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+  m = _mm_min_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+  return _mm_cvtsi128_si32(m);
+}
+
+// Eight arcs per step: residual > 0 (two 4 x int64 compares, packed to eight
+// 32-bit lanes in arc order) and label == want; the lowest label of the
+// residual arcs is kept in a vector until the end.
+__attribute__((target("avx2"))) int arc_scan_avx2(const Cap* r, const int* lab, int from, int to,
+                                                  int want, int* low) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i wanted = _mm256_set1_epi32(want);
+  const __m256i none = _mm256_set1_epi32(*low);
+  const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  __m256i lowest = none;
+  int a = from;
+  for (; a + 8 <= to; a += 8) {
+    const __m256i r0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + a));
+    const __m256i r1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + a + 4));
+    // 32-bit lanes of the compares: arcs 0 0 1 1 2 2 3 3 and 4 4 5 5 6 6 7 7;
+    // the blend gives 0 4 1 5 2 6 3 7, the permutation 0 1 2 3 4 5 6 7.
+    const __m256i mixed =
+        _mm256_blend_epi32(_mm256_cmpgt_epi64(r0, zero), _mm256_cmpgt_epi64(r1, zero), 0xAA);
+    const __m256i residual = _mm256_permutevar8x32_epi32(mixed, order);
+    const __m256i labels = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lab + a));
+    const int admissible = _mm256_movemask_ps(
+        _mm256_castsi256_ps(_mm256_and_si256(residual, _mm256_cmpeq_epi32(labels, wanted))));
+    if (admissible != 0) {
+      const int end = a + __builtin_ctz(static_cast<unsigned>(admissible));
+      *low = horizontal_min(lowest);
+      arc_scan_scalar(r, lab, a, end, want, low);  // the residual arcs before `end`
+      return end;
+    }
+    lowest = _mm256_min_epi32(lowest, _mm256_blendv_epi8(none, labels, residual));
+  }
+  *low = horizontal_min(lowest);
+  return arc_scan_scalar(r, lab, a, to, want, low);
+}
+
+bool cpu_has_avx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
+#endif
+
+constexpr int kNoLabel = -1;  // no node has it: a scan for it only takes the lowest label
+
+// The scan the solver runs: AVX2 where the CPU has it.
+inline int scan(const Cap* r, const int* lab, int from, int to, int want, int* low) {
+#ifdef ATTNFLOW_HAVE_AVX2_DISPATCH
+  static const bool simd = cpu_has_avx2();
+  if (simd) return arc_scan_avx2(r, lab, from, to, want, low);
+#endif
+  return arc_scan_scalar(r, lab, from, to, want, low);
+}
 
 // std::llround, exactly (ties away from zero), for c >= 0.
 inline Cap to_cap(double c, double scale) {
@@ -209,14 +289,10 @@ class LayeredSolver {
           if (e > 0) a = 1;
         }
       } else {
-        for (; a < n; ++a) {
+        for (;; ++a) {
+          a = scan(res_down, lab_down, a, n, want, &low);
+          if (a >= n) break;
           const Cap r = res_down[a];
-          if (r <= 0) continue;
-          const int lv = lab_down[a];
-          if (lv != want) {
-            low = std::min(low, lv);
-            continue;
-          }
           const Cap d = std::min(e, r);
           res_down[a] = r - d;
           ft_down[static_cast<std::size_t>(a) * n + p] += d;
@@ -229,14 +305,10 @@ class LayeredSolver {
       }
       if (e > 0 && ups > 0) {
         int b = std::max(0, a - downs);
-        for (; b < ups; ++b) {
+        for (;; ++b) {
+          b = scan(ft_up, lab_up, b, ups, want, &low);
+          if (b >= ups) break;
           const Cap r = ft_up[b];
-          if (r <= 0) continue;
-          const int lv = lab_up[b];
-          if (lv != want) {
-            low = std::min(low, lv);
-            continue;
-          }
           const Cap d = std::min(e, r);
           ft_up[b] = r - d;
           res_up[static_cast<std::size_t>(b) * n + p] += d;
@@ -262,13 +334,9 @@ class LayeredSolver {
       if (k == 1) {
         if (skipped_downs > 0 && sink_cap_[p] > sink_flow_[p]) low = 0;
       } else {
-        for (int q = 0; q < skipped_downs; ++q) {
-          if (res_down[q] > 0) low = std::min(low, lab_down[q]);
-        }
+        scan(res_down, lab_down, 0, skipped_downs, kNoLabel, &low);
       }
-      for (int b = 0; b < first - downs; ++b) {
-        if (ft_up[b] > 0) low = std::min(low, lab_up[b]);
-      }
+      if (first > downs) scan(ft_up, lab_up, 0, first - downs, kNoLabel, &low);
       work += first;
       const int old = label_[u];
       const int fresh = std::min(inf_, low + 1);
@@ -329,13 +397,14 @@ class LayeredSolver {
           const int u = *it;
           const int p = u - (k - 1) * n;
           bool found = false;
+          int unused = 0;
           if (k >= 2) {
             const Cap* res = &residual_[static_cast<std::size_t>(k - 2) * nn + p * n];
-            for (int q = 0; q < n && !found; ++q) found = res[q] > 0 && lab_down[q] == level;
+            found = scan(res, lab_down, 0, n, level, &unused) < n;
           }
           if (!found && k < k_) {
             const Cap* ft = &flow_t_[static_cast<std::size_t>(k - 1) * nn + p * n];
-            for (int b = 0; b < n && !found; ++b) found = ft[b] > 0 && lab_up[b] == level;
+            found = scan(ft, lab_up, 0, n, level, &unused) < n;
           }
           if (found) {
             label_[u] = level + 1;
@@ -410,6 +479,23 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
     }
   };
   run_workers(std::min<int>(threads, static_cast<int>(tasks.size())), worker);
+}
+
+int arc_scan(const std::int64_t* residual, const int* label, int from, int to, int want, int* low,
+             bool simd) {
+#ifdef ATTNFLOW_HAVE_AVX2_DISPATCH
+  if (simd && cpu_has_avx2()) return arc_scan_avx2(residual, label, from, to, want, low);
+#endif
+  (void)simd;
+  return arc_scan_scalar(residual, label, from, to, want, low);
+}
+
+bool arc_scan_has_simd() {
+#ifdef ATTNFLOW_HAVE_AVX2_DISPATCH
+  return cpu_has_avx2();
+#else
+  return false;
+#endif
 }
 
 }  // namespace attnflow::detail

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "../../lib/core/flow_layered.hpp"
 #include "attnflow/core/flow.hpp"
 #include "attnflow/core/residual.hpp"
 #include "test_util.hpp"
@@ -184,6 +185,30 @@ TEST(FlowLayered, AgreesWithEdmondsKarpOnSmallStacks) {
     EXPECT_LE(max_difference(attention_flow(c.layers, raw(FlowAlgorithm::Layered)),
                              attention_flow(c.layers, ek)),
               1e-9);
+  }
+}
+
+// The AVX2 arc scan against the scalar one: the same index and lowest label
+// on random residuals (zero, negative, positive) and labels, every range.
+TEST(FlowLayered, SimdArcScanEqualsScalar) {
+  if (!detail::arc_scan_has_simd()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(14);
+  std::uniform_int_distribution<int> size(0, 70), label(0, 6), sign(-1, 3);
+  for (int trial = 0; trial < 4000; ++trial) {
+    const int n = size(rng);
+    std::vector<std::int64_t> r(static_cast<std::size_t>(n));
+    std::vector<int> lab(static_cast<std::size_t>(n));
+    for (int a = 0; a < n; ++a) {
+      r[static_cast<std::size_t>(a)] = sign(rng) <= 0 ? sign(rng) : std::int64_t{1} << 40;
+      lab[static_cast<std::size_t>(a)] = label(rng);
+    }
+    const int from = n == 0 ? 0 : std::uniform_int_distribution<int>(0, n)(rng);
+    const int want = trial % 5 == 0 ? -1 : label(rng), start_low = label(rng) + 3;
+    int low_scalar = start_low, low_simd = start_low;
+    const int scalar = detail::arc_scan(r.data(), lab.data(), from, n, want, &low_scalar, false);
+    const int simd = detail::arc_scan(r.data(), lab.data(), from, n, want, &low_simd, true);
+    ASSERT_EQ(scalar, simd) << "n=" << n << " from=" << from << " want=" << want;
+    ASSERT_EQ(low_scalar, low_simd) << "n=" << n << " from=" << from << " want=" << want;
   }
 }
 
