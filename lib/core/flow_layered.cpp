@@ -21,6 +21,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <memory>
+#include <numeric>
 
 #include "attnflow/core/util/parallel.hpp"
 
@@ -139,19 +142,45 @@ class LayeredSolver {
     count_.resize(nodes + 2);
   }
 
-  // Raw flow values of source (layer, row) to every reachable input.
-  void solve_row(int layer, int row, double scale, const double* reach, double* out) {
+  // Raw flow values of source (layer, row) to every reachable input; a sink
+  // j with known[j] >= 0 (certified elsewhere) is not solved: its value is
+  // known[j]. known may be null.
+  void solve_row(int layer, int row, double scale, const double* reach, const Cap* known,
+                 double* out) {
     if (layer == 1) {
       for (int j = 0; j < n_; ++j) {
         out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(to_cap(a_[0](row, j), scale)) / scale;
       }
       return;
     }
-    prepare_layer(layer, scale);
-    reset_source(row);
+    const Matrix& top = a_[static_cast<std::size_t>(layer - 1)];
+    supply_.resize(static_cast<std::size_t>(n_));
+    for (int p = 0; p < n_; ++p) supply_[static_cast<std::size_t>(p)] = to_cap(top(row, p), scale);
+    start(layer, scale, supply_.data());
     for (int j = 0; j < n_; ++j) {
-      out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(solve_sink(j)) / scale;
+      if (reach[j] == 0.0) {
+        out[j] = 0.0;
+      } else {
+        const Cap v = known != nullptr && known[j] >= 0 ? known[j] : solve_sink(j);
+        out[j] = static_cast<double>(v) / scale;
+      }
     }
+  }
+
+  // The network of a source at `layer` (nodes at layers layer-1..1) with the
+  // top nodes fed by `supply` instead of a row of A^(layer); then flow_to(j).
+  void start(int layer, double scale, const Cap* supply) {
+    prepare_layer(layer, scale);
+    reset_source(supply);
+  }
+
+  // Max-flow value to sink j of the started network (exact: it stops only
+  // at the upper bound min(supply total, sink_total(j))).
+  Cap flow_to(int j) { return solve_sink(j); }
+
+  Cap sink_total(int j) const {
+    const Cap* c = &sink_all_[static_cast<std::size_t>(j) * n_];
+    return std::accumulate(c, c + n_, Cap{0});
   }
 
  private:
@@ -178,17 +207,16 @@ class LayeredSolver {
     }
   }
 
-  void reset_source(int row) {
+  void reset_source(const Cap* supply) {
     const std::size_t arcs = static_cast<std::size_t>(k_ - 1) * n_ * n_;
     std::copy(cap_.begin(), cap_.begin() + static_cast<std::ptrdiff_t>(arcs), residual_.begin());
     std::fill(flow_t_.begin(), flow_t_.begin() + static_cast<std::ptrdiff_t>(arcs), Cap{0});
     std::fill(excess_.begin(), excess_.begin() + v_, Cap{0});
     std::fill(sink_flow_.begin(), sink_flow_.end(), Cap{0});
-    const Matrix& top = a_[static_cast<std::size_t>(layer_ - 1)];
     total_source_ = 0;
     Cap* top_excess = &excess_[static_cast<std::size_t>(k_ - 1) * n_];
     for (int p = 0; p < n_; ++p) {
-      top_excess[p] = to_cap(top(row, p), scale_);  // S -> (l-1, p) saturated
+      top_excess[p] = supply[p];  // S -> (l-1, p) saturated
       total_source_ += top_excess[p];
     }
     excess_t_ = 0;
@@ -444,25 +472,198 @@ class LayeredSolver {
   int n_;
   int layer_ = 0, k_ = 0, v_ = 0, inf_ = 0;
   double scale_ = 0.0;
-  std::vector<Cap> cap_, residual_, flow_t_, sink_all_, sink_cap_, sink_flow_, excess_;
+  std::vector<Cap> cap_, residual_, flow_t_, sink_all_, sink_cap_, sink_flow_, excess_, supply_;
   std::vector<int> label_, current_, next_, pending_, start_, head_, count_;
   std::vector<char> queued_;
   Cap total_source_ = 0, excess_t_ = 0, bound_ = 0;
   int max_active_ = 0;
 };
 
+// Certificates for the sources of one layer, shared by all of them.
+//
+// The top of the network of a source (l, i) -- the source arcs and the blocks
+// l-1 .. K+1 -- can carry the whole supply down proportionally: node q with
+// inflow x_q <= R_q (its integer out-capacity) sends x_q C[q, t] / R_q on each
+// arc, a feasible real flow that delivers the vector w_i (total = the supply
+// total R_i) to layer K. Below layer K every source of the layer sees the same
+// integer network ("the bottom"), which one solver run per sink and per
+// supply vector answers for all the sources at once:
+//   * W = floor(min_i w_i): if the bottom fed by W carries the sink total T_j,
+//     then every source with R_i >= T_j has max flow T_j (W <= w_i, so the
+//     top reduced to deliver the bottom's inflow plus the bottom is feasible);
+//   * U = ceil(max_i w_i): if the bottom absorbs all of U, then every source
+//     with R_i < T_j has max flow R_i (any w_i <= U is absorbed too).
+// Either value is the upper bound min(R_i, T_j) of the integer network and a
+// real feasible flow reaches it, so it is that network's max-flow value
+// exactly (integer capacities have an integral maximum). W and U are computed
+// in double with a 1e-9 relative margin (their error is ~1e-13) and
+// the top is used only where x_q <= R_q (1 - 1e-9) holds.
+class LayerCertificate {
+ public:
+  static constexpr int kBottom = 3;  ///< node layers of the bottom network
+  static constexpr double kMargin = 1e-9;
+
+  static bool applies(int layer) { return layer >= kBottom + 2; }
+
+  LayerCertificate(const LayerMatrices& a, const std::vector<int>& rows, const LayeredJob& job)
+      : rows_(static_cast<int>(rows.size())),
+        n_(static_cast<int>(a.front().rows())),
+        known_(static_cast<std::size_t>(rows_) * static_cast<std::size_t>(n_), Cap{-1}) {
+    const double scale = job.scale;
+    const Matrix& top = a[static_cast<std::size_t>(job.layer - 1)];
+    Matrix x(rows_, n_);  // members' flow entering the current layer, in capacity units
+    total_.resize(static_cast<std::size_t>(rows_));
+    for (int r = 0; r < rows_; ++r) {
+      Cap sum = 0;
+      for (int p = 0; p < n_; ++p) {
+        const Cap c = to_cap(top(rows[static_cast<std::size_t>(r)], p), scale);
+        x(r, p) = static_cast<double>(c);
+        sum += c;
+      }
+      total_[static_cast<std::size_t>(r)] = sum;
+    }
+    std::vector<char> feasible(static_cast<std::size_t>(rows_), 1);
+    Matrix split(n_, n_);
+    for (int m = job.layer - 1; m >= kBottom + 1; --m) {
+      const Matrix& am = a[static_cast<std::size_t>(m - 1)];
+      for (int q = 0; q < n_; ++q) {
+        Cap out = 0;
+        for (int t = 0; t < n_; ++t) out += to_cap(am(q, t), scale);
+        const double capacity = static_cast<double>(out);
+        for (int r = 0; r < rows_; ++r) {
+          if (x(r, q) > 0.0 && !(x(r, q) <= capacity * (1.0 - kMargin))) {
+            feasible[static_cast<std::size_t>(r)] = 0;
+          }
+        }
+        for (int t = 0; t < n_; ++t) {
+          split(q, t) = out > 0 ? static_cast<double>(to_cap(am(q, t), scale)) / capacity : 0.0;
+        }
+      }
+      x = (x * split).eval();
+    }
+    low_.assign(static_cast<std::size_t>(n_), Cap{0});
+    high_.assign(static_cast<std::size_t>(n_), Cap{0});
+    bool any = false;
+    for (int p = 0; p < n_; ++p) {
+      double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+      for (int r = 0; r < rows_; ++r) {
+        if (!feasible[static_cast<std::size_t>(r)]) continue;
+        lo = std::min(lo, x(r, p));
+        hi = std::max(hi, x(r, p));
+        any = true;
+      }
+      if (!any) break;
+      const double floor_lo = std::floor(lo * (1.0 - kMargin)) - 1.0;
+      low_[static_cast<std::size_t>(p)] = floor_lo > 0.0 ? static_cast<Cap>(floor_lo) : Cap{0};
+      high_[static_cast<std::size_t>(p)] =
+          hi > 0.0 ? static_cast<Cap>(std::ceil(hi * (1.0 + kMargin))) + 1 : Cap{0};
+    }
+    members_ = feasible;
+    usable_ = any;
+    low_total_ = std::accumulate(low_.begin(), low_.end(), Cap{0});
+    high_total_ = std::accumulate(high_.begin(), high_.end(), Cap{0});
+  }
+
+  // Certifies the sinks j in [first, last) with the two bottom runs of
+  // `low` and `high` (solvers owned by the caller's worker).
+  void certify(LayeredSolver& low, LayeredSolver& high, double scale, int first, int last) {
+    if (!usable_) return;
+    low.start(kBottom + 1, scale, low_.data());
+    high.start(kBottom + 1, scale, high_.data());
+    for (int j = first; j < last; ++j) {
+      const Cap sink = low.sink_total(j);
+      bool limited = false, open = false;  // members with R_i >= T_j / R_i < T_j
+      for (int r = 0; r < rows_; ++r) {
+        if (!members_[static_cast<std::size_t>(r)]) continue;
+        (total_[static_cast<std::size_t>(r)] >= sink ? limited : open) = true;
+      }
+      if (limited && low_total_ >= sink && low.flow_to(j) == sink) {
+        for (int r = 0; r < rows_; ++r) {
+          if (members_[static_cast<std::size_t>(r)] && total_[static_cast<std::size_t>(r)] >= sink)
+            at(r, j) = sink;
+        }
+      }
+      if (open && sink >= high_total_ && high.flow_to(j) == high_total_) {
+        for (int r = 0; r < rows_; ++r) {
+          if (members_[static_cast<std::size_t>(r)] && total_[static_cast<std::size_t>(r)] < sink)
+            at(r, j) = total_[static_cast<std::size_t>(r)];
+        }
+      }
+    }
+  }
+
+  // Certified max-flow values of member r (-1 = not certified).
+  const Cap* row(int r) const { return &known_[static_cast<std::size_t>(r) * n_]; }
+
+  // Whether row r still has a reachable sink without a certificate.
+  bool needs_solve(int r, const double* reach) const {
+    const Cap* k = row(r);
+    for (int j = 0; j < n_; ++j) {
+      if (reach[j] != 0.0 && k[j] < 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  Cap& at(int r, int j) { return known_[static_cast<std::size_t>(r) * n_ + j]; }
+
+  int rows_, n_;
+  std::vector<Cap> known_, total_, low_, high_;
+  std::vector<char> members_;
+  Cap low_total_ = 0, high_total_ = 0;
+  bool usable_ = false;
+};
+
 }  // namespace
 
 void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
                   const std::vector<LayeredJob>& jobs, int threads) {
+  int max_layer = 1;
+  for (const LayeredJob& job : jobs) max_layer = std::max(max_layer, job.layer);
+  const int n = static_cast<int>(a.front().rows());
+  // Phase 1: certificates of the layers deep enough, sinks split in chunks.
+  std::vector<std::unique_ptr<LayerCertificate>> certs(jobs.size());
+  struct Chunk {
+    std::size_t job;
+    int first, last;
+  };
+  std::vector<Chunk> chunks;
+  const int pieces = std::max(1, std::min(threads, n));
+  for (std::size_t b = 0; b < jobs.size(); ++b) {
+    if (!LayerCertificate::applies(jobs[b].layer)) continue;
+    certs[b] = std::make_unique<LayerCertificate>(a, rows, jobs[b]);
+    for (int c = 0; c < pieces; ++c) chunks.push_back({b, c * n / pieces, (c + 1) * n / pieces});
+  }
+  std::atomic<std::size_t> next_chunk{0};
+  auto certifier = [&] {
+    LayeredSolver low(a, LayerCertificate::kBottom + 1), high(a, LayerCertificate::kBottom + 1);
+    for (std::size_t t = next_chunk++; t < chunks.size(); t = next_chunk++) {
+      const Chunk& c = chunks[t];
+      certs[c.job]->certify(low, high, jobs[c.job].scale, c.first, c.last);
+    }
+  };
+  if (!chunks.empty())
+    run_workers(std::min<int>(threads, static_cast<int>(chunks.size())), certifier);
+
+  // Phase 2: the solver for every row with sinks left.
   struct Task {
     std::size_t job, row;
   };
   std::vector<Task> tasks;
-  int max_layer = 1;
   for (std::size_t b = 0; b < jobs.size(); ++b) {
-    max_layer = std::max(max_layer, jobs[b].layer);
-    for (std::size_t r = 0; r < rows.size(); ++r) tasks.push_back({b, r});
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const auto rr = static_cast<int>(r);
+      const double* reach = jobs[b].reach->row(rr).data();
+      if (certs[b] && !certs[b]->needs_solve(rr, reach)) {
+        const Cap* k = certs[b]->row(rr);
+        double* out = jobs[b].out->row(rr).data();
+        for (int j = 0; j < n; ++j) {
+          out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(k[j]) / jobs[b].scale;
+        }
+        continue;
+      }
+      tasks.push_back({b, r});
+    }
   }
   // Largest graphs first, rows of one layer together (one capacity copy each).
   std::stable_sort(tasks.begin(), tasks.end(), [&jobs](const Task& x, const Task& y) {
@@ -474,11 +675,30 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
     for (std::size_t t = next++; t < tasks.size(); t = next++) {
       const LayeredJob& job = jobs[tasks[t].job];
       const auto r = static_cast<Eigen::Index>(tasks[t].row);
-      solver.solve_row(job.layer, rows[tasks[t].row], job.scale, job.reach->row(r).data(),
+      const Cap* known =
+          certs[tasks[t].job] ? certs[tasks[t].job]->row(static_cast<int>(r)) : nullptr;
+      solver.solve_row(job.layer, rows[tasks[t].row], job.scale, job.reach->row(r).data(), known,
                        job.out->row(r).data());
     }
   };
-  run_workers(std::min<int>(threads, static_cast<int>(tasks.size())), worker);
+  if (!tasks.empty()) run_workers(std::min<int>(threads, static_cast<int>(tasks.size())), worker);
+}
+
+std::vector<std::int64_t> certified_values(const LayerMatrices& a, const std::vector<int>& rows,
+                                           const LayeredJob& job) {
+  const int n = static_cast<int>(a.front().rows());
+  if (!LayerCertificate::applies(job.layer)) {
+    return std::vector<std::int64_t>(rows.size() * static_cast<std::size_t>(n), -1);
+  }
+  LayerCertificate cert(a, rows, job);
+  LayeredSolver low(a, LayerCertificate::kBottom + 1), high(a, LayerCertificate::kBottom + 1);
+  cert.certify(low, high, job.scale, 0, n);
+  std::vector<std::int64_t> out;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const Cap* k = cert.row(static_cast<int>(r));
+    out.insert(out.end(), k, k + n);
+  }
+  return out;
 }
 
 int arc_scan(const std::int64_t* residual, const int* label, int from, int to, int want, int* low,

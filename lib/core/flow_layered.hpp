@@ -26,6 +26,12 @@ struct LayeredJob {
 void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
                   const std::vector<LayeredJob>& jobs, int threads);
 
+/// The values the layer certificate proves for `job` without solving:
+/// rows.size() x n, row-major, -1 where it proves nothing (then the solver
+/// runs). Exposed for tests; layered_flow uses it for layers >= 5.
+std::vector<std::int64_t> certified_values(const LayerMatrices& a, const std::vector<int>& rows,
+                                           const LayeredJob& job);
+
 /// The arc scan of the solver: index of the first a in [from, to) with
 /// residual[a] > 0 and label[a] == want (`to` if none); *low becomes the
 /// minimum of itself and label[a] over the residual arcs before that index.
