@@ -178,6 +178,9 @@ class LayeredSolver {
   // at the upper bound min(supply total, sink_total(j))).
   Cap flow_to(int j) { return solve_sink(j); }
 
+  // Capacities of the network of `layer` (no solve).
+  void prepare(int layer, double scale) { prepare_layer(layer, scale); }
+
   Cap sink_total(int j) const {
     const Cap* c = &sink_all_[static_cast<std::size_t>(j) * n_];
     return std::accumulate(c, c + n_, Cap{0});
@@ -502,6 +505,7 @@ class LayerCertificate {
  public:
   static constexpr int kBottom = 3;  ///< node layers of the bottom network
   static constexpr double kMargin = 1e-9;
+  static constexpr int kSmallestGroup = 2;  ///< groups this small are not split
 
   static bool applies(int layer) { return layer >= kBottom + 2; }
 
@@ -541,54 +545,66 @@ class LayerCertificate {
       }
       x = (x * split).eval();
     }
-    low_.assign(static_cast<std::size_t>(n_), Cap{0});
-    high_.assign(static_cast<std::size_t>(n_), Cap{0});
-    bool any = false;
-    for (int p = 0; p < n_; ++p) {
-      double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
-      for (int r = 0; r < rows_; ++r) {
-        if (!feasible[static_cast<std::size_t>(r)]) continue;
-        lo = std::min(lo, x(r, p));
-        hi = std::max(hi, x(r, p));
-        any = true;
-      }
-      if (!any) break;
-      const double floor_lo = std::floor(lo * (1.0 - kMargin)) - 1.0;
-      low_[static_cast<std::size_t>(p)] = floor_lo > 0.0 ? static_cast<Cap>(floor_lo) : Cap{0};
-      high_[static_cast<std::size_t>(p)] =
-          hi > 0.0 ? static_cast<Cap>(std::ceil(hi * (1.0 + kMargin))) + 1 : Cap{0};
+    w_ = std::move(x);
+    for (int r = 0; r < rows_; ++r) {
+      if (feasible[static_cast<std::size_t>(r)]) order_.push_back(r);
     }
-    members_ = feasible;
-    usable_ = any;
-    low_total_ = std::accumulate(low_.begin(), low_.end(), Cap{0});
-    high_total_ = std::accumulate(high_.begin(), high_.end(), Cap{0});
+    sort_by_principal_direction();
   }
 
-  // Certifies the sinks j in [first, last) with the two bottom runs of
-  // `low` and `high` (solvers owned by the caller's worker).
-  void certify(LayeredSolver& low, LayeredSolver& high, double scale, int first, int last) {
-    if (!usable_) return;
-    low.start(kBottom + 1, scale, low_.data());
-    high.start(kBottom + 1, scale, high_.data());
-    for (int j = first; j < last; ++j) {
-      const Cap sink = low.sink_total(j);
-      bool limited = false, open = false;  // members with R_i >= T_j / R_i < T_j
-      for (int r = 0; r < rows_; ++r) {
-        if (!members_[static_cast<std::size_t>(r)]) continue;
-        (total_[static_cast<std::size_t>(r)] >= sink ? limited : open) = true;
-      }
-      if (limited && low_total_ >= sink && low.flow_to(j) == sink) {
-        for (int r = 0; r < rows_; ++r) {
-          if (members_[static_cast<std::size_t>(r)] && total_[static_cast<std::size_t>(r)] >= sink)
-            at(r, j) = sink;
+  // Certifies the sinks j in [first, last): the members first as one group,
+  // then, for the sinks some member is still open for, in halves of the
+  // group (members in order_, so that each half's vectors are closer).
+  // `solver` is the caller's worker's.
+  void certify(LayeredSolver& solver, double scale, int first, int last) {
+    struct Group {
+      int lo, hi;
+      std::vector<int> sinks;
+    };
+    std::vector<Group> todo;
+    todo.push_back({0, static_cast<int>(order_.size()), {}});
+    for (int j = first; j < last; ++j) todo.back().sinks.push_back(j);
+    std::vector<Cap> supply(static_cast<std::size_t>(n_));
+    while (!todo.empty()) {
+      Group g = std::move(todo.back());
+      todo.pop_back();
+      if (g.lo >= g.hi || g.sinks.empty()) continue;
+      for (const bool high : {false, true}) {
+        const Cap total = group_supply(g.lo, g.hi, high, supply);
+        bool started = false;
+        for (const int j : g.sinks) {
+          const Cap sink = solver_sink_total(solver, scale, j);
+          // the members this run can prove: R_i >= T_j (low) or R_i < T_j (high)
+          bool any = false;
+          for (int m = g.lo; m < g.hi && !any; ++m) {
+            const int r = order_[static_cast<std::size_t>(m)];
+            any = at(r, j) < 0 && (total_[static_cast<std::size_t>(r)] >= sink) != high;
+          }
+          if (!any || (high ? sink < total : total < sink)) continue;
+          if (!started) {
+            solver.start(kBottom + 1, scale, supply.data());
+            started = true;
+          }
+          if (solver.flow_to(j) != (high ? total : sink)) continue;
+          for (int m = g.lo; m < g.hi; ++m) {
+            const int r = order_[static_cast<std::size_t>(m)];
+            const Cap source = total_[static_cast<std::size_t>(r)];
+            if (at(r, j) < 0 && (source >= sink) != high) at(r, j) = high ? source : sink;
+          }
         }
       }
-      if (open && sink >= high_total_ && high.flow_to(j) == high_total_) {
-        for (int r = 0; r < rows_; ++r) {
-          if (members_[static_cast<std::size_t>(r)] && total_[static_cast<std::size_t>(r)] < sink)
-            at(r, j) = total_[static_cast<std::size_t>(r)];
-        }
+      if (g.hi - g.lo <= kSmallestGroup) continue;
+      std::vector<int> left;  // sinks some member is still open for
+      for (const int j : g.sinks) {
+        bool open = false;
+        for (int m = g.lo; m < g.hi && !open; ++m)
+          open = at(order_[static_cast<std::size_t>(m)], j) < 0;
+        if (open) left.push_back(j);
       }
+      if (left.empty()) continue;
+      const int mid = (g.lo + g.hi) / 2;
+      todo.push_back({g.lo, mid, left});
+      todo.push_back({mid, g.hi, std::move(left)});
     }
   }
 
@@ -607,11 +623,67 @@ class LayerCertificate {
  private:
   Cap& at(int r, int j) { return known_[static_cast<std::size_t>(r) * n_ + j]; }
 
+  static Cap solver_sink_total(LayeredSolver& solver, double scale, int j) {
+    solver.prepare(kBottom + 1, scale);
+    return solver.sink_total(j);
+  }
+
+  // floor(min) (high = false) or ceil(max) of the vectors w_i of the members
+  // order_[lo, hi), with the margin; returns the total.
+  Cap group_supply(int lo, int hi, bool high, std::vector<Cap>& supply) const {
+    Cap total = 0;
+    for (int p = 0; p < n_; ++p) {
+      double v = high ? 0.0 : std::numeric_limits<double>::infinity();
+      for (int m = lo; m < hi; ++m) {
+        const double x = w_(order_[static_cast<std::size_t>(m)], p);
+        v = high ? std::max(v, x) : std::min(v, x);
+      }
+      Cap c = 0;
+      if (high) {
+        c = v > 0.0 ? static_cast<Cap>(std::ceil(v * (1.0 + kMargin))) + 1 : Cap{0};
+      } else {
+        const double f = std::floor(v * (1.0 - kMargin)) - 1.0;
+        c = f > 0.0 ? static_cast<Cap>(f) : Cap{0};
+      }
+      supply[static_cast<std::size_t>(p)] = c;
+      total += c;
+    }
+    return total;
+  }
+
+  // Orders the members by their projection on the main direction in which
+  // their vectors differ (a few power iterations on the centred vectors).
+  void sort_by_principal_direction() {
+    if (order_.size() < 3) return;
+    Eigen::VectorXd mean = Eigen::VectorXd::Zero(n_);
+    for (const int r : order_) mean += w_.row(r).transpose();
+    mean /= static_cast<double>(order_.size());
+    Matrix d(static_cast<Eigen::Index>(order_.size()), n_);
+    for (std::size_t m = 0; m < order_.size(); ++m) {
+      d.row(static_cast<Eigen::Index>(m)) = w_.row(order_[m]) - mean.transpose();
+    }
+    Eigen::Index far = 0;
+    d.rowwise().squaredNorm().maxCoeff(&far);
+    Eigen::VectorXd v = d.row(far).transpose();
+    for (int it = 0; it < 8 && v.squaredNorm() > 0.0; ++it) {
+      v = d.transpose() * (d * v);
+      v /= v.norm();
+    }
+    const Eigen::VectorXd key = d * v;
+    std::vector<std::size_t> idx(order_.size());
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    std::stable_sort(idx.begin(), idx.end(), [&key](std::size_t x, std::size_t y) {
+      return key(static_cast<Eigen::Index>(x)) < key(static_cast<Eigen::Index>(y));
+    });
+    std::vector<int> sorted;
+    for (const std::size_t m : idx) sorted.push_back(order_[m]);
+    order_ = std::move(sorted);
+  }
+
   int rows_, n_;
-  std::vector<Cap> known_, total_, low_, high_;
-  std::vector<char> members_;
-  Cap low_total_ = 0, high_total_ = 0;
-  bool usable_ = false;
+  std::vector<Cap> known_, total_;
+  Matrix w_;                ///< members' vectors at layer kBottom (capacity units)
+  std::vector<int> order_;  ///< the feasible members, by principal direction
 };
 
 }  // namespace
@@ -636,10 +708,10 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
   }
   std::atomic<std::size_t> next_chunk{0};
   auto certifier = [&] {
-    LayeredSolver low(a, LayerCertificate::kBottom + 1), high(a, LayerCertificate::kBottom + 1);
+    LayeredSolver bottom(a, LayerCertificate::kBottom + 1);
     for (std::size_t t = next_chunk++; t < chunks.size(); t = next_chunk++) {
       const Chunk& c = chunks[t];
-      certs[c.job]->certify(low, high, jobs[c.job].scale, c.first, c.last);
+      certs[c.job]->certify(bottom, jobs[c.job].scale, c.first, c.last);
     }
   };
   if (!chunks.empty())
@@ -691,8 +763,8 @@ std::vector<std::int64_t> certified_values(const LayerMatrices& a, const std::ve
     return std::vector<std::int64_t>(rows.size() * static_cast<std::size_t>(n), -1);
   }
   LayerCertificate cert(a, rows, job);
-  LayeredSolver low(a, LayerCertificate::kBottom + 1), high(a, LayerCertificate::kBottom + 1);
-  cert.certify(low, high, job.scale, 0, n);
+  LayeredSolver bottom(a, LayerCertificate::kBottom + 1);
+  cert.certify(bottom, job.scale, 0, n);
   std::vector<std::int64_t> out;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const Cap* k = cert.row(static_cast<int>(r));
