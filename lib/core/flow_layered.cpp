@@ -565,10 +565,12 @@ class LayerCertificate {
     todo.push_back({0, static_cast<int>(order_.size()), {}});
     for (int j = first; j < last; ++j) todo.back().sinks.push_back(j);
     std::vector<Cap> supply(static_cast<std::size_t>(n_));
+    std::vector<char> failed(static_cast<std::size_t>(n_), 0);
     while (!todo.empty()) {
       Group g = std::move(todo.back());
       todo.pop_back();
       if (g.lo >= g.hi || g.sinks.empty()) continue;
+      std::fill(failed.begin(), failed.end(), 0);
       for (const bool high : {false, true}) {
         const Cap total = group_supply(g.lo, g.hi, high, supply);
         bool started = false;
@@ -585,7 +587,10 @@ class LayerCertificate {
             solver.start(kBottom + 1, scale, supply.data());
             started = true;
           }
-          if (solver.flow_to(j) != (high ? total : sink)) continue;
+          if (solver.flow_to(j) != (high ? total : sink)) {
+            failed[static_cast<std::size_t>(j)] = 1;  // the bottom cannot carry it: no retry
+            continue;
+          }
           for (int m = g.lo; m < g.hi; ++m) {
             const int r = order_[static_cast<std::size_t>(m)];
             const Cap source = total_[static_cast<std::size_t>(r)];
@@ -596,6 +601,7 @@ class LayerCertificate {
       if (g.hi - g.lo <= kSmallestGroup) continue;
       std::vector<int> left;  // sinks some member is still open for
       for (const int j : g.sinks) {
+        if (failed[static_cast<std::size_t>(j)]) continue;
         bool open = false;
         for (int m = g.lo; m < g.hi && !open; ++m)
           open = at(order_[static_cast<std::size_t>(m)], j) < 0;
