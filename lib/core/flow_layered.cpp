@@ -505,47 +505,28 @@ class LayerCertificate {
  public:
   static constexpr int kBottom = 3;  ///< node layers of the bottom network
   static constexpr double kMargin = 1e-9;
-  static constexpr int kSmallestGroup = 2;  ///< groups this small are not split
+  static constexpr int kSmallestGroup = 2;             ///< groups this small are not split
+  static constexpr std::size_t kShareLayersBelow = 8;  ///< rows: layers of a scale share one
 
   static bool applies(int layer) { return layer >= kBottom + 2; }
 
-  LayerCertificate(const LayerMatrices& a, const std::vector<int>& rows, const LayeredJob& job)
-      : rows_(static_cast<int>(rows.size())),
+  // The members are the sources (job, row) of every job of `group`: jobs
+  // with one scale (so one integer bottom network), layers >= kBottom + 2.
+  LayerCertificate(const LayerMatrices& a, const std::vector<int>& rows,
+                   const std::vector<const LayeredJob*>& group)
+      : rows_(static_cast<int>(rows.size() * group.size())),
         n_(static_cast<int>(a.front().rows())),
-        known_(static_cast<std::size_t>(rows_) * static_cast<std::size_t>(n_), Cap{-1}) {
-    const double scale = job.scale;
-    const Matrix& top = a[static_cast<std::size_t>(job.layer - 1)];
-    Matrix x(rows_, n_);  // members' flow entering the current layer, in capacity units
-    total_.resize(static_cast<std::size_t>(rows_));
-    for (int r = 0; r < rows_; ++r) {
-      Cap sum = 0;
-      for (int p = 0; p < n_; ++p) {
-        const Cap c = to_cap(top(rows[static_cast<std::size_t>(r)], p), scale);
-        x(r, p) = static_cast<double>(c);
-        sum += c;
-      }
-      total_[static_cast<std::size_t>(r)] = sum;
-    }
+        known_(static_cast<std::size_t>(rows_) * static_cast<std::size_t>(n_), Cap{-1}),
+        total_(static_cast<std::size_t>(rows_)),
+        w_(rows_, n_) {
     std::vector<char> feasible(static_cast<std::size_t>(rows_), 1);
-    Matrix split(n_, n_);
-    for (int m = job.layer - 1; m >= kBottom + 1; --m) {
-      const Matrix& am = a[static_cast<std::size_t>(m - 1)];
-      for (int q = 0; q < n_; ++q) {
-        Cap out = 0;
-        for (int t = 0; t < n_; ++t) out += to_cap(am(q, t), scale);
-        const double capacity = static_cast<double>(out);
-        for (int r = 0; r < rows_; ++r) {
-          if (x(r, q) > 0.0 && !(x(r, q) <= capacity * (1.0 - kMargin))) {
-            feasible[static_cast<std::size_t>(r)] = 0;
-          }
-        }
-        for (int t = 0; t < n_; ++t) {
-          split(q, t) = out > 0 ? static_cast<double>(to_cap(am(q, t), scale)) / capacity : 0.0;
-        }
-      }
-      x = (x * split).eval();
+    const auto per_job = static_cast<int>(rows.size());
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      const int offset = static_cast<int>(g) * per_job;
+      top_flow(a, rows, *group[g], w_.middleRows(offset, per_job),
+               &total_[static_cast<std::size_t>(offset)],
+               &feasible[static_cast<std::size_t>(offset)]);
     }
-    w_ = std::move(x);
     for (int r = 0; r < rows_; ++r) {
       if (feasible[static_cast<std::size_t>(r)]) order_.push_back(r);
     }
@@ -617,10 +598,9 @@ class LayerCertificate {
   // Certified max-flow values of member r (-1 = not certified).
   const Cap* row(int r) const { return &known_[static_cast<std::size_t>(r) * n_]; }
 
-  // Whether row r still has a reachable sink without a certificate.
-  bool needs_solve(int r, const double* reach) const {
-    const Cap* k = row(r);
-    for (int j = 0; j < n_; ++j) {
+  // Whether a member's row k (from row()) has a reachable sink left open.
+  static bool needs_solve(const Cap* k, int n, const double* reach) {
+    for (int j = 0; j < n; ++j) {
       if (reach[j] != 0.0 && k[j] < 0) return true;
     }
     return false;
@@ -628,6 +608,43 @@ class LayerCertificate {
 
  private:
   Cap& at(int r, int j) { return known_[static_cast<std::size_t>(r) * n_ + j]; }
+
+  // The proportional top flow of each row of `job` down to layer kBottom:
+  // its vector (x), supply total and whether it is feasible.
+  static void top_flow(const LayerMatrices& a, const std::vector<int>& rows, const LayeredJob& job,
+                       Eigen::Ref<Matrix> w, Cap* total, char* feasible) {
+    const int n = static_cast<int>(a.front().rows());
+    const auto count = static_cast<int>(rows.size());
+    const double scale = job.scale;
+    const Matrix& top = a[static_cast<std::size_t>(job.layer - 1)];
+    Matrix x(count, n);  // flow entering the current layer, in capacity units
+    for (int r = 0; r < count; ++r) {
+      Cap sum = 0;
+      for (int p = 0; p < n; ++p) {
+        const Cap c = to_cap(top(rows[static_cast<std::size_t>(r)], p), scale);
+        x(r, p) = static_cast<double>(c);
+        sum += c;
+      }
+      total[r] = sum;
+    }
+    Matrix split(n, n);
+    for (int m = job.layer - 1; m >= kBottom + 1; --m) {
+      const Matrix& am = a[static_cast<std::size_t>(m - 1)];
+      for (int q = 0; q < n; ++q) {
+        Cap out = 0;
+        for (int t = 0; t < n; ++t) out += to_cap(am(q, t), scale);
+        const double capacity = static_cast<double>(out);
+        for (int r = 0; r < count; ++r) {
+          if (x(r, q) > 0.0 && !(x(r, q) <= capacity * (1.0 - kMargin))) feasible[r] = 0;
+        }
+        for (int t = 0; t < n; ++t) {
+          split(q, t) = out > 0 ? static_cast<double>(to_cap(am(q, t), scale)) / capacity : 0.0;
+        }
+      }
+      x = (x * split).eval();
+    }
+    w = x;
+  }
 
   static Cap solver_sink_total(LayeredSolver& solver, double scale, int j) {
     solver.prepare(kBottom + 1, scale);
@@ -699,29 +716,47 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
   int max_layer = 1;
   for (const LayeredJob& job : jobs) max_layer = std::max(max_layer, job.layer);
   const int n = static_cast<int>(a.front().rows());
-  // Phase 1: certificates of the layers deep enough, sinks split in chunks.
-  std::vector<std::unique_ptr<LayerCertificate>> certs(jobs.size());
+  // Phase 1: certificates of the layers deep enough, sinks split in chunks;
+  // with few rows (the CLS row) one per scale: jobs of one scale share the
+  // integer bottom network (many rows make groups large enough per layer).
+  std::vector<std::unique_ptr<LayerCertificate>> certs;
+  std::vector<std::pair<int, int>> member_of(jobs.size(), {-1, 0});  // certificate, first member
+  std::vector<double> cert_scale;
+  for (std::size_t b = 0; b < jobs.size(); ++b) {
+    if (!LayerCertificate::applies(jobs[b].layer) || member_of[b].first >= 0) continue;
+    std::vector<const LayeredJob*> group;
+    for (std::size_t c = b; c < jobs.size(); ++c) {
+      if (!LayerCertificate::applies(jobs[c].layer) || jobs[c].scale != jobs[b].scale) continue;
+      if (c != b && rows.size() >= LayerCertificate::kShareLayersBelow) continue;
+      member_of[c] = {static_cast<int>(certs.size()), static_cast<int>(group.size() * rows.size())};
+      group.push_back(&jobs[c]);
+    }
+    certs.push_back(std::make_unique<LayerCertificate>(a, rows, group));
+    cert_scale.push_back(jobs[b].scale);
+  }
   struct Chunk {
-    std::size_t job;
+    std::size_t cert;
     int first, last;
   };
   std::vector<Chunk> chunks;
   const int pieces = std::max(1, std::min(threads, n));
-  for (std::size_t b = 0; b < jobs.size(); ++b) {
-    if (!LayerCertificate::applies(jobs[b].layer)) continue;
-    certs[b] = std::make_unique<LayerCertificate>(a, rows, jobs[b]);
-    for (int c = 0; c < pieces; ++c) chunks.push_back({b, c * n / pieces, (c + 1) * n / pieces});
+  for (std::size_t c = 0; c < certs.size(); ++c) {
+    for (int p = 0; p < pieces; ++p) chunks.push_back({c, p * n / pieces, (p + 1) * n / pieces});
   }
   std::atomic<std::size_t> next_chunk{0};
   auto certifier = [&] {
     LayeredSolver bottom(a, LayerCertificate::kBottom + 1);
     for (std::size_t t = next_chunk++; t < chunks.size(); t = next_chunk++) {
       const Chunk& c = chunks[t];
-      certs[c.job]->certify(bottom, jobs[c.job].scale, c.first, c.last);
+      certs[c.cert]->certify(bottom, cert_scale[c.cert], c.first, c.last);
     }
   };
   if (!chunks.empty())
     run_workers(std::min<int>(threads, static_cast<int>(chunks.size())), certifier);
+  auto known = [&](std::size_t b, std::size_t r) -> const Cap* {
+    const auto [c, first] = member_of[b];
+    return c < 0 ? nullptr : certs[static_cast<std::size_t>(c)]->row(first + static_cast<int>(r));
+  };
 
   // Phase 2: the solver for every row with sinks left.
   struct Task {
@@ -732,8 +767,8 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
     for (std::size_t r = 0; r < rows.size(); ++r) {
       const auto rr = static_cast<int>(r);
       const double* reach = jobs[b].reach->row(rr).data();
-      if (certs[b] && !certs[b]->needs_solve(rr, reach)) {
-        const Cap* k = certs[b]->row(rr);
+      const Cap* k = known(b, r);
+      if (k != nullptr && !LayerCertificate::needs_solve(k, n, reach)) {
         double* out = jobs[b].out->row(rr).data();
         for (int j = 0; j < n; ++j) {
           out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(k[j]) / jobs[b].scale;
@@ -753,10 +788,8 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
     for (std::size_t t = next++; t < tasks.size(); t = next++) {
       const LayeredJob& job = jobs[tasks[t].job];
       const auto r = static_cast<Eigen::Index>(tasks[t].row);
-      const Cap* known =
-          certs[tasks[t].job] ? certs[tasks[t].job]->row(static_cast<int>(r)) : nullptr;
-      solver.solve_row(job.layer, rows[tasks[t].row], job.scale, job.reach->row(r).data(), known,
-                       job.out->row(r).data());
+      solver.solve_row(job.layer, rows[tasks[t].row], job.scale, job.reach->row(r).data(),
+                       known(tasks[t].job, tasks[t].row), job.out->row(r).data());
     }
   };
   if (!tasks.empty()) run_workers(std::min<int>(threads, static_cast<int>(tasks.size())), worker);
@@ -768,7 +801,7 @@ std::vector<std::int64_t> certified_values(const LayerMatrices& a, const std::ve
   if (!LayerCertificate::applies(job.layer)) {
     return std::vector<std::int64_t>(rows.size() * static_cast<std::size_t>(n), -1);
   }
-  LayerCertificate cert(a, rows, job);
+  LayerCertificate cert(a, rows, {&job});
   LayeredSolver bottom(a, LayerCertificate::kBottom + 1);
   cert.certify(bottom, job.scale, 0, n);
   std::vector<std::int64_t> out;

@@ -261,6 +261,23 @@ TEST(FlowLayered, LayerCertificateIsExact) {
   EXPECT_GT(open, 500);    // ... and so is the solver behind it
 }
 
+// The CLS row (and a few rows) at every layer of deep stacks: the layers of
+// one scale share one certificate; bit for bit against push-relabel.
+TEST(FlowLayered, FewRowsAllLayersAgreeWithPushRelabel) {
+  std::mt19937 rng(1406);
+  for (int trial = 0; trial < 8; ++trial) {
+    const int n = 6 + 5 * trial, l = 12;
+    const LayerMatrices layers =
+        prepare_layers(test::random_stack(l, 2, n, static_cast<unsigned>(rng()), trial % 4 == 3));
+    SCOPED_TRACE("n=" + std::to_string(n));
+    FlowOptions o = raw(FlowAlgorithm::Layered);
+    o.target_rows = trial % 2 == 0 ? std::vector<int>{0} : std::vector<int>{0, n / 2, n - 1};
+    const LayerMaps mine = attention_flow(layers, o);
+    o.algorithm = FlowAlgorithm::PushRelabel;
+    EXPECT_TRUE(bit_identical(mine, attention_flow(layers, o)));
+  }
+}
+
 TEST(FlowLayered, IsTheDefault) {
   EXPECT_EQ(FlowOptions{}.algorithm, FlowAlgorithm::Layered);
   EXPECT_EQ(parse_flow_algorithm("layered"), FlowAlgorithm::Layered);
