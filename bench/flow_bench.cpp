@@ -59,6 +59,8 @@ BENCHMARK(BM_Flow)
     ->Args({6, 32, 0, kLY, 2})
     ->Args({6, 32, 0, kPR, 2})
     ->Args({12, 64, 1, kLY, 1})
+    ->Args({12, 64, 1, kLY, 2})
+    ->Args({12, 64, 0, kLY, 1})
     ->Args({12, 64, 1, kPR, 1})
     ->Args({12, 64, 2, kLY, 1})
     ->Unit(benchmark::kMillisecond);

@@ -4,6 +4,7 @@
 // warm-started from one sink of a source to the next. Private to lib/core.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "attnflow/core/types.hpp"
@@ -24,5 +25,21 @@ struct LayeredJob {
 /// flow of the integer network, so it equals Boost's push-relabel bit for bit.
 void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
                   const std::vector<LayeredJob>& jobs, int threads);
+
+/// The values the layer certificate proves for `job` without solving:
+/// rows.size() x n, row-major, -1 where it proves nothing (then the solver
+/// runs). Exposed for tests; layered_flow uses it for layers >= 5.
+std::vector<std::int64_t> certified_values(const LayerMatrices& a, const std::vector<int>& rows,
+                                           const LayeredJob& job);
+
+/// The arc scan of the solver: index of the first a in [from, to) with
+/// residual[a] > 0 and label[a] == want (`to` if none); *low becomes the
+/// minimum of itself and label[a] over the residual arcs before that index.
+/// `simd` picks the AVX2 kernel where the CPU has it (same result, tested).
+int arc_scan(const std::int64_t* residual, const int* label, int from, int to, int want, int* low,
+             bool simd);
+
+/// Whether arc_scan(..., simd = true) runs the AVX2 kernel on this CPU.
+bool arc_scan_has_simd();
 
 }  // namespace attnflow::detail
