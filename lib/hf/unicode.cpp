@@ -129,6 +129,7 @@ std::u32string nfd(std::u32string_view text) {
 
 struct Regex::Compiled {
   std::unique_ptr<icu::RegexPattern> pattern;
+  std::string source;  ///< the pattern as written, for messages
 };
 
 Regex::Regex(const std::string& pattern, const std::string& where) {
@@ -158,6 +159,7 @@ Regex::Regex(const std::string& pattern, const std::string& where) {
     throw Error(where + ": regex '" + pattern + "' does not compile (" + u_errorName(status) +
                 " at offset " + std::to_string(parse_error.offset) + ")");
   }
+  compiled->source = pattern;
   compiled_ = std::move(compiled);
 }
 
@@ -184,10 +186,17 @@ std::vector<std::pair<std::size_t, std::size_t>> Regex::find_all(std::u32string_
   UErrorCode status = U_ZERO_ERROR;
   std::unique_ptr<icu::RegexMatcher> matcher(compiled_->pattern->matcher(u, status));
   if (U_FAILURE(status)) throw Error(std::string("ICU regex matcher: ") + u_errorName(status));
+  // A pattern that backtracks without end (a hostile tokenizer.json) stops with an Error; the
+  // limit is in steps of ICU's engine, about a millisecond each.
+  matcher->setTimeLimit(20000, status);
   while (matcher->find(status) && U_SUCCESS(status)) {
     const auto begin = static_cast<std::size_t>(matcher->start(status));
     const auto end = static_cast<std::size_t>(matcher->end(status));
     out.emplace_back(index[begin], index[end]);
+  }
+  if (status == U_REGEX_TIME_OUT || status == U_REGEX_STACK_OVERFLOW) {
+    throw Error("regex '" + compiled_->source + "' gave up on a text of " +
+                std::to_string(text.size()) + " characters (" + u_errorName(status) + ")");
   }
   if (U_FAILURE(status)) throw Error(std::string("ICU regex search: ") + u_errorName(status));
   return out;
