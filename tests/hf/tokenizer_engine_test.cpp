@@ -39,8 +39,12 @@ void check_all(const std::string& name) {
     // absorbed); ours gives its content, the vocabulary string.
     auto tokens = c["tokens"].get<std::vector<std::string>>();
     for (std::size_t k = 0; k < tokens.size() && k < ids.size(); ++k) {
-      for (const AddedToken& a : tokenizer->added_tokens())
-        if (a.id == ids[k]) tokens[k] = a.content;
+      for (const AddedToken& a : tokenizer->added_tokens()) {
+        if (a.id == ids[k] && tokens[k] != a.content &&
+            tokens[k].find(a.content) != std::string::npos) {
+          tokens[k] = a.content;
+        }
+      }
     }
     EXPECT_EQ(e.tokens, tokens) << label;
     EXPECT_EQ(e.type_ids, c["type_ids"].get<std::vector<std::int32_t>>()) << label;
