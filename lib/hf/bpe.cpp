@@ -3,9 +3,12 @@
 // unknown token (fused when fuse_unk), then merges applied lowest rank first (a heap of
 // (rank, position) over a linked list of symbols). Byte-level BPE (GPT-2) is this model after the
 // ByteLevel pre-tokeniser; dropout is ignored (encoding is deterministic, as with dropout 0).
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <mutex>
 #include <queue>
+#include <shared_mutex>
 
 #include "attnflow/core/util/utf8.hpp"
 #include "json_util.hpp"
@@ -28,10 +31,26 @@ class Bpe final : public Model {
       const BpeSettings& s, const JsonAt& at)
       : vocab_(std::move(vocab)), s_(s) {
     const JsonAt merges_at = at / "merges";
+    std::int64_t max_id = 0;
+    for (const auto& [token, id] : vocab_) max_id = std::max(max_id, id);
+    // Dense ids (every real vocabulary) index a vector; sparse ones a map.
+    if (max_id < 4 * static_cast<std::int64_t>(vocab_.size()) + 1024) {
+      dense_tokens_.resize(static_cast<std::size_t>(max_id) + 1);
+    }
+    small_char_ids_.fill(-1);
     for (const auto& [token, id] : vocab_) {
-      tokens_.emplace(id, token);
+      if (dense_tokens_.empty()) {
+        tokens_.emplace(id, token);
+      } else {
+        dense_tokens_[static_cast<std::size_t>(id)] = token;
+      }
       const std::u32string chars = decode_utf8(token, "vocabulary token");
-      if (chars.size() == 1) char_ids_.emplace(chars[0], id);
+      if (chars.size() != 1) continue;
+      if (chars[0] < kSmallChars) {
+        small_char_ids_[chars[0]] = id;
+      } else {
+        char_ids_.emplace(chars[0], id);
+      }
     }
     for (int b = 0; b < 256; ++b) {
       char name[8];
@@ -80,14 +99,34 @@ class Bpe final : public Model {
         return;
       }
     }
-    std::vector<Symbol> symbols;
-    symbols.reserve(piece.size());
-    initial_symbols(piece, symbols);
-    merge(symbols);
-    for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[static_cast<std::size_t>(i)].next) {
-      const std::int64_t id = symbols[static_cast<std::size_t>(i)].id;
+    const bool cacheable = piece.size() <= kMaxCachedChars;
+    std::vector<std::int64_t> ids;
+    bool cached = false;
+    if (cacheable) {
+      std::shared_lock<std::shared_mutex> lock(cache_mutex_);
+      const auto it = cache_.find(piece_hash(piece));
+      if (it != cache_.end() && it->second.first == piece) {
+        ids = it->second.second;
+        cached = true;
+      }
+    }
+    if (!cached) {
+      std::vector<Symbol> symbols;
+      symbols.reserve(piece.size());
+      initial_symbols(piece, symbols);
+      merge(symbols);
+      for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[static_cast<std::size_t>(i)].next)
+        ids.push_back(symbols[static_cast<std::size_t>(i)].id);
+      if (cacheable) {
+        std::unique_lock<std::shared_mutex> lock(cache_mutex_);
+        if (cache_.size() < kCacheEntries)
+          cache_.emplace(piece_hash(piece), std::make_pair(std::u32string(piece), ids));
+      }
+    }
+    for (std::int64_t id : ids) {
       out.ids.push_back(id);
-      out.tokens.push_back(tokens_.at(id));
+      out.tokens.push_back(dense_tokens_.empty() ? tokens_.at(id)
+                                                 : dense_tokens_[static_cast<std::size_t>(id)]);
     }
   }
 
@@ -110,8 +149,12 @@ class Bpe final : public Model {
     for (std::size_t i = 0; i < piece.size(); ++i) {
       std::optional<std::int64_t> id;
       if (plain) {
-        const auto it = char_ids_.find(piece[i]);
-        if (it != char_ids_.end()) id = it->second;
+        if (piece[i] < kSmallChars) {
+          if (small_char_ids_[piece[i]] >= 0) id = small_char_ids_[piece[i]];
+        } else {
+          const auto it = char_ids_.find(piece[i]);
+          if (it != char_ids_.end()) id = it->second;
+        }
       }
       if (!plain || (!id && s_.byte_fallback)) {
         s.assign(i > 0 ? s_.prefix : std::string());
@@ -184,10 +227,28 @@ class Bpe final : public Model {
     }
   }
 
+  static constexpr char32_t kSmallChars = 0x800;  ///< Latin, Greek, Cyrillic, GPT-2's bytes
+  // Pieces already seen (tokenizers keeps such a cache too): at most kCacheEntries pieces of
+  // at most kMaxCachedChars characters; filled until full, then only read.
+  static constexpr std::size_t kCacheEntries = 10000;
+  static constexpr std::size_t kMaxCachedChars = 64;
+  mutable std::shared_mutex cache_mutex_;
+  /// hash -> (piece, ids); a piece whose hash is taken by another is simply not cached.
+  mutable std::unordered_map<std::uint64_t, std::pair<std::u32string, std::vector<std::int64_t>>>
+      cache_;
+
+  static std::uint64_t piece_hash(std::u32string_view piece) {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (char32_t c : piece) h = (h ^ c) * 1099511628211ull;
+    return h;
+  }
+
   Vocab vocab_;
   BpeSettings s_;
-  std::unordered_map<std::int64_t, std::string> tokens_;  ///< id -> token
-  std::unordered_map<char32_t, std::int64_t> char_ids_;   ///< one-character tokens
+  std::vector<std::string> dense_tokens_;                 ///< id -> token (dense ids)
+  std::unordered_map<std::int64_t, std::string> tokens_;  ///< id -> token (sparse ids)
+  std::array<std::int64_t, kSmallChars> small_char_ids_;  ///< one-character tokens, -1 if none
+  std::unordered_map<char32_t, std::int64_t> char_ids_;   ///< the other one-character tokens
   std::array<std::int64_t, 256> byte_ids_{};              ///< "<0xXX>" tokens, -1 where absent
   std::unordered_map<std::uint64_t, Merge> merges_;       ///< (left id, right id) -> merge
   std::optional<std::int64_t> unk_id_;

@@ -66,14 +66,19 @@ void apply(std::u32string_view text, Spans spans, Behavior behavior, bool invert
            std::vector<Piece>& out) {
   if (invert)
     for (Span& s : spans) s.match = !s.match;
+  const auto emit = [&](const Span& s) {
+    if (s.end > s.begin) out.emplace_back(text.substr(s.begin, s.end - s.begin));
+  };
+  if (behavior == Behavior::Isolated || behavior == Behavior::Removed) {
+    for (const Span& s : spans)
+      if (behavior == Behavior::Isolated || !s.match) emit(s);
+    return;
+  }
   Spans kept;
   bool previous = false;
   switch (behavior) {
     case Behavior::Removed:
-      for (const Span& s : spans)
-        if (!s.match) kept.push_back(s);
-      break;
-    case Behavior::Isolated: kept = spans; break;
+    case Behavior::Isolated: break;
     case Behavior::MergedWithPrevious:
       for (const Span& s : spans) {
         if (s.match && !previous && !kept.empty()) {
@@ -106,9 +111,7 @@ void apply(std::u32string_view text, Spans spans, Behavior behavior, bool invert
       }
       break;
   }
-  for (const Span& s : kept) {
-    if (s.end > s.begin) out.emplace_back(text.substr(s.begin, s.end - s.begin));
-  }
+  for (const Span& s : kept) emit(s);
 }
 
 // Replaces every piece by what `split_one(piece, index, out)` appends.
@@ -131,11 +134,21 @@ bool is_punctuation(char32_t c) {
   return is_bert_punctuation(c);  // ASCII punctuation or a P* category, as Rust's check
 }
 
+// Whitespace removed, then punctuation isolated, in one pass.
 class BertPreTokenizer final : public PreTokenizer {
  public:
   void split(std::vector<Piece>& pieces, bool) const override {
-    split_chars(pieces, is_whitespace, Behavior::Removed);
-    split_chars(pieces, is_punctuation, Behavior::Isolated);
+    split_each(pieces, [&](const Piece& p, std::size_t, std::vector<Piece>& out) {
+      std::size_t start = 0;
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        const bool space = is_whitespace(p[i]);
+        if (!space && !is_punctuation(p[i])) continue;
+        if (i > start) out.emplace_back(p, start, i - start);
+        if (!space) out.emplace_back(1, p[i]);
+        start = i + 1;
+      }
+      if (p.size() > start) out.emplace_back(p, start, p.size() - start);
+    });
   }
 };
 
@@ -214,21 +227,37 @@ class ByteLevel final : public PreTokenizer {
   void split(std::vector<Piece>& pieces, bool) const override {
     split_each(pieces, [&](Piece& p, std::size_t, std::vector<Piece>& out) {
       if (add_prefix_space_ && (p.empty() || p.front() != U' ')) p.insert(p.begin(), U' ');
-      const std::size_t first = out.size();
-      if (regex_) {
-        apply(p, regex_matches(p, *regex_), Behavior::Isolated, false, out);
-      } else if (!p.empty()) {
-        out.push_back(p);
+      if (!regex_) {
+        if (!p.empty()) out.push_back(to_bytes(p));
+        return;
       }
-      for (std::size_t k = first; k < out.size(); ++k) {
-        const std::string bytes = encode_utf8(out[k]);
-        out[k].clear();
-        for (char b : bytes) out[k].push_back(byte_to_char(static_cast<std::uint8_t>(b)));
+      std::size_t last = 0;
+      for (const auto& [begin, end] : regex_->find_all(p)) {  // Isolated: matches and gaps
+        if (begin > last)
+          out.push_back(to_bytes(std::u32string_view(p).substr(last, begin - last)));
+        if (end > begin) out.push_back(to_bytes(std::u32string_view(p).substr(begin, end - begin)));
+        last = end;
       }
+      if (p.size() > last) out.push_back(to_bytes(std::u32string_view(p).substr(last)));
     });
   }
 
  private:
+  // The bytes_to_unicode characters of the UTF-8 bytes of `text`.
+  static Piece to_bytes(std::u32string_view text) {
+    std::size_t n = 0;
+    for (char32_t c : text) n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    Piece out;
+    out.reserve(n);
+    std::string bytes;
+    for (char32_t c : text) {
+      bytes.clear();
+      append_utf8(bytes, c);
+      for (char b : bytes) out.push_back(byte_to_char(static_cast<std::uint8_t>(b)));
+    }
+    return out;
+  }
+
   bool add_prefix_space_;
   std::unique_ptr<Regex> regex_;
 };

@@ -137,7 +137,7 @@ std::string Tokenizer::normalize(std::u32string text) const {
 }
 
 Encoding Tokenizer::encode_text(std::string_view text) const {
-  decode_utf8(text, "text");  // validates; throws with the byte offset
+  require_utf8(text, "text", NulBytes::Allowed);  // throws with the byte offset
   const auto& added = pipeline_->added;
   std::vector<Candidate> raw, normalized;
   for (std::size_t i = 0; i < added.size(); ++i) {
@@ -165,19 +165,23 @@ Encoding Tokenizer::encode_text(std::string_view text) const {
     out.special.resize(out.ids.size(), 0);  // model tokens are not special
   };
   const auto run_normalized = [&](std::string_view segment, bool first) {
-    std::u32string chars = decode_utf8(segment, "text");
-    if (pipeline_->normalizer) pipeline_->normalizer->normalize(chars);
-    if (chars.empty()) return;
-    if (normalized.empty()) {
-      model(std::move(chars), first);
-      return;
+    std::u32string chars;
+    std::string norm_storage;
+    std::string_view norm = segment;  // without a normaliser, the text itself
+    if (pipeline_->normalizer || normalized.empty()) {
+      chars = decode_utf8(segment, "text");
+      if (pipeline_->normalizer) pipeline_->normalizer->normalize(chars);
+      if (chars.empty()) return;
+      if (normalized.empty()) {
+        model(std::move(chars), first);
+        return;
+      }
+      norm_storage = encode_utf8(chars);
+      norm = norm_storage;
     }
-    const std::string norm = encode_utf8(chars);
     std::size_t at = 0;
     const auto gap = [&](std::size_t end) {
-      if (end > at) {
-        model(decode_utf8(std::string_view(norm).substr(at, end - at), "text"), first && at == 0);
-      }
+      if (end > at) model(decode_utf8(norm.substr(at, end - at), "text"), first && at == 0);
     };
     for (const Match& m : find_added(norm, normalized)) {
       gap(m.begin);

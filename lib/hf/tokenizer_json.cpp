@@ -168,9 +168,10 @@ struct ByteTable {
   }
 };
 
+const ByteTable kBytes;  // no function-local static: byte_to_char runs for every byte
+
 const ByteTable& bytes_table() {
-  static const ByteTable table;
-  return table;
+  return kBytes;
 }
 
 }  // namespace
