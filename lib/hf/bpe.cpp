@@ -69,15 +69,15 @@ class Bpe final : public Model {
       const auto& [left, right] = merges[rank];
       const std::string what =
           "merge " + std::to_string(rank + 1) + " '" + left + " " + right + "'";
-      const JsonAt at = merges_at / rank;
+      const JsonAt merge_at = merges_at / rank;
       const auto a = vocab_.find(left), b = vocab_.find(right);
-      if (a == vocab_.end()) at.fail(what + ": '" + left + "' is not in the vocabulary");
-      if (b == vocab_.end()) at.fail(what + ": '" + right + "' is not in the vocabulary");
+      if (a == vocab_.end()) merge_at.fail(what + ": '" + left + "' is not in the vocabulary");
+      if (b == vocab_.end()) merge_at.fail(what + ": '" + right + "' is not in the vocabulary");
       const std::size_t cut = std::min(s_.prefix.size(), right.size());
       const std::string merged = left + right.substr(cut);
       const auto m = vocab_.find(merged);
       if (m == vocab_.end())
-        at.fail(what + ": the merged token '" + merged + "' is not in the vocabulary");
+        merge_at.fail(what + ": the merged token '" + merged + "' is not in the vocabulary");
       // The first (lowest-rank) occurrence of a pair wins.
       merges_.emplace(pair_key(a->second, b->second),
                       Merge{static_cast<std::int32_t>(rank), m->second});
@@ -144,7 +144,7 @@ class Bpe final : public Model {
   // BPE::merge_word before the merges.
   void initial_symbols(std::u32string_view piece, std::vector<Symbol>& symbols) const {
     const bool plain = s_.prefix.empty() && s_.suffix.empty();
-    std::optional<std::int64_t> unk;  // pending unknown token (fused when fuse_unk)
+    std::int64_t unk = -1;  // pending unknown token (fused when fuse_unk), -1 for none
     std::string s;
     for (std::size_t i = 0; i < piece.size(); ++i) {
       std::optional<std::int64_t> id;
@@ -166,8 +166,8 @@ class Bpe final : public Model {
         }
       }
       if (id) {
-        if (unk) symbols.push_back({*unk});
-        unk.reset();
+        if (unk >= 0) symbols.push_back({unk});
+        unk = -1;
         symbols.push_back({*id});
         continue;
       }
@@ -180,11 +180,11 @@ class Bpe final : public Model {
         }
       }
       if (unk_id_) {
-        if (unk && !s_.fuse_unk) symbols.push_back({*unk});
-        unk = unk_id_;
+        if (unk >= 0 && !s_.fuse_unk) symbols.push_back({unk});
+        unk = *unk_id_;
       }  // else: dropped, as tokenizers does without an unknown token
     }
-    if (unk) symbols.push_back({*unk});
+    if (unk >= 0) symbols.push_back({unk});
   }
 
   void merge(std::vector<Symbol>& symbols) const {
