@@ -240,13 +240,7 @@ std::unique_ptr<Normalizer> parse_normalizer(const json& j, const JsonAt& at) {
                                    at.get_bool(j, "strip_right", true));
   }
   if (type == "Sequence") {
-    const JsonAt list = at / "normalizers";
-    if (!j.contains("normalizers") || !j["normalizers"].is_array())
-      list.fail("must be a list of normalizers");
-    std::vector<std::unique_ptr<Normalizer>> parts;
-    for (std::size_t i = 0; i < j["normalizers"].size(); ++i) {
-      if (auto n = parse_normalizer(j["normalizers"][i], list / i)) parts.push_back(std::move(n));
-    }
+    auto parts = parse_list<Normalizer>(j, "normalizers", at, "normalizers", parse_normalizer);
     return std::make_unique<Sequence>(std::move(parts));
   }
   (at / "type")

@@ -368,14 +368,8 @@ std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const json& j, const JsonAt& a
                                        at.get_bool(j, "split", true));
   }
   if (type == "Sequence") {
-    const JsonAt list = at / "pretokenizers";
-    if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array())
-      list.fail("must be a list of pre-tokenizers");
-    std::vector<std::unique_ptr<PreTokenizer>> parts;
-    for (std::size_t i = 0; i < j["pretokenizers"].size(); ++i) {
-      if (auto p = parse_pre_tokenizer(j["pretokenizers"][i], list / i))
-        parts.push_back(std::move(p));
-    }
+    auto parts =
+        parse_list<PreTokenizer>(j, "pretokenizers", at, "pre-tokenizers", parse_pre_tokenizer);
     return std::make_unique<Sequence>(std::move(parts));
   }
   (at / "type")

@@ -229,13 +229,7 @@ std::unique_ptr<Decoder> parse_decoder(const json& j, const JsonAt& at) {
   if (type == "BPEDecoder")
     return std::make_unique<BpeDecoder>(at.get_string(j, "suffix").value_or("</w>"));
   if (type == "Sequence") {
-    const JsonAt list = at / "decoders";
-    if (!j.contains("decoders") || !j["decoders"].is_array())
-      list.fail("must be a list of decoders");
-    std::vector<std::unique_ptr<Decoder>> parts;
-    for (std::size_t i = 0; i < j["decoders"].size(); ++i) {
-      if (auto d = parse_decoder(j["decoders"][i], list / i)) parts.push_back(std::move(d));
-    }
+    auto parts = parse_list<Decoder>(j, "decoders", at, "decoders", parse_decoder);
     return std::make_unique<SequenceDecoder>(std::move(parts));
   }
   (at / "type")

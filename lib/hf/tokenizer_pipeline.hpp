@@ -46,6 +46,22 @@ struct JsonAt {
   std::string type_of(const nlohmann::json& j, const std::string& what) const;
 };
 
+/// The stages of a "Sequence": `parse(item, at)` for every item of the list `j[key]` (null
+/// items, which parse to nullptr, are left out); `what` names the stages in messages.
+template <typename Stage, typename Parse>
+std::vector<std::unique_ptr<Stage>> parse_list(const nlohmann::json& j, const char* key,
+                                               const JsonAt& at, const std::string& what,
+                                               Parse parse) {
+  const JsonAt list = at / key;
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) list.fail("must be a list of " + what);
+  std::vector<std::unique_ptr<Stage>> parts;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    if (auto stage = parse((*it)[i], list / i)) parts.push_back(std::move(stage));
+  }
+  return parts;
+}
+
 /// One piece of text in code points.
 using Piece = std::u32string;
 

@@ -101,17 +101,20 @@ std::unique_ptr<Pipeline> sentencepiece_pipeline(const std::string& model_file,
   if (cls == "T5Tokenizer") {
     const TemplateItem eos = special("eos_token", "</s>");
     special("pad_token", "<pad>");
+    special("unk_token", "<unk>");
     p->post.single = {sequence_item(0, 0), eos};
     p->post.pair = {sequence_item(0, 0), eos, sequence_item(1, 0), eos};
   } else if (fairseq) {
     const TemplateItem bos = special("bos_token", "<s>"), eos = special("eos_token", "</s>");
     special("pad_token", "<pad>");
+    special("unk_token", "<unk>");
     special("mask_token", "<mask>");
     p->post.single = {bos, sequence_item(0, 0), eos};
     p->post.pair = {bos, sequence_item(0, 0), eos, eos, sequence_item(1, 0), eos};
   } else if (cls == "LlamaTokenizer") {
     const TemplateItem bos = special("bos_token", "<s>");
     special("eos_token", "</s>");
+    special("unk_token", "<unk>");
     p->post.single = {bos, sequence_item(0, 0)};
     p->post.pair = {bos, sequence_item(0, 0), bos, sequence_item(1, 0)};
   }
@@ -123,8 +126,8 @@ std::unique_ptr<Pipeline> sentencepiece_pipeline(const std::string& model_file,
 std::unique_ptr<Pipeline> sentencepiece_pipeline(const std::string& model_file,
                                                  const nlohmann::json&, const std::string&) {
   throw Error(model_file +
-              ": SentencePiece models need libsentencepiece (attnflow was built without it; "
-              "install libsentencepiece-dev and rebuild, or provide tokenizer.json)");
+              ": SentencePiece models need libsentencepiece (attnflow was built without it: "
+              "configure with -DATTNFLOW_WITH_SENTENCEPIECE=ON, or provide a tokenizer.json)");
 }
 
 #endif

@@ -382,3 +382,92 @@ TEST(Tokenizer, HostileVocabulariesAreErrors) {
 
 }  // namespace
 }  // namespace attnflow::hf
+
+namespace attnflow::hf {
+namespace {
+
+#ifdef ATTNFLOW_TEST_SENTENCEPIECE
+// The SentencePiece path: XLM-R's fairseq ids are T5's plus one with <s> A </s></s> B </s>; a
+// tokenizer.json with a Precompiled normaliser falls back to the directory's spiece.model.
+TEST(Tokenizer, SentencePieceLayoutsAndFallback) {
+  const std::string model = slurp(fixture("t5_spiece/spiece.model"));
+  const auto t5 = load_tokenizer(fixture("t5_spiece"));
+  EXPECT_EQ(t5->special_ids().eos, 1);
+  EXPECT_EQ(t5->special_ids().pad, 0);
+  const std::string xlmr_dir =
+      scratch("xlmr", {{"sentencepiece.bpe.model", model},
+                       {"tokenizer_config.json", R"({"tokenizer_class": "XLMRobertaTokenizer"})"}});
+  const auto xlmr = load_tokenizer(xlmr_dir);
+  const std::string a = "Кот сидел на ковре.", b = "The cat sat.";
+  const Encoding ta = t5->encode(a, {false}), tb = t5->encode(b, {false});
+  std::vector<std::int64_t> want = {0};
+  for (std::int64_t id : ta.ids) want.push_back(id + 1);
+  want.insert(want.end(), {2, 2});
+  for (std::int64_t id : tb.ids) want.push_back(id + 1);
+  want.push_back(2);
+  EXPECT_EQ(xlmr->encode_pair(a, b).ids, want);
+  EXPECT_EQ(xlmr->special_ids().mask, xlmr->vocab_size() - 1);
+  EXPECT_EQ(xlmr->encode("a <mask>").ids.back(), 2);
+
+  json precompiled = {
+      {"normalizer", {{"type", "Sequence"}, {"normalizers", {{{"type", "Precompiled"}}}}}},
+      {"model", {{"type", "Unigram"}, {"vocab", {{"a", 0.0}}}}}};
+  const std::string fallback =
+      scratch("precompiled",
+              {{"spiece.model", model},
+               {"tokenizer.json", precompiled.dump()},
+               {"tokenizer_config.json", slurp(fixture("t5_spiece/tokenizer_config.json"))}});
+  EXPECT_EQ(load_tokenizer(fallback)->encode(a).ids, t5->encode(a).ids);
+  const std::string no_model =
+      scratch("precompiled_only", {{"tokenizer.json", precompiled.dump()}});
+  EXPECT_THAT(error_of([&] { load_tokenizer(no_model); }),
+              ::testing::StartsWith(no_model + "/tokenizer.json: /normalizer/normalizers/0/type: "
+                                               "unknown normalizer 'Precompiled'"));
+  const std::string garbage = scratch("garbage_model", {{"spiece.model", "not a model"}});
+  EXPECT_THAT(error_of([&] { load_tokenizer(garbage); }),
+              ::testing::StartsWith(garbage + "/spiece.model: not a SentencePiece model"));
+}
+#endif
+
+// Stages outside the goldens, against hand-computed pieces.
+TEST(Tokenizer, SplitBehavioursAndNormalizers) {
+  const auto pieces = [](const json& pre, const json& normalizer, const std::string& text) {
+    json vocab = json::object();
+    vocab["[UNK]"] = 0;
+    json doc = {{"normalizer", normalizer},
+                {"pre_tokenizer", pre},
+                {"model", {{"type", "WordPiece"}, {"vocab", vocab}, {"unk_token", "[UNK]"}}}};
+    // Every piece becomes one [UNK]: the number of pieces is what the pre-tokeniser made.
+    const auto t = tokenizer_from_json(doc.dump(), "test");
+    return t->encode(text).ids.size();
+  };
+  const auto split = [&](const char* behavior, bool invert = false) {
+    return pieces({{"type", "Split"},
+                   {"pattern", {{"String", "-"}}},
+                   {"behavior", behavior},
+                   {"invert", invert}},
+                  nullptr, "a-b--c");
+  };
+  EXPECT_EQ(split("Removed"), 3u);             // a b c
+  EXPECT_EQ(split("Isolated"), 6u);            // a - b - - c
+  EXPECT_EQ(split("MergedWithPrevious"), 4u);  // a- b- - c
+  EXPECT_EQ(split("MergedWithNext"), 4u);      // a -b - -c
+  EXPECT_EQ(split("Contiguous"), 5u);          // a - b -- c
+  EXPECT_EQ(split("Removed", true), 3u);       // - - -
+  EXPECT_EQ(pieces({{"type", "Digits"}, {"individual_digits", true}}, nullptr, "a123b"), 5u);
+  EXPECT_EQ(pieces({{"type", "Digits"}, {"individual_digits", false}}, nullptr, "a123b"), 3u);
+  EXPECT_EQ(pieces({{"type", "Whitespace"}}, nullptr, "hi, you!!"), 4u);  // hi , you !!
+  EXPECT_EQ(pieces({{"type", "WhitespaceSplit"}}, nullptr, " a  b\tc "), 3u);
+  EXPECT_EQ(pieces({{"type", "Punctuation"}, {"behavior", "Contiguous"}}, nullptr, "a?!b"), 3u);
+  // Strip leaves nothing of a whitespace-only text; Prepend adds nothing to an empty one.
+  EXPECT_EQ(pieces(nullptr, {{"type", "Strip"}}, " \t "), 0u);
+  EXPECT_EQ(
+      pieces(nullptr,
+             {{"type", "Sequence"},
+              {"normalizers", {{{"type", "Strip"}}, {{"type", "Prepend"}, {"prepend", "x"}}}}},
+             "  "),
+      0u);
+}
+
+}  // namespace
+}  // namespace attnflow::hf
