@@ -11,7 +11,7 @@ packages=(
   libeigen3-dev libboost-graph-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhdf5-dev zlib1g-dev
-  libicu-dev
+  libicu-dev libsentencepiece-dev
   libtorch-dev libopenblas0-pthread
   libgnuplot-iostream-dev libboost-iostreams-dev libboost-system-dev libboost-filesystem-dev
   gnuplot-nox fonts-dejavu-core

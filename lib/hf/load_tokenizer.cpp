@@ -1,5 +1,7 @@
-// load_tokenizer(): model directory -> WordPiece or byte-level BPE tokenizer, from tokenizer.json
-// or from the older vocab.txt / vocab.json + merges.txt files, with tokenizer_config.json.
+// load_tokenizer(): model directory -> tokenizer, from tokenizer.json or from the older
+// vocab.txt / vocab.json + merges.txt files (as the tokenizer.json transformers builds from them)
+// or a SentencePiece model, with the overrides of tokenizer_config.json.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -7,11 +9,10 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/utf8.hpp"
-#include "attnflow/hf/bpe.hpp"
 #include "attnflow/hf/tokenizer.hpp"
-#include "attnflow/hf/wordpiece.hpp"
 #include "json_util.hpp"
 #include "tokenizer_json.hpp"
+#include "tokenizer_pipeline.hpp"
 
 namespace attnflow::hf {
 
@@ -24,8 +25,6 @@ using detail::added_token;
 using detail::added_tokens_json;
 using detail::fail;
 using detail::get_bool;
-using detail::get_string;
-using detail::parse_post_processor;
 using detail::sequence_item;
 using detail::special_item;
 using detail::token_field;
@@ -106,67 +105,59 @@ std::vector<AddedToken> config_added_tokens(const Config& config, const Vocab& v
   return out;
 }
 
-// ---- WordPiece ----------------------------------------------------------------------------
+// ---- tokenizer.json ---------------------------------------------------------------------
 
-void apply_wordpiece_config(const Config& config, WordPieceOptions& o) {
+// transformers lets tokenizer_config.json override the BertNormalizer of a WordPiece model
+// (do_lower_case, strip_accents, tokenize_chinese_chars) and ByteLevel's add_prefix_space.
+void apply_config(json& doc, const Config& config) {
   const json& c = config.doc;
-  if (c.contains("do_lower_case")) o.lowercase = get_bool(c, "do_lower_case", true, config.path);
-  if (c.contains("strip_accents")) {
-    o.strip_accents = c["strip_accents"].is_null()
-                          ? std::nullopt
-                          : std::optional<bool>(get_bool(c, "strip_accents", false, config.path));
+  json& normalizer = doc["normalizer"];
+  const bool wordpiece =
+      doc["model"].value("type", "") == "WordPiece" ||
+      (!doc["model"].contains("type") && doc["model"].contains("continuing_subword_prefix"));
+  if (wordpiece && normalizer.is_object() && normalizer.value("type", "") == "BertNormalizer") {
+    if (c.contains("do_lower_case"))
+      normalizer["lowercase"] = get_bool(c, "do_lower_case", true, config.path);
+    if (c.contains("strip_accents")) {
+      normalizer["strip_accents"] = c["strip_accents"].is_null()
+                                        ? json()
+                                        : json(get_bool(c, "strip_accents", false, config.path));
+    }
+    if (c.contains("tokenize_chinese_chars")) {
+      normalizer["handle_chinese_chars"] = get_bool(c, "tokenize_chinese_chars", true, config.path);
+    }
   }
-  if (c.contains("tokenize_chinese_chars")) {
-    o.handle_chinese_chars = get_bool(c, "tokenize_chinese_chars", true, config.path);
+  json& pre = doc["pre_tokenizer"];
+  if (c.contains("add_prefix_space") && pre.is_object() && pre.value("type", "") == "ByteLevel") {
+    pre["add_prefix_space"] = get_bool(c, "add_prefix_space", false, config.path);
   }
 }
 
-std::unique_ptr<Tokenizer> wordpiece_from_json(const std::string& path, const json& doc,
-                                               const Config& config) {
-  const json& model = doc["model"];
-  WordPieceOptions o;
-  o.unk_token = get_string(model, "unk_token", path).value_or("[UNK]");
-  o.continuing_subword_prefix = get_string(model, "continuing_subword_prefix", path).value_or("##");
-  if (model.contains("max_input_chars_per_word") && !model["max_input_chars_per_word"].is_null()) {
-    const json& m = model["max_input_chars_per_word"];
-    if (!m.is_number_integer() || m.get<std::int64_t>() < 0 ||
-        m.get<std::int64_t>() > std::numeric_limits<int>::max()) {
-      fail(path, "max_input_chars_per_word must be an integer in 0.." +
-                     std::to_string(std::numeric_limits<int>::max()) + ", got " + detail::brief(m));
-    }
-    o.max_input_chars_per_word = model["max_input_chars_per_word"].get<int>();
-  }
-  const json normalizer = doc.value("normalizer", json());
-  if (normalizer.is_null()) {
-    o.lowercase = false;
-    o.strip_accents = false;
-    o.clean_text = false;
-    o.handle_chinese_chars = false;
-  } else if (normalizer.value("type", "") == "BertNormalizer") {
-    o.clean_text = get_bool(normalizer, "clean_text", true, path);
-    o.handle_chinese_chars = get_bool(normalizer, "handle_chinese_chars", true, path);
-    o.lowercase = get_bool(normalizer, "lowercase", true, path);
-    if (normalizer.contains("strip_accents") && !normalizer["strip_accents"].is_null()) {
-      o.strip_accents = get_bool(normalizer, "strip_accents", false, path);
-    }
-  } else {
-    fail(path, "normalizer type '" + normalizer.value("type", std::string("?")) +
-                   "' is not supported with a WordPiece model (supported: BertNormalizer, null)");
-  }
-  const json pre = doc.value("pre_tokenizer", json());
-  if (!pre.is_object() || pre.value("type", "") != "BertPreTokenizer") {
-    fail(path, "pre_tokenizer " + detail::brief(pre) +
-                   " is not supported with a WordPiece model (supported: BertPreTokenizer)");
-  }
-  apply_wordpiece_config(config, o);  // transformers lets tokenizer_config.json override these
-  PostTemplate post;
-  parse_post_processor(doc.value("post_processor", json()), path, post);
-  auto t = std::make_unique<WordPieceTokenizer>(vocab_object(model.value("vocab", json()), path),
-                                                added_tokens_json(doc, path), post, o, path);
-  return t;
+// Whether a normaliser is, or holds, SentencePiece's Precompiled character map.
+bool uses_precompiled(const json& n) {
+  if (!n.is_object()) return false;
+  if (n.value("type", json()) == "Precompiled") return true;
+  const auto it = n.find("normalizers");
+  return it != n.end() && it->is_array() &&
+         std::any_of(it->begin(), it->end(), [](const json& m) { return uses_precompiled(m); });
 }
 
-std::unique_ptr<Tokenizer> wordpiece_from_vocab(const fs::path& dir, const Config& config) {
+// tokenizer.json, or null when it needs the Precompiled normaliser (not implemented) and the
+// directory has the SentencePiece model it was converted from (`sp_model`), used then.
+std::unique_ptr<detail::Pipeline> pipeline_from_json(const std::string& path, const Config& config,
+                                                     const std::string& sp_model) {
+  json doc = detail::read_json_file(path);
+  if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_object()) {
+    fail(path, "has no 'model' object (not a tokenizers file)");
+  }
+  if (!sp_model.empty() && uses_precompiled(doc.value("normalizer", json()))) return nullptr;
+  apply_config(doc, config);
+  return detail::parse_pipeline(doc, path);
+}
+
+// ---- vocab.txt (WordPiece) ----------------------------------------------------------------
+
+std::unique_ptr<detail::Pipeline> wordpiece_from_vocab(const fs::path& dir, const Config& config) {
   const std::string path = (dir / "vocab.txt").string();
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open");
@@ -184,90 +175,46 @@ std::unique_ptr<Tokenizer> wordpiece_from_vocab(const fs::path& dir, const Confi
   }
   if (in.bad()) fail(path, "read failed");
   if (vocab.empty()) fail(path, "is empty (one token per line expected)");
-  WordPieceOptions o;
-  apply_wordpiece_config(config, o);
   const auto name = [&](const char* key, const char* fallback) {
     return token_field(config.doc, key, config.path).value_or(fallback);
   };
-  o.unk_token = name("unk_token", "[UNK]");
+  const std::string unk = name("unk_token", "[UNK]");
   const std::string cls = name("cls_token", "[CLS]"), sep = name("sep_token", "[SEP]");
   const std::string pad = name("pad_token", "[PAD]"), mask = name("mask_token", "[MASK]");
   const auto cls_id = id_of(vocab, cls), sep_id = id_of(vocab, sep);
   if (!cls_id) fail(path, "cls_token '" + cls + "' is not in the vocabulary");
   if (!sep_id) fail(path, "sep_token '" + sep + "' is not in the vocabulary");
-  PostTemplate post;
-  post.single = {special_item(cls, *cls_id, 0), sequence_item(0, 0), special_item(sep, *sep_id, 0)};
-  post.pair = {special_item(cls, *cls_id, 0), sequence_item(0, 0), special_item(sep, *sep_id, 0),
-               sequence_item(1, 1), special_item(sep, *sep_id, 1)};
-  auto added = config_added_tokens(config, vocab, {pad, o.unk_token, cls, sep, mask});
-  return std::make_unique<WordPieceTokenizer>(std::move(vocab), std::move(added), post, o, path);
+  auto added = config_added_tokens(config, vocab, {pad, unk, cls, sep, mask});
+  // The tokenizer.json that transformers' BertTokenizerFast builds from these files.
+  json doc = {{"normalizer",
+               {{"type", "BertNormalizer"},
+                {"clean_text", true},
+                {"handle_chinese_chars", true},
+                {"strip_accents", nullptr},
+                {"lowercase", true}}},
+              {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+              {"model", {{"type", "WordPiece"}, {"unk_token", unk}, {"vocab", json::object()}}},
+              {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}}}};
+  for (const auto& [token, id] : vocab) doc["model"]["vocab"][token] = id;
+  apply_config(doc, config);
+  auto p = detail::parse_pipeline(doc, path, false);
+  p->added = std::move(added);
+  p->post.single = {special_item(cls, *cls_id, 0), sequence_item(0, 0),
+                    special_item(sep, *sep_id, 0)};
+  p->post.pair = {special_item(cls, *cls_id, 0), sequence_item(0, 0), special_item(sep, *sep_id, 0),
+                  sequence_item(1, 1), special_item(sep, *sep_id, 1)};
+  return p;
 }
 
-// ---- byte-level BPE -----------------------------------------------------------------------
+// ---- vocab.json + merges.txt (byte-level BPE) ---------------------------------------------
 
-std::unique_ptr<Tokenizer> bpe_from_json(const std::string& path, const json& doc,
-                                         const Config& config) {
-  const json& model = doc["model"];
-  BpeOptions o;
-  o.unk_token = get_string(model, "unk_token", path);
-  o.ignore_merges = get_bool(model, "ignore_merges", false, path);
-  if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"] != 0) {
-    fail(path, "BPE dropout " + detail::brief(model["dropout"]) + " is not supported");
-  }
-  if (get_bool(model, "byte_fallback", false, path))
-    fail(path, "BPE byte_fallback is not supported");
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (!get_string(model, key, path).value_or("").empty()) {
-      fail(path, "BPE " + std::string(key) + " '" + *get_string(model, key, path) +
-                     "' is not supported (byte-level BPE uses none)");
-    }
-  }
-  const json normalizer = doc.value("normalizer", json());
-  if (!normalizer.is_null()) {
-    fail(path, "normalizer " + detail::brief(normalizer) +
-                   " is not supported with a byte-level BPE model (supported: null)");
-  }
-  const json pre = doc.value("pre_tokenizer", json());
-  if (!pre.is_object() || pre.value("type", "") != "ByteLevel") {
-    fail(path, "pre_tokenizer " + detail::brief(pre) +
-                   " is not supported with a BPE model (supported: ByteLevel)");
-  }
-  o.add_prefix_space = get_bool(pre, "add_prefix_space", false, path);
-  o.use_regex = get_bool(pre, "use_regex", true, path);
-  if (config.doc.contains("add_prefix_space")) {
-    o.add_prefix_space = get_bool(config.doc, "add_prefix_space", false, config.path);
-  }
-  std::vector<std::pair<std::string, std::string>> merges;
-  const json m = model.value("merges", json::array());
-  if (!m.is_array()) fail(path, "BPE merges must be a list");
-  for (const json& x : m) {
-    if (x.is_string()) {  // "a b" (tokenizers < 0.20)
-      const std::string s = x.get<std::string>();
-      const auto space = s.find(' ');
-      if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
-        fail(path, "merge '" + s + "' must be two tokens separated by one space");
-      }
-      merges.emplace_back(s.substr(0, space), s.substr(space + 1));
-    } else if (x.is_array() && x.size() == 2 && x[0].is_string() && x[1].is_string()) {
-      merges.emplace_back(x[0].get<std::string>(), x[1].get<std::string>());  // ["a", "b"]
-    } else {
-      fail(path, "merge " + detail::brief(x) + " must be \"a b\" or [\"a\", \"b\"]");
-    }
-  }
-  PostTemplate post;
-  parse_post_processor(doc.value("post_processor", json()), path, post);
-  return std::make_unique<ByteLevelBpeTokenizer>(vocab_object(model.value("vocab", json()), path),
-                                                 merges, added_tokens_json(doc, path), post, o,
-                                                 path);
-}
-
-std::unique_ptr<Tokenizer> bpe_from_vocab(const fs::path& dir, const Config& config) {
+std::unique_ptr<detail::Pipeline> bpe_from_vocab(const fs::path& dir, const Config& config) {
   const std::string vocab_path = (dir / "vocab.json").string();
   const std::string merges_path = (dir / "merges.txt").string();
   Vocab vocab = vocab_object(detail::read_json_file(vocab_path), vocab_path);
   std::ifstream in(merges_path, std::ios::binary);
   if (!in) fail(merges_path, "cannot open");
-  std::vector<std::pair<std::string, std::string>> merges;
+  json merges = json::array();
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -279,10 +226,8 @@ std::unique_ptr<Tokenizer> bpe_from_vocab(const fs::path& dir, const Config& con
       fail(merges_path + ":" + std::to_string(number),
            "expected two tokens separated by one space, got '" + line + "'");
     }
-    merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    merges.push_back({line.substr(0, space), line.substr(space + 1)});
   }
-  BpeOptions o;
-  o.add_prefix_space = get_bool(config.doc, "add_prefix_space", false, config.path);
   std::vector<std::string> specials;
   for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"}) {
     specials.push_back(token_field(config.doc, key, config.path).value_or("<|endoftext|>"));
@@ -294,8 +239,18 @@ std::unique_ptr<Tokenizer> bpe_from_vocab(const fs::path& dir, const Config& con
     }
   }
   auto added = config_added_tokens(config, vocab, specials);
-  return std::make_unique<ByteLevelBpeTokenizer>(std::move(vocab), merges, std::move(added),
-                                                 PostTemplate{}, o, vocab_path + " + merges.txt");
+  // The tokenizer.json that transformers' GPT2TokenizerFast builds from these files.
+  const json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  json doc = {
+      {"normalizer", nullptr},
+      {"pre_tokenizer", byte_level},
+      {"decoder", byte_level},
+      {"model", {{"type", "BPE"}, {"vocab", json::object()}, {"merges", std::move(merges)}}}};
+  for (const auto& [token, id] : vocab) doc["model"]["vocab"][token] = id;
+  apply_config(doc, config);
+  auto p = detail::parse_pipeline(doc, vocab_path + " + merges.txt", false);
+  p->added = std::move(added);
+  return p;
 }
 
 }  // namespace
@@ -309,59 +264,59 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir,
   const bool has_json = fs::exists(json_path);
   const bool has_wordpiece = fs::exists(d / "vocab.txt");
   const bool has_bpe = fs::exists(d / "vocab.json") && fs::exists(d / "merges.txt");
+  const std::string sp_model = detail::sentencepiece_model_file(dir);
   using Source = TokenizerLoadOptions::Source;
 
-  std::unique_ptr<Tokenizer> t;
-  SpecialTokenIds defaults;
+  std::unique_ptr<detail::Pipeline> pipeline;
   // Files are checked field by field; a structure no check foresaw still ends as an Error
   // naming the file rather than as nlohmann's exception.
   std::string current = config.path;
   try {
     if (options.source != Source::VocabFiles && has_json) {
-      const std::string path = json_path.string();
-      current = path;
-      const json doc = detail::read_json_file(path);
-      if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_object()) {
-        fail(path, "has no 'model' object (not a tokenizers file)");
-      }
-      const json& model = doc["model"];
-      std::string type = model.value("type", "");
-      if (type.empty()) {  // files without "type": infer like tokenizers does
-        type = model.contains("merges")                      ? "BPE"
-               : model.contains("continuing_subword_prefix") ? "WordPiece"
-                                                             : "";
-      }
-      if (type == "WordPiece") {
-        t = wordpiece_from_json(path, doc, config);
-      } else if (type == "BPE") {
-        t = bpe_from_json(path, doc, config);
-      } else {
-        fail(path, "model type '" + type + "' is not supported (supported: WordPiece, BPE)");
+      current = json_path.string();
+      pipeline = pipeline_from_json(current, config,
+                                    options.source == Source::Auto ? sp_model : std::string());
+      if (!pipeline) {  // a Precompiled normaliser: the SentencePiece model instead
+        current = sp_model;
+        pipeline = detail::sentencepiece_pipeline(sp_model, config.doc, config.path);
       }
     } else if (options.source != Source::TokenizerJson && has_wordpiece) {
       current = (d / "vocab.txt").string();
-      t = wordpiece_from_vocab(d, config);
+      pipeline = wordpiece_from_vocab(d, config);
     } else if (options.source != Source::TokenizerJson && has_bpe) {
       current = (d / "vocab.json").string();
-      t = bpe_from_vocab(d, config);
+      pipeline = bpe_from_vocab(d, config);
+    } else if (options.source != Source::TokenizerJson && !sp_model.empty()) {
+      current = sp_model;
+      pipeline = detail::sentencepiece_pipeline(sp_model, config.doc, config.path);
     } else {
-      const char* wanted = options.source == Source::TokenizerJson ? "tokenizer.json"
-                           : options.source == Source::VocabFiles
-                               ? "vocab.txt or vocab.json + merges.txt"
-                               : "tokenizer.json, vocab.txt or vocab.json + merges.txt";
+      const char* wanted =
+          options.source == Source::TokenizerJson ? "tokenizer.json"
+          : options.source == Source::VocabFiles
+              ? "vocab.txt, vocab.json + merges.txt or a SentencePiece model"
+              : "tokenizer.json, vocab.txt, vocab.json + merges.txt or a SentencePiece model";
       fail(dir, std::string("no tokenizer files (looked for ") + wanted + ")");
     }
   } catch (const json::exception& e) {
     fail(current, "unexpected JSON structure (" + detail::json_message(e) + ")");
   }
+  auto t = std::make_unique<Tokenizer>(std::move(pipeline));
+  SpecialTokenIds defaults;
+  const auto unk = t->unk_token();
+  defaults.unk = unk ? t->token_to_id(*unk) : std::nullopt;
   if (t->model_type() == "WordPiece") {
-    defaults.unk = t->token_to_id(static_cast<const WordPieceTokenizer&>(*t).options().unk_token);
     defaults.pad = t->token_to_id("[PAD]");
     defaults.cls = t->token_to_id("[CLS]");
     defaults.sep = t->token_to_id("[SEP]");
     defaults.mask = t->token_to_id("[MASK]");
-  } else {
-    defaults.bos = defaults.eos = defaults.unk = t->token_to_id("<|endoftext|>");
+  } else if (const auto eot = t->token_to_id("<|endoftext|>")) {  // GPT-2
+    defaults.bos = defaults.eos = eot;
+    if (!defaults.unk) defaults.unk = eot;
+  } else {  // RoBERTa, XLM-R, T5, LLaMA names
+    defaults.bos = defaults.cls = t->token_to_id("<s>");
+    defaults.eos = defaults.sep = t->token_to_id("</s>");
+    defaults.pad = t->token_to_id("<pad>");
+    defaults.mask = t->token_to_id("<mask>");
   }
   t->set_special_ids(special_ids(*t, config, defaults));
   return t;

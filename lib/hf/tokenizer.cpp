@@ -1,10 +1,13 @@
-// The shared tokenizer pipeline: added tokens, normalisation, model, post-processing template.
+// The tokenizer engine: added tokens, normaliser, pre-tokeniser, model, post-processing
+// template and decoder, in the order of Hugging Face's Tokenizer::encode.
 #include "attnflow/hf/tokenizer.hpp"
 
 #include <algorithm>
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/utf8.hpp"
+#include "json_util.hpp"
+#include "tokenizer_pipeline.hpp"
 #include "unicode.hpp"
 
 namespace attnflow::hf {
@@ -95,10 +98,9 @@ void append(Encoding& out, const Encoding& part, std::int32_t type_id) {
 
 Tokenizer::~Tokenizer() = default;
 
-Tokenizer::Tokenizer(std::unordered_map<std::string, std::int64_t> vocab,
-                     std::vector<AddedToken> added, PostTemplate post_template)
-    : vocab_(std::move(vocab)), added_(std::move(added)), template_(std::move(post_template)) {
-  for (const AddedToken& t : added_) vocab_[t.content] = t.id;
+Tokenizer::Tokenizer(std::unique_ptr<detail::Pipeline> pipeline) : pipeline_(std::move(pipeline)) {
+  vocab_ = pipeline_->model->vocab();
+  for (const AddedToken& t : pipeline_->added) vocab_[t.content] = t.id;
   for (const auto& [token, id] : vocab_) {
     if (id < 0 || id > kMaxTokenId) {  // the loaders check this with the file's name
       throw Error("tokenizer: id " + std::to_string(id) + " of token '" + token +
@@ -109,27 +111,40 @@ Tokenizer::Tokenizer(std::unordered_map<std::string, std::int64_t> vocab,
     const auto [slot, fresh] = id_to_token_.emplace(id, token);
     if (!fresh && token < slot->second) slot->second = token;
   }
-  for (const AddedToken& t : added_) id_to_token_[t.id] = t.content;
+  for (const AddedToken& t : pipeline_->added) {
+    id_to_token_[t.id] = t.content;
+    normalized_added_.push_back(t.normalized ? normalize(decode_utf8(t.content, "added token"))
+                                             : std::string());
+  }
 }
 
-void Tokenizer::prepare_added_tokens() {
-  normalized_added_.clear();
-  for (const AddedToken& t : added_)
-    normalized_added_.push_back(t.normalized ? normalize(t.content) : "");
+const std::vector<AddedToken>& Tokenizer::added_tokens() const {
+  return pipeline_->added;
+}
+const PostTemplate& Tokenizer::post_template() const {
+  return pipeline_->post;
+}
+std::string_view Tokenizer::model_type() const {
+  return pipeline_->model->type();
+}
+std::optional<std::string> Tokenizer::unk_token() const {
+  return pipeline_->model->unk_token();
 }
 
-std::string Tokenizer::normalize(std::string_view text) const {
-  return std::string(text);
+std::string Tokenizer::normalize(std::u32string text) const {
+  if (pipeline_->normalizer) pipeline_->normalizer->normalize(text);
+  return encode_utf8(text);
 }
 
 Encoding Tokenizer::encode_text(std::string_view text) const {
-  decode_utf8(text, "text");  // validates; throws with the byte offset
+  require_utf8(text, "text", NulBytes::Allowed);  // throws with the byte offset
+  const auto& added = pipeline_->added;
   std::vector<Candidate> raw, normalized;
-  for (std::size_t i = 0; i < added_.size(); ++i) {
-    if (added_[i].normalized) {
-      if (i < normalized_added_.size()) normalized.push_back({normalized_added_[i], &added_[i]});
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    if (added[i].normalized) {
+      normalized.push_back({normalized_added_[i], &added[i]});
     } else {
-      raw.push_back({added_[i].content, &added_[i]});
+      raw.push_back({added[i].content, &added[i]});
     }
   }
   const auto longest_first = [](const Candidate& a, const Candidate& b) {
@@ -139,40 +154,61 @@ Encoding Tokenizer::encode_text(std::string_view text) const {
   std::stable_sort(normalized.begin(), normalized.end(), longest_first);
 
   Encoding out;
-  const auto model = [&](std::string_view segment) {
-    tokenize(segment, out);                 // appends ids and tokens
+  // Pre-tokeniser and model on one normalised piece of text.
+  const auto model = [&](std::u32string piece, bool first) {
+    std::vector<detail::Piece> pieces;
+    pieces.push_back(std::move(piece));
+    if (pipeline_->pre_tokenizer) pipeline_->pre_tokenizer->split(pieces, first);
+    for (const detail::Piece& p : pieces) {
+      if (!p.empty()) pipeline_->model->tokenize(p, out);
+    }
     out.special.resize(out.ids.size(), 0);  // model tokens are not special
   };
-  const auto run_normalized = [&](std::string_view segment) {
-    if (segment.empty()) return;
-    const std::string norm = normalize(segment);
+  const auto run_normalized = [&](std::string_view segment, bool first) {
+    std::u32string chars;
+    std::string norm_storage;
+    std::string_view norm = segment;  // without a normaliser, the text itself
+    if (pipeline_->normalizer || normalized.empty()) {
+      chars = decode_utf8(segment, "text");
+      if (pipeline_->normalizer) pipeline_->normalizer->normalize(chars);
+      if (chars.empty()) return;
+      if (normalized.empty()) {
+        model(std::move(chars), first);
+        return;
+      }
+      norm_storage = encode_utf8(chars);
+      norm = norm_storage;
+    }
     std::size_t at = 0;
+    const auto gap = [&](std::size_t end) {
+      if (end > at) model(decode_utf8(norm.substr(at, end - at), "text"), first && at == 0);
+    };
     for (const Match& m : find_added(norm, normalized)) {
-      if (m.begin > at) model(std::string_view(norm).substr(at, m.begin - at));
+      gap(m.begin);
       push_token(out, m.token->id, m.token->content, m.token->special);
       at = m.end;
     }
-    if (at < norm.size()) model(std::string_view(norm).substr(at));
+    gap(norm.size());
   };
   std::size_t at = 0;
   for (const Match& m : find_added(text, raw)) {
-    if (m.begin > at) run_normalized(text.substr(at, m.begin - at));
+    if (m.begin > at) run_normalized(text.substr(at, m.begin - at), at == 0);
     push_token(out, m.token->id, m.token->content, m.token->special);
     at = m.end;
   }
-  if (at < text.size()) run_normalized(text.substr(at));
+  if (at < text.size()) run_normalized(text.substr(at), at == 0);
   return out;
 }
 
 Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
   const Encoding a = encode_text(text);
-  if (template_.single.empty()) {
+  if (pipeline_->post.single.empty()) {
     Encoding out;
     append(out, a, 0);
     return out;
   }
   Encoding out;
-  for (const TemplateItem& item : template_.single) {
+  for (const TemplateItem& item : pipeline_->post.single) {
     if (item.sequence >= 0) {
       append(out, a, item.type_id);
     } else if (options.add_special_tokens) {
@@ -189,12 +225,12 @@ Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
                                 const EncodeOptions& options) const {
   const Encoding parts[2] = {encode_text(first), encode_text(second)};
   Encoding out;
-  if (template_.pair.empty()) {
+  if (pipeline_->post.pair.empty()) {
     append(out, parts[0], 0);
     append(out, parts[1], 1);
     return out;
   }
-  for (const TemplateItem& item : template_.pair) {
+  for (const TemplateItem& item : pipeline_->post.pair) {
     if (item.sequence >= 0) {
       append(out, parts[item.sequence == 0 ? 0 : 1], item.type_id);
     } else if (options.add_special_tokens) {
@@ -225,17 +261,35 @@ const std::string& Tokenizer::id_to_token(std::int64_t id) const {
 std::string Tokenizer::decode(const std::vector<std::int64_t>& ids, bool skip_special) const {
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
+  const auto& added = pipeline_->added;
   for (std::int64_t id : ids) {
     const std::string& token = id_to_token(id);
     if (skip_special) {
-      const bool special = std::any_of(added_.begin(), added_.end(), [&](const AddedToken& t) {
-        return t.special && t.id == id;
-      });
+      const bool special = std::any_of(
+          added.begin(), added.end(), [&](const AddedToken& t) { return t.special && t.id == id; });
       if (special) continue;
     }
     tokens.push_back(token);
   }
-  return decode_tokens(tokens);
+  if (!pipeline_->decoder) {  // tokenizers joins the tokens with spaces
+    std::string out;
+    for (std::size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];
+    return out;
+  }
+  pipeline_->decoder->decode(tokens);
+  std::string out;
+  for (const std::string& t : tokens) out += t;
+  return out;
+}
+
+std::unique_ptr<Tokenizer> tokenizer_from_json(std::string_view json_text,
+                                               const std::string& source) {
+  const nlohmann::json doc = detail::parse_json(json_text, source);
+  try {
+    return std::make_unique<Tokenizer>(detail::parse_pipeline(doc, source));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source + ": unexpected JSON structure (" + detail::json_message(e) + ")");
+  }
 }
 
 }  // namespace attnflow::hf

@@ -1,26 +1,15 @@
 // tokenizer.json / tokenizer_config.json fields: typed reads, added tokens, templates.
 #include "tokenizer_json.hpp"
 
+#include <array>
+
 #include "attnflow/core/error.hpp"
 #include "json_util.hpp"
+#include "tokenizer_pipeline.hpp"
 
 namespace attnflow::hf::detail {
 
 using nlohmann::json;
-
-namespace {
-
-std::pair<std::string, std::int64_t> token_id_pair(const json& p, const char* key,
-                                                   const std::string& where) {
-  const auto it = p.find(key);
-  if (it == p.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_string() ||
-      !(*it)[1].is_number_integer()) {
-    fail(where, "post_processor '" + std::string(key) + "' must be [token, id]");
-  }
-  return {(*it)[0].get<std::string>(), (*it)[1].get<std::int64_t>()};
-}
-
-}  // namespace
 
 [[noreturn]] void fail(const std::string& where, const std::string& problem) {
   throw Error(where + ": " + problem);
@@ -118,85 +107,115 @@ std::vector<AddedToken> added_tokens_json(const json& doc, const std::string& wh
   return out;
 }
 
-TemplateItem special_item(const std::string& token, std::int64_t id, std::int32_t type_id) {
-  TemplateItem item;
-  item.ids = {id};
-  item.tokens = {token};
-  item.type_id = type_id;
-  return item;
+// ---- JsonAt ----------------------------------------------------------------------------
+
+void JsonAt::fail(const std::string& problem) const {
+  throw Error(where() + ": " + problem);
 }
 
-TemplateItem sequence_item(int sequence, std::int32_t type_id) {
-  TemplateItem item;
-  item.sequence = sequence;
-  item.type_id = type_id;
-  return item;
+bool JsonAt::get_bool(const json& j, const char* key, bool fallback) const {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) (*this / key).fail("must be true or false, got " + brief(*it));
+  return it->get<bool>();
 }
 
-void parse_post_processor(const json& p, const std::string& where, PostTemplate& out) {
-  if (p.is_null()) return;
-  const std::string type = p.is_object() && p.contains("type") && p["type"].is_string()
-                               ? p["type"].get<std::string>()
-                               : std::string();
-  if (type == "ByteLevel") return;  // offsets only
-  if (type == "Sequence") {
-    if (!p.contains("processors") || !p["processors"].is_array()) {
-      fail(where, "post_processor Sequence needs a 'processors' list");
+std::optional<std::string> JsonAt::get_string(const json& j, const char* key) const {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) (*this / key).fail("must be a string, got " + brief(*it));
+  return it->get<std::string>();
+}
+
+std::int64_t JsonAt::get_int(const json& j, const char* key, std::int64_t fallback, std::int64_t lo,
+                             std::int64_t hi) const {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi ||
+      (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(hi))) {
+    (*this / key)
+        .fail("must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+              brief(*it));
+  }
+  return it->get<std::int64_t>();
+}
+
+std::string JsonAt::type_of(const json& j, const std::string& what) const {
+  if (!j.is_object()) fail(what + " must be an object or null, got " + brief(j));
+  const auto it = j.find("type");
+  if (it == j.end() || !it->is_string())
+    (*this / "type").fail(what + " needs a string 'type', got " + brief(j));
+  return it->get<std::string>();
+}
+
+// ---- bytes_to_unicode -------------------------------------------------------------------
+
+namespace {
+
+struct ByteTable {
+  std::array<char32_t, 256> to_char{};
+  std::array<int, 324> to_byte{};  // characters 0..323 (256 + the 68 shifted bytes)
+  ByteTable() {
+    to_byte.fill(-1);
+    char32_t next = 256;
+    for (int b = 0; b < 256; ++b) {
+      const bool printable =
+          (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+      const auto i = static_cast<std::size_t>(b);
+      to_char[i] = printable ? static_cast<char32_t>(b) : next++;
+      to_byte[to_char[i]] = b;
     }
-    for (const json& q : p["processors"]) parse_post_processor(q, where, out);
-    return;
   }
-  if (type == "BertProcessing" || type == "RobertaProcessing") {
-    const auto [cls, cls_id] = token_id_pair(p, "cls", where);
-    const auto [sep, sep_id] = token_id_pair(p, "sep", where);
-    const bool bert = type == "BertProcessing";
-    out.single = {special_item(cls, cls_id, 0), sequence_item(0, 0), special_item(sep, sep_id, 0)};
-    out.pair = {special_item(cls, cls_id, 0), sequence_item(0, 0), special_item(sep, sep_id, 0)};
-    if (!bert) out.pair.push_back(special_item(sep, sep_id, 0));
-    out.pair.push_back(sequence_item(1, bert ? 1 : 0));
-    out.pair.push_back(special_item(sep, sep_id, bert ? 1 : 0));
-    return;
+};
+
+const ByteTable kBytes;  // no function-local static: byte_to_char runs for every byte
+
+const ByteTable& bytes_table() {
+  return kBytes;
+}
+
+}  // namespace
+
+char32_t byte_to_char(std::uint8_t byte) {
+  return bytes_table().to_char[byte];
+}
+
+int char_to_byte(char32_t c) {
+  return c < 324 ? bytes_table().to_byte[c] : -1;
+}
+
+// ---- the whole document -----------------------------------------------------------------
+
+std::unique_ptr<Model> parse_model(const json& j, const JsonAt& at) {
+  if (!j.is_object()) at.fail("model must be an object, got " + brief(j));
+  std::string type;
+  if (j.contains("type")) {
+    type = at.type_of(j, "model");
+  } else {  // files without "type": infer like tokenizers does
+    type = j.contains("merges")                           ? "BPE"
+           : j.contains("continuing_subword_prefix")      ? "WordPiece"
+           : j.contains("vocab") && j["vocab"].is_array() ? "Unigram"
+                                                          : "";
   }
-  if (type != "TemplateProcessing") {
-    fail(where, "post_processor type '" + type +
-                    "' is not supported (supported: TemplateProcessing, BertProcessing, "
-                    "RobertaProcessing, ByteLevel, Sequence)");
-  }
-  const json specials = p.value("special_tokens", json::object());
-  const auto items = [&](const char* key) {
-    std::vector<TemplateItem> list;
-    if (!p.contains(key) || !p[key].is_array())
-      fail(where, "TemplateProcessing needs a '" + std::string(key) + "' list");
-    for (const json& piece : p[key]) {
-      if (piece.contains("Sequence")) {
-        const json& s = piece["Sequence"];
-        const std::string id = s.value("id", "A");
-        if (id != "A" && id != "B")
-          fail(where, "template sequence id must be A or B, got '" + id + "'");
-        list.push_back(sequence_item(id == "A" ? 0 : 1, s.value("type_id", 0)));
-      } else if (piece.contains("SpecialToken")) {
-        const json& s = piece["SpecialToken"];
-        const std::string id = s.value("id", "");
-        if (!specials.contains(id))
-          fail(where, "template special token '" + id + "' is not in special_tokens");
-        const json& def = specials[id];
-        TemplateItem item;
-        item.type_id = s.value("type_id", 0);
-        item.ids = def.value("ids", std::vector<std::int64_t>{});
-        item.tokens = def.value("tokens", std::vector<std::string>{});
-        if (item.ids.size() != item.tokens.size()) {
-          fail(where, "special token '" + id + "' has " + std::to_string(item.ids.size()) +
-                          " ids but " + std::to_string(item.tokens.size()) + " tokens");
-        }
-        list.push_back(std::move(item));
-      } else {
-        fail(where, "template item must be Sequence or SpecialToken, got " + detail::brief(piece));
-      }
-    }
-    return list;
-  };
-  out.single = items("single");
-  out.pair = items("pair");
+  if (type == "WordPiece") return parse_wordpiece(j, at);
+  if (type == "BPE") return parse_bpe(j, at);
+  if (type == "Unigram") return parse_unigram(j, at);
+  (at / "type").fail("unknown model '" + type + "' (supported: WordPiece, BPE, Unigram)");
+}
+
+std::unique_ptr<Pipeline> parse_pipeline(const json& doc, const std::string& file,
+                                         bool show_pointers) {
+  const JsonAt at{file, "", show_pointers};
+  if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_object())
+    at.fail("has no 'model' object (not a tokenizers file)");
+  auto p = std::make_unique<Pipeline>();
+  p->added = added_tokens_json(doc, file);
+  p->normalizer = parse_normalizer(doc.value("normalizer", json()), at / "normalizer");
+  p->pre_tokenizer = parse_pre_tokenizer(doc.value("pre_tokenizer", json()), at / "pre_tokenizer");
+  p->model = parse_model(doc["model"], at / "model");
+  p->post = parse_post_processor(doc.value("post_processor", json()), at / "post_processor");
+  p->decoder = parse_decoder(doc.value("decoder", json()), at / "decoder");
+  return p;
 }
 
 }  // namespace attnflow::hf::detail

@@ -1,5 +1,5 @@
 // Private helpers of load_tokenizer: typed reads of tokenizer.json / tokenizer_config.json
-// fields with messages naming the file, added tokens, and post-processor templates.
+// fields with messages naming the file, vocabularies, added tokens, template items.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +35,5 @@ std::vector<AddedToken> added_tokens_json(const nlohmann::json& doc, const std::
 
 TemplateItem special_item(const std::string& token, std::int64_t id, std::int32_t type_id);
 TemplateItem sequence_item(int sequence, std::int32_t type_id);
-/// tokenizer.json's "post_processor" (TemplateProcessing, BertProcessing, RobertaProcessing,
-/// ByteLevel, Sequence, null) into `out`.
-void parse_post_processor(const nlohmann::json& p, const std::string& where, PostTemplate& out);
 
 }  // namespace attnflow::hf::detail

@@ -8,8 +8,6 @@
 #include <thread>
 
 #include <gmock/gmock.h>
-#include "attnflow/hf/bpe.hpp"
-#include "attnflow/hf/wordpiece.hpp"
 
 #include "hf_test_util.hpp"
 
@@ -90,8 +88,7 @@ TEST(Tokenizer, SpecialIdsPairsAndFlags) {
   EXPECT_TRUE(gpt2->encode("").ids.empty());
   const Encoding p = gpt2->encode_pair("The cat", " sat");
   EXPECT_EQ(p.type_ids, (std::vector<std::int32_t>{0, 0, 1}));
-  EXPECT_EQ(ByteLevelBpeTokenizer::byte_to_char(' '), U'Ġ');
-  EXPECT_EQ(ByteLevelBpeTokenizer::byte_to_char('\n'), U'Ċ');
+  EXPECT_EQ(gpt2->encode(" \n", {false}).tokens, (std::vector<std::string>{"Ġ", "Ċ"}));
 }
 
 TEST(Tokenizer, Decode) {
@@ -125,9 +122,6 @@ TEST(Tokenizer, TokenizerConfigOverridesNormalizer) {
               {{"tokenizer.json", slurp(fixture("bert_uncased/tokenizer.json"))},
                {"tokenizer_config.json", R"({"do_lower_case": false, "strip_accents": true})"}});
   const auto t = load_tokenizer(dir);
-  const auto& wp = static_cast<const WordPieceTokenizer&>(*t);
-  EXPECT_FALSE(wp.options().lowercase);
-  EXPECT_EQ(wp.options().strip_accents, true);
   EXPECT_EQ(t->encode("Cat café", {false}).tokens, (std::vector<std::string>{"[UNK]", "cafe"}));
 }
 
@@ -178,21 +172,23 @@ TEST(Tokenizer, ConcurrentEncodeMatchesSerial) {
 // Hand-computed expectations, not from the JS reference: where Hugging Face's Rust tokenizers
 // (what transformers runs) and transformers.js differ, we follow the Rust library.
 TEST(Tokenizer, FollowsRustTokenizersWhereTheJsPortDiffers) {
-  const std::unordered_map<std::string, std::int64_t> vocab = {
-      {"[UNK]", 0}, {"a", 1},          {"##b", 2},        {"b", 3}, {"οδοσ", 4},
-      {"οδος", 5},  {"\U0002B920", 6}, {"\U0002B820", 7}, {"i", 8}, {"##stanbul", 9}};
-  const WordPieceTokenizer t(vocab, {}, {}, WordPieceOptions{}, "test vocab");
-  const auto tokens = [&](const std::string& text) { return t.encode(text).tokens; };
+  const json vocab = {{"[UNK]", 0}, {"a", 1},        {"##b", 2},        {"b", 3},
+                      {"οδοσ", 4},  {"οδος", 5},     {"\U0002B920", 6}, {"\U0002B820", 7},
+                      {"i", 8},     {"##stanbul", 9}};
+  json doc = {{"normalizer", {{"type", "BertNormalizer"}}},
+              {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+              {"model", {{"type", "WordPiece"}, {"vocab", vocab}}}};
+  const auto t = tokenizer_from_json(doc.dump(), "test vocab");
+  const auto tokens = [&](const std::string& text) { return t->encode(text).tokens; };
   using V = std::vector<std::string>;
   EXPECT_EQ(tokens("ΟΔΟΣ"), V{"οδοσ"});  // per character: no final sigma (JS gives οδος)
   EXPECT_EQ(tokens("a\U0002B920b"), (V{"a", "\U0002B920", "b"}));  // in Rust's CJK ranges
   EXPECT_EQ(tokens("a\U0002B820b"), V{"[UNK]"});                   // not in them (JS splits it off)
   EXPECT_EQ(tokens("a\u0378b"), (V{"a", "##b"}));  // unassigned: dropped as a control character
   EXPECT_EQ(tokens("İstanbul"), (V{"i", "##stanbul"}));  // strip accents, then lower-case
-  EXPECT_EQ(error_of([&] {
-              WordPieceTokenizer bad({{"a", 0}}, {}, {}, WordPieceOptions{}, "v");
-            }),
-            "v: unk_token '[UNK]' is not in the vocabulary");
+  doc["model"]["vocab"] = {{"a", 0}};
+  EXPECT_EQ(error_of([&] { tokenizer_from_json(doc.dump(), "v"); }),
+            "v: /model: unk_token '[UNK]' is not in the vocabulary");
 }
 
 // tokenizer.json and tokenizer_config.json with a node replaced by a value of another type
@@ -238,8 +234,8 @@ TEST(Tokenizer, LoadErrors) {
   const std::string empty = scratch("empty", {});
   EXPECT_EQ(error_of([&] { load_tokenizer(empty); }),
             empty +
-                ": no tokenizer files (looked for tokenizer.json, vocab.txt or vocab.json + "
-                "merges.txt)");
+                ": no tokenizer files (looked for tokenizer.json, vocab.txt, vocab.json + "
+                "merges.txt or a SentencePiece model)");
   const std::string only_vocab = scratch("only_vocab", {{"vocab.txt", "[UNK]\n"}});
   TokenizerLoadOptions json_only;
   json_only.source = Source::TokenizerJson;
@@ -254,38 +250,57 @@ TEST(Tokenizer, LoadErrors) {
   };
   json unigram = {{"model", {{"type", "Unigram"}, {"vocab", json::array()}}}};
   auto [p1, e1] = with_json("unigram", unigram);
-  EXPECT_EQ(e1, p1 + ": model type 'Unigram' is not supported (supported: WordPiece, BPE)");
+  EXPECT_EQ(e1, p1 + ": /model/vocab: is empty");
+  json mystery = {{"model", {{"type", "WordLevel"}, {"vocab", json::object()}}}};
+  auto [p1b, e1b] = with_json("mystery", mystery);
+  EXPECT_EQ(e1b, p1b +
+                     ": /model/type: unknown model 'WordLevel' (supported: WordPiece, BPE, "
+                     "Unigram)");
 
   json bert = load_json(fixture("bert_uncased/tokenizer.json"));
-  json nfkc = bert;
-  nfkc["normalizer"] = {{"type", "NFKC"}};
-  auto [p2, e2] = with_json("nfkc", nfkc);
-  EXPECT_EQ(e2, p2 + ": normalizer type 'NFKC' is not supported with a WordPiece model "
-                     "(supported: BertNormalizer, null)");
+  json foo = bert;
+  foo["normalizer"] = {
+      {"type", "Sequence"},
+      {"normalizers", {{{"type", "NFKC"}}, {{"type", "Lowercase"}}, {{"type", "Foo"}}}}};
+  auto [p2, e2] = with_json("foo", foo);
+  EXPECT_EQ(e2, p2 + ": /normalizer/normalizers/2/type: unknown normalizer 'Foo' (supported: "
+                     "BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Replace, "
+                     "Prepend, Strip, Nmt, ByteLevel, Sequence)");
+  json pre = bert;
+  pre["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Bar"}}}}};
+  auto [p2b, e2b] = with_json("pre", pre);
+  EXPECT_THAT(e2b, ::testing::StartsWith(p2b + ": /pre_tokenizer/pretokenizers/0/type: unknown "
+                                               "pre-tokenizer 'Bar' (supported: "));
+  json regex = bert;
+  regex["pre_tokenizer"] = {
+      {"type", "Split"}, {"pattern", {{"Regex", "(a"}}}, {"behavior", "Isolated"}};
+  auto [p2c, e2c] = with_json("regex", regex);
+  EXPECT_THAT(e2c, ::testing::StartsWith(p2c + ": /pre_tokenizer/pattern/Regex: regex '(a' does "
+                                               "not compile (U_REGEX_MISMATCHED_PAREN"));
   json no_unk = bert;
   no_unk["model"]["unk_token"] = "<unk>";
   auto [p3, e3] = with_json("no_unk", no_unk);
-  EXPECT_EQ(e3, p3 + ": unk_token '<unk>' is not in the vocabulary");
+  EXPECT_EQ(e3, p3 + ": /model: unk_token '<unk>' is not in the vocabulary");
   json roberta_post = bert;
   roberta_post["post_processor"] = {{"type", "Mystery"}};
   auto [p4, e4] = with_json("post", roberta_post);
-  EXPECT_EQ(e4, p4 + ": post_processor type 'Mystery' is not supported (supported: "
+  EXPECT_EQ(e4, p4 + ": /post_processor/type: unknown post-processor 'Mystery' (supported: "
                      "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
 
   json gpt2 = load_json(fixture("gpt2_bpe/tokenizer.json"));
   json bad_merge = gpt2;
   bad_merge["model"]["merges"][0] = "Ġ zzz";
   auto [p5, e5] = with_json("bad_merge", bad_merge);
-  EXPECT_EQ(e5, p5 + ": merge 1 'Ġ zzz': 'zzz' is not in the vocabulary");
-  json dropout = gpt2;
-  dropout["model"]["dropout"] = 0.1;
-  auto [p6, e6] = with_json("dropout", dropout);
-  EXPECT_EQ(e6, p6 + ": BPE dropout 0.1 is not supported");
-  json metaspace = gpt2;
-  metaspace["pre_tokenizer"] = {{"type", "Metaspace"}};
-  auto [p7, e7] = with_json("metaspace", metaspace);
-  EXPECT_EQ(e7, p7 + ": pre_tokenizer {\"type\":\"Metaspace\"} is not supported with a BPE model "
-                     "(supported: ByteLevel)");
+  EXPECT_EQ(e5, p5 + ": /model/merges/0: merge 1 'Ġ zzz': 'zzz' is not in the vocabulary");
+  json decoder = gpt2;
+  decoder["decoder"] = {{"type", "CTC"}};
+  auto [p6, e6] = with_json("decoder", decoder);
+  EXPECT_THAT(e6, ::testing::StartsWith(p6 + ": /decoder/type: unknown decoder 'CTC'"));
+  json behavior = gpt2;
+  behavior["pre_tokenizer"] = {{"type", "Punctuation"}, {"behavior", "Sideways"}};
+  auto [p7, e7] = with_json("behavior", behavior);
+  EXPECT_THAT(e7, ::testing::StartsWith(p7 + ": /pre_tokenizer/behavior: unknown split behavior "
+                                             "'Sideways'"));
 
   const std::string bad_text = scratch("bad_text", {{"tokenizer.json", "{\"model\": "}});
   EXPECT_THAT(
@@ -318,15 +333,15 @@ TEST(Tokenizer, HostileVocabulariesAreErrors) {
   json empty_vocab = bert;
   empty_vocab["model"]["vocab"] = json::object();
   auto [p2, e2] = with_json("empty_vocab", empty_vocab);
-  EXPECT_EQ(e2, p2 + ": vocab is empty");
+  EXPECT_EQ(e2, p2 + ": /model/vocab: vocab is empty");
   json same_id = bert;
   same_id["model"]["vocab"]["zzzzz"] = same_id["model"]["vocab"]["[UNK]"];
   auto [p3, e3] = with_json("same_id", same_id);
-  EXPECT_EQ(e3, p3 + ": vocab tokens '[UNK]' and 'zzzzz' have the same id 1");
+  EXPECT_EQ(e3, p3 + ": /model/vocab: vocab tokens '[UNK]' and 'zzzzz' have the same id 1");
   json big_id = bert;
   big_id["model"]["vocab"]["zzzzz"] = std::int64_t{1} << 62;
   auto [p4, e4] = with_json("big_id", big_id);
-  EXPECT_EQ(e4, p4 + ": vocab id of 'zzzzz' must be an integer in 0..2147483647, got "
+  EXPECT_EQ(e4, p4 + ": /model/vocab: vocab id of 'zzzzz' must be an integer in 0..2147483647, got "
                      "4611686018427387904");
 
   const std::string number = scratch(
@@ -363,6 +378,95 @@ TEST(Tokenizer, HostileVocabulariesAreErrors) {
                                   {"merges.txt", "#version: 0.2\nĠ t\na \xc3\n"}});
   EXPECT_EQ(error_of([&] { load_tokenizer(bad_merges); }),
             bad_merges + "/merges.txt:3: line is not valid UTF-8 (sequence truncated at offset 2)");
+}
+
+}  // namespace
+}  // namespace attnflow::hf
+
+namespace attnflow::hf {
+namespace {
+
+#ifdef ATTNFLOW_TEST_SENTENCEPIECE
+// The SentencePiece path: XLM-R's fairseq ids are T5's plus one with <s> A </s></s> B </s>; a
+// tokenizer.json with a Precompiled normaliser falls back to the directory's spiece.model.
+TEST(Tokenizer, SentencePieceLayoutsAndFallback) {
+  const std::string model = slurp(fixture("t5_spiece/spiece.model"));
+  const auto t5 = load_tokenizer(fixture("t5_spiece"));
+  EXPECT_EQ(t5->special_ids().eos, 1);
+  EXPECT_EQ(t5->special_ids().pad, 0);
+  const std::string xlmr_dir =
+      scratch("xlmr", {{"sentencepiece.bpe.model", model},
+                       {"tokenizer_config.json", R"({"tokenizer_class": "XLMRobertaTokenizer"})"}});
+  const auto xlmr = load_tokenizer(xlmr_dir);
+  const std::string a = "Кот сидел на ковре.", b = "The cat sat.";
+  const Encoding ta = t5->encode(a, {false}), tb = t5->encode(b, {false});
+  std::vector<std::int64_t> want = {0};
+  for (std::int64_t id : ta.ids) want.push_back(id + 1);
+  want.insert(want.end(), {2, 2});
+  for (std::int64_t id : tb.ids) want.push_back(id + 1);
+  want.push_back(2);
+  EXPECT_EQ(xlmr->encode_pair(a, b).ids, want);
+  EXPECT_EQ(xlmr->special_ids().mask, xlmr->vocab_size() - 1);
+  EXPECT_EQ(xlmr->encode("a <mask>").ids.back(), 2);
+
+  json precompiled = {
+      {"normalizer", {{"type", "Sequence"}, {"normalizers", {{{"type", "Precompiled"}}}}}},
+      {"model", {{"type", "Unigram"}, {"vocab", {{"a", 0.0}}}}}};
+  const std::string fallback =
+      scratch("precompiled",
+              {{"spiece.model", model},
+               {"tokenizer.json", precompiled.dump()},
+               {"tokenizer_config.json", slurp(fixture("t5_spiece/tokenizer_config.json"))}});
+  EXPECT_EQ(load_tokenizer(fallback)->encode(a).ids, t5->encode(a).ids);
+  const std::string no_model =
+      scratch("precompiled_only", {{"tokenizer.json", precompiled.dump()}});
+  EXPECT_THAT(error_of([&] { load_tokenizer(no_model); }),
+              ::testing::StartsWith(no_model + "/tokenizer.json: /normalizer/normalizers/0/type: "
+                                               "unknown normalizer 'Precompiled'"));
+  const std::string garbage = scratch("garbage_model", {{"spiece.model", "not a model"}});
+  EXPECT_THAT(error_of([&] { load_tokenizer(garbage); }),
+              ::testing::StartsWith(garbage + "/spiece.model: not a SentencePiece model"));
+}
+#endif
+
+// Stages outside the goldens, against hand-computed pieces.
+TEST(Tokenizer, SplitBehavioursAndNormalizers) {
+  const auto pieces = [](const json& pre, const json& normalizer, const std::string& text) {
+    json vocab = json::object();
+    vocab["[UNK]"] = 0;
+    json doc = {{"normalizer", normalizer},
+                {"pre_tokenizer", pre},
+                {"model", {{"type", "WordPiece"}, {"vocab", vocab}, {"unk_token", "[UNK]"}}}};
+    // Every piece becomes one [UNK]: the number of pieces is what the pre-tokeniser made.
+    const auto t = tokenizer_from_json(doc.dump(), "test");
+    return t->encode(text).ids.size();
+  };
+  const auto split = [&](const char* behavior, bool invert = false) {
+    return pieces({{"type", "Split"},
+                   {"pattern", {{"String", "-"}}},
+                   {"behavior", behavior},
+                   {"invert", invert}},
+                  nullptr, "a-b--c");
+  };
+  EXPECT_EQ(split("Removed"), 3u);             // a b c
+  EXPECT_EQ(split("Isolated"), 6u);            // a - b - - c
+  EXPECT_EQ(split("MergedWithPrevious"), 4u);  // a- b- - c
+  EXPECT_EQ(split("MergedWithNext"), 4u);      // a -b - -c
+  EXPECT_EQ(split("Contiguous"), 5u);          // a - b -- c
+  EXPECT_EQ(split("Removed", true), 3u);       // - - -
+  EXPECT_EQ(pieces({{"type", "Digits"}, {"individual_digits", true}}, nullptr, "a123b"), 5u);
+  EXPECT_EQ(pieces({{"type", "Digits"}, {"individual_digits", false}}, nullptr, "a123b"), 3u);
+  EXPECT_EQ(pieces({{"type", "Whitespace"}}, nullptr, "hi, you!!"), 4u);  // hi , you !!
+  EXPECT_EQ(pieces({{"type", "WhitespaceSplit"}}, nullptr, " a  b\tc "), 3u);
+  EXPECT_EQ(pieces({{"type", "Punctuation"}, {"behavior", "Contiguous"}}, nullptr, "a?!b"), 3u);
+  // Strip leaves nothing of a whitespace-only text; Prepend adds nothing to an empty one.
+  EXPECT_EQ(pieces(nullptr, {{"type", "Strip"}}, " \t "), 0u);
+  EXPECT_EQ(
+      pieces(nullptr,
+             {{"type", "Sequence"},
+              {"normalizers", {{{"type", "Strip"}}, {{"type", "Prepend"}, {"prepend", "x"}}}}},
+             "  "),
+      0u);
 }
 
 }  // namespace

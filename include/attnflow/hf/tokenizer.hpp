@@ -1,7 +1,8 @@
-// Tokenizers that give Hugging Face's ids: the pipeline every model shares (added/special
-// tokens matched in the raw text, normalisation, pre-tokenisation + model, the post-processing
-// template such as [CLS] A [SEP]) and load_tokenizer(), which picks WordPiece (BERT) or
-// byte-level BPE (GPT-2) from the files of a model directory.
+// Tokenizers that give Hugging Face's ids: one engine running the pipeline of a tokenizer.json
+// (added/special tokens matched in the raw text, normalisers, pre-tokenisers, a WordPiece, BPE
+// or Unigram model, the post-processing template such as [CLS] A [SEP], the decoder), and
+// load_tokenizer(), which reads it from a model directory (tokenizer.json, else vocab.txt,
+// vocab.json + merges.txt, or a SentencePiece model).
 #pragma once
 
 #include <cstdint>
@@ -60,9 +61,15 @@ struct SpecialTokenIds {
   std::optional<std::int64_t> unk, pad, cls, sep, mask, bos, eos;
 };
 
+namespace detail {
+struct Pipeline;
+}
+
 class Tokenizer {
  public:
-  virtual ~Tokenizer();
+  /// Built by load_tokenizer() or tokenizer_from_json().
+  explicit Tokenizer(std::unique_ptr<detail::Pipeline> pipeline);
+  ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
   Tokenizer& operator=(const Tokenizer&) = delete;
 
@@ -82,48 +89,39 @@ class Tokenizer {
   /// Largest id + 1 (the embedding rows a model needs).
   std::int64_t vocab_size() const { return vocab_size_; }
 
-  const std::vector<AddedToken>& added_tokens() const { return added_; }
-  const PostTemplate& post_template() const { return template_; }
+  const std::vector<AddedToken>& added_tokens() const;
+  const PostTemplate& post_template() const;
   const SpecialTokenIds& special_ids() const { return special_ids_; }
   void set_special_ids(const SpecialTokenIds& ids) { special_ids_ = ids; }
-  /// "WordPiece" or "BPE".
-  virtual std::string_view model_type() const = 0;
-
- protected:
-  /// `vocab` maps tokens to ids; added tokens missing from it are added.
-  Tokenizer(std::unordered_map<std::string, std::int64_t> vocab, std::vector<AddedToken> added,
-            PostTemplate post_template);
-
-  /// Normalises valid UTF-8 (default: unchanged).
-  virtual std::string normalize(std::string_view text) const;
-  /// Pre-tokenises normalised text and runs the model on each piece.
-  virtual void tokenize(std::string_view normalized, Encoding& out) const = 0;
-  /// Joins vocabulary tokens into text.
-  virtual std::string decode_tokens(const std::vector<std::string>& tokens) const = 0;
-
-  /// Derived constructors call this last: it normalises the contents of the added tokens
-  /// that are matched in normalised text (a virtual call, so not from this constructor).
-  void prepare_added_tokens();
-
-  const std::unordered_map<std::string, std::int64_t>& vocab() const { return vocab_; }
+  /// "WordPiece", "BPE" or "Unigram".
+  std::string_view model_type() const;
+  /// The model's unknown token, if it has one.
+  std::optional<std::string> unk_token() const;
 
  private:
   Encoding encode_text(std::string_view text) const;
+  std::string normalize(std::u32string text) const;
 
-  std::unordered_map<std::string, std::int64_t> vocab_;
+  std::unique_ptr<const detail::Pipeline> pipeline_;
+  std::unordered_map<std::string, std::int64_t> vocab_;  ///< model vocabulary + added tokens
   std::unordered_map<std::int64_t, std::string> id_to_token_;
   std::int64_t vocab_size_ = 0;
-  std::vector<AddedToken> added_;
-  std::vector<std::string> normalized_added_;  ///< normalize(content) of normalized tokens
-  PostTemplate template_;
+  std::vector<std::string> normalized_added_;  ///< normalised content of normalized tokens
   SpecialTokenIds special_ids_;
 };
 
+/// A tokenizer from the text of a tokenizer.json; `source` names it in messages. Throws Error
+/// naming the source and the JSON path of what is invalid or unsupported.
+std::unique_ptr<Tokenizer> tokenizer_from_json(std::string_view json_text,
+                                               const std::string& source);
+
 struct TokenizerLoadOptions {
   enum class Source {
-    Auto,           ///< tokenizer.json when present, else vocab.txt or vocab.json + merges.txt
+    Auto,           ///< tokenizer.json when present, else the vocabulary files below
     TokenizerJson,  ///< tokenizer.json only
-    VocabFiles,     ///< vocab.txt (WordPiece) or vocab.json + merges.txt (BPE) only
+    /// vocab.txt (WordPiece), vocab.json + merges.txt (BPE) or a SentencePiece model
+    /// (spiece.model, sentencepiece.bpe.model, tokenizer.model) only
+    VocabFiles,
   };
   Source source = Source::Auto;
 };

@@ -101,3 +101,44 @@ put("tokenizer_config", "decoder_id_plus_sign.json",
 put("corpus", "jsonl_label_1e400", b"\x01" + b'{"text": "a", "label": 1e400}\n')
 put("corpus", "jsonl_deep_nesting", b"\x01" + b'{"text": "a", "x": ' + b"[" * 5000 + b"\n")
 put("corpus", "txt_invalid_utf8", b"\x00good line\n\xff\xfe bad\n")
+
+# The tokenizer.json engine (issue 17): unknown stages named by their JSON path, bad regexes,
+# Unigram vocabularies and ids, nested sequences, byte fallback.
+def engine(name, **doc):
+    put("tokenizer_json", "engine_" + name + ".json", json.dumps(doc).encode())
+
+wp = {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "##b": 2}}
+engine("unknown_nested_normalizer", model=wp,
+       normalizer={"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "Foo"}]})
+engine("bad_split_regex", model=wp,
+       pre_tokenizer={"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated"})
+engine("split_regex_backtracking", model=wp,
+       pre_tokenizer={"type": "Split", "pattern": {"Regex": "(\\w+)+$"}, "behavior": "Removed",
+                      "invert": True})
+engine("empty_regex_matches", model=wp,
+       pre_tokenizer={"type": "Split", "pattern": {"Regex": "x*"}, "behavior": "MergedWithNext"},
+       normalizer={"type": "Replace", "pattern": {"Regex": "y*"}, "content": "z"})
+engine("metaspace_two_char_replacement", model=wp,
+       pre_tokenizer={"type": "Metaspace", "replacement": "ab"})
+engine("unigram_unk_id_outside", model={"type": "Unigram", "unk_id": 5, "vocab": [["a", -1.0]]})
+engine("unigram_no_unk", model={"type": "Unigram", "vocab": [["a", -1.0], ["b", -2.0]]})
+engine("unigram_score_string", model={"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", "x"]]})
+engine("unigram_empty_piece", model={"type": "Unigram", "unk_id": 0,
+                                     "vocab": [["<unk>", 0.0], ["", -1.0], ["a", -1.0]]})
+engine("template_missing_special", model=wp,
+       post_processor={"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]"}}],
+                       "pair": [], "special_tokens": {}})
+nested = {"type": "Lowercase"}
+for _ in range(300):
+    nested = {"type": "Sequence", "normalizers": [nested]}
+engine("deep_normalizer_sequence", model=wp, normalizer=nested)
+engine("bpe_byte_fallback_no_bytes",
+       model={"type": "BPE", "byte_fallback": True, "fuse_unk": True, "unk_token": "<unk>",
+              "vocab": {"<unk>": 0, "a": 1, "b": 2, "ab": 3, "<0x41>": 4}, "merges": [["a", "b"]]},
+       normalizer={"type": "Sequence", "normalizers": [
+           {"type": "Prepend", "prepend": "\u2581"},
+           {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]})
+engine("bpe_prefix_longer_than_token",
+       model={"type": "BPE", "continuing_subword_prefix": "####", "vocab": {"a": 0, "b": 1, "a": 0},
+              "merges": ["a b"]})
+engine("unknown_decoder", model=wp, decoder={"type": "CTC"})
