@@ -40,6 +40,12 @@ void add_corpus_options(CLI::App& command, pipeline::CorpusSettings& c) {
       ->capture_default_str()
       ->group(group);
   command
+      .add_option("--shard", c.shard,
+                  "Only shard K of N of the examples (K/N, 0 <= K < N; balanced by estimated "
+                  "cost); results go to --output-h5 (one file per shard: attnflow merge joins "
+                  "them) or nowhere (--no-store). docs/scale.md")
+      ->group(group);
+  command
       .add_flag("--csv-values", c.csv_values,
                 "Add a 'values' column with the whole map row to the summary CSV")
       ->group(group);

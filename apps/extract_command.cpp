@@ -35,6 +35,7 @@ struct ExtractArgs {
   bool resume = false;
   bool overwrite = false;
   int threads = 0;
+  std::string shard;
   bool quiet = false;
 };
 
@@ -58,6 +59,7 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   o.resume = a.resume;
   o.overwrite = a.overwrite;
   o.threads = a.threads;
+  if (!a.shard.empty()) o.shard = pipeline::parse_shard(a.shard);
   return o;
 }
 
@@ -144,6 +146,10 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
   cmd->add_flag("--overwrite", args.overwrite, "Replace an existing OUT.h5");
   cmd->add_option("-j,--threads", args.threads, "CPU threads for libtorch (0 = its default)")
       ->capture_default_str();
+  cmd->add_option("--shard", args.shard,
+                  "Only shard K of N of the corpus (K/N, 0 <= K < N): whole batches, balanced by "
+                  "tokens; OUT.h5 holds that range (attnflow merge joins the shards). "
+                  "docs/scale.md");
   cmd->add_flag("-q,--quiet", args.quiet, "Print nothing but errors (no progress bar)");
 }
 

@@ -83,6 +83,7 @@ CorpusAnalysisOptions corpus_options(const AnalyzeOptions& a, const AnalysisOpti
             : c.overwrite ? io::RunStart::Overwrite
                           : io::RunStart::New;
   o.precision = parse_enum(kResultPrecisionNames, c.precision, "--precision");
+  if (!c.shard.empty()) o.shard = parse_shard(c.shard);
   o.on_progress = a.on_progress;
   return o;
 }
@@ -119,13 +120,19 @@ AnalyzeReport run_corpus(const AnalyzeOptions& a, const AnalysisOptions& analysi
   r.output = o.output;
   r.run = o.run;
   r.output_h5 = o.output_path;
+  r.shard = o.shard;
   return report;
 }
 
 void print_corpus(const AnalyzeReport& report, std::ostream& os) {
   const CorpusReport& r = report.corpus_run;
   const CorpusAnalysisStats& stats = r.stats;
-  os << report.input << ": " << stats.examples << " examples (" << r.layers << " layers, "
+  os << report.input << ": " << stats.examples << " examples";
+  if (r.shard.active()) {
+    os << " (shard " << to_string(r.shard) << ": examples " << stats.range.first << ".."
+       << stats.range.end - 1 << ")";
+  }
+  os << " (" << r.layers << " layers, "
      << r.heads << " heads); methods " << join_methods(r.analysis) << "; target rows "
      << join_rows(r.analysis.target_rows) << "\n";
   char line[256];
@@ -159,10 +166,10 @@ AnalyzeReport analyze(const AnalyzeOptions& a) {
   const CorpusSettings defaults;
   const CorpusSettings& c = a.corpus;
   if (!c.output_h5.empty() || c.run != defaults.run || c.no_store || c.overwrite || c.resume ||
-      c.precision != defaults.precision || c.csv_values) {
+      c.precision != defaults.precision || c.csv_values || !c.shard.empty()) {
     throw Error(a.input +
-                ": --output-h5, --run, --no-store, --overwrite, --resume, --precision and "
-                "--csv-values are for HDF5 corpora (.h5/.hdf5)");
+                ": --output-h5, --run, --no-store, --overwrite, --resume, --precision, "
+                "--csv-values and --shard are for HDF5 corpora (.h5/.hdf5)");
   }
   o.input = a.input;
   o.gradient = a.gradient;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <cstdio>
 #include <optional>
 
 #include "attnflow/core/error.hpp"
@@ -292,6 +293,53 @@ std::unique_ptr<torch::Model> load_model(const ExtractOptions& o) {
   return model;
 }
 
+/// FNV-1a over the token ids of every example: the corpus as the model sees it (tokenizer,
+/// --max-length and --truncate included), so that shards of other corpora do not merge.
+std::string corpus_digest(const std::vector<TokenizedExample>& examples) {
+  std::uint64_t h = 14695981039346656037ull;
+  const auto mix = [&](std::uint64_t v) {
+    for (int b = 0; b < 8; ++b, v >>= 8) h = (h ^ (v & 0xff)) * 1099511628211ull;
+  };
+  for (const TokenizedExample& x : examples) {
+    mix(x.encoding.ids.size());
+    for (const std::int64_t id : x.encoding.ids) mix(static_cast<std::uint64_t>(id));
+    mix(x.source->label ? static_cast<std::uint64_t>(*x.source->label) : ~0ull);
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, "%zu examples, token ids fnv1a64 %016llx", examples.size(),
+                static_cast<unsigned long long>(h));
+  return text;
+}
+
+/// --shard: keeps the examples of the shard's range (whole batches, balanced by their padded
+/// tokens) and returns the range for the store.
+io::ShardRange take_shard(const ExtractOptions& o, std::vector<TokenizedExample>& examples) {
+  io::ShardRange r;
+  r.total = static_cast<std::int64_t>(examples.size());
+  r.end = r.total;
+  if (!o.shard.active()) return r;
+  const std::int64_t b = o.batch_size;
+  std::vector<double> costs;  // per batch: examples x longest (the padded batch the model runs)
+  for (std::int64_t first = 0; first < r.total; first += b) {
+    const std::int64_t end = std::min(first + b, r.total);
+    std::size_t longest = 0;
+    for (std::int64_t i = first; i < end; ++i) {
+      longest = std::max(longest, examples[static_cast<std::size_t>(i)].encoding.ids.size());
+    }
+    costs.push_back(static_cast<double>(end - first) * static_cast<double>(longest));
+  }
+  const ExampleRange batches =
+      balanced_ranges(costs, o.shard.count)[static_cast<std::size_t>(o.shard.index)];
+  r.index = o.shard.index;
+  r.count = o.shard.count;
+  r.first = std::min(batches.first * b, r.total);
+  r.end = std::min(batches.end * b, r.total);
+  r.source = corpus_digest(examples);
+  examples.erase(examples.begin() + r.end, examples.end());
+  examples.erase(examples.begin(), examples.begin() + r.first);
+  return r;
+}
+
 }  // namespace
 
 ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& progress) {
@@ -317,8 +365,11 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
       o.max_length > 0 ? "--max-length" : "the model's max_positions", o.truncate);
   check_target_examples(o.target, info, *c->tokenizer, c->corpus, c->examples, run.mask_token_id);
 
-  const io::StoreInfo store_info =
+  io::StoreInfo store_info =
       detail::store_info(o, info, detail::tokenizer_description(*c->tokenizer, c->tokenizer_dir));
+  store_info.shard = take_shard(o, c->examples);
+  report.examples = static_cast<std::int64_t>(c->examples.size());
+  report.range = ExampleRange{store_info.shard.first, store_info.shard.end};
   io::Store store = detail::open_store(o, store_info, output_exists, c->corpus, c->examples);
   report.resumed = store.size();
   if (report.resumed == report.examples) {

@@ -23,6 +23,9 @@ struct CorpusSettings {
   bool resume = false;          ///< --resume an interrupted or failed run
   std::string precision = "float32";  ///< --precision of stored results: float32, float64
   bool csv_values = false;            ///< --csv-values: whole map row in the summary CSV
+  /// --shard K/N: only shard K of N of the examples (shard.hpp), results to --output-h5 (one
+  /// file per shard, `attnflow merge` joins them) or --no-store; "" = all examples.
+  std::string shard;
 };
 
 struct AnalyzeOptions {
@@ -47,6 +50,7 @@ struct CorpusReport {
   CorpusOutput output = CorpusOutput::InPlace;
   std::string run;
   std::string output_h5;  ///< CorpusOutput::File
+  Shard shard;            ///< --shard (inactive: all examples)
 };
 
 struct AnalyzeReport {

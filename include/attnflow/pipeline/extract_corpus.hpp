@@ -12,6 +12,7 @@
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/io/store_types.hpp"
+#include "attnflow/pipeline/shard.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::pipeline {
@@ -46,6 +47,10 @@ struct ExtractOptions {
   bool resume = false;
   bool overwrite = false;  ///< replace an existing output (only once the input is known good)
   int threads = 0;         ///< CPU threads for libtorch (0 = its default)
+  /// Only shard K of N of the corpus (--shard K/N): a contiguous range of whole batches of
+  /// `batch_size`, balanced by their tokens (a shard's examples are those an unsharded run
+  /// writes, bit for bit); `output` then holds that range and records it (attnflow merge).
+  Shard shard;
 };
 
 /// Called after every stored example: `done` of `total` examples of this run (resumed
@@ -55,7 +60,8 @@ using ExtractProgress = std::function<void(std::int64_t done, std::int64_t total
 struct ExtractReport {
   std::string output;          ///< the store written
   std::string corpus;          ///< the corpus read (as named in messages)
-  std::int64_t examples = 0;   ///< examples of the corpus
+  std::int64_t examples = 0;   ///< examples of the corpus (a shard: of its range)
+  ExampleRange range;          ///< the corpus examples of this run (all, or the shard's)
   std::int64_t extracted = 0;  ///< examples this run stored
   std::int64_t resumed = 0;    ///< examples the store already held (--resume)
   std::int64_t tokens = 0;     ///< tokens of the examples this run stored
