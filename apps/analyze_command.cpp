@@ -7,6 +7,7 @@
 
 #include "analysis_flags.hpp"
 #include "attnflow/pipeline/analyze.hpp"
+#include "mpi_ranks.hpp"
 #include "progress_bar.hpp"
 
 namespace attnflow::app {
@@ -53,8 +54,10 @@ void add_corpus_options(CLI::App& command, pipeline::CorpusSettings& c) {
 
 void run(AnalyzeArgs& a) {
   pipeline::AnalyzeOptions& o = a.options;
-  ProgressBar bar(!a.quiet && pipeline::is_corpus_path(o.input) &&
-                  ProgressBar::stderr_is_terminal());
+  const bool corpus = pipeline::is_corpus_path(o.input);
+  if (corpus && (o.corpus.shard.empty() || mpi_launch_size() > 1)) o.ranks = mpi_ranks();
+  const bool rank0 = o.ranks == nullptr || o.ranks->rank() == 0;
+  ProgressBar bar(!a.quiet && corpus && rank0 && ProgressBar::stderr_is_terminal());
   o.on_progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   pipeline::AnalyzeReport report;
   try {
