@@ -12,6 +12,7 @@
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/extract_corpus.hpp"
+#include "mpi_ranks.hpp"
 #include "progress_bar.hpp"
 
 namespace attnflow::app {
@@ -63,7 +64,16 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   return o;
 }
 
-void print_report(const pipeline::ExtractReport& r) {
+void print_report(const pipeline::ExtractReport& r, const pipeline::Shard& shard) {
+  if (r.silent) return;
+  if (shard.active()) {
+    std::cout << "shard " << pipeline::to_string(shard) << ": corpus examples " << r.range.first
+              << ".." << r.range.end - 1 << "\n";
+  }
+  if (r.ranks > 0) {
+    std::cout << "ranks: " << r.ranks << " (mpirun; rank K extracted shard K/" << r.ranks
+              << "; merged into " << r.output << ")\n";
+  }
   if (r.nothing_to_do) {
     std::cout << "nothing to do: " << r.output << " already holds all " << r.examples
               << " examples of " << r.corpus << "\n";
@@ -89,9 +99,11 @@ void print_report(const pipeline::ExtractReport& r) {
 }
 
 void run(const ExtractArgs& a) {
-  const pipeline::ExtractOptions options = to_options(a);
+  pipeline::ExtractOptions options = to_options(a);
   io::silence_hdf5_errors();
-  ProgressBar bar(!a.quiet && ProgressBar::stderr_is_terminal());
+  if (a.shard.empty() || mpi_launch_size() > 1) options.ranks = mpi_ranks();
+  const bool rank0 = options.ranks == nullptr || options.ranks->rank() == 0;
+  ProgressBar bar(!a.quiet && rank0 && ProgressBar::stderr_is_terminal());
   pipeline::ExtractReport report;
   try {
     report = pipeline::extract_corpus(
@@ -101,7 +113,7 @@ void run(const ExtractArgs& a) {
     throw;
   }
   bar.finish();
-  if (!a.quiet) print_report(report);
+  if (!a.quiet) print_report(report, options.shard);
 }
 
 void add_options(CLI::App* cmd, ExtractArgs& args) {

@@ -15,6 +15,7 @@
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/hf/tokenizer.hpp"
 #include "attnflow/io/store.hpp"
+#include "attnflow/pipeline/merge.hpp"
 #include "attnflow/torch/model.hpp"
 #include "corpus_tokens.hpp"
 #include "extract_store.hpp"
@@ -340,11 +341,64 @@ io::ShardRange take_shard(const ExtractOptions& o, std::vector<TokenizedExample>
   return r;
 }
 
+/// Under mpirun: rank K extracts shard K/N into the shard file of `output`; rank 0 merges them.
+ExtractReport extract_ranks(const ExtractOptions& o, const ExtractProgress& progress) {
+  Ranks& ranks = *o.ranks;
+  const auto started = std::chrono::steady_clock::now();
+  if (o.shard.active()) {
+    throw Error("--shard " + to_string(o.shard) +
+                ": under mpirun every rank is one shard already (rank K of N = shard K/N)");
+  }
+  if (exists(o.output) && !o.resume && !o.overwrite) {
+    throw Error(o.output + ": already exists (--resume continues it, --overwrite replaces it)");
+  }
+  const int n = ranks.size();
+  std::vector<std::string> stores;
+  for (int k = 0; k < n; ++k) stores.push_back(shard_path(o.output, Shard{k, n}));
+  ExtractReport mine;
+  RankJob job;
+  job.work = [&](const Shard& s, const RankProgress& p) {
+    ExtractOptions own = o;
+    own.ranks = nullptr;
+    own.shard = s;
+    own.output = stores[static_cast<std::size_t>(s.index)];
+    mine = extract_corpus(own, p);
+    return std::vector<double>{static_cast<double>(mine.examples),
+                               static_cast<double>(mine.extracted),
+                               static_cast<double>(mine.resumed),
+                               static_cast<double>(mine.tokens)};
+  };
+  job.finish = [&] {
+    MergeOptions m;
+    m.shards = stores;
+    m.output = o.output;
+    m.overwrite = true;
+    merge_shards(m);
+  };
+  job.progress = progress;
+  const std::vector<double> sum = run_ranks(ranks, job);
+  if (ranks.rank() != 0) {
+    mine.silent = true;
+    return mine;
+  }
+  mine.output = o.output;
+  mine.examples = static_cast<std::int64_t>(sum[0]);
+  mine.extracted = static_cast<std::int64_t>(sum[1]);
+  mine.resumed = static_cast<std::int64_t>(sum[2]);
+  mine.tokens = static_cast<std::int64_t>(sum[3]);
+  mine.range = ExampleRange{0, mine.examples};
+  mine.nothing_to_do = mine.extracted == 0 && mine.resumed == mine.examples;
+  mine.ranks = n;
+  mine.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return mine;
+}
+
 }  // namespace
 
 ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& progress) {
   using Clock = std::chrono::steady_clock;
   check_options(o);
+  if (o.ranks != nullptr) return extract_ranks(o, progress);
   const bool output_exists = check_files(o);
   const std::unique_ptr<TokenizedCorpus> c = read_and_tokenize(o);
   const std::unique_ptr<torch::Model> model = load_model(o);

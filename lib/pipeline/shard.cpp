@@ -25,7 +25,7 @@ Shard parse_shard(const std::string& text) {
   const long k = slash == std::string::npos ? -1 : parse_count(text.substr(0, slash));
   const long n = slash == std::string::npos ? -1 : parse_count(text.substr(slash + 1));
   if (k < 0 || n < 0) {
-    throw Error("--shard: '" + text + "' is not K/N (shard K of N, 0 <= K < N, e.g. 0/4)");
+    throw Error("--shard " + text + ": not K/N (shard K of N, 0 <= K < N, e.g. 0/4)");
   }
   if (n == 0) throw Error("--shard " + text + ": N must be at least 1");
   if (k >= n) {

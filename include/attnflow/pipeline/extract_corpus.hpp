@@ -13,6 +13,7 @@
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/io/store_types.hpp"
 #include "attnflow/pipeline/shard.hpp"
+#include "attnflow/pipeline/shard_job.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::pipeline {
@@ -51,6 +52,9 @@ struct ExtractOptions {
   /// `batch_size`, balanced by their tokens (a shard's examples are those an unsharded run
   /// writes, bit for bit); `output` then holds that range and records it (attnflow merge).
   Shard shard;
+  /// An MPI job (mpirun; null = one process): rank K extracts shard K/N into `output`'s shard
+  /// file (shard_path), rank 0 merges them into `output` (external links; docs/scale.md).
+  Ranks* ranks = nullptr;
 };
 
 /// Called after every stored example: `done` of `total` examples of this run (resumed
@@ -75,6 +79,8 @@ struct ExtractReport {
   /// "nothing to resume: starting FILE" (--resume, no output yet), or why a resumed run may
   /// differ from an uninterrupted one (a store that records no batch size); "" otherwise.
   std::string resume_note;
+  int ranks = 0;        ///< MPI job: its ranks (counts summed over them); 0 = one process
+  bool silent = false;  ///< a rank other than 0 of an MPI job: rank 0 reports
 };
 
 /// Runs the extraction. Throws Error with the message `attnflow extract` prints: a bad option,
