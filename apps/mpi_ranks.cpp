@@ -90,8 +90,7 @@ class MpiRanks : public pipeline::Ranks {
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
     std::vector<char> b(static_cast<std::size_t>(count));
-    MPI_Recv(b.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD,
-             MPI_STATUS_IGNORE);
+    MPI_Recv(b.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     std::size_t at = 0;
     m = pipeline::RankMessage();
     m.kind = static_cast<pipeline::RankMessage::Kind>(get<std::int32_t>(b, at));

@@ -10,6 +10,7 @@ Every timing is the median of --repeat runs. Prints the figures docs/scale.md qu
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,13 +47,29 @@ def write_corpus(path, lengths, seed=7):
                              chunks=(1, HEADS, n, n), shuffle=True, compression="gzip")
 
 
+CPU = {}  # command -> median CPU seconds (user + system, the command and its children)
+
+
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd, repeat):
-    times = []
+    """Median wall seconds of `cmd`; its median CPU seconds go to CPU[cmd] (on a loaded
+    machine CPU time measures the work, wall time what the free cores made of it)."""
+    times, cpus = [], []
     for _ in range(repeat):
-        t = time.monotonic()
+        t, c = time.monotonic(), cpu_seconds()
         subprocess.run(cmd, check=True, env=ENV, stdout=subprocess.DEVNULL)
         times.append(time.monotonic() - t)
+        cpus.append(cpu_seconds() - c)
+    CPU[tuple(cmd)] = statistics.median(cpus)
     return statistics.median(times)
+
+
+def cpu(cmd):
+    return CPU[tuple(cmd)]
 
 
 def analyze(a, corpus, *extra):
@@ -71,16 +88,25 @@ def main():
     w = lambda name: os.path.join(a.work, name)  # noqa: E731
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
-    # 1. Cost per example by length: fixed-length corpora, t(n) = a + b n^3 (least squares).
-    per = {}
+    # 1. Cost per example by length: fixed-length corpora of 4 and 12 examples (the difference
+    # removes start-up), written like a shard (--output-h5); t(n) = a + b n^3 (least squares).
+    per, startup = {}, []
     for n in (16, 32, 48, 64):
-        write_corpus(w(f"len{n}.h5"), [n] * 6)
-        per[n] = timed(analyze(a, w(f"len{n}.h5"), "--no-store"), a.repeat) / 6
+        cpus = []
+        for count in (4, 12):
+            write_corpus(w(f"len{n}_{count}.h5"), [n] * count)
+            cmd = analyze(a, w(f"len{n}_{count}.h5"), "--output-h5", w(f"len{n}_{count}.out.h5"),
+                          "--overwrite")
+            timed(cmd, a.repeat)
+            cpus.append(cpu(cmd))
+        per[n] = (cpus[1] - cpus[0]) / 8
+        startup.append(cpus[0] - 4 * per[n])
+        print(f"n={n}: {per[n] * 1e3:.1f} ms CPU per example")
+    print(f"start-up + open + close of one process: {statistics.median(startup) * 1e3:.0f} ms CPU")
     ns = np.array(sorted(per), dtype=float)
     ts = np.array([per[int(n)] for n in ns])
     b, c = np.linalg.lstsq(np.stack([ns ** 3, np.ones_like(ns)], 1), ts, rcond=None)[0]
-    print("per example (s):", {n: round(t, 4) for n, t in per.items()},
-          f"fit t(n) = {c * 1e3:.2f} ms + {b * 1e9:.3f} ns * n^3")
+    print(f"fit (CPU): t(n) = {c * 1e3:.2f} ms + {b * 1e9:.3f} ns * n^3")
 
     # 2. A sorted corpus (short first): shards by cost vs by count.
     rng = np.random.default_rng(3)
@@ -90,23 +116,30 @@ def main():
     cost = np.array(lengths, dtype=float) ** 3
     half = len(lengths) // 2
     by_count = [cost[:half].sum(), cost[half:].sum()]
-    one = timed(analyze(a, corpus, "--output-h5", w("one.h5"), "--overwrite"), a.repeat)
+    one_cmd = analyze(a, corpus, "--output-h5", w("one.h5"), "--overwrite")
+    one = timed(one_cmd, a.repeat)
     shard_times, shard_sizes = [], []
     for k in range(2):
         out = w(f"s{k}.h5")
-        shard_times.append(timed(analyze(a, corpus, "--shard", f"{k}/2", "--output-h5", out,
-                                         "--overwrite"), a.repeat))
+        cmd = analyze(a, corpus, "--shard", f"{k}/2", "--output-h5", out, "--overwrite")
+        timed(cmd, a.repeat)
+        shard_times.append(cpu(cmd))
         with h5py.File(out, "r") as f:
             shard_sizes.append(int(f.attrs["shard_end"] - f.attrs["shard_first"]))
     write_corpus(w("first_half.h5"), lengths[:half])
     write_corpus(w("second_half.h5"), lengths[half:])
-    count_times = [timed(analyze(a, w(p), "--no-store"), a.repeat)
-                   for p in ("first_half.h5", "second_half.h5")]
-    print(f"1 process: {one:.2f} s for {len(lengths)} examples (n {lengths[0]}..{lengths[-1]})")
-    print(f"shards by cost: {shard_sizes} examples, {shard_times[0]:.2f} s and "
+    count_times = []
+    for p in ("first_half.h5", "second_half.h5"):
+        cmd = analyze(a, w(p), "--output-h5", w(p + ".out.h5"), "--overwrite")
+        timed(cmd, a.repeat)
+        count_times.append(cpu(cmd))
+    predicted = b * cost.sum() + c * len(lengths)
+    print(f"1 process: {one:.2f} s wall, {cpu(one_cmd):.2f} s CPU for {len(lengths)} examples "
+          f"(n {lengths[0]}..{lengths[-1]}; model {predicted:.2f} s)")
+    print(f"shards by cost (CPU): {shard_sizes} examples, {shard_times[0]:.2f} s and "
           f"{shard_times[1]:.2f} s (imbalance max/mean "
           f"{max(shard_times) / statistics.mean(shard_times):.3f})")
-    print(f"shards by count: [{half}, {len(lengths) - half}] examples, {count_times[0]:.2f} s "
+    print(f"shards by count (CPU): [{half}, {len(lengths) - half}] examples, {count_times[0]:.2f} s "
           f"and {count_times[1]:.2f} s (imbalance "
           f"{max(count_times) / statistics.mean(count_times):.3f}; model predicts "
           f"{max(by_count) / statistics.mean(by_count):.3f})")
@@ -122,10 +155,14 @@ def main():
     mpi = {}
     if shutil.which("mpirun"):
         for n in (1, 2):
-            mpi[n] = timed(["mpirun", "--oversubscribe", "-n", str(n), *analyze(
-                a, corpus, "--output-h5", w(f"mpi{n}.h5"), "--overwrite")], a.repeat)
-        print(f"mpirun -n 1: {mpi[1]:.2f} s; mpirun -n 2: {mpi[2]:.2f} s "
-              f"(speed-up {mpi[1] / mpi[2]:.2f})")
+            cmd = ["mpirun", "--oversubscribe", "-n", str(n), *analyze(
+                a, corpus, "--output-h5", w(f"mpi{n}.h5"), "--overwrite")]
+            mpi[n] = timed(cmd, a.repeat)
+            print(f"mpirun -n {n}: {mpi[n]:.2f} s wall, {cpu(cmd):.2f} s CPU")
+        print(f"speed-up 1 -> 2 ranks (wall): {mpi[1] / mpi[2]:.2f}")
+        empty = ["mpirun", "--oversubscribe", "-n", "2", a.attnflow, "--version"]
+        print(f"mpirun -n 2 attnflow --version: {timed(empty, a.repeat):.2f} s wall "
+              "(the launch cost)")
     threads = timed([a.attnflow, "analyze", corpus, *METHODS, "-j", "2", "-q", "--output-h5",
                      w("j2.h5"), "--overwrite"], a.repeat)
     print(f"1 process, -j 2: {threads:.2f} s (speed-up {one / threads:.2f})")

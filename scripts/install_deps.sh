@@ -16,6 +16,7 @@ packages=(
   python3 python3-numpy python3-networkx python3-scipy python3-h5py
   jupyter-nbconvert python3-nbformat python3-ipykernel python3-matplotlib
   python3-dev pybind11-dev python3-pytest python3-setuptools python3-pip python3-venv
+  libopenmpi-dev openmpi-bin
   "$@"
 )
 missing=()

@@ -61,9 +61,9 @@ void write_linked(const std::string& partial, const std::string& path, const Mer
   detail::set_strings(file.get(), "merged_shards", links);
   link_members(file.get(), "examples", "/examples", plan, links, path);
   if (!plan.runs.empty()) {
-    Handle derived = detail::checked(H5Gcreate2(file.get(), "derived", detail::utf8_link_properties(),
-                                                H5P_DEFAULT, H5P_DEFAULT),
-                                     H5Gclose, path + ": cannot create group 'derived'");
+    Handle derived = detail::checked(
+        H5Gcreate2(file.get(), "derived", detail::utf8_link_properties(), H5P_DEFAULT, H5P_DEFAULT),
+        H5Gclose, path + ": cannot create group 'derived'");
     for (const RunInfo& run : plan.runs) {
       link_members(derived.get(), run.name.c_str(), "/derived/" + run.name, plan, links, path);
       Handle g = detail::open_group(derived.get(), run.name, path);

@@ -10,10 +10,10 @@
 #include <memory>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
-#include "attnflow/core/util/atomic_file.hpp"
 #include "attnflow/pipeline/merge.hpp"
 #include "attnflow/pipeline/summary_csv.hpp"
 
@@ -231,9 +231,8 @@ void print_corpus(const AnalyzeReport& report, std::ostream& os) {
     os << " (shard " << to_string(r.shard) << ": examples " << stats.range.first << ".."
        << stats.range.end - 1 << ")";
   }
-  os << " (" << r.layers << " layers, "
-     << r.heads << " heads); methods " << join_methods(r.analysis) << "; target rows "
-     << join_rows(r.analysis.target_rows) << "\n";
+  os << " (" << r.layers << " layers, " << r.heads << " heads); methods "
+     << join_methods(r.analysis) << "; target rows " << join_rows(r.analysis.target_rows) << "\n";
   char line[256];
   const double rate =
       stats.wall_seconds > 0 ? static_cast<double>(stats.computed) / stats.wall_seconds : 0.0;

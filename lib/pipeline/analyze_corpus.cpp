@@ -243,8 +243,8 @@ class Workers {
     const std::string where = path_ + ": example " + std::to_string(offset_ + i);
     try {
       Clock::time_point t = Clock::now();
-      slot.example =
-          input_.read(offset_ + i, need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient(), &timing);
+      slot.example = input_.read(
+          offset_ + i, need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient(), &timing);
       read_time = seconds_since(t);
       if (need_gradient_ && slot.example.gradient.empty()) {
         throw Error(where + ": grad-rollout needs a gradient, the example has none");

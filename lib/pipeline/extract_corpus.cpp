@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <cstdio>
 #include <optional>
 
 #include "attnflow/core/error.hpp"
@@ -365,8 +365,7 @@ ExtractReport extract_ranks(const ExtractOptions& o, const ExtractProgress& prog
     mine = extract_corpus(own, p);
     return std::vector<double>{static_cast<double>(mine.examples),
                                static_cast<double>(mine.extracted),
-                               static_cast<double>(mine.resumed),
-                               static_cast<double>(mine.tokens)};
+                               static_cast<double>(mine.resumed), static_cast<double>(mine.tokens)};
   };
   job.finish = [&] {
     MergeOptions m;

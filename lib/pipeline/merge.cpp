@@ -63,9 +63,9 @@ ShardFile open_shard(const std::string& path) {
                 "K/N or by mpirun)");
   }
   if (s.size < r.size()) {
-    throw Error(path + ": " + shard_name(r) + " is incomplete: it holds " +
-                std::to_string(s.size) + " of the " + std::to_string(r.size()) +
-                " examples of its range (" + examples_text(r.first, r.end) +
+    throw Error(path + ": " + shard_name(r) + " is incomplete: it holds " + std::to_string(s.size) +
+                " of the " + std::to_string(r.size()) + " examples of its range (" +
+                examples_text(r.first, r.end) +
                 "); it is still running or was interrupted: rerun it with --resume");
   }
   for (const io::RunInfo& run : s.runs) {
@@ -113,8 +113,7 @@ void check_alike(const ShardFile& a, const ShardFile& b) {
   if (x.mode != y.mode) differs(a, b, "store mode", to_string(x.mode), to_string(y.mode));
   if (x.attention_precision != y.attention_precision ||
       x.gradient_precision != y.gradient_precision) {
-    differs(a, b, "precision", to_string(x.attention_precision),
-            to_string(y.attention_precision));
+    differs(a, b, "precision", to_string(x.attention_precision), to_string(y.attention_precision));
   }
   if (x.fusion != y.fusion) differs(a, b, "fusion", quote(x.fusion), quote(y.fusion));
   if (x.extract_batch_size != y.extract_batch_size) {
@@ -152,13 +151,14 @@ std::vector<ShardFile> in_order(std::vector<ShardFile> shards) {
   for (std::size_t k = 0; k < shards.size(); ++k) {
     const io::ShardRange& r = shards[k].info.shard;
     if (k > 0 && r.index == shards[k - 1].info.shard.index) {
-      throw Error(shards[k].path + ": " + shard_name(r) + " again (" + shards[k - 1].path +
-                  " is " + shard_name(r) + " too): the shards overlap");
+      throw Error(shards[k].path + ": " + shard_name(r) + " again (" + shards[k - 1].path + " is " +
+                  shard_name(r) + " too): the shards overlap");
     }
     if (r.first != covered) {
       if (r.first < covered) {
         throw Error(shards[k].path + ": " + shard_name(r) + " starts at example " +
-                    std::to_string(r.first) + ", inside the examples before it: the shards overlap");
+                    std::to_string(r.first) +
+                    ", inside the examples before it: the shards overlap");
       }
       throw Error(examples_text(covered, r.first) + " are missing: no " +
                   (next + 1 == r.index
@@ -220,7 +220,8 @@ MergeReport merge_shards(const MergeOptions& o) {
                   " runs; choose one with --run NAME");
     }
     if (run.empty()) run = runs.front().name;
-    if (std::none_of(runs.begin(), runs.end(), [&](const io::RunInfo& r) { return r.name == run; })) {
+    if (std::none_of(runs.begin(), runs.end(),
+                     [&](const io::RunInfo& r) { return r.name == run; })) {
       throw Error("--summary: the shards have no run '" + run + "'");
     }
   }
@@ -240,8 +241,7 @@ MergeReport merge_shards(const MergeOptions& o) {
   for (const io::RunInfo& r : plan.runs) report.runs.push_back(r.name);
   report.copy = o.copy;
   report.summary = o.summary;
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
@@ -250,8 +250,7 @@ void print_report(const MergeReport& r, std::ostream& os) {
   std::snprintf(line, sizeof line, "%.2f s", r.seconds);
   os << "merged " << r.shards << " shard" << (r.shards == 1 ? "" : "s") << " (" << r.examples
      << " examples) into " << r.output << " in " << line
-     << (r.copy ? " (copied: self-contained)"
-                : " (external links: keep the shard files beside it)")
+     << (r.copy ? " (copied: self-contained)" : " (external links: keep the shard files beside it)")
      << "\n";
   for (const std::string& run : r.runs) os << "run '" << run << "': complete\n";
   if (!r.summary.empty()) os << "summary: " << r.summary << "\n";

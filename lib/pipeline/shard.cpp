@@ -66,7 +66,8 @@ std::vector<ExampleRange> balanced_ranges(const std::vector<double>& costs, int 
 
 double analysis_cost(std::int64_t tokens, bool flow) {
   const auto n = static_cast<double>(tokens);
-  return flow ? n * n * n : n * n;
+  constexpr double kOverhead = 32.0;  // read, decode, commit: like the flow of 32 tokens
+  return flow ? n * n * n + kOverhead * kOverhead * kOverhead : n * n + kOverhead * kOverhead;
 }
 
 std::string shard_path(const std::string& path, const Shard& shard) {

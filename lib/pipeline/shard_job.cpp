@@ -52,8 +52,7 @@ class Root {
     std::vector<double> own;
     std::string own_error;
     try {
-      own = job_.work(Shard{0, n},
-                      [this](std::int64_t d, std::int64_t t) { own_progress(d, t); });
+      own = job_.work(Shard{0, n}, [this](std::int64_t d, std::int64_t t) { own_progress(d, t); });
     } catch (const OtherRankFailed&) {
     } catch (const std::exception& e) {
       own_error = e.what();

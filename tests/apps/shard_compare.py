@@ -42,16 +42,9 @@ def items(path):
 
 
 def differences(a, b, limit=20):
-    x, y = items(a), items(b)
-    diffs = []
-    for k in sorted(set(x) | set(y)):
-        if k not in x:
-            diffs.append(f"{k}: only in {b}")
-        elif k not in y:
-            diffs.append(f"{k}: only in {a}")
-        elif x[k] != y[k]:
-            diffs.append(f"{k}: differs")
-    return diffs[:limit], len(diffs), len(x)
+    """As store_compare.differences, following links; also the number of objects of `a`."""
+    shown, count = store_compare.differences(a, b, limit, items=items)
+    return shown, count, len(items(a))
 
 
 def main(argv):

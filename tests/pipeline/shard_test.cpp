@@ -40,8 +40,8 @@ TEST(Shard, ParsesKOfN) {
   EXPECT_EQ(error_of([] { parse_shard("x"); }),
             "--shard x: not K/N (shard K of N, 0 <= K < N, e.g. 0/4)");
   EXPECT_EQ(error_of([] { parse_shard("0/0"); }), "--shard 0/0: N must be at least 1");
-  for (const char* bad : {"", "/", "1/", "/2", "-1/2", "1/-2", "1/2/3", " 1/2", "1.0/2",
-                          "99999999999/2"}) {
+  for (const char* bad :
+       {"", "/", "1/", "/2", "-1/2", "1/-2", "1/2/3", " 1/2", "1.0/2", "99999999999/2"}) {
     EXPECT_NE(error_of([&] { parse_shard(bad); }), "") << bad;
   }
 }
@@ -76,8 +76,8 @@ TEST(Shard, RangesAreContiguousAndBalancedByCost) {
 }
 
 TEST(Shard, CostModelAndFileNames) {
-  EXPECT_DOUBLE_EQ(analysis_cost(10, true), 1000.0);
-  EXPECT_DOUBLE_EQ(analysis_cost(10, false), 100.0);
+  EXPECT_DOUBLE_EQ(analysis_cost(10, true), 1000.0 + 32768.0);
+  EXPECT_DOUBLE_EQ(analysis_cost(10, false), 100.0 + 1024.0);
   EXPECT_EQ(shard_path("out/corpus.h5", Shard{1, 4}), "out/corpus.shard-1-of-4.h5");
   EXPECT_EQ(shard_path("a.b/summary.csv", Shard{0, 2}), "a.b/summary.shard-0-of-2.csv");
   EXPECT_EQ(shard_path("a.b/noext", Shard{0, 2}), "a.b/noext.shard-0-of-2.h5");
@@ -251,7 +251,8 @@ TEST(ShardMerge, ShardsAnalysedApartAndMergedEqualTheWholeRun) {
     EXPECT_EQ(io::run_info(b, "analyze").status, io::RunStatus::Complete);
     for (std::int64_t i = 0; i < 23; ++i) {
       EXPECT_EQ(b.read(i).tokens, a.read(i).tokens) << i;
-      const AnalysisResult x = io::read_derived(a, "analyze", i), y = io::read_derived(b, "analyze", i);
+      const AnalysisResult x = io::read_derived(a, "analyze", i),
+                           y = io::read_derived(b, "analyze", i);
       for (const auto& [method, maps] : x.maps) {
         const LayerMaps& other = y.maps.at(method);
         EXPECT_EQ(other.rows, maps.rows);

@@ -53,12 +53,12 @@ const char* to_string(StoreMode mode);
 /// only for shards): examples [first, end) of the `total` examples of the whole corpus, stored
 /// as its examples 0..end-first-1. `attnflow merge` puts the shards back together.
 struct ShardRange {
-  int index = 0;            ///< K, 0-based
-  int count = 0;            ///< N; 0 = not a shard
-  std::int64_t first = 0;   ///< first example of the corpus in this shard
-  std::int64_t end = 0;     ///< one past the last
-  std::int64_t total = 0;   ///< examples of the whole corpus
-  std::string source;       ///< what the corpus was (equal for all shards of one job)
+  int index = 0;           ///< K, 0-based
+  int count = 0;           ///< N; 0 = not a shard
+  std::int64_t first = 0;  ///< first example of the corpus in this shard
+  std::int64_t end = 0;    ///< one past the last
+  std::int64_t total = 0;  ///< examples of the whole corpus
+  std::string source;      ///< what the corpus was (equal for all shards of one job)
 
   bool active() const { return count > 0; }
   std::int64_t size() const { return end - first; }

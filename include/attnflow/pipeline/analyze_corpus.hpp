@@ -23,7 +23,7 @@ enum class CorpusOutput {
 
 /// One finished example, delivered in index order.
 struct CorpusItem {
-  std::int64_t index = 0;  ///< in the whole store (also for a shard)
+  std::int64_t index = 0;                ///< in the whole store (also for a shard)
   const io::Example* example = nullptr;  ///< tokens, ids, labels (attention may be empty)
   const AnalysisResult* result = nullptr;
   bool resumed = false;  ///< read back from an earlier invocation of the run

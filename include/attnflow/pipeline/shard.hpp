@@ -32,9 +32,10 @@ struct ExampleRange {
 /// (k+1)/count of the total. Deterministic; a range may be empty (more shards than units).
 std::vector<ExampleRange> balanced_ranges(const std::vector<double>& costs, int count);
 
-/// The estimated cost of analysing one example of n tokens: n^3 with attention flow (n
-/// max-flows per target row and layer, each over ~L·n^2 edges), else n^2 (reading and
-/// multiplying n x n maps). docs/scale.md measures it.
+/// The estimated cost of analysing one example of n tokens: n^3 + 32^3 with attention flow (n
+/// max-flows per target row and layer, each over ~L·n^2 edges, plus the example's read,
+/// decode and commit, which cost about as much as the flow of 32 tokens), else n^2 + 32^2
+/// (reading and multiplying n x n maps). docs/scale.md measures both terms.
 double analysis_cost(std::int64_t tokens, bool flow);
 
 /// The shard file that `mpirun` rank K of N writes for the output `path`:
