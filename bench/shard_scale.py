@@ -114,8 +114,9 @@ def main():
     corpus = w("corpus.h5")
     write_corpus(corpus, lengths)
     cost = np.array(lengths, dtype=float) ** 3
+    model_t = c + b * cost  # the fitted seconds of each example
     half = len(lengths) // 2
-    by_count = [cost[:half].sum(), cost[half:].sum()]
+    by_count = [model_t[:half].sum(), model_t[half:].sum()]
     one_cmd = analyze(a, corpus, "--output-h5", w("one.h5"), "--overwrite")
     one = timed(one_cmd, a.repeat)
     shard_times, shard_sizes = [], []
@@ -136,12 +137,14 @@ def main():
     predicted = b * cost.sum() + c * len(lengths)
     print(f"1 process: {one:.2f} s wall, {cpu(one_cmd):.2f} s CPU for {len(lengths)} examples "
           f"(n {lengths[0]}..{lengths[-1]}; model {predicted:.2f} s)")
+    by_cost = [model_t[: shard_sizes[0]].sum(), model_t[shard_sizes[0]:].sum()]
     print(f"shards by cost (CPU): {shard_sizes} examples, {shard_times[0]:.2f} s and "
           f"{shard_times[1]:.2f} s (imbalance max/mean "
-          f"{max(shard_times) / statistics.mean(shard_times):.3f})")
+          f"{max(shard_times) / statistics.mean(shard_times):.3f}; fit predicts "
+          f"{max(by_cost) / statistics.mean(by_cost):.3f})")
     print(f"shards by count (CPU): [{half}, {len(lengths) - half}] examples, {count_times[0]:.2f} s "
           f"and {count_times[1]:.2f} s (imbalance "
-          f"{max(count_times) / statistics.mean(count_times):.3f}; model predicts "
+          f"{max(count_times) / statistics.mean(count_times):.3f}; fit predicts "
           f"{max(by_count) / statistics.mean(by_count):.3f})")
 
     # 3. Merge: links and --copy of the two shards.
@@ -166,9 +169,8 @@ def main():
     threads = timed([a.attnflow, "analyze", corpus, *METHODS, "-j", "2", "-q", "--output-h5",
                      w("j2.h5"), "--overwrite"], a.repeat)
     print(f"1 process, -j 2: {threads:.2f} s (speed-up {one / threads:.2f})")
-    model = max(b * cost[: shard_sizes[0]].sum(), b * cost[shard_sizes[0]:].sum()) + \
-        c * max(shard_sizes)
-    print(f"model for 2 ranks: slowest shard {model:.2f} s of compute (+ start-up and merge)")
+    print(f"fit for 2 ranks: slowest shard {max(by_cost):.2f} s of compute, 1 rank "
+          f"{sum(by_cost):.2f} s (+ launch and merge)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

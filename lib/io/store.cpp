@@ -27,6 +27,9 @@ Handle detail::file_access_properties() {
   // newer than 1.10 so that every HDF5 from 1.10 on opens the files.
   detail::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V110),
                 "file access properties");
+  // A merged store's external links (store_merge.hpp): keep the shard files open once reached
+  // instead of opening and closing one for every example read (measured 70 ms per example).
+  detail::check(H5Pset_elink_file_cache_size(fapl.get(), 128), "file access properties");
   return fapl;
 }
 

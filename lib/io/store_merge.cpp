@@ -79,17 +79,19 @@ void write_linked(const std::string& partial, const std::string& path, const Mer
 }
 
 /// Copies member `path`/NNN of every part into the numbered group `group` of `store` and
-/// commits each one in its commit index.
+/// commits them in its commit index (in one write: the file is still FILE.partial).
 void copy_members(Store& store, hid_t group, detail::CommitIndex& commits,
                   const std::string& member_path, const MergePlan& plan) {
   const detail::StoreImpl& s = detail::impl_of(store);
+  std::vector<haddr_t> addresses;
   for (const MergePart& part : plan.parts) {
     Handle fapl = detail::file_access_properties();
     Handle source = detail::checked(H5Fopen(part.path.c_str(), H5F_ACC_RDONLY, fapl.get()),
                                     H5Fclose, part.path + ": cannot open as HDF5");
     for (std::int64_t j = 0; j < part.examples; ++j) {
       const std::string from = member_path + "/" + example_name(j);
-      const std::string to = example_name(commits.count());
+      const std::string to =
+          example_name(commits.count() + static_cast<std::int64_t>(addresses.size()));
       const std::string where = part.path + ":" + from;
       detail::check(H5Ocopy(source.get(), from.c_str(), group, to.c_str(), H5P_DEFAULT,
                             detail::utf8_link_properties()),
@@ -97,9 +99,10 @@ void copy_members(Store& store, hid_t group, detail::CommitIndex& commits,
       H5O_info_t info;
       detail::check(H5Oget_info_by_name2(group, to.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT),
                     where);
-      commits.append(s.file.get(), info.addr, s.path + ": " + member_path);
+      addresses.push_back(info.addr);
     }
   }
+  commits.append(s.file.get(), addresses, s.path + ": " + member_path);
 }
 
 void write_copied(const std::string& partial, const MergePlan& plan) {
