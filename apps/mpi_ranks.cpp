@@ -121,7 +121,8 @@ class MpiRanks : public pipeline::Ranks {
 }  // namespace
 
 pipeline::Ranks* mpi_ranks() {
-  if (mpi_launch_size() == 0) return nullptr;
+  // One process (mpirun -n 1, or srun of one task): a plain run, with no shard files.
+  if (mpi_launch_size() <= 1) return nullptr;
   static std::unique_ptr<MpiRanks> ranks = std::make_unique<MpiRanks>();
   return ranks.get();
 }

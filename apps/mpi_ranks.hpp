@@ -8,8 +8,9 @@
 
 namespace attnflow::app {
 
-/// This process's rank when it was launched by an MPI launcher, else null. Throws Error when
-/// launched as one of several processes by an attnflow built without MPI.
+/// This process's rank when an MPI launcher started it as one of several processes, else null
+/// (one process is a plain run). Throws Error when launched as one of several processes by an
+/// attnflow built without MPI.
 pipeline::Ranks* mpi_ranks();
 
 /// The number of processes the MPI launcher started (from its environment; 0 = none).

@@ -47,16 +47,5 @@ def differences(a, b, limit=20):
     return shown, count, len(items(a))
 
 
-def main(argv):
-    if len(argv) != 3:
-        print(__doc__)
-        return 2
-    shown, count, objects = differences(argv[1], argv[2])
-    for d in shown:
-        print(d)
-    print(f"{count} differences in {objects} objects and attributes")
-    return 1 if count else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(store_compare.main(sys.argv, items=items, doc=__doc__))

@@ -89,11 +89,11 @@ def max_abs_difference(a, b):
     return worst
 
 
-def main(argv):
+def main(argv, items=items, doc=__doc__):
     if len(argv) != 3:
-        print(__doc__)
+        print(doc)
         return 2
-    shown, count = differences(argv[1], argv[2])
+    shown, count = differences(argv[1], argv[2], items=items)
     for d in shown:
         print(d)
     print(f"{count} differences")
