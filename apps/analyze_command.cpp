@@ -7,6 +7,7 @@
 
 #include "analysis_flags.hpp"
 #include "attnflow/pipeline/analyze.hpp"
+#include "mpi_ranks.hpp"
 #include "progress_bar.hpp"
 
 namespace attnflow::app {
@@ -40,6 +41,12 @@ void add_corpus_options(CLI::App& command, pipeline::CorpusSettings& c) {
       ->capture_default_str()
       ->group(group);
   command
+      .add_option("--shard", c.shard,
+                  "Only shard K of N of the examples (K/N, 0 <= K < N; balanced by estimated "
+                  "cost); results go to --output-h5 (one file per shard: attnflow merge joins "
+                  "them) or nowhere (--no-store). docs/scale.md")
+      ->group(group);
+  command
       .add_flag("--csv-values", c.csv_values,
                 "Add a 'values' column with the whole map row to the summary CSV")
       ->group(group);
@@ -47,8 +54,10 @@ void add_corpus_options(CLI::App& command, pipeline::CorpusSettings& c) {
 
 void run(AnalyzeArgs& a) {
   pipeline::AnalyzeOptions& o = a.options;
-  ProgressBar bar(!a.quiet && pipeline::is_corpus_path(o.input) &&
-                  ProgressBar::stderr_is_terminal());
+  const bool corpus = pipeline::is_corpus_path(o.input);
+  if (corpus && (o.corpus.shard.empty() || mpi_launch_size() > 1)) o.ranks = mpi_ranks();
+  const bool rank0 = o.ranks == nullptr || o.ranks->rank() == 0;
+  ProgressBar bar(!a.quiet && corpus && rank0 && ProgressBar::stderr_is_terminal());
   o.on_progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   pipeline::AnalyzeReport report;
   try {

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/pipeline/shard_job.hpp"
 #include "attnflow/version.hpp"
 
 namespace attnflow::app {
@@ -17,6 +18,8 @@ int run_cli(CLI::App& app, int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const attnflow::pipeline::ReportedByRankZero&) {
+    return 1;  // an MPI job failed: rank 0 printed why
   } catch (const attnflow::Error& e) {
     std::cout.flush();
     std::cerr << "attnflow: error: " << e.what() << "\n";

@@ -12,6 +12,7 @@
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/extract_corpus.hpp"
+#include "mpi_ranks.hpp"
 #include "progress_bar.hpp"
 
 namespace attnflow::app {
@@ -35,6 +36,7 @@ struct ExtractArgs {
   bool resume = false;
   bool overwrite = false;
   int threads = 0;
+  std::string shard;
   bool quiet = false;
 };
 
@@ -58,10 +60,20 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   o.resume = a.resume;
   o.overwrite = a.overwrite;
   o.threads = a.threads;
+  if (!a.shard.empty()) o.shard = pipeline::parse_shard(a.shard);
   return o;
 }
 
-void print_report(const pipeline::ExtractReport& r) {
+void print_report(const pipeline::ExtractReport& r, const pipeline::Shard& shard) {
+  if (r.silent) return;
+  if (shard.active()) {
+    std::cout << "shard " << pipeline::to_string(shard) << ": corpus examples " << r.range.first
+              << ".." << r.range.end - 1 << "\n";
+  }
+  if (r.ranks > 0) {
+    std::cout << "ranks: " << r.ranks << " (mpirun; rank K extracted shard K/" << r.ranks
+              << "; merged into " << r.output << ")\n";
+  }
   if (r.nothing_to_do) {
     std::cout << "nothing to do: " << r.output << " already holds all " << r.examples
               << " examples of " << r.corpus << "\n";
@@ -87,9 +99,11 @@ void print_report(const pipeline::ExtractReport& r) {
 }
 
 void run(const ExtractArgs& a) {
-  const pipeline::ExtractOptions options = to_options(a);
+  pipeline::ExtractOptions options = to_options(a);
   io::silence_hdf5_errors();
-  ProgressBar bar(!a.quiet && ProgressBar::stderr_is_terminal());
+  if (a.shard.empty() || mpi_launch_size() > 1) options.ranks = mpi_ranks();
+  const bool rank0 = options.ranks == nullptr || options.ranks->rank() == 0;
+  ProgressBar bar(!a.quiet && rank0 && ProgressBar::stderr_is_terminal());
   pipeline::ExtractReport report;
   try {
     report = pipeline::extract_corpus(
@@ -99,7 +113,7 @@ void run(const ExtractArgs& a) {
     throw;
   }
   bar.finish();
-  if (!a.quiet) print_report(report);
+  if (!a.quiet) print_report(report, options.shard);
 }
 
 void add_options(CLI::App* cmd, ExtractArgs& args) {
@@ -144,6 +158,10 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
   cmd->add_flag("--overwrite", args.overwrite, "Replace an existing OUT.h5");
   cmd->add_option("-j,--threads", args.threads, "CPU threads for libtorch (0 = its default)")
       ->capture_default_str();
+  cmd->add_option("--shard", args.shard,
+                  "Only shard K of N of the corpus (K/N, 0 <= K < N): whole batches, balanced by "
+                  "tokens; OUT.h5 holds that range (attnflow merge joins the shards). "
+                  "docs/scale.md");
   cmd->add_flag("-q,--quiet", args.quiet, "Print nothing but errors (no progress bar)");
 }
 

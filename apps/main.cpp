@@ -7,6 +7,7 @@
 #include "attnflow/version.hpp"
 #include "cli_main.hpp"
 #include "generate_command.hpp"
+#include "merge_command.hpp"
 #include "plot_command.hpp"
 #include "torch_commands.hpp"
 #include "view_command.hpp"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   attnflow::app::add_plot_command(app);
   attnflow::app::add_generate_command(app);
   attnflow::app::add_view_command(app);
+  attnflow::app::add_merge_command(app);
   attnflow::app::add_torch_command_stubs(app, argv);
   return attnflow::app::run_cli(app, argc, argv);
 }

@@ -19,6 +19,7 @@ packages=(
   jupyter-nbconvert python3-nbformat python3-ipykernel python3-matplotlib
   python3-dev pybind11-dev python3-pytest python3-setuptools python3-pip python3-venv
   node-d3 chromium
+  libopenmpi-dev openmpi-bin
   "$@"
 )
 missing=()

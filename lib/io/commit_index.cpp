@@ -111,22 +111,32 @@ haddr_t CommitIndex::address(std::int64_t i, const std::string& context) const {
 }
 
 void CommitIndex::append(hid_t file, haddr_t address, const std::string& context) {
+  append(file, std::vector<haddr_t>{address}, context);
+}
+
+void CommitIndex::append(hid_t file, const std::vector<haddr_t>& addresses,
+                         const std::string& context) {
   const std::string what = context + ": cannot commit";
-  if (count_ == extent_) {
-    const hsize_t grown[1] = {static_cast<hsize_t>(extent_) + kIndexChunk};
+  if (addresses.empty()) return;
+  const auto count = static_cast<std::int64_t>(addresses.size());
+  if (count_ + count > extent_) {
+    const auto chunk = static_cast<std::int64_t>(kIndexChunk);
+    const std::int64_t extent = (count_ + count + chunk - 1) / chunk * chunk;
+    const hsize_t grown[1] = {static_cast<hsize_t>(extent)};
     check(H5Dset_extent(dataset_.get(), grown), what);
     flush(file, context);
-    extent_ += static_cast<std::int64_t>(kIndexChunk);
+    extent_ = extent;
   }
   Handle space = checked(H5Dget_space(dataset_.get()), H5Sclose, what);
-  const hsize_t start[1] = {static_cast<hsize_t>(count_)}, one[1] = {1};
-  check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr), what);
-  Handle memory = checked(H5Screate_simple(1, one, nullptr), H5Sclose, what);
-  const std::uint64_t value = address;
-  check(H5Dwrite(dataset_.get(), H5T_NATIVE_UINT64, memory.get(), space.get(), H5P_DEFAULT, &value),
+  const hsize_t start[1] = {static_cast<hsize_t>(count_)}, size[1] = {addresses.size()};
+  check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), what);
+  Handle memory = checked(H5Screate_simple(1, size, nullptr), H5Sclose, what);
+  const std::vector<std::uint64_t> values(addresses.begin(), addresses.end());
+  check(H5Dwrite(dataset_.get(), H5T_NATIVE_UINT64, memory.get(), space.get(), H5P_DEFAULT,
+                 values.data()),
         what);
   flush(file, context);
-  ++count_;
+  count_ += count;
 }
 
 void commit_member(hid_t file, hid_t object, hid_t group, CommitIndex& commits, std::int64_t index,

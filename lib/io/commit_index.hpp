@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hdf5_util.hpp"
 
@@ -50,6 +51,9 @@ class CommitIndex {
   /// flushed on its own) first when it is full. Call with the member's data
   /// flushed; flushes the file afterwards.
   void append(hid_t file, haddr_t address, const std::string& context);
+  /// Records members count().. at `addresses` with one write (and one flush): for members
+  /// written in bulk whose file is not yet in place (a merged store built as FILE.partial).
+  void append(hid_t file, const std::vector<haddr_t>& addresses, const std::string& context);
 
  private:
   Handle dataset_;

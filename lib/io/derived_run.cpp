@@ -39,7 +39,9 @@ constexpr EnumName<Precision> kResultPrecisionNames[] = {
     {Precision::Float64, "float64"},
 };
 
-void write_run_attributes(hid_t g, const RunInfo& run) {
+}  // namespace
+
+void detail::write_run_attributes(hid_t g, const RunInfo& run) {
   using namespace detail;
   const AnalysisOptions& o = run.options;
   std::vector<std::string> methods;
@@ -73,6 +75,8 @@ void write_run_attributes(hid_t g, const RunInfo& run) {
   set_string(g, "source", run.source);
   set_int(g, detail::kCountAttribute, 0, H5T_STD_I64LE);
 }
+
+namespace {
 
 RunInfo read_run_attributes(hid_t g, const std::string& name, const std::string& where) {
   using namespace detail;
@@ -341,7 +345,7 @@ RunInfo begin_run(Store& store, const RunInfo& run, RunStart start) {
   RunInfo fresh = run;
   fresh.status = RunStatus::Running;
   fresh.error.clear();
-  write_run_attributes(group.get(), fresh);
+  detail::write_run_attributes(group.get(), fresh);
   detail::CommitIndex::create(group.get(), where);
   detail::flush(s.file.get(), where);
   detail::check(H5Olink(group.get(), derived.get(), run.name.c_str(),

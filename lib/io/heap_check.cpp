@@ -123,15 +123,39 @@ void StringHeapCheck::open(const std::string& path, hid_t file) {
   length_size_ = static_cast<unsigned>(length_size);
   base_ = userblock;
   if (address_size_ <= 8 && length_size_ <= 8) fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  H5O_info_t info;
+  detail::check(H5Oget_info2(file, &info, H5O_INFO_BASIC), path + ": file properties");
+  fileno_ = info.fileno;
 }
 
 void StringHeapCheck::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  linked_.clear();
+}
+
+const StringHeapCheck& StringHeapCheck::of(hid_t object) const {
+  H5O_info_t info;
+  if (fd_ < 0 || H5Oget_info2(object, &info, H5O_INFO_BASIC) < 0 || info.fileno == fileno_) {
+    H5Eclear2(H5E_DEFAULT);
+    return *this;
+  }
+  Handle file = checked(H5Iget_file_id(object), H5Fclose, "linked file");
+  const ssize_t length = H5Fget_name(file.get(), nullptr, 0);
+  std::string name(length > 0 ? static_cast<std::size_t>(length) : 0, '\0');
+  if (length > 0) H5Fget_name(file.get(), &name[0], name.size() + 1);
+  auto& check = linked_[name];
+  if (!check) {
+    check = std::make_unique<StringHeapCheck>();
+    check->open(name, file.get());
+  }
+  return *check;
 }
 
 void StringHeapCheck::check(hid_t dataset, std::size_t count, const std::string& context) const {
   if (fd_ < 0 || count == 0) return;
+  const StringHeapCheck& owner = of(dataset);
+  if (&owner != this) return owner.check(dataset, count, context);
   Handle dcpl = checked(H5Dget_create_plist(dataset), H5Pclose, context + ": layout");
   if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS) return;
   const haddr_t raw = H5Dget_offset(dataset);
@@ -169,6 +193,8 @@ void StringHeapCheck::check_root_attributes(const std::string& context) const {
 void StringHeapCheck::check_attributes(hid_t parent, const std::string& name,
                                        const std::string& context) const {
   if (fd_ < 0) return;
+  const StringHeapCheck& owner = of(parent);
+  if (&owner != this) return owner.check_attributes(parent, name, context);
   H5L_info_t link;  // the address comes from the parent: the object is not loaded
   if (H5Lget_info(parent, name.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD) {
     H5Eclear2(H5E_DEFAULT);

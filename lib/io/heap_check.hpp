@@ -9,6 +9,8 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,8 +52,13 @@ class StringHeapCheck {
   /// checksum (HDF5 1.10 mishandles such headers: it never finishes closing).
   std::vector<HeapId> attribute_ids(std::uint64_t header, const std::string& context) const;
   bool read(std::uint64_t address, unsigned char* out, std::size_t size) const;
+  /// The check of the file that holds `object`: this one, or, for an object reached through an
+  /// external link (a merged store, store_merge.hpp), one opened on that file when first met.
+  const StringHeapCheck& of(hid_t object) const;
 
   int fd_ = -1;
+  unsigned long fileno_ = 0;  ///< HDF5's number of the checked file while it is open
+  mutable std::map<std::string, std::unique_ptr<StringHeapCheck>> linked_;  ///< by file name
   std::uint64_t base_ = 0;     ///< userblock size (addresses are relative to it)
   unsigned address_size_ = 8;  ///< "size of offsets" of the superblock
   unsigned length_size_ = 8;   ///< "size of lengths"

@@ -21,18 +21,17 @@ using detail::Handle;
 using detail::kMaxElements;
 using detail::kMaxTokens;
 
-namespace {
-
-Handle file_access_properties() {
+Handle detail::file_access_properties() {
   Handle fapl = detail::checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "file access properties");
   // Format of HDF5 1.8 or later (new-style groups, h5py reads it); nothing
   // newer than 1.10 so that every HDF5 from 1.10 on opens the files.
   detail::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V110),
                 "file access properties");
+  // A merged store's external links (store_merge.hpp): keep the shard files open once reached
+  // instead of opening and closing one for every example read (measured 70 ms per example).
+  detail::check(H5Pset_elink_file_cache_size(fapl.get(), 128), "file access properties");
   return fapl;
 }
-
-}  // namespace
 
 void Store::Impl::require_writable(const std::string& what) const {
   if (!writable) {
@@ -73,7 +72,7 @@ Store Store::create(const std::string& path, const StoreInfo& info, const WriteO
   ::close(fd);
   try {
     detail::Hdf5Lock lock;
-    Handle fapl = file_access_properties();
+    Handle fapl = detail::file_access_properties();
     Handle fcpl = detail::group_properties(H5P_FILE_CREATE);
     // Chunk index nodes sized for ~16 chunks (one per layer) instead of 64:
     // 1 KB instead of 3.6 KB of index per attention dataset.
@@ -120,7 +119,7 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
     H5Eclear2(H5E_DEFAULT);
     throw Error(path + ": not an HDF5 file");
   }
-  Handle fapl = file_access_properties();
+  Handle fapl = detail::file_access_properties();
   impl->file = detail::checked(
       H5Fopen(path.c_str(), impl->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()), H5Fclose,
       path + ": cannot open as HDF5");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
 #include "commit_index.hpp"
 #include "hdf5_util.hpp"
@@ -50,6 +51,14 @@ inline constexpr const char* kCountAttribute = "num_examples";
 inline constexpr std::int64_t kMaxLayersOrHeads = 100000;
 inline constexpr std::int64_t kMaxTokens = 1000000;
 inline constexpr double kMaxElements = 17179869184.0;  // 2^34 values per stack
+
+// store.cpp
+/// File access of every store: HDF5 1.8 format or later, nothing newer than 1.10.
+Handle file_access_properties();
+
+// derived_run.cpp
+/// Writes the attributes of a run group (docs/hdf5-schema.md), num_examples 0.
+void write_run_attributes(hid_t group, const RunInfo& run);
 
 // store_metadata.cpp
 void validate_info(const StoreInfo& info, const std::string& path);

@@ -90,8 +90,39 @@ void write_root(hid_t file, const StoreInfo& info) {
   if (info.extract_batch_size > 0) {
     set_int(file, "extract_batch_size", info.extract_batch_size, H5T_STD_I64LE);
   }
+  if (info.shard.active()) {
+    set_int(file, "shard_index", info.shard.index, H5T_STD_I32LE);
+    set_int(file, "shard_count", info.shard.count, H5T_STD_I32LE);
+    set_int(file, "shard_first", info.shard.first, H5T_STD_I64LE);
+    set_int(file, "shard_end", info.shard.end, H5T_STD_I64LE);
+    set_int(file, "shard_total", info.shard.total, H5T_STD_I64LE);
+    set_string(file, "shard_source", info.shard.source);
+  }
   set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
 }
+
+namespace {
+
+/// The shard_* root attributes (all or none), checked.
+ShardRange read_shard(hid_t file, const std::string& path) {
+  ShardRange r;
+  if (!has_attribute(file, "shard_count")) return r;
+  r.index = static_cast<int>(get_int(file, "shard_index", path));
+  r.count = static_cast<int>(get_int(file, "shard_count", path));
+  r.first = get_int(file, "shard_first", path);
+  r.end = get_int(file, "shard_end", path);
+  r.total = get_int(file, "shard_total", path);
+  r.source = get_string(file, "shard_source", path);
+  if (r.count < 1 || r.index < 0 || r.index >= r.count || r.first < 0 || r.end < r.first ||
+      r.end > r.total) {
+    throw Error(path + ": shard attributes are inconsistent (shard " + std::to_string(r.index) +
+                " of " + std::to_string(r.count) + ", examples " + std::to_string(r.first) +
+                " to " + std::to_string(r.end) + " of " + std::to_string(r.total) + ")");
+  }
+  return r;
+}
+
+}  // namespace
 
 StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
   using namespace detail;
@@ -136,6 +167,7 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
                   std::to_string(info.extract_batch_size) + " (expected >= 1)");
     }
   }
+  info.shard = read_shard(file, path);
   size = get_int(file, kCountAttribute, path);
   if (size < 0) {
     throw Error(path + ": attribute '" + std::string(kCountAttribute) + "' is " +

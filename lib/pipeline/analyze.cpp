@@ -4,13 +4,17 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/util/atomic_file.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
+#include "attnflow/pipeline/merge.hpp"
 #include "attnflow/pipeline/summary_csv.hpp"
 
 namespace attnflow::pipeline {
@@ -83,6 +87,7 @@ CorpusAnalysisOptions corpus_options(const AnalyzeOptions& a, const AnalysisOpti
             : c.overwrite ? io::RunStart::Overwrite
                           : io::RunStart::New;
   o.precision = parse_enum(kResultPrecisionNames, c.precision, "--precision");
+  if (!c.shard.empty()) o.shard = parse_shard(c.shard);
   o.on_progress = a.on_progress;
   return o;
 }
@@ -119,15 +124,115 @@ AnalyzeReport run_corpus(const AnalyzeOptions& a, const AnalysisOptions& analysi
   r.output = o.output;
   r.run = o.run;
   r.output_h5 = o.output_path;
+  r.shard = o.shard;
   return report;
+}
+
+/// The CSV parts of the ranks, in rank order, as one CSV (one header), and the parts removed.
+void join_csv(const std::vector<std::string>& parts, const std::string& path) {
+  write_file_atomically(path, [&](std::ostream& out) {
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      std::ifstream in(parts[k], std::ios::binary);
+      if (!in) throw Error(parts[k] + ": cannot read this rank's part of " + path);
+      std::string header;
+      std::getline(in, header);
+      if (k == 0) out << header << "\n";
+      out << in.rdbuf();
+    }
+  });
+  for (const std::string& part : parts) std::remove(part.c_str());
+}
+
+/// Under mpirun: rank R analyses shard R of N into the shard files of --output-h5 and the CSV;
+/// rank 0 merges them (docs/scale.md).
+AnalyzeReport run_corpus_ranks(const AnalyzeOptions& a, const AnalysisOptions& analysis) {
+  Ranks& ranks = *a.ranks;
+  const CorpusSettings& c = a.corpus;
+  const auto started = std::chrono::steady_clock::now();
+  if (!c.shard.empty()) {
+    throw Error("--shard " + c.shard +
+                ": under mpirun every rank is one shard already (rank K of N = shard K/N)");
+  }
+  if (c.output_h5.empty() && !c.no_store) {
+    throw Error(a.input +
+                ": under mpirun the ranks cannot all write into it; give --output-h5 FILE "
+                "(rank K writes FILE's shard K, rank 0 merges them into FILE) or --no-store");
+  }
+  if (!c.output_h5.empty() && ::access(c.output_h5.c_str(), F_OK) == 0 && !c.resume &&
+      !c.overwrite) {
+    throw Error(c.output_h5 + ": already exists; overwrite it or choose another file");
+  }
+  const int n = ranks.size();
+  std::vector<std::string> stores, csvs;
+  for (int k = 0; k < n; ++k) {
+    if (!c.output_h5.empty()) stores.push_back(shard_path(c.output_h5, Shard{k, n}));
+    if (!a.output.empty()) csvs.push_back(shard_path(a.output, Shard{k, n}));
+  }
+  AnalyzeReport mine;
+  RankJob job;
+  job.work = [&](const Shard& s, const RankProgress& progress) {
+    AnalyzeOptions o = a;
+    o.ranks = nullptr;
+    o.corpus.shard = to_string(s);
+    if (!stores.empty()) o.corpus.output_h5 = stores[static_cast<std::size_t>(s.index)];
+    if (!csvs.empty()) o.output = csvs[static_cast<std::size_t>(s.index)];
+    o.on_progress = progress;
+    mine = run_corpus(o, analysis);
+    const CorpusAnalysisStats& st = mine.corpus_run.stats;
+    return std::vector<double>{static_cast<double>(st.examples),
+                               static_cast<double>(st.computed),
+                               static_cast<double>(st.resumed),
+                               st.read_seconds,
+                               st.compute_seconds,
+                               st.write_seconds,
+                               static_cast<double>(st.threads)};
+  };
+  job.finish = [&] {
+    if (!stores.empty()) {
+      MergeOptions m;
+      m.shards = stores;
+      m.output = c.output_h5;
+      m.overwrite = true;
+      merge_shards(m);
+    }
+    if (!csvs.empty()) join_csv(csvs, a.output);
+  };
+  job.progress = a.on_progress;
+  const std::vector<double> sum = run_ranks(ranks, job);
+  if (ranks.rank() != 0) {
+    mine.silent = true;
+    return mine;
+  }
+  CorpusReport& r = mine.corpus_run;
+  CorpusAnalysisStats& st = r.stats;
+  st.examples = static_cast<std::int64_t>(sum[0]);
+  st.computed = static_cast<std::int64_t>(sum[1]);
+  st.resumed = static_cast<std::int64_t>(sum[2]);
+  st.read_seconds = sum[3];
+  st.compute_seconds = sum[4];
+  st.write_seconds = sum[5];
+  st.threads = static_cast<int>(sum[6]);
+  st.range = ExampleRange{0, st.examples};
+  st.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  r.shard = Shard();
+  r.ranks = n;
+  r.output_h5 = c.output_h5;
+  mine.input = a.input;
+  mine.csv = a.output;
+  return mine;
 }
 
 void print_corpus(const AnalyzeReport& report, std::ostream& os) {
   const CorpusReport& r = report.corpus_run;
   const CorpusAnalysisStats& stats = r.stats;
-  os << report.input << ": " << stats.examples << " examples (" << r.layers << " layers, "
-     << r.heads << " heads); methods " << join_methods(r.analysis) << "; target rows "
-     << join_rows(r.analysis.target_rows) << "\n";
+  os << report.input << ": " << stats.examples << " examples";
+  if (r.shard.active()) {
+    os << " (shard " << to_string(r.shard) << ": examples " << stats.range.first << ".."
+       << stats.range.end - 1 << ")";
+  }
+  os << " (" << r.layers << " layers, " << r.heads << " heads); methods "
+     << join_methods(r.analysis) << "; target rows " << join_rows(r.analysis.target_rows) << "\n";
   char line[256];
   const double rate =
       stats.wall_seconds > 0 ? static_cast<double>(stats.computed) / stats.wall_seconds : 0.0;
@@ -137,6 +242,10 @@ void print_corpus(const AnalyzeReport& report, std::ostream& os) {
                 static_cast<long long>(stats.computed), stats.wall_seconds, stats.threads, rate,
                 stats.read_seconds, stats.compute_seconds, stats.write_seconds);
   os << line << "\n";
+  if (r.ranks > 0) {
+    os << "ranks: " << r.ranks << " (mpirun; threads summed over them; rank K analysed shard K/"
+       << r.ranks << ")\n";
+  }
   if (stats.resumed > 0) os << "resumed: " << stats.resumed << " examples were already done\n";
   if (!stats.note.empty()) os << "note: " << stats.note << "\n";
   if (r.output == CorpusOutput::InPlace) {
@@ -153,16 +262,18 @@ void print_corpus(const AnalyzeReport& report, std::ostream& os) {
 
 AnalyzeReport analyze(const AnalyzeOptions& a) {
   const AnalysisOptions analysis = analysis_options(a.analysis);  // checked first, for both
-  if (is_corpus_path(a.input)) return run_corpus(a, analysis);
+  if (is_corpus_path(a.input)) {
+    return a.ranks != nullptr ? run_corpus_ranks(a, analysis) : run_corpus(a, analysis);
+  }
   NpyAnalysisOptions o;
   o.analysis = analysis;
   const CorpusSettings defaults;
   const CorpusSettings& c = a.corpus;
   if (!c.output_h5.empty() || c.run != defaults.run || c.no_store || c.overwrite || c.resume ||
-      c.precision != defaults.precision || c.csv_values) {
+      c.precision != defaults.precision || c.csv_values || !c.shard.empty()) {
     throw Error(a.input +
-                ": --output-h5, --run, --no-store, --overwrite, --resume, --precision and "
-                "--csv-values are for HDF5 corpora (.h5/.hdf5)");
+                ": --output-h5, --run, --no-store, --overwrite, --resume, --precision, "
+                "--csv-values and --shard are for HDF5 corpora (.h5/.hdf5)");
   }
   o.input = a.input;
   o.gradient = a.gradient;
@@ -176,6 +287,7 @@ AnalyzeReport analyze(const AnalyzeOptions& a) {
 }
 
 void print_report(const AnalyzeReport& report, std::ostream& os) {
+  if (report.silent) return;
   if (report.corpus) {
     print_corpus(report, os);
   } else {

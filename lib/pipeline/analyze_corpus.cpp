@@ -91,8 +91,36 @@ RunStart effective_start(const Store& input, const CorpusAnalysisOptions& option
   return RunStart::Resume;
 }
 
+/// The examples of the run: all, or the shard's range (balanced by their estimated cost).
+io::ShardRange run_range(const Store& input, const CorpusAnalysisOptions& options,
+                         const std::string& source) {
+  io::ShardRange r;
+  r.total = input.size();
+  r.end = r.total;
+  if (!options.shard.active()) return r;
+  if (options.output == CorpusOutput::InPlace) {
+    throw Error("--shard " + to_string(options.shard) + ": " + input.path() +
+                " cannot take results from several processes at once; give each shard its own "
+                "--output-h5 FILE (attnflow merge joins them), or --no-store");
+  }
+  const bool flow = uses(options.analysis, Method::Flow);
+  std::vector<double> costs(static_cast<std::size_t>(r.total));
+  for (std::int64_t i = 0; i < r.total; ++i) {
+    const int n = input.read(i, ReadOptions::metadata_only()).tokens_count();
+    costs[static_cast<std::size_t>(i)] = analysis_cost(n, flow);
+  }
+  const ExampleRange range =
+      balanced_ranges(costs, options.shard.count)[static_cast<std::size_t>(options.shard.index)];
+  r.index = options.shard.index;
+  r.count = options.shard.count;
+  r.first = range.first;
+  r.end = range.end;
+  r.source = source;
+  return r;
+}
+
 Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart start,
-                   RunInfo& spec) {
+                   RunInfo& spec, const io::ShardRange& range) {
   Output out;
   if (options.output == CorpusOutput::None) return out;
   if (options.output == CorpusOutput::InPlace) {
@@ -120,6 +148,7 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart 
     StoreInfo info = input.info();
     info.mode = StoreMode::Derived;
     info.extract_batch_size = 0;  // the derived store was not extracted
+    info.shard = range;
     out.file.emplace(Store::create(out.partial, info));
     out.rename_at_end = true;
   }
@@ -127,9 +156,21 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart 
   const StoreInfo& have = out.store->info();
   const StoreInfo& want = input.info();
   if (have.mode != StoreMode::Derived || have.layers != want.layers || have.heads != want.heads ||
-      out.store->size() > input.size()) {
+      out.store->size() > range.size()) {
     throw Error(out.store->path() + ": does not match " + input.path() +
                 " (a derived-mode store of the same model and at most as many examples)");
+  }
+  if (have.shard.active() != range.active() ||
+      (range.active() && (have.shard.count != range.count || have.shard.index != range.index ||
+                          have.shard.first != range.first || have.shard.end != range.end))) {
+    const auto name = [](const io::ShardRange& r) {
+      return r.active() ? "shard " + std::to_string(r.index) + "/" + std::to_string(r.count) +
+                              " (examples " + std::to_string(r.first) + ".." +
+                              std::to_string(r.end - 1) + ")"
+                        : std::string("the whole store");
+    };
+    throw Error(out.store->path() + ": holds " + name(have.shard) + " of " + input.path() +
+                ", this run asks for " + name(range) + "; --overwrite starts it again");
   }
   return out;
 }
@@ -139,9 +180,11 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart 
 class Workers {
  public:
   Workers(const std::string& path, Store& input, const CorpusAnalysisOptions& options,
-          bool need_gradient, std::int64_t first, std::int64_t total, CorpusAnalysisStats& stats)
+          bool need_gradient, std::int64_t offset, std::int64_t first, std::int64_t total,
+          CorpusAnalysisStats& stats)
       : path_(path),
         input_(input),
+        offset_(offset),
         options_(options),
         need_gradient_(need_gradient),
         next_(first),
@@ -197,11 +240,11 @@ class Workers {
   // Reads and analyses example i; a failure is kept in the slot.
   Slot compute(std::int64_t i, ReadTiming& timing, double& read_time, double& compute_time) {
     Slot slot;
-    const std::string where = path_ + ": example " + std::to_string(i);
+    const std::string where = path_ + ": example " + std::to_string(offset_ + i);
     try {
       Clock::time_point t = Clock::now();
-      slot.example =
-          input_.read(i, need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient(), &timing);
+      slot.example = input_.read(
+          offset_ + i, need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient(), &timing);
       read_time = seconds_since(t);
       if (need_gradient_ && slot.example.gradient.empty()) {
         throw Error(where + ": grad-rollout needs a gradient, the example has none");
@@ -253,6 +296,7 @@ class Workers {
 
   const std::string& path_;
   Store& input_;
+  const std::int64_t offset_;  ///< input example of run example 0 (a shard's first)
   const CorpusAnalysisOptions& options_;
   const bool need_gradient_;
   int workers_ = 1;
@@ -325,16 +369,19 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
     throw Error(path + ": grad-rollout needs per-head attention and gradients; this store is " +
                 to_string(info.mode));
   }
-  const std::int64_t total = input.size();
-
   RunInfo spec;
   spec.name = options.run;
   spec.options = options.analysis;
   spec.options.flow.threads = 1;
   spec.precision = options.precision;
+  const io::ShardRange range =
+      run_range(input, options, input.path() + " (created " + info.created + ")");
+  const std::int64_t offset = range.first;
+  const std::int64_t total = range.size();  // run examples 0..total-1 = input offset + i
   CorpusAnalysisStats stats;
+  stats.range = ExampleRange{range.first, range.end};
   const RunStart start = effective_start(input, options, stats.note);
-  Output out = open_output(input, options, start, spec);
+  Output out = open_output(input, options, start, spec, range);
   const std::int64_t first = begin_output(out, options, start, spec);
 
   stats.examples = total;
@@ -345,15 +392,15 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
   // Results of an earlier invocation (resume): hand them to the callback too.
   for (std::int64_t i = 0; i < first; ++i) {
     if (options.on_result) {
-      Store& source = out.file ? *out.file : input;
-      const Example example = source.read(i, ReadOptions::metadata_only());
+      const Example example = out.file ? out.file->read(i, ReadOptions::metadata_only())
+                                       : input.read(offset + i, ReadOptions::metadata_only());
       const AnalysisResult result = read_derived(*out.store, spec.name, i);
-      options.on_result(item(i, example, result, true));
+      options.on_result(item(offset + i, example, result, true));
     }
     report(i + 1);
   }
 
-  Workers workers(path, input, options, need_gradient, first, total, stats);
+  Workers workers(path, input, options, need_gradient, offset, first, total, stats);
   try {
     workers.start();
     for (std::int64_t i = first; i < total; ++i) {
@@ -362,7 +409,9 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
       const Clock::time_point t = Clock::now();
       write_result(out, options, spec.name, i, slot);
       stats.write_seconds += seconds_since(t);
-      if (options.on_result) options.on_result(item(i, slot.example, slot.result, false));
+      if (options.on_result) {
+        options.on_result(item(offset + i, slot.example, slot.result, false));
+      }
       workers.committed(i);
       report(i + 1);
     }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/hf/tokenizer.hpp"
 #include "attnflow/io/store.hpp"
+#include "attnflow/pipeline/merge.hpp"
 #include "attnflow/torch/model.hpp"
 #include "corpus_tokens.hpp"
 #include "extract_store.hpp"
@@ -292,11 +294,110 @@ std::unique_ptr<torch::Model> load_model(const ExtractOptions& o) {
   return model;
 }
 
+/// FNV-1a over the token ids of every example: the corpus as the model sees it (tokenizer,
+/// --max-length and --truncate included), so that shards of other corpora do not merge.
+std::string corpus_digest(const std::vector<TokenizedExample>& examples) {
+  std::uint64_t h = 14695981039346656037ull;
+  const auto mix = [&](std::uint64_t v) {
+    for (int b = 0; b < 8; ++b, v >>= 8) h = (h ^ (v & 0xff)) * 1099511628211ull;
+  };
+  for (const TokenizedExample& x : examples) {
+    mix(x.encoding.ids.size());
+    for (const std::int64_t id : x.encoding.ids) mix(static_cast<std::uint64_t>(id));
+    mix(x.source->label ? static_cast<std::uint64_t>(*x.source->label) : ~0ull);
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, "%zu examples, token ids fnv1a64 %016llx", examples.size(),
+                static_cast<unsigned long long>(h));
+  return text;
+}
+
+/// --shard: keeps the examples of the shard's range (whole batches, balanced by their padded
+/// tokens) and returns the range for the store.
+io::ShardRange take_shard(const ExtractOptions& o, std::vector<TokenizedExample>& examples) {
+  io::ShardRange r;
+  r.total = static_cast<std::int64_t>(examples.size());
+  r.end = r.total;
+  if (!o.shard.active()) return r;
+  const std::int64_t b = o.batch_size;
+  std::vector<double> costs;  // per batch: examples x longest (the padded batch the model runs)
+  for (std::int64_t first = 0; first < r.total; first += b) {
+    const std::int64_t end = std::min(first + b, r.total);
+    std::size_t longest = 0;
+    for (std::int64_t i = first; i < end; ++i) {
+      longest = std::max(longest, examples[static_cast<std::size_t>(i)].encoding.ids.size());
+    }
+    costs.push_back(static_cast<double>(end - first) * static_cast<double>(longest));
+  }
+  const ExampleRange batches =
+      balanced_ranges(costs, o.shard.count)[static_cast<std::size_t>(o.shard.index)];
+  r.index = o.shard.index;
+  r.count = o.shard.count;
+  r.first = std::min(batches.first * b, r.total);
+  r.end = std::min(batches.end * b, r.total);
+  r.source = corpus_digest(examples);
+  examples.erase(examples.begin() + r.end, examples.end());
+  examples.erase(examples.begin(), examples.begin() + r.first);
+  return r;
+}
+
+/// Under mpirun: rank K extracts shard K/N into the shard file of `output`; rank 0 merges them.
+ExtractReport extract_ranks(const ExtractOptions& o, const ExtractProgress& progress) {
+  Ranks& ranks = *o.ranks;
+  const auto started = std::chrono::steady_clock::now();
+  if (o.shard.active()) {
+    throw Error("--shard " + to_string(o.shard) +
+                ": under mpirun every rank is one shard already (rank K of N = shard K/N)");
+  }
+  if (exists(o.output) && !o.resume && !o.overwrite) {
+    throw Error(o.output + ": already exists (--resume continues it, --overwrite replaces it)");
+  }
+  const int n = ranks.size();
+  std::vector<std::string> stores;
+  for (int k = 0; k < n; ++k) stores.push_back(shard_path(o.output, Shard{k, n}));
+  ExtractReport mine;
+  RankJob job;
+  job.work = [&](const Shard& s, const RankProgress& p) {
+    ExtractOptions own = o;
+    own.ranks = nullptr;
+    own.shard = s;
+    own.output = stores[static_cast<std::size_t>(s.index)];
+    mine = extract_corpus(own, p);
+    return std::vector<double>{static_cast<double>(mine.examples),
+                               static_cast<double>(mine.extracted),
+                               static_cast<double>(mine.resumed), static_cast<double>(mine.tokens)};
+  };
+  job.finish = [&] {
+    MergeOptions m;
+    m.shards = stores;
+    m.output = o.output;
+    m.overwrite = true;
+    merge_shards(m);
+  };
+  job.progress = progress;
+  const std::vector<double> sum = run_ranks(ranks, job);
+  if (ranks.rank() != 0) {
+    mine.silent = true;
+    return mine;
+  }
+  mine.output = o.output;
+  mine.examples = static_cast<std::int64_t>(sum[0]);
+  mine.extracted = static_cast<std::int64_t>(sum[1]);
+  mine.resumed = static_cast<std::int64_t>(sum[2]);
+  mine.tokens = static_cast<std::int64_t>(sum[3]);
+  mine.range = ExampleRange{0, mine.examples};
+  mine.nothing_to_do = mine.extracted == 0 && mine.resumed == mine.examples;
+  mine.ranks = n;
+  mine.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return mine;
+}
+
 }  // namespace
 
 ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& progress) {
   using Clock = std::chrono::steady_clock;
   check_options(o);
+  if (o.ranks != nullptr) return extract_ranks(o, progress);
   const bool output_exists = check_files(o);
   const std::unique_ptr<TokenizedCorpus> c = read_and_tokenize(o);
   const std::unique_ptr<torch::Model> model = load_model(o);
@@ -317,8 +418,11 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
       o.max_length > 0 ? "--max-length" : "the model's max_positions", o.truncate);
   check_target_examples(o.target, info, *c->tokenizer, c->corpus, c->examples, run.mask_token_id);
 
-  const io::StoreInfo store_info =
+  io::StoreInfo store_info =
       detail::store_info(o, info, detail::tokenizer_description(*c->tokenizer, c->tokenizer_dir));
+  store_info.shard = take_shard(o, c->examples);
+  report.examples = static_cast<std::int64_t>(c->examples.size());
+  report.range = ExampleRange{store_info.shard.first, store_info.shard.end};
   io::Store store = detail::open_store(o, store_info, output_exists, c->corpus, c->examples);
   report.resumed = store.size();
   if (report.resumed == report.examples) {

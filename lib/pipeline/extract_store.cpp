@@ -52,6 +52,15 @@ void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
     differs(out, "--precision", to_string(have.attention_precision),
             to_string(want.attention_precision));
   }
+  const auto shard = [](const io::ShardRange& r) {
+    return r.active() ? std::to_string(r.index) + "/" + std::to_string(r.count) +
+                            " (corpus examples " + std::to_string(r.first) + ".." +
+                            std::to_string(r.end - 1) + " of " + r.source + ")"
+                      : std::string("none");
+  };
+  if (shard(have.shard) != shard(want.shard)) {
+    differs(out, "--shard", shard(have.shard), shard(want.shard));
+  }
 }
 
 /// --resume: the store must have been made by the same model with the same options, from the

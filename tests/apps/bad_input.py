@@ -80,6 +80,43 @@ def main(attnflow, source, work, torch):
         cases.append((f"plot .h5: {what}", [attnflow, "plot", p, "--example", "0", "-o",
                                              f"{work}/y.png", "-q"], p))
 
+    # --- shards (--shard K/N, attnflow merge; docs/scale.md) ---
+    v1 = os.path.join(work, "v1.h5")
+    shutil.copy(os.path.join(data, "store_v1.h5"), v1)
+    for bad in ("3/2", "x", "1/0", "-1/2", "1/2/3"):
+        cases.append((f"analyze --shard {bad}", [attnflow, "analyze", v1, "--shard", bad,
+                                                 "--no-store", "-q"], f"--shard {bad}"))
+    cases.append(("analyze --shard in place", [attnflow, "analyze", v1, "--shard", "0/2", "-q"],
+                  v1))
+
+    def shard(name, k, methods="raw,rollout"):
+        out = os.path.join(work, name)
+        subprocess.run([attnflow, "analyze", v1, "-m", methods, "--shard", f"{k}/2",
+                        "--output-h5", out, "-q"], check=True)
+        return out
+    s0, s1 = shard("s0.h5", 0), shard("s1.h5", 1)
+    s0b, s1m = shard("s0b.h5", 0), shard("s1m.h5", 1, "raw")
+    s1p = os.path.join(work, "s1p.h5")
+    shutil.copy(s1, s1p + ".partial")
+    s1r = os.path.join(work, "s1r.h5")
+    shutil.copy(s1, s1r)
+    import h5py  # noqa: E402 (the reference Python has it)
+    with h5py.File(s1r, "r+") as f:
+        f["derived/analyze"].attrs["status"] = "running"
+    full = os.path.join(work, "full.h5")
+    subprocess.run([attnflow, "analyze", v1, "--output-h5", full, "-q"], check=True)
+    merged = os.path.join(work, "o.h5")
+    for what, inputs, named in [
+        ("overlapping shards", [s0, s0b, s1], s0b),
+        ("a missing shard", [s0], s0),
+        ("a shard still running (FILE.partial)", [s0, s1p], s1p),
+        ("a shard whose run is still running", [s0, s1r], s1r),
+        ("shards with other options", [s0, s1m], s1m),
+        ("a store that is no shard", [s0, full], full),
+        ("a file that is not there", [s0, os.path.join(work, "nothere.h5")], "nothere.h5"),
+    ]:
+        cases.append((f"merge: {what}", [attnflow, "merge", *inputs, "-o", merged, "-q"], named))
+
     # --- models, tokenizers, corpora (attnflow extract) ---
     if torch:
         good = os.path.join(data, "models", "bert_cls")
@@ -149,6 +186,10 @@ def main(attnflow, source, work, torch):
             p = w(name, content)
             cases.append((f"extract corpus: {what}", [attnflow, "extract", good, p, "-o",
                                                        f"{work}/o.h5", "-q"], p))
+        for bad in ("3/2", "x"):
+            cases.append((f"extract --shard {bad}", [attnflow, "extract", good, corpus, "-o",
+                                                     f"{work}/o.h5", "--shard", bad, "-q"],
+                          f"--shard {bad}"))
 
     failures = 0
     for what, argv, named in cases:

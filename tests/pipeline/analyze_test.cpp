@@ -54,8 +54,8 @@ TEST(Analyze, NpyErrors) {
   o.corpus.resume = true;
   test::expect_error([&] { analyze(o); },
                      tiny() +
-                         ": --output-h5, --run, --no-store, --overwrite, --resume, --precision "
-                         "and --csv-values are for HDF5 corpora (.h5/.hdf5)");
+                         ": --output-h5, --run, --no-store, --overwrite, --resume, --precision, "
+                         "--csv-values and --shard are for HDF5 corpora (.h5/.hdf5)");
   o.analysis.grad_rule = "x";  // analysis settings are checked first
   test::expect_error([&] { analyze(o); },
                      "--grad-rule: unknown 'x' (expected chefer or vit-explain)");

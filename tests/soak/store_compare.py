@@ -58,8 +58,9 @@ def items(path):
     return out
 
 
-def differences(a, b, limit=20):
-    """Names of the objects that differ between stores a and b (at most `limit`), and the count."""
+def differences(a, b, limit=20, items=items):
+    """Names of the objects that differ between stores a and b (at most `limit`), and the count
+    (`items`: how a store is read, e.g. following external links: tests/apps/shard_compare.py)."""
     x, y = items(a), items(b)
     diffs = []
     for k in sorted(set(x) | set(y)):
@@ -88,11 +89,11 @@ def max_abs_difference(a, b):
     return worst
 
 
-def main(argv):
+def main(argv, items=items, doc=__doc__):
     if len(argv) != 3:
-        print(__doc__)
+        print(doc)
         return 2
-    shown, count = differences(argv[1], argv[2])
+    shown, count = differences(argv[1], argv[2], items=items)
     for d in shown:
         print(d)
     print(f"{count} differences")

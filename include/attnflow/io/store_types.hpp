@@ -49,6 +49,21 @@ const char* to_string(Precision precision);
 StoreMode parse_store_mode(const std::string& name);
 const char* to_string(StoreMode mode);
 
+/// The part of a corpus a shard store holds (`--shard K/N`; root attributes shard_*, written
+/// only for shards): examples [first, end) of the `total` examples of the whole corpus, stored
+/// as its examples 0..end-first-1. `attnflow merge` puts the shards back together.
+struct ShardRange {
+  int index = 0;           ///< K, 0-based
+  int count = 0;           ///< N; 0 = not a shard
+  std::int64_t first = 0;  ///< first example of the corpus in this shard
+  std::int64_t end = 0;    ///< one past the last
+  std::int64_t total = 0;  ///< examples of the whole corpus
+  std::string source;      ///< what the corpus was (equal for all shards of one job)
+
+  bool active() const { return count > 0; }
+  std::int64_t size() const { return end - first; }
+};
+
 /// File metadata (root attributes). Set by the creator; the read-only fields
 /// are filled when a store is opened.
 struct StoreInfo {
@@ -67,6 +82,8 @@ struct StoreInfo {
   /// root attribute `extract_batch_size`, written only when > 0). 0 = not recorded (an
   /// older file, or not written by extract). --resume needs it to batch as the first run did.
   std::int64_t extract_batch_size = 0;
+  /// A shard of a corpus (count 0: the whole corpus).
+  ShardRange shard;
 
   // Filled on open (ignored by Store::create):
   int schema_version = kSchemaVersion;

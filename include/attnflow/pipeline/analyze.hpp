@@ -11,6 +11,7 @@
 #include "attnflow/pipeline/analysis_settings.hpp"
 #include "attnflow/pipeline/analyze_corpus.hpp"
 #include "attnflow/pipeline/analyze_npy.hpp"
+#include "attnflow/pipeline/shard_job.hpp"
 
 namespace attnflow::pipeline {
 
@@ -23,6 +24,9 @@ struct CorpusSettings {
   bool resume = false;          ///< --resume an interrupted or failed run
   std::string precision = "float32";  ///< --precision of stored results: float32, float64
   bool csv_values = false;            ///< --csv-values: whole map row in the summary CSV
+  /// --shard K/N: only shard K of N of the examples (shard.hpp), results to --output-h5 (one
+  /// file per shard, `attnflow merge` joins them) or --no-store; "" = all examples.
+  std::string shard;
 };
 
 struct AnalyzeOptions {
@@ -34,8 +38,13 @@ struct AnalyzeOptions {
   std::string output;
   AnalysisSettings analysis;  ///< -j: flow threads (.npy) or examples at once (corpus)
   CorpusSettings corpus;      ///< must stay at its defaults for .npy input
-  /// Corpus: called after each committed example with (done, total).
+  /// Corpus: called after each committed example with (done, total); in an MPI job on rank 0
+  /// with the examples of all ranks.
   std::function<void(std::int64_t, std::int64_t)> on_progress;
+  /// An MPI job (mpirun; null = one process): every rank analyses shard rank/size into
+  /// --output-h5's shard file (shard_path) and the CSV's, rank 0 merges them into --output-h5
+  /// and the CSV (docs/scale.md).
+  Ranks* ranks = nullptr;
 };
 
 /// What a corpus run did, for the report.
@@ -47,6 +56,8 @@ struct CorpusReport {
   CorpusOutput output = CorpusOutput::InPlace;
   std::string run;
   std::string output_h5;  ///< CorpusOutput::File
+  Shard shard;            ///< --shard (inactive: all examples)
+  int ranks = 0;          ///< MPI job: its ranks (stats summed over them); 0 = one process
 };
 
 struct AnalyzeReport {
@@ -55,6 +66,7 @@ struct AnalyzeReport {
   NpyAnalysisReport npy;    ///< .npy input
   CorpusReport corpus_run;  ///< HDF5 corpus input
   std::string csv;          ///< the CSV written, or empty
+  bool silent = false;      ///< a rank other than 0 of an MPI job: rank 0 reports
 };
 
 /// Runs `attnflow analyze`. Throws Error with the CLI's messages on bad

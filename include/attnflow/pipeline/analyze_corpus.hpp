@@ -10,6 +10,7 @@
 #include "attnflow/core/analysis.hpp"
 #include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store_types.hpp"
+#include "attnflow/pipeline/shard.hpp"
 
 namespace attnflow::pipeline {
 
@@ -22,7 +23,7 @@ enum class CorpusOutput {
 
 /// One finished example, delivered in index order.
 struct CorpusItem {
-  std::int64_t index = 0;
+  std::int64_t index = 0;                ///< in the whole store (also for a shard)
   const io::Example* example = nullptr;  ///< tokens, ids, labels (attention may be empty)
   const AnalysisResult* result = nullptr;
   bool resumed = false;  ///< read back from an earlier invocation of the run
@@ -43,6 +44,9 @@ struct CorpusAnalysisOptions {
   /// New, Overwrite or Resume (a run that was never begun is then started; stats.note).
   io::RunStart start = io::RunStart::New;
   io::Precision precision = io::Precision::Float32;  ///< of the stored maps
+  /// Only shard K of N of the examples (balanced by analysis_cost, shard.hpp); its results go
+  /// to a separate output (File, which records the range, or None), never in place.
+  Shard shard;
   /// Called for every example in index order with the maps as stored (at
   /// `precision` when results are written; full double with output None).
   std::function<void(const CorpusItem&)> on_result;
@@ -51,7 +55,8 @@ struct CorpusAnalysisOptions {
 };
 
 struct CorpusAnalysisStats {
-  std::int64_t examples = 0;  ///< examples in the store
+  std::int64_t examples = 0;  ///< examples in the store (a shard: in its range)
+  ExampleRange range;         ///< the examples of the run (all, or the shard's)
   std::int64_t computed = 0;  ///< analysed by this call
   std::int64_t resumed = 0;   ///< taken from an earlier invocation
   int threads = 1;
@@ -70,7 +75,8 @@ struct CorpusAnalysisStats {
 /// Runs the analysis. On a bad example (unreadable, invalid values, target
 /// row out of range...) every earlier example is committed, the run is
 /// marked failed, and Error("<path>: example <i>: <what is wrong>") is
-/// thrown. A separate output file then stays at <output_path>.partial.
+/// thrown. A separate output file then stays at <output_path>.partial. Example indices in
+/// messages and callbacks are those of the input store (also for a shard).
 CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysisOptions& options);
 
 }  // namespace attnflow::pipeline

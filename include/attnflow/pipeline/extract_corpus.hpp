@@ -12,6 +12,8 @@
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/io/store_types.hpp"
+#include "attnflow/pipeline/shard.hpp"
+#include "attnflow/pipeline/shard_job.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::pipeline {
@@ -46,6 +48,13 @@ struct ExtractOptions {
   bool resume = false;
   bool overwrite = false;  ///< replace an existing output (only once the input is known good)
   int threads = 0;         ///< CPU threads for libtorch (0 = its default)
+  /// Only shard K of N of the corpus (--shard K/N): a contiguous range of whole batches of
+  /// `batch_size`, balanced by their tokens (a shard's examples are those an unsharded run
+  /// writes, bit for bit); `output` then holds that range and records it (attnflow merge).
+  Shard shard;
+  /// An MPI job (mpirun; null = one process): rank K extracts shard K/N into `output`'s shard
+  /// file (shard_path), rank 0 merges them into `output` (external links; docs/scale.md).
+  Ranks* ranks = nullptr;
 };
 
 /// Called after every stored example: `done` of `total` examples of this run (resumed
@@ -55,7 +64,8 @@ using ExtractProgress = std::function<void(std::int64_t done, std::int64_t total
 struct ExtractReport {
   std::string output;          ///< the store written
   std::string corpus;          ///< the corpus read (as named in messages)
-  std::int64_t examples = 0;   ///< examples of the corpus
+  std::int64_t examples = 0;   ///< examples of the corpus (a shard: of its range)
+  ExampleRange range;          ///< the corpus examples of this run (all, or the shard's)
   std::int64_t extracted = 0;  ///< examples this run stored
   std::int64_t resumed = 0;    ///< examples the store already held (--resume)
   std::int64_t tokens = 0;     ///< tokens of the examples this run stored
@@ -69,6 +79,8 @@ struct ExtractReport {
   /// "nothing to resume: starting FILE" (--resume, no output yet), or why a resumed run may
   /// differ from an uninterrupted one (a store that records no batch size); "" otherwise.
   std::string resume_note;
+  int ranks = 0;        ///< MPI job: its ranks (counts summed over them); 0 = one process
+  bool silent = false;  ///< a rank other than 0 of an MPI job: rank 0 reports
 };
 
 /// Runs the extraction. Throws Error with the message `attnflow extract` prints: a bad option,
