@@ -88,8 +88,7 @@ class Bert final : public Network {
 
   ForwardResult forward(const BatchTensors& batch, bool track_inputs) override {
     ForwardResult r;
-    const std::int64_t B = batch.ids.size(0), N = batch.ids.size(1);
-    const std::int64_t H = config_.num_heads, dh = config_.head_dim(), d = config_.hidden_size;
+    const std::int64_t N = batch.ids.size(1);
     Tensor e = F::embedding(batch.ids, word_);
     if (track_inputs) e = e.detach().requires_grad_(true);
     r.input_embeddings = e;
@@ -97,19 +96,7 @@ class Bert final : public Network {
     if (type_.defined()) x = x + F::embedding(batch.type_ids, type_);
     x = embedding_norm_(x);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
-    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
-    const auto heads = [&](const Tensor& t) { return t.view({B, N, H, dh}).transpose(1, 2); };
-    for (const Layer& layer : layers_) {
-      const Tensor q = heads(layer.query(x)), k = heads(layer.key(x)), v = heads(layer.value(x));
-      Tensor scores = ::torch::matmul(q, k.transpose(-1, -2)) * scale + mask;
-      if (config_.is_decoder) scores = apply_causal_mask(scores);
-      const Tensor probs = ::torch::softmax(scores, -1);
-      r.attentions.push_back(probs);
-      const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, d});
-      const Tensor a = layer.attention_norm(layer.attention_output(context) + x);
-      const Tensor h = activation(layer.intermediate(a), config_.activation);
-      x = layer.output_norm(layer.output(h) + a);
-    }
+    x = run_layers(*this, static_cast<int>(layers_.size()), x, mask, r);
     switch (head_) {
       case BertHead::None:
       case BertHead::Pooler: break;
@@ -124,6 +111,45 @@ class Bert final : public Network {
         break;
       }
     }
+    return r;
+  }
+
+  bool has_layers() const override { return true; }
+  int heads() const override { return static_cast<int>(config_.num_heads); }
+
+  BlockWeights block(int l) const override {
+    const Layer& layer = layers_[static_cast<std::size_t>(l)];
+    BlockWeights w;
+    w.placement = Placement::PostLN;
+    w.value_weight = layer.value.weight.t();
+    w.value_bias = layer.value.bias;
+    w.output_weight = layer.attention_output.weight.t();
+    w.output_bias = layer.attention_output.bias;
+    w.ln1 = layer.attention_norm;
+    w.ln2 = layer.output_norm;
+    return w;
+  }
+
+  LayerResult layer(int l, const Tensor& x, const Tensor& mask,
+                    const Tensor& value_scale) const override {
+    const Layer& layer = layers_[static_cast<std::size_t>(l)];
+    const std::int64_t B = x.size(0), N = x.size(1);
+    const std::int64_t H = config_.num_heads, dh = config_.head_dim(), d = config_.hidden_size;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    const auto heads = [&](const Tensor& t) { return t.view({B, N, H, dh}).transpose(1, 2); };
+    const Tensor q = heads(layer.query(x)), k = heads(layer.key(x));
+    Tensor v = heads(layer.value(x));
+    if (value_scale.defined()) v = v * value_scale.view({B, 1, N, 1}).to(v.scalar_type());
+    Tensor scores = ::torch::matmul(q, k.transpose(-1, -2)) * scale + mask;
+    if (config_.is_decoder) scores = apply_causal_mask(scores);
+    LayerResult r;
+    r.probs = ::torch::softmax(scores, -1);
+    const Tensor context = ::torch::matmul(r.probs, v).transpose(1, 2).reshape({B, N, d});
+    r.attention_sum = layer.attention_output(context) + x;
+    const Tensor a = layer.attention_norm(r.attention_sum);
+    const Tensor h = activation(layer.intermediate(a), config_.activation);
+    r.ffn_sum = layer.output(h) + a;
+    r.output = layer.output_norm(r.ffn_sum);
     return r;
   }
 
