@@ -119,15 +119,13 @@ class Bert final : public Network {
 
   BlockWeights block(int l) const override {
     const Layer& layer = layers_[static_cast<std::size_t>(l)];
-    BlockWeights w;
-    w.placement = Placement::PostLN;
-    w.value_weight = layer.value.weight.t();
-    w.value_bias = layer.value.bias;
-    w.output_weight = layer.attention_output.weight.t();
-    w.output_bias = layer.attention_output.bias;
-    w.ln1 = layer.attention_norm;
-    w.ln2 = layer.output_norm;
-    return w;
+    return BlockWeights{Placement::PostLN,
+                        layer.value.weight.t(),
+                        layer.value.bias,
+                        layer.attention_output.weight.t(),
+                        layer.attention_output.bias,
+                        layer.attention_norm,
+                        layer.output_norm};
   }
 
   LayerResult layer(int l, const Tensor& x, const Tensor& mask,

@@ -109,15 +109,14 @@ class Gpt2 final : public Network {
   BlockWeights block(int l) const override {
     const Block& b = blocks_[static_cast<std::size_t>(l)];
     const std::int64_t d = config_.hidden_size;
-    BlockWeights w;
-    w.placement = Placement::PreLN;
-    w.value_weight = b.c_attn.weight.narrow(1, 2 * d, d);
-    w.value_bias = b.c_attn.bias.narrow(0, 2 * d, d);
-    w.output_weight = b.attn_proj.weight;
-    w.output_bias = b.attn_proj.bias;
-    w.ln1 = b.ln_1;
-    w.ln2 = b.ln_2;
-    return w;
+    // c_attn holds [W_Q | W_K | W_V] side by side.
+    return BlockWeights{Placement::PreLN,
+                        b.c_attn.weight.narrow(1, 2 * d, d),
+                        b.c_attn.bias.narrow(0, 2 * d, d),
+                        b.attn_proj.weight,
+                        b.attn_proj.bias,
+                        b.ln_1,
+                        b.ln_2};
   }
 
   LayerResult layer(int l, const Tensor& x, const Tensor& mask,

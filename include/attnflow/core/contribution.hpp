@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/util/enum_names.hpp"
@@ -29,6 +30,12 @@ inline constexpr EnumName<Contribution> kContributionNames[] = {
 /// Throws Error("contribution: unknown 'NAME' (expected norm, globenc, alti or value-zeroing)").
 Contribution parse_contribution(const std::string& name);
 const char* to_string(Contribution method);
+
+/// "alti,globenc" for {Alti, GlobEnc}; "" for none.
+std::string contribution_list(const std::vector<Contribution>& methods);
+/// The methods of a comma-separated list ("" = none). Throws Error("<what>: unknown 'x'
+/// (expected ...)") or Error("<what>: 'alti' appears twice").
+std::vector<Contribution> parse_contribution_list(const std::string& text, const std::string& what);
 
 /// True when every row of the method's per-layer matrices sums to 1 (ALTI, value zeroing; a
 /// row of value zeroing whose distances are all 0 stays 0). Norm and GlobEnc hold raw norms.
