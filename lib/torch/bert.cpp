@@ -96,7 +96,7 @@ class Bert final : public Network {
     if (type_.defined()) x = x + F::embedding(batch.type_ids, type_);
     x = embedding_norm_(x);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
-    x = run_layers(*this, static_cast<int>(layers_.size()), x, mask, r);
+    x = run_layers(*this, static_cast<int>(layers_.size()), x, mask, batch.keep_layers, r);
     switch (head_) {
       case BertHead::None:
       case BertHead::Pooler: break;

@@ -40,9 +40,10 @@ Tensor ln_linear(const Tensor& t, const Tensor& gamma, const Tensor& s) {
   return gamma * (t - t.mean({-1}, true)) / s.view({-1, 1, 1});
 }
 
-/// max(0, ||y_i||_1 - ||y_i - T_i(x_j)||_1) with y_i = sum_j T_i(x_j); t [R, n, d] -> [R, n].
-Tensor alti_rows(const Tensor& t) {
-  const Tensor y = t.sum(1, true);
+/// max(0, ||y_i||_1 - ||y_i - T_i(x_j)||_1) with y_i = sum_j T_i(x_j) + bias_i (the output's
+/// b_O part, as ALTI's own code counts it); t [R, n, d], bias [R, d] -> [R, n].
+Tensor alti_rows(const Tensor& t, const Tensor& bias) {
+  const Tensor y = t.sum(1, true) + bias.unsqueeze(1);
   return (y.abs().sum(-1) - (y - t).abs().sum(-1)).clamp_min(0.0);
 }
 
@@ -51,7 +52,7 @@ struct LayerMaps {
   Tensor norm, globenc, alti;  // [n, n] float64 (undefined when not asked)
 };
 
-/// Norm, GlobEnc and ALTI of layer `l` for one example of n tokens: x [n, d] the layer input,
+/// Norm, GlobEnc and ALTI of one layer for one example of n tokens: x [n, d] the layer input,
 /// a [H, n, n] its attention, ffn_sum [n, d] (post-LN: the input of LN2). Rows i are done in
 /// blocks so that the [rows, n, d] decomposition stays around 128 MB.
 LayerMaps decompose(const BlockWeights& w, int heads, const Tensor& x, const Tensor& a,
@@ -81,12 +82,15 @@ LayerMaps decompose(const BlockWeights& w, int heads, const Tensor& x, const Ten
     // + the residual: x_j belongs to j = i.
     const Tensor eye = ::torch::eye(n, x.options()).narrow(0, i0, R);
     const Tensor g = att + eye.unsqueeze(-1) * x.unsqueeze(0);
-    Tensor t = g;  // T_i(x_j)
+    Tensor t = g;                      // T_i(x_j)
+    Tensor bias = b_o.expand({R, d});  // the b_O part of the output, no token's
     if (!pre) {
       // LN1(x_i + z_i) is linear in its input once its mean and deviation (of the full sum,
       // b_O included) are fixed: T_i(x_j) = gamma1 (g_ij - mean(g_ij)) / s1_i.
       const Tensor u = x.narrow(0, i0, R) + att.sum(1) + b_o;
-      t = ln_linear(g, ln1.weight, ln_scale(u, ln1.eps));
+      const Tensor s1 = ln_scale(u, ln1.eps);
+      t = ln_linear(g, ln1.weight, s1);
+      bias = ln_linear(bias.unsqueeze(1), ln1.weight, s1).squeeze(1);
     }
     if (globenc) {
       Tensor e = t;
@@ -95,7 +99,7 @@ LayerMaps decompose(const BlockWeights& w, int heads, const Tensor& x, const Ten
       }
       globenc_rows.push_back(e.norm(2, -1));
     }
-    if (alti) alti_rows_.push_back(alti_rows(t));
+    if (alti) alti_rows_.push_back(alti_rows(t, bias));
   }
   if (norm) out.norm = ::torch::cat(norm_rows, 0);
   if (globenc) out.globenc = ::torch::cat(globenc_rows, 0);

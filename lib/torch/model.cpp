@@ -179,7 +179,8 @@ void copy_maps(const Tensor& all, std::int64_t b, std::int64_t n, std::vector<fl
 }
 
 std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOptions& options) {
-  const detail::BatchTensors t = pack(batch);
+  detail::BatchTensors t = pack(batch);
+  t.keep_layers = !options.contributions.empty();
   check_target(batch, options);
   const auto B = static_cast<std::int64_t>(batch.size());
   const std::int64_t N = t.ids.size(1);

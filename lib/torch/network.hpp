@@ -16,6 +16,9 @@ struct BatchTensors {
   ::torch::Tensor type_ids;  ///< long [B, N]
   ::torch::Tensor mask;      ///< long [B, N]: 1 = token, 0 = padding
   ::torch::Tensor lengths;   ///< long [B] (CPU)
+  /// Keep what every layer computed (ForwardResult::layer_inputs, layers): for the value-aware
+  /// methods only, since it holds ~3 [B, N, d] tensors per layer alive.
+  bool keep_layers = false;
 };
 
 /// LayerNorm over the last dimension with the given parameters (BERT, GPT-2).
@@ -39,7 +42,7 @@ struct ForwardResult {
   ::torch::Tensor logits;                   ///< [B, C] or [B, N, V]; undefined for base models
   std::vector<::torch::Tensor> attentions;  ///< L x [B, H, N, N], the tensors used downstream
   ::torch::Tensor input_embeddings;         ///< [B, N, d] token embeddings (native models)
-  // Native models only (empty for TorchScript):
+  // Native models with BatchTensors::keep_layers only (empty otherwise):
   std::vector<::torch::Tensor> layer_inputs;  ///< L x [B, N, d]: the input x of each layer
   std::vector<LayerResult> layers;            ///< L: what each layer computed
   ::torch::Tensor additive_mask;              ///< [B, 1, 1, N] padding mask the layers used
@@ -81,9 +84,10 @@ class Network {
 };
 
 /// Runs layers 0..layers-1 of a native network on x with the additive padding `mask`, filling
-/// r.attentions, r.layer_inputs, r.layers and r.additive_mask; returns the last layer's output.
+/// r.attentions and, with `keep`, r.layer_inputs, r.layers and r.additive_mask; returns the
+/// last layer's output.
 ::torch::Tensor run_layers(const Network& net, int layers, ::torch::Tensor x,
-                           const ::torch::Tensor& mask, ForwardResult& r);
+                           const ::torch::Tensor& mask, bool keep, ForwardResult& r);
 
 /// HF's "extended attention mask": 0 for tokens, the lowest float for padding, [B, 1, 1, N].
 ::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype);

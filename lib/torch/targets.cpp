@@ -180,14 +180,14 @@ namespace detail {
 }
 
 ::torch::Tensor run_layers(const Network& net, int layers, ::torch::Tensor x,
-                           const ::torch::Tensor& mask, ForwardResult& r) {
-  r.additive_mask = mask;
+                           const ::torch::Tensor& mask, bool keep, ForwardResult& r) {
+  if (keep) r.additive_mask = mask;
   for (int l = 0; l < layers; ++l) {
-    r.layer_inputs.push_back(x);
+    if (keep) r.layer_inputs.push_back(x);
     LayerResult out = net.layer(l, x, mask, {});
     r.attentions.push_back(out.probs);
     x = out.output;
-    r.layers.push_back(std::move(out));
+    if (keep) r.layers.push_back(std::move(out));
   }
   return x;
 }

@@ -16,7 +16,7 @@ namespace attnflow {
 enum class Contribution {
   Norm,          ///< ||sum_h alpha^h_ij f^h(x_j)||_2 (Kobayashi et al. 2020); raw norms
   GlobEnc,       ///< norms with residual and LayerNorm(s) (Kobayashi 2021, GlobEnc 2022); raw norms
-  Alti,          ///< ALTI (Ferrando et al. 2022); rows sum to 1
+  Alti,          ///< ALTI (Ferrando et al. 2022); rows sum to 1 (or are 0)
   ValueZeroing,  ///< value zeroing (Mohebbi et al. 2023); rows sum to 1 (or are 0)
 };
 
@@ -38,7 +38,8 @@ std::string contribution_list(const std::vector<Contribution>& methods);
 std::vector<Contribution> parse_contribution_list(const std::string& text, const std::string& what);
 
 /// True when every row of the method's per-layer matrices sums to 1 (ALTI, value zeroing; a
-/// row of value zeroing whose distances are all 0 stays 0). Norm and GlobEnc hold raw norms.
+/// row whose values are all 0, every ALTI term clipped or every distance 0, stays 0). Norm and
+/// GlobEnc hold raw norms.
 bool rows_sum_to_one(Contribution method);
 
 /// One example's contribution matrices, one stack per method: L x 1 x n x n (heads = 1),
