@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,10 @@ struct GoldenCase {
   bool float64 = false;  ///< LoadOptions::float64
   double tolerance = 0;  ///< largest |ours - reference| / max(1, |reference|)
 };
+
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.model << (c.float64 ? " float64" : " float32") << " tolerance " << c.tolerance;
+}
 
 std::string case_name(const testing::TestParamInfo<GoldenCase>& p) {
   return p.param.model + (p.param.float64 ? "_float64" : "_float32");
@@ -165,7 +170,9 @@ TEST(Contributions, NonNegativeRowsSumToOneOrZeroAndCausalUpperTriangleIsZero) {
           if (attnflow::rows_sum_to_one(m)) {
             for (int i = 0; i < s.tokens(); ++i) {
               const float sum = c.row(i).sum();
-              if (sum != 0.f) EXPECT_NEAR(sum, 1.0, 1e-5);  // or 0: every c_ij clipped
+              if (sum != 0.f) {  // 0: every c_ij clipped
+                EXPECT_NEAR(sum, 1.0, 1e-5);
+              }
             }
           }
           if (model->info().causal) {
