@@ -77,6 +77,7 @@ int main(int argc, char** argv) try {
       {"globenc", {Contribution::GlobEnc}},
       {"alti", {Contribution::Alti}},
       {"value-zeroing", {Contribution::ValueZeroing}},
+      {"value-zeroing, 32 pairs/run", {Contribution::ValueZeroing}, 32},
       {"value-zeroing, 1 pair/run", {Contribution::ValueZeroing}, 1},
       {"all four",
        {Contribution::Norm, Contribution::GlobEnc, Contribution::Alti, Contribution::ValueZeroing}},
