@@ -4,7 +4,11 @@
 namespace attnflow::app {
 
 void add_analysis_flags(CLI::App& cmd, pipeline::AnalysisSettings& s) {
-  cmd.add_option("-m,--methods", s.methods, "raw, residual, rollout, flow, grad-rollout")
+  cmd.add_option("-m,--methods", s.methods,
+                 "raw, residual, rollout, flow, grad-rollout; value-aware (stored by extract "
+                 "--contributions): norm, norm-rollout, norm-flow, globenc, globenc-flow, alti, "
+                 "alti-rollout, alti-flow, value-zeroing, value-zeroing-rollout, "
+                 "value-zeroing-flow")
       ->delimiter(',')
       ->capture_default_str();
   cmd.add_option("--fusion", s.fusion, "Head fusion: mean, max, min, weighted")

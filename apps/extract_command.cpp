@@ -7,7 +7,9 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/store.hpp"
@@ -33,6 +35,7 @@ struct ExtractArgs {
   std::string store = "per-head";
   std::string precision = "float32";
   std::string target = "none";
+  std::vector<std::string> contributions;
   bool resume = false;
   bool overwrite = false;
   int threads = 0;
@@ -48,6 +51,9 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   o.store = parse_enum(pipeline::kExtractStoreModes, a.store, "--store");
   o.precision = parse_enum(pipeline::kExtractPrecisions, a.precision, "--precision");
   o.target = torch::parse_target(a.target);
+  for (const std::string& c : a.contributions) {
+    o.contributions.push_back(parse_enum(kContributionNames, c, "--contributions"));
+  }
   o.model = a.model;
   o.corpus = a.corpus;
   o.output = a.output;
@@ -153,6 +159,10 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
                   "Gradient target: none, class:K, label, predicted, prob-diff "
                   "(classifiers); mask, mask:ID (masked LM); next, next:ID, last (causal LM)")
       ->capture_default_str();
+  cmd->add_option("--contributions", args.contributions,
+                  "Also store value-aware contribution matrices [L, n, n] per example: norm, "
+                  "globenc, alti, value-zeroing (native BERT / GPT-2 models; docs/methods.md)")
+      ->delimiter(',');
   cmd->add_flag("--resume", args.resume,
                 "Continue OUT.h5: skip the examples it holds, append the rest of the corpus");
   cmd->add_flag("--overwrite", args.overwrite, "Replace an existing OUT.h5");

@@ -10,10 +10,11 @@
 #
 # * the file metadata (root attributes) and the committed example count
 #   (from the commit index `/examples/index`, see `committed()`),
-# * example *i* (tokens, ids, labels, attention, gradient) by direct lookup,
+# * example *i* (tokens, ids, labels, attention, gradient, and in schema
+#   version 2 the value-aware contribution matrices) by direct lookup,
 # * derived runs (/derived/NAME) with the options they were computed with.
 #
-# `--check` validates a file against schema version 1 and exits non-zero on
+# `--check` validates a file against schema version 1 or 2 and exits non-zero on
 # any problem (the attnflow test suite runs it on files attnflow wrote).
 
 # %%
@@ -26,18 +27,30 @@ import sys
 import h5py
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSIONS = (1, 2)  # 2 added the per-example contribution matrices
 
 
 def open_store(path: str) -> h5py.File:
-    """Opens a store read-only and checks that it is schema version 1."""
+    """Opens a store read-only and checks that it is schema version 1 or 2."""
     f = h5py.File(path, "r")
     version = f.attrs.get("attnflow_schema_version")
     if version is None:
         raise ValueError(f"{path}: not an attnflow store (no attnflow_schema_version)")
-    if int(version) != SCHEMA_VERSION:
-        raise ValueError(f"{path}: schema version {int(version)}, this script reads {SCHEMA_VERSION}")
+    if int(version) not in SCHEMA_VERSIONS:
+        raise ValueError(f"{path}: schema version {int(version)}, this script reads {SCHEMA_VERSIONS}")
     return f
+
+
+def contribution_names(f: h5py.File) -> list[str]:
+    """The value-aware methods every example holds (schema 2: root attribute `contributions`,
+    comma-separated, e.g. "alti,value-zeroing"; version-1 files have none)."""
+    text = f.attrs.get("contributions", "") if int(f.attrs["attnflow_schema_version"]) >= 2 else ""
+    return [name for name in text.split(",") if name]
+
+
+def contribution_dataset(name: str) -> str:
+    """Dataset of contribution `name` in an example group: value-zeroing -> contribution_value_zeroing."""
+    return "contribution_" + name.replace("-", "_")
 
 
 def store_info(f: h5py.File) -> dict:
@@ -74,7 +87,10 @@ def example_name(i: int) -> str:
 # ## One example
 # Example *i* is the group `/examples/000000012` (nine digits). Its
 # `attention` is (layers, heads, n, n) in a per-head store and (layers, n, n)
-# in a fused store; row = query token, column = key token.
+# in a fused store; row = query token, column = key token. Schema version 2
+# adds one (layers, n, n) dataset per value-aware method the store holds
+# (`contribution_alti`, ...): row i = output token of that layer, column j =
+# input token.
 
 # %%
 def example(f: h5py.File, i: int) -> dict:
@@ -89,6 +105,8 @@ def example(f: h5py.File, i: int) -> dict:
     }
     for key in ("label", "target", "prediction"):
         out[key] = int(g.attrs[key]) if key in g.attrs else None
+    out["contributions"] = {name: g[contribution_dataset(name)][...].astype(np.float32)
+                            for name in contribution_names(f)}
     return out
 
 
@@ -127,7 +145,7 @@ def derived(f: h5py.File, run: str, i: int) -> dict:
 
 # %%
 def check(f: h5py.File) -> list[str]:
-    """Problems found (empty list = the file follows schema version 1)."""
+    """Problems found (empty list = the file follows schema version 1 or 2)."""
     problems = []
     a = f.attrs
     for key in ("attnflow_version", "created", "model", "tokenizer", "store_mode",
@@ -171,6 +189,16 @@ def check(f: h5py.File) -> list[str]:
                 problems.append(f"{where}: attention not finite")
             if "gradient" in g and g["gradient"].shape != want:
                 problems.append(f"{where}: gradient shape {g['gradient'].shape}")
+        for name in contribution_names(f):
+            key = contribution_dataset(name)
+            if key not in g:
+                problems.append(f"{where}: no {key}")
+                continue
+            c = g[key][...]
+            if c.shape != (layers, n, n):
+                problems.append(f"{where}: {key} shape {c.shape}, expected {(layers, n, n)}")
+            elif not (np.all(np.isfinite(c)) and np.all(c >= 0)):
+                problems.append(f"{where}: {key} not finite and >= 0")
     for name, info in runs(f).items():
         count = min(committed(f["derived"][name], int(info["num_examples"])), num_examples(f))
         if info["status"] not in ("running", "complete", "failed"):
@@ -195,7 +223,8 @@ def summary(f: h5py.File) -> dict:
     if num_examples(f) > 0:
         e = example(f, 0)
         out["example0"] = {"tokens": e["tokens"],
-                           "attention_shape": None if e["attention"] is None else list(e["attention"].shape)}
+                           "attention_shape": None if e["attention"] is None else list(e["attention"].shape),
+                           "contributions": {k: list(v.shape) for k, v in e["contributions"].items()}}
     for name, r in runs(f).items():
         count = committed(f["derived"][name], int(r["num_examples"]))
         out["runs"][name] = {"status": r["status"], "num_examples": count,

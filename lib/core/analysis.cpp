@@ -1,6 +1,8 @@
 // Runs the chosen methods on one example with shared preparation.
 #include "attnflow/core/analysis.hpp"
 
+#include <algorithm>
+
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/readout.hpp"
 #include "attnflow/core/rollout.hpp"
@@ -13,6 +15,95 @@ Method parse_method(const std::string& name) {
 
 const char* to_string(Method method) {
   return enum_name(kMethodNames, method);
+}
+
+namespace {
+
+/// How a value-aware method turns its per-layer matrices into maps.
+enum class Aggregation { Layer, Rollout, Flow };
+
+struct ContributionMethod {
+  Method method;
+  Contribution source;
+  Aggregation aggregation;
+};
+
+constexpr ContributionMethod kContributionMethods[] = {
+    {Method::Norm, Contribution::Norm, Aggregation::Layer},
+    {Method::NormRollout, Contribution::Norm, Aggregation::Rollout},
+    {Method::NormFlow, Contribution::Norm, Aggregation::Flow},
+    {Method::GlobEnc, Contribution::GlobEnc, Aggregation::Rollout},
+    {Method::GlobEncFlow, Contribution::GlobEnc, Aggregation::Flow},
+    {Method::Alti, Contribution::Alti, Aggregation::Layer},
+    {Method::AltiRollout, Contribution::Alti, Aggregation::Rollout},
+    {Method::AltiFlow, Contribution::Alti, Aggregation::Flow},
+    {Method::ValueZeroing, Contribution::ValueZeroing, Aggregation::Layer},
+    {Method::ValueZeroingRollout, Contribution::ValueZeroing, Aggregation::Rollout},
+    {Method::ValueZeroingFlow, Contribution::ValueZeroing, Aggregation::Flow},
+};
+
+const ContributionMethod* find_contribution_method(Method method) {
+  for (const ContributionMethod& c : kContributionMethods) {
+    if (c.method == method) return &c;
+  }
+  return nullptr;
+}
+
+/// The per-layer matrices of `source` for this example, checked against the attention (when
+/// there is one) and against each other.
+const AttentionStack& contribution_stack(const ContributionStacks* contributions, Method method,
+                                         Contribution source, const AttentionStack& attention) {
+  const auto found =
+      contributions == nullptr ? ContributionStacks::const_iterator{} : contributions->find(source);
+  if (contributions == nullptr || found == contributions->end()) {
+    throw Error(std::string(to_string(method)) + ": needs the " + to_string(source) +
+                " contribution matrices (attnflow extract --contributions " + to_string(source) +
+                "), none were given");
+  }
+  const AttentionStack& s = found->second;
+  const std::string what = std::string(to_string(source)) + " contributions";
+  validate(s, AttentionCheck::weights(what));
+  if (s.heads() != 1) {
+    throw Error(what + ": " + std::to_string(s.heads()) +
+                " matrices per layer, expected 1 (layers x 1 x tokens x tokens)");
+  }
+  if (!attention.empty() &&
+      (s.layers() != attention.layers() || s.tokens() != attention.tokens())) {
+    throw Error(what + ": " + std::to_string(s.layers()) + " layers x " +
+                std::to_string(s.tokens()) + " tokens, but the attention has " +
+                std::to_string(attention.layers()) + " x " + std::to_string(attention.tokens()));
+  }
+  return s;
+}
+
+/// The matrices rollout and flow run on: rows normalised; norm (which has no residual of its
+/// own) also residual-augmented and discarded as attention is (options.prepare).
+LayerMatrices prepared_contributions(const LayerMatrices& per_layer, Contribution source,
+                                     const PrepareOptions& prepare) {
+  LayerMatrices out = per_layer;
+  for (Matrix& m : out) normalize_rows(m);
+  if (source == Contribution::Norm) out = prepare_fused(std::move(out), prepare);
+  return out;
+}
+
+}  // namespace
+
+std::optional<Contribution> contribution_of(Method method) {
+  if (const ContributionMethod* c = find_contribution_method(method)) return c->source;
+  return std::nullopt;
+}
+
+std::vector<Contribution> contributions_of(const std::vector<Method>& methods) {
+  std::vector<Contribution> out;
+  for (const EnumName<Contribution>& c : kContributionNames) {
+    for (Method m : methods) {
+      if (contribution_of(m) == c.value) {
+        out.push_back(c.value);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<NamedMaps> named_maps(const AnalysisResult& result) {
@@ -41,20 +132,63 @@ std::vector<int> resolve_target_rows(const std::vector<int>& rows, int tokens,
 
 AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
                        const AnalysisOptions& options) {
+  return analyze(attention, gradient, nullptr, options);
+}
+
+AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
+                       const ContributionStacks* contributions, const AnalysisOptions& options) {
   if (options.methods.empty()) throw Error("analysis: no method chosen");
-  validate(attention, AttentionCheck::weights("attention"));
-  const LayerMatrices fused = fuse_heads(attention, options.prepare.fusion);
-  const LayerMatrices prepared = prepare_fused(fused, options.prepare);
+  const bool attention_methods = std::any_of(options.methods.begin(), options.methods.end(),
+                                             [](Method m) { return !find_contribution_method(m); });
+  // The shape every method reports on: the attention's, or the first contributions asked for.
+  const AttentionStack* shape = &attention;
+  if (attention_methods || !attention.empty()) {
+    validate(attention, AttentionCheck::weights("attention"));
+  } else {
+    const ContributionMethod* first = find_contribution_method(options.methods.front());
+    shape = &contribution_stack(contributions, first->method, first->source, attention);
+  }
+  LayerMatrices fused, prepared;
+  if (attention_methods) {
+    fused = fuse_heads(attention, options.prepare.fusion);
+    prepared = prepare_fused(fused, options.prepare);
+  }
   const std::vector<int> rows =
-      resolve_target_rows(options.target_rows, attention.tokens(), "target rows");
-  const std::vector<int> layers = resolve_layers(options.layers, attention.layers(), "layers");
+      resolve_target_rows(options.target_rows, shape->tokens(), "target rows");
+  const std::vector<int> layers = resolve_layers(options.layers, shape->layers(), "layers");
   RolloutOptions rollout_options;
   rollout_options.start_layer = options.start_layer;
   rollout_options.all_prefixes = true;
   rollout_options.target_rows = rows;
 
   AnalysisResult result;
+  std::map<Contribution, std::pair<LayerMatrices, LayerMatrices>> cache;  // per layer, prepared
   for (Method method : options.methods) {
+    if (const ContributionMethod* c = find_contribution_method(method)) {
+      auto it = cache.find(c->source);
+      if (it == cache.end()) {
+        const AttentionStack& s = contribution_stack(contributions, method, c->source, *shape);
+        LayerMatrices per_layer = fuse_heads(s);
+        LayerMatrices ready = prepared_contributions(per_layer, c->source, options.prepare);
+        it = cache.emplace(c->source, std::make_pair(std::move(per_layer), std::move(ready))).first;
+      }
+      switch (c->aggregation) {
+        case Aggregation::Layer:
+          result.maps[method] = raw_readout(it->second.first, ReadoutOptions{layers, rows});
+          break;
+        case Aggregation::Rollout:
+          result.maps[method] = rollout(it->second.second, rollout_options);
+          break;
+        case Aggregation::Flow: {
+          FlowOptions o = options.flow;
+          o.layers = layers;
+          o.target_rows = rows;
+          result.maps[method] = attention_flow(it->second.second, o);
+          break;
+        }
+      }
+      continue;
+    }
     switch (method) {
       case Method::Raw: {
         ReadoutOptions o{layers, rows};
@@ -81,6 +215,7 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
         result.maps[method] = grad_rollout(attention, *gradient, o);
         break;
       }
+      default: break;  // the value-aware methods, above
     }
   }
   return result;

@@ -196,6 +196,7 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
   const std::string where = s.where(index);
   Example example;
   detail::FetchedFloats attention, gradient;
+  std::vector<std::pair<Contribution, detail::FetchedFloats>> contributions;
   bool has_attention = false, has_gradient = false;
   int n = 0;
   {
@@ -208,8 +209,11 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
     }
     Handle group = detail::open_member(s.file.get(), s.examples.get(), "/examples", s.commits,
                                        s.heap_check, index, where);
-    for (const char* dataset : {"tokens", "token_ids", "attention", "gradient"}) {
-      s.heap_check.check_attributes(group.get(), dataset, where + ": dataset '" + dataset + "'");
+    std::vector<std::string> datasets = {"tokens", "token_ids", "attention", "gradient"};
+    for (Contribution c : info.contributions) datasets.push_back(detail::contribution_dataset(c));
+    for (const std::string& dataset : datasets) {
+      s.heap_check.check_attributes(group.get(), dataset.c_str(),
+                                    where + ": dataset '" + dataset + "'");
     }
     {
       Handle tokens = detail::open_dataset(group.get(), "tokens", where);
@@ -246,29 +250,36 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
     example.prediction = detail::find_int(group.get(), "prediction", where);
 
     const std::vector<hsize_t> expected = detail::stack_dims(info, static_cast<hsize_t>(n));
-    double elements = 1.0;
-    for (hsize_t d : expected) elements *= static_cast<double>(d);
-    const auto fetch = [&](const char* dataset_name) {
-      Handle dataset = detail::open_dataset(group.get(), dataset_name, where);
+    const std::vector<hsize_t> per_layer = {static_cast<hsize_t>(info.layers),
+                                            static_cast<hsize_t>(n), static_cast<hsize_t>(n)};
+    const auto fetch = [&](const std::string& dataset_name, const std::vector<hsize_t>& dims) {
+      Handle dataset = detail::open_dataset(group.get(), dataset_name.c_str(), where);
       const std::string what = where + ": dataset '" + dataset_name + "'";
       const std::vector<hsize_t> shape = detail::dataset_shape(dataset.get());
-      if (shape != expected) {
-        throw Error(what + " has shape " + detail::shape_string(shape) + ", expected " +
-                    detail::shape_string(expected) +
-                    (info.mode == StoreMode::PerHead ? " (layers, heads, tokens, tokens)"
-                                                     : " (layers, tokens, tokens)"));
+      if (shape != dims) {
+        throw Error(
+            what + " has shape " + detail::shape_string(shape) + ", expected " +
+            detail::shape_string(dims) +
+            (dims.size() == 4 ? " (layers, heads, tokens, tokens)" : " (layers, tokens, tokens)"));
       }
+      double elements = 1.0;
+      for (hsize_t d : dims) elements *= static_cast<double>(d);
       if (elements > kMaxElements) throw Error(what + " is implausibly large");
       return detail::fetch_floats(dataset.get(), what);
     };
     if (info.mode != StoreMode::Derived && options.attention) {
-      attention = fetch("attention");
+      attention = fetch("attention", expected);
       has_attention = true;
     }
     if (info.mode == StoreMode::PerHead && options.gradient &&
         detail::has_link(group.get(), "gradient")) {
-      gradient = fetch("gradient");
+      gradient = fetch("gradient", expected);
       has_gradient = true;
+    }
+    if (options.contributions) {
+      for (Contribution c : info.contributions) {
+        contributions.emplace_back(c, fetch(detail::contribution_dataset(c), per_layer));
+      }
     }
     unlocked = Clock::now();
   }
@@ -280,6 +291,10 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
   if (has_gradient) {
     example.gradient =
         AttentionStack(detail::decode_floats(std::move(gradient)), info.layers, heads, n);
+  }
+  for (auto& [c, floats] : contributions) {
+    example.contributions[c] =
+        AttentionStack(detail::decode_floats(std::move(floats)), info.layers, 1, n);
   }
   if (timing != nullptr) {
     timing->waiting = seconds(asked, locked);
@@ -316,6 +331,11 @@ std::int64_t Store::append(const Example& example) {
       detail::write_floats(group.get(), "gradient", dims, example.gradient.data().data(),
                            s.info.gradient_precision, s.write_options, where);
     }
+  }
+  for (const auto& [c, stack] : example.contributions) {
+    detail::write_floats(group.get(), detail::contribution_dataset(c),
+                         {static_cast<hsize_t>(s.info.layers), n, n}, stack.data().data(),
+                         s.info.attention_precision, s.write_options, where);
   }
   if (example.label) detail::set_int(group.get(), "label", *example.label, H5T_STD_I64LE);
   if (example.target) detail::set_int(group.get(), "target", *example.target, H5T_STD_I64LE);

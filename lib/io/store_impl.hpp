@@ -70,6 +70,8 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size);
 void validate_example(const Example& e, const StoreInfo& info, const std::string& where);
 /// Shape of the attention/gradient datasets of an n-token example.
 std::vector<hsize_t> stack_dims(const StoreInfo& info, hsize_t n);
+/// Name of the dataset of contribution `c`: "contribution_" + its name with '-' -> '_'.
+std::string contribution_dataset(Contribution c);
 }  // namespace detail
 
 }  // namespace attnflow::io

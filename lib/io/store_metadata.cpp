@@ -1,5 +1,6 @@
 // Store metadata: root attributes (write/read/validate), the checks an
 // example passes before it is written, and names of the schema.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -57,6 +58,7 @@ void validate_info(const StoreInfo& info, const std::string& path) {
       info.gradient_precision == Precision::Float64) {
     throw Error(path + ": attention and gradient precision must be float32 or float16");
   }
+  parse_contribution_list(contribution_list(info.contributions), path + ": contributions");
   require_utf8(info.model, path + ": model name", NulBytes::Rejected);
   require_utf8(info.tokenizer, path + ": tokenizer", NulBytes::Rejected);
   require_utf8(info.fusion, path + ": fusion", NulBytes::Rejected);
@@ -98,6 +100,7 @@ void write_root(hid_t file, const StoreInfo& info) {
     set_int(file, "shard_total", info.shard.total, H5T_STD_I64LE);
     set_string(file, "shard_source", info.shard.source);
   }
+  set_string(file, "contributions", contribution_list(info.contributions));
   set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
 }
 
@@ -132,10 +135,11 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
   }
   StoreInfo info;
   const std::int64_t version = get_int(file, kSchemaAttribute, path);
-  if (version != kSchemaVersion) {
+  if (version < kOldestSchemaVersion || version > kSchemaVersion) {
     throw Error(path + ": schema version " + std::to_string(version) +
-                " is not supported (attnflow " ATTNFLOW_VERSION_STRING " reads schema version " +
-                std::to_string(kSchemaVersion) + ")");
+                " is not supported (attnflow " ATTNFLOW_VERSION_STRING " reads schema versions " +
+                std::to_string(kOldestSchemaVersion) + " to " + std::to_string(kSchemaVersion) +
+                ")");
   }
   info.schema_version = static_cast<int>(version);
   info.tool_version = get_string(file, "attnflow_version", path);
@@ -168,6 +172,10 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
     }
   }
   info.shard = read_shard(file, path);
+  if (version >= 2) {
+    info.contributions = parse_contribution_list(get_string(file, "contributions", path),
+                                                 path + ": attribute 'contributions'");
+  }
   size = get_int(file, kCountAttribute, path);
   if (size < 0) {
     throw Error(path + ": attribute '" + std::string(kCountAttribute) + "' is " +
@@ -175,6 +183,36 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
   }
   return info;
 }
+
+namespace {
+
+// The example's contribution stacks against StoreInfo::contributions.
+void validate_contributions(const Example& e, const StoreInfo& info, const std::string& where) {
+  const int n = e.tokens_count();
+  for (const auto& [c, stack] : e.contributions) {
+    if (std::find(info.contributions.begin(), info.contributions.end(), c) ==
+        info.contributions.end()) {
+      throw Error(where + ": " + to_string(c) +
+                  " contributions given, but the store holds none (StoreInfo::contributions)");
+    }
+    const std::string what = where + ": " + to_string(c) + " contributions";
+    if (stack.layers() != info.layers || stack.heads() != 1 || stack.tokens() != n) {
+      throw Error(what + " are " + stack_shape(stack) + ", the store expects " +
+                  std::to_string(info.layers) + " layers x 1 heads x " + std::to_string(n) + " x " +
+                  std::to_string(n));
+    }
+    validate(stack, AttentionCheck::weights(what));
+    if (info.attention_precision == Precision::Float16) check_float16_range(stack, what);
+  }
+  for (Contribution c : info.contributions) {
+    if (e.contributions.count(c) == 0) {
+      throw Error(where + ": no " + std::string(to_string(c)) +
+                  " contributions (the store holds them for every example)");
+    }
+  }
+}
+
+}  // namespace
 
 void validate_example(const Example& e, const StoreInfo& info, const std::string& where) {
   const int n = e.tokens_count();
@@ -191,6 +229,7 @@ void validate_example(const Example& e, const StoreInfo& info, const std::string
     throw Error(where + ": " + std::to_string(e.token_ids.size()) + " token ids for " +
                 std::to_string(n) + " tokens");
   }
+  validate_contributions(e, info, where);
   if (info.mode == StoreMode::Derived) {
     if (!e.attention.empty() || !e.gradient.empty()) {
       throw Error(where +
@@ -231,6 +270,12 @@ std::vector<hsize_t> stack_dims(const StoreInfo& info, hsize_t n) {
     return {static_cast<hsize_t>(info.layers), static_cast<hsize_t>(info.heads), n, n};
   }
   return {static_cast<hsize_t>(info.layers), n, n};
+}
+
+std::string contribution_dataset(Contribution c) {
+  std::string name = std::string("contribution_") + to_string(c);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
 }
 
 }  // namespace detail

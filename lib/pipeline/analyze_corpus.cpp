@@ -149,6 +149,7 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart 
     info.mode = StoreMode::Derived;
     info.extract_batch_size = 0;  // the derived store was not extracted
     info.shard = range;
+    info.contributions.clear();  // it holds the results only
     out.file.emplace(Store::create(out.partial, info));
     out.rename_at_end = true;
   }
@@ -243,8 +244,9 @@ class Workers {
     const std::string where = path_ + ": example " + std::to_string(offset_ + i);
     try {
       Clock::time_point t = Clock::now();
-      slot.example = input_.read(
-          offset_ + i, need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient(), &timing);
+      ReadOptions read = need_gradient_ ? ReadOptions{} : ReadOptions::without_gradient();
+      read.contributions = !contributions_of(options_.analysis.methods).empty();
+      slot.example = input_.read(offset_ + i, read, &timing);
       read_time = seconds_since(t);
       if (need_gradient_ && slot.example.gradient.empty()) {
         throw Error(where + ": grad-rollout needs a gradient, the example has none");
@@ -254,13 +256,15 @@ class Workers {
       t = Clock::now();
       try {  // negative target rows are resolved per example by analyze()
         slot.result =
-            analyze(slot.example.attention, need_gradient_ ? &slot.example.gradient : nullptr, o);
+            analyze(slot.example.attention, need_gradient_ ? &slot.example.gradient : nullptr,
+                    &slot.example.contributions, o);
       } catch (const std::exception& e) {
         throw Error(where + ": " + e.what());
       }
       compute_time = seconds_since(t);
       slot.example.attention = AttentionStack();
       slot.example.gradient = AttentionStack();
+      slot.example.contributions.clear();
     } catch (const std::exception& e) {
       slot.failed = true;
       slot.error = e.what();
@@ -368,6 +372,14 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
   if (need_gradient && info.mode != StoreMode::PerHead) {
     throw Error(path + ": grad-rollout needs per-head attention and gradients; this store is " +
                 to_string(info.mode));
+  }
+  for (Contribution c : contributions_of(options.analysis.methods)) {
+    if (std::find(info.contributions.begin(), info.contributions.end(), c) ==
+        info.contributions.end()) {
+      throw Error(path + ": the " + to_string(c) +
+                  " contributions are not in this store (extract with --contributions " +
+                  to_string(c) + ")");
+    }
   }
   RunInfo spec;
   spec.name = options.run;

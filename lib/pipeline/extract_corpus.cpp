@@ -93,6 +93,8 @@ void check_options(const ExtractOptions& o) {
                 std::to_string(o.threads) + ")");
   }
   if (o.resume && o.overwrite) throw Error("--resume and --overwrite exclude each other");
+  // Rejects a method named twice.
+  parse_contribution_list(contribution_list(o.contributions), "--contributions");
   check_device(o.device);
 }
 
@@ -410,6 +412,12 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
   torch::RunOptions run;
   run.target = o.target;
   run.attention_gradients = o.target.kind != torch::TargetKind::None;
+  run.contributions = o.contributions;
+  if (!o.contributions.empty() && info.family == torch::ModelFamily::TorchScript) {
+    throw Error("--contributions " + std::string(to_string(o.contributions.front())) +
+                ": needs a native BERT or GPT-2 model directory; " + info.path +
+                " is a TorchScript module, which gives only its attention maps");
+  }
   run.mask_token_id = check_target(o.target, info, *c->tokenizer);
   detail::check_vocabulary(c->corpus, c->examples, info, c->tokenizer_dir);
   report.length_limit = o.max_length > 0 ? o.max_length : info.max_positions;

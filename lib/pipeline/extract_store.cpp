@@ -48,6 +48,12 @@ void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
     differs(out, "causal", have.causal ? "true" : "false", want.causal ? "true" : "false");
   }
   if (have.mode != want.mode) differs(out, "--store", to_string(have.mode), to_string(want.mode));
+  if (have.contributions != want.contributions) {
+    const auto names = [](const std::vector<Contribution>& cs) {
+      return cs.empty() ? std::string("none") : contribution_list(cs);
+    };
+    differs(out, "--contributions", names(have.contributions), names(want.contributions));
+  }
   if (have.attention_precision != want.attention_precision) {
     differs(out, "--precision", to_string(have.attention_precision),
             to_string(want.attention_precision));
@@ -127,6 +133,7 @@ io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
   info.attention_precision = o.precision;
   info.gradient_precision = o.precision;
   info.extract_batch_size = o.batch_size;
+  info.contributions = o.contributions;
   return info;
 }
 
@@ -184,6 +191,9 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
       }
       x.gradient = AttentionStack(std::move(o.attention_gradient), info.layers, info.heads, n);
     }
+  }
+  for (Contribution c : info.contributions) {
+    x.contributions[c] = AttentionStack(std::move(o.contributions.at(c)), info.layers, 1, n);
   }
   store.append(x);
 }

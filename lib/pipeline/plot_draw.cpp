@@ -98,7 +98,8 @@ void draw_methods(const PlotOptions& a, int target, const PlotInput& in,
   // A negative target counts from the end (-1 = last token), as in `analyze`.
   target = resolve_target_row(target, in.attention.tokens(), "target rows");
   options.target_rows = {target};
-  const AnalysisResult result = analyze(in.attention, in.gradient.get(), options);
+  const AnalysisResult result =
+      analyze(in.attention, in.gradient.get(), &in.contributions, options);
   const std::vector<NamedMaps> maps = named_maps(result);
   if (a.kind == PlotKind::Maps) {
     plot::TargetMapsOptions o;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/pipeline/plot_figures.hpp"
 
@@ -16,6 +17,7 @@ namespace attnflow::pipeline::detail {
 struct PlotInput {
   AttentionStack attention;
   std::unique_ptr<AttentionStack> gradient;  ///< null when none
+  ContributionStacks contributions;          ///< value-aware matrices (stores of schema 2)
   std::vector<std::string> tokens;           ///< empty = indices
   std::string name;                          ///< for messages: "a.npy", "c.h5 example 3"
   std::string fused_by;  ///< head-fused corpus: how the heads were fused; empty = per-head

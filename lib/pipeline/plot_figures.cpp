@@ -136,6 +136,7 @@ PlotReport plot_corpus(const PlotOptions& a) {
     io::Example example = store.read(i, read);
     PlotInput in;
     in.attention = std::move(example.attention);
+    in.contributions = std::move(example.contributions);
     if (!example.gradient.empty()) {
       in.gradient = std::make_unique<AttentionStack>(std::move(example.gradient));
     }

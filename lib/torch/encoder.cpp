@@ -114,8 +114,7 @@ class Encoder final : public Network {
   ForwardResult forward(const BatchTensors& batch, bool track_inputs) override {
     ForwardResult r;
     const EncoderEmbeddings& emb = parts_.embeddings;
-    const std::int64_t B = batch.ids.size(0), N = batch.ids.size(1);
-    const std::int64_t H = config_.num_heads, dh = config_.head_dim(), d = config_.hidden_size;
+    const std::int64_t N = batch.ids.size(1);
     Tensor e = F::embedding(batch.ids, emb.word);
     if (track_inputs) e = e.detach().requires_grad_(true);
     r.input_embeddings = e;
@@ -132,26 +131,52 @@ class Encoder final : public Network {
     }
     x = emb.norm(x);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
+    x = run_layers(*this, static_cast<int>(parts_.layers.size()), x, mask, batch.keep_layers, r);
+    if (parts_.head) r.logits = parts_.head(x);
+    return r;
+  }
+
+  bool has_layers() const override { return true; }
+  int heads() const override { return static_cast<int>(config_.num_heads); }
+
+  BlockWeights block(int l) const override {
+    const EncoderLayer& layer = parts_.layers[static_cast<std::size_t>(l)];
+    return BlockWeights{Placement::PostLN,
+                        layer.value.weight.t(),
+                        layer.value.bias,
+                        layer.attention_output.weight.t(),
+                        layer.attention_output.bias,
+                        layer.attention_norm,
+                        layer.output_norm};
+  }
+
+  // One post-LN block; value_scale [B, N] multiplies every head's value vector of token j
+  // (value zeroing).
+  LayerResult layer(int l, const Tensor& x, const Tensor& mask,
+                    const Tensor& value_scale) const override {
+    const EncoderLayer& layer = parts_.layers[static_cast<std::size_t>(l)];
+    const std::int64_t B = x.size(0), N = x.size(1);
+    const std::int64_t H = config_.num_heads, dh = config_.head_dim(), d = config_.hidden_size;
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     const auto heads = [&](const Tensor& t) { return t.view({B, N, H, dh}).transpose(1, 2); };
-    for (const EncoderLayer& layer : parts_.layers) {
-      Tensor q = heads(layer.query(x));
-      const Tensor k = heads(layer.key(x)), v = heads(layer.value(x));
-      Tensor scores;
-      if (parts_.scale_queries) {
-        scores = ::torch::matmul(q * scale, k.transpose(-1, -2)) + mask;
-      } else {
-        scores = ::torch::matmul(q, k.transpose(-1, -2)) * scale + mask;
-      }
-      if (config_.is_decoder) scores = apply_causal_mask(scores);
-      const Tensor probs = ::torch::softmax(scores, -1);
-      r.attentions.push_back(probs);
-      const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, d});
-      const Tensor a = layer.attention_norm(layer.attention_output(context) + x);
-      const Tensor h = activation(layer.intermediate(a), config_.activation);
-      x = layer.output_norm(layer.output(h) + a);
+    const Tensor q = heads(layer.query(x)), k = heads(layer.key(x));
+    Tensor v = heads(layer.value(x));
+    if (value_scale.defined()) v = v * value_scale.view({B, 1, N, 1}).to(v.scalar_type());
+    Tensor scores;
+    if (parts_.scale_queries) {
+      scores = ::torch::matmul(q * scale, k.transpose(-1, -2)) + mask;
+    } else {
+      scores = ::torch::matmul(q, k.transpose(-1, -2)) * scale + mask;
     }
-    if (parts_.head) r.logits = parts_.head(x);
+    if (config_.is_decoder) scores = apply_causal_mask(scores);
+    LayerResult r;
+    r.probs = ::torch::softmax(scores, -1);
+    const Tensor context = ::torch::matmul(r.probs, v).transpose(1, 2).reshape({B, N, d});
+    r.attention_sum = layer.attention_output(context) + x;
+    const Tensor a = layer.attention_norm(r.attention_sum);
+    const Tensor h = activation(layer.intermediate(a), config_.activation);
+    r.ffn_sum = layer.output(h) + a;
+    r.output = layer.output_norm(r.ffn_sum);
     return r;
   }
 

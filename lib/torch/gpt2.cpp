@@ -87,37 +87,62 @@ class Gpt2 final : public Network {
 
   ForwardResult forward(const BatchTensors& batch, bool track_inputs) override {
     ForwardResult r;
-    const std::int64_t B = batch.ids.size(0), N = batch.ids.size(1);
-    const std::int64_t H = config_.num_heads, dh = config_.head_dim(), d = config_.hidden_size;
+    const std::int64_t N = batch.ids.size(1);
     Tensor e = F::embedding(batch.ids, wte_);
     if (track_inputs) e = e.detach().requires_grad_(true);
     r.input_embeddings = e;
     Tensor x = e + wpe_.narrow(0, 0, N).unsqueeze(0);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
-    const auto heads = [&](const Tensor& t) { return t.view({B, N, H, dh}).transpose(1, 2); };
-    for (std::size_t l = 0; l < blocks_.size(); ++l) {
-      const Block& b = blocks_[l];
-      const Tensor qkv = b.c_attn(b.ln_1(x));
-      const auto parts = qkv.split(d, -1);
-      const Tensor q = heads(parts[0]), k = heads(parts[1]), v = heads(parts[2]);
-      double scale = 1.0;
-      if (config_.scale_attn_weights) scale /= std::sqrt(static_cast<double>(dh));
-      if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(l + 1);
-      Tensor scores = ::torch::matmul(q, k.transpose(-1, -2)) * scale;
-      if (options_.causal) scores = apply_causal_mask(scores);
-      scores = scores + mask;
-      const Tensor probs = ::torch::softmax(scores, -1);
-      r.attentions.push_back(probs);
-      const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, d});
-      x = x + b.attn_proj(context);
-      x = x + b.mlp_proj(activation(b.c_fc(b.ln_2(x)), config_.activation));
-    }
+    x = run_layers(*this, static_cast<int>(blocks_.size()), x, mask, batch.keep_layers, r);
     x = ln_f_(x);
     if (options_.head == Gpt2Head::LanguageModel) r.logits = F::linear(x, lm_head_);
     if (options_.head == Gpt2Head::FirstTokenClassifier) {
       r.logits = F::linear(x.select(1, options_.classifier_position), classifier_weight_,
                            classifier_bias_);
     }
+    return r;
+  }
+
+  bool has_layers() const override { return true; }
+  int heads() const override { return static_cast<int>(config_.num_heads); }
+
+  BlockWeights block(int l) const override {
+    const Block& b = blocks_[static_cast<std::size_t>(l)];
+    const std::int64_t d = config_.hidden_size;
+    // c_attn holds [W_Q | W_K | W_V] side by side.
+    return BlockWeights{Placement::PreLN,
+                        b.c_attn.weight.narrow(1, 2 * d, d),
+                        b.c_attn.bias.narrow(0, 2 * d, d),
+                        b.attn_proj.weight,
+                        b.attn_proj.bias,
+                        b.ln_1,
+                        b.ln_2};
+  }
+
+  LayerResult layer(int l, const Tensor& x, const Tensor& mask,
+                    const Tensor& value_scale) const override {
+    const Block& b = blocks_[static_cast<std::size_t>(l)];
+    const std::int64_t B = x.size(0), N = x.size(1);
+    const std::int64_t H = config_.num_heads, dh = config_.head_dim(), d = config_.hidden_size;
+    const auto heads = [&](const Tensor& t) { return t.view({B, N, H, dh}).transpose(1, 2); };
+    const Tensor qkv = b.c_attn(b.ln_1(x));
+    const auto parts = qkv.split(d, -1);
+    const Tensor q = heads(parts[0]), k = heads(parts[1]);
+    Tensor v = heads(parts[2]);
+    if (value_scale.defined()) v = v * value_scale.view({B, 1, N, 1}).to(v.scalar_type());
+    double scale = 1.0;
+    if (config_.scale_attn_weights) scale /= std::sqrt(static_cast<double>(dh));
+    if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(l + 1);
+    Tensor scores = ::torch::matmul(q, k.transpose(-1, -2)) * scale;
+    if (options_.causal) scores = apply_causal_mask(scores);
+    scores = scores + mask;
+    LayerResult r;
+    r.probs = ::torch::softmax(scores, -1);
+    const Tensor context = ::torch::matmul(r.probs, v).transpose(1, 2).reshape({B, N, d});
+    r.attention_sum = x + b.attn_proj(context);
+    r.ffn_sum = r.attention_sum +
+                b.mlp_proj(activation(b.c_fc(b.ln_2(r.attention_sum)), config_.activation));
+    r.output = r.ffn_sum;
     return r;
   }
 

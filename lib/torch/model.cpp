@@ -12,6 +12,7 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/hf/config.hpp"
+#include "contributions.hpp"
 #include "network.hpp"
 #include "script.hpp"
 #include "weights.hpp"
@@ -182,7 +183,8 @@ void copy_maps(const Tensor& all, std::int64_t b, std::int64_t n, std::vector<fl
 }
 
 std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOptions& options) {
-  const detail::BatchTensors t = pack(batch);
+  detail::BatchTensors t = pack(batch);
+  t.keep_layers = !options.contributions.empty();
   check_target(batch, options);
   const auto B = static_cast<std::int64_t>(batch.size());
   const std::int64_t N = t.ids.size(1);
@@ -193,11 +195,21 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
                 ": input-embedding gradients are not available for TorchScript "
                 "modules (the contract gives only ids in)");
   }
+  if (!options.contributions.empty() && !net_->has_layers()) {
+    throw Error(info_.path + ": contributions (" + to_string(options.contributions.front()) +
+                ") need a native BERT or GPT-2 model; a TorchScript module gives only its "
+                "attention maps");
+  }
   std::unique_ptr<::torch::NoGradGuard> no_grad;
   if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();
   detail::ForwardResult r = net_->forward(t, grads);
 
   std::vector<Output> out(static_cast<std::size_t>(B));
+  if (!options.contributions.empty()) {
+    auto c = detail::compute_contributions(*net_, r, t.lengths, options.contributions,
+                                           options.contribution_options);
+    for (std::size_t b = 0; b < c.size(); ++b) out[b].contributions = std::move(c[b]);
+  }
   const Tensor lengths = t.lengths;
   // Targets: the position and index of y for every example.
   const TargetKind kind = options.target.kind;
@@ -350,7 +362,8 @@ void TorchModel::probe() {
   }
 }
 
-std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device& device) {
+std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device& device,
+                                   ::torch::ScalarType dtype) {
   const std::string config_path = dir + "/config.json";
   hf::ConfigOptions copts;
   copts.extra_architectures = {kEncoderClassifier};
@@ -405,7 +418,7 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
       info.num_labels = c.num_labels;
     }
     info.causal = o.causal;
-    detail::Weights w(weights_path, {"transformer."}, device);
+    detail::Weights w(weights_path, {"transformer."}, device, dtype);
     net = detail::make_gpt2(c, w, o);
   } else {
     // the encoders: BERT, RoBERTa / XLM-RoBERTa, DistilBERT, with the architecture's
@@ -428,7 +441,7 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
     info.uses_type_ids =
         kind.family == ModelFamily::Roberta ? c.type_vocab_size > 1 : c.type_vocab_size > 0;
     info.causal = c.is_decoder;
-    detail::Weights w(weights_path, {kind.prefix}, device);
+    detail::Weights w(weights_path, {kind.prefix}, device, dtype);
     detail::BertHead head = detail::BertHead::None;
     if (arch == base + "ForSequenceClassification") {
       head = detail::BertHead::SequenceClassification;
@@ -462,7 +475,9 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     if (target.size() > 1 && target.back() == '/') target.pop_back();
   }
   if (is_dir(target)) {
-    if (is_file(target + "/config.json")) return load_native(target, device);
+    if (is_file(target + "/config.json")) {
+      return load_native(target, device, options.float64 ? ::torch::kFloat64 : ::torch::kFloat32);
+    }
     for (const char* name : {"model.pt", "model.torchscript.pt", "model.ts"}) {
       const std::string candidate = target + "/" + name;
       if (is_file(candidate)) return Model::load(candidate, options);

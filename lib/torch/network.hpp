@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,20 +16,9 @@ struct BatchTensors {
   ::torch::Tensor type_ids;  ///< long [B, N]
   ::torch::Tensor mask;      ///< long [B, N]: 1 = token, 0 = padding
   ::torch::Tensor lengths;   ///< long [B] (CPU)
-};
-
-struct ForwardResult {
-  ::torch::Tensor logits;                   ///< [B, C] or [B, N, V]; undefined for base models
-  std::vector<::torch::Tensor> attentions;  ///< L x [B, H, N, N], the tensors used downstream
-  ::torch::Tensor input_embeddings;         ///< [B, N, d] token embeddings (native models)
-};
-
-class Network {
- public:
-  virtual ~Network() = default;
-  /// Runs the model. With `track_inputs`, the token embeddings are a leaf that requires grad
-  /// (so that attention maps and embeddings are in the autograd graph).
-  virtual ForwardResult forward(const BatchTensors& batch, bool track_inputs) = 0;
+  /// Keep what every layer computed (ForwardResult::layer_inputs, layers): for the value-aware
+  /// methods only, since it holds ~3 [B, N, d] tensors per layer alive.
+  bool keep_layers = false;
 };
 
 /// LayerNorm over the last dimension with the given parameters (the encoders, GPT-2).
@@ -39,6 +29,65 @@ struct LayerNorm {
     return ::torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
   }
 };
+
+/// What one transformer layer computed ([B, N, d] unless said), for the value-aware methods.
+struct LayerResult {
+  ::torch::Tensor probs;          ///< [B, H, N, N] attention (the tensor multiplied with V)
+  ::torch::Tensor attention_sum;  ///< x + attention output (post-LN: the input of LN1)
+  ::torch::Tensor ffn_sum;        ///< post-LN: the input of LN2; pre-LN: the layer output
+  ::torch::Tensor output;         ///< the layer output (the next layer's input)
+};
+
+struct ForwardResult {
+  ::torch::Tensor logits;                   ///< [B, C] or [B, N, V]; undefined for base models
+  std::vector<::torch::Tensor> attentions;  ///< L x [B, H, N, N], the tensors used downstream
+  ::torch::Tensor input_embeddings;         ///< [B, N, d] token embeddings (native models)
+  // Native models with BatchTensors::keep_layers only (empty otherwise):
+  std::vector<::torch::Tensor> layer_inputs;  ///< L x [B, N, d]: the input x of each layer
+  std::vector<LayerResult> layers;            ///< L: what each layer computed
+  ::torch::Tensor additive_mask;              ///< [B, 1, 1, N] padding mask the layers used
+};
+
+/// Where a block's first LayerNorm sits: after the attention residual (BERT) or before the
+/// attention, with an unnormalised residual stream (GPT-2).
+enum class Placement { PostLN, PreLN };
+
+/// The tensors of one layer the value-aware methods read, in x W layout ([in, out]).
+struct BlockWeights {
+  Placement placement = Placement::PostLN;
+  ::torch::Tensor value_weight;   ///< [d, d]: v = x' W_V + b_V (x' = x, or LN1(x) pre-LN)
+  ::torch::Tensor value_bias;     ///< [d]
+  ::torch::Tensor output_weight;  ///< [d, d]: z = context W_O + b_O (rows h*dh.. = head h)
+  ::torch::Tensor output_bias;    ///< [d]
+  LayerNorm ln1;  ///< post-LN: after the attention residual; pre-LN: before the attention
+  LayerNorm ln2;  ///< post-LN: after the feed-forward residual; pre-LN: before the feed-forward
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+  /// Runs the model. With `track_inputs`, the token embeddings are a leaf that requires grad
+  /// (so that attention maps and embeddings are in the autograd graph).
+  virtual ForwardResult forward(const BatchTensors& batch, bool track_inputs) = 0;
+
+  // The layer structure for the value-aware methods (contributions.hpp); native models only.
+  virtual bool has_layers() const { return false; }
+  virtual int heads() const { return 0; }
+  virtual BlockWeights block(int /*layer*/) const { return {}; }
+  /// Layer `layer` (0-based) on x [B, N, d] with the additive padding mask [B, 1, 1, N];
+  /// every head's value vector of token j is multiplied by value_scale[b, j] ([B, N];
+  /// undefined = 1), the hook of value zeroing.
+  virtual LayerResult layer(int layer, const ::torch::Tensor& x, const ::torch::Tensor& mask,
+                            const ::torch::Tensor& value_scale) const {
+    throw std::logic_error("Network::layer: not a native model");
+  }
+};
+
+/// Runs layers 0..layers-1 of a native network on x with the additive padding `mask`, filling
+/// r.attentions and, with `keep`, r.layer_inputs, r.layers and r.additive_mask; returns the
+/// last layer's output.
+::torch::Tensor run_layers(const Network& net, int layers, ::torch::Tensor x,
+                           const ::torch::Tensor& mask, bool keep, ForwardResult& r);
 
 /// HF's "extended attention mask": 0 for tokens, the lowest float for padding, [B, 1, 1, N].
 ::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype);

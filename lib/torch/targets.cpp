@@ -179,6 +179,19 @@ namespace detail {
   return scores.masked_fill(future, lowest);
 }
 
+::torch::Tensor run_layers(const Network& net, int layers, ::torch::Tensor x,
+                           const ::torch::Tensor& mask, bool keep, ForwardResult& r) {
+  if (keep) r.additive_mask = mask;
+  for (int l = 0; l < layers; ++l) {
+    if (keep) r.layer_inputs.push_back(x);
+    LayerResult out = net.layer(l, x, mask, {});
+    r.attentions.push_back(out.probs);
+    x = out.output;
+    if (keep) r.layers.push_back(std::move(out));
+  }
+  return x;
+}
+
 ::torch::Tensor activation(const ::torch::Tensor& x, hf::Activation a) {
   switch (a) {
     case hf::Activation::Gelu: return ::torch::gelu(x);

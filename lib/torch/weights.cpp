@@ -32,8 +32,9 @@ std::string tf_alias(const std::string& name) {
 
 }  // namespace
 
-Weights::Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device)
-    : file_(path), prefixes_(std::move(prefixes)), device_(device) {}
+Weights::Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device,
+                 ::torch::ScalarType dtype)
+    : file_(path), prefixes_(std::move(prefixes)), device_(device), dtype_(dtype) {}
 
 const hf::TensorInfo* Weights::find(const std::string& name) const {
   if (const hf::TensorInfo* t = file_.find(name, prefixes_)) return t;
@@ -59,7 +60,7 @@ bool Weights::has(const std::string& name) const {
   ::torch::Tensor cpu =
       ::torch::from_blob(values.data(), shape, ::torch::TensorOptions().dtype(::torch::kFloat32))
           .clone();
-  return cpu.to(device_);
+  return cpu.to(device_, dtype_);
 }
 
 ::torch::Tensor InitTensors::get(const std::string& name, const std::vector<std::int64_t>& shape,

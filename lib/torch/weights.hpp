@@ -28,10 +28,12 @@ class TensorSource {
 class Weights final : public TensorSource {
  public:
   /// `prefixes` are tried as in hf::SafetensorsFile::find ("bert.", "transformer.").
-  Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device);
+  /// `dtype`: kFloat32, or kFloat64 (LoadOptions::float64).
+  Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device,
+          ::torch::ScalarType dtype = ::torch::kFloat32);
 
-  /// The tensor `name` as float32 on the device. Old TensorFlow-converted names are accepted
-  /// for LayerNorm ("LayerNorm.gamma"/"LayerNorm.beta"). Throws Error "<file>: no tensor
+  /// The tensor `name` as float32 (or float64) on the device. Old TensorFlow-converted names are
+  /// accepted for LayerNorm ("LayerNorm.gamma"/"LayerNorm.beta"). Throws Error "<file>: no tensor
   /// '<name>' ..." or "<file>: tensor '<name>' has shape [..], expected [..] (<why>)".
   ::torch::Tensor get(const std::string& name, const std::vector<std::int64_t>& shape,
                       const std::string& why) override;
@@ -46,6 +48,7 @@ class Weights final : public TensorSource {
   hf::SafetensorsFile file_;
   std::vector<std::string> prefixes_;
   ::torch::Device device_;
+  ::torch::ScalarType dtype_;
   std::set<std::string> used_;
 };
 

@@ -50,7 +50,9 @@ TEST(Analysis, Errors) {
       "target rows: token -4 out of range (sequence has 3 tokens, valid 0..2 or -3..-1)");
   test::expect_error(
       [] { parse_method("lrp"); },
-      "method: unknown 'lrp' (expected raw, residual, rollout, flow or grad-rollout)");
+      "method: unknown 'lrp' (expected raw, residual, rollout, flow, grad-rollout, norm, "
+      "norm-rollout, norm-flow, globenc, globenc-flow, alti, alti-rollout, alti-flow, "
+      "value-zeroing, value-zeroing-rollout or value-zeroing-flow)");
 }
 
 TEST(Analysis, NegativeTargetRowsCountFromTheEnd) {

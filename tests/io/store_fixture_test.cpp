@@ -11,9 +11,9 @@
 namespace attnflow::io {
 namespace {
 
-void expect_fixture(const Store& store) {
+void expect_fixture(const Store& store, int schema_version) {
   const StoreInfo& info = store.info();
-  EXPECT_EQ(info.schema_version, 1);
+  EXPECT_EQ(info.schema_version, schema_version);
   EXPECT_EQ(info.model, "attnflow-fixture");
   EXPECT_EQ(info.tokenizer, "whitespace");
   EXPECT_EQ(info.layers, 2);
@@ -62,14 +62,30 @@ TEST(StoreFixture, ReadsTheCommittedSchemaVersion1File) {
   const Store store = Store::open(std::string(ATTNFLOW_TEST_DATA) + "/store_v1.h5");
   EXPECT_EQ(store.info().tool_version, "0.1.0");
   EXPECT_EQ(store.info().created, "2026-11-25T13:07:29Z");
-  expect_fixture(store);
+  expect_fixture(store, 1);
+}
+
+// tests/data/store_v2.h5: the same content plus contributions, written by attnflow 0.1.0 with
+// schema version 2 (`attnflow_store_tool fixture-v2`); never regenerated.
+TEST(StoreFixture, ReadsTheCommittedSchemaVersion2File) {
+  const Store store = Store::open(std::string(ATTNFLOW_TEST_DATA) + "/store_v2.h5");
+  expect_fixture(store, 2);
+  EXPECT_EQ(store.info().contributions, test::fixture_v2_info().contributions);
+  for (int i = 0; i < test::kFixtureExamples; ++i) {
+    const Example got = store.read(i);
+    const Example want = test::fixture_v2_example(i);
+    ASSERT_EQ(got.contributions.size(), want.contributions.size());
+    for (const auto& [c, stack] : want.contributions) {
+      EXPECT_EQ(got.contributions.at(c).data(), stack.data()) << i;  // exact: multiples of 1/64
+    }
+  }
 }
 
 TEST(StoreFixture, TodaysWriterProducesTheSameContent) {
   const std::string path = test::temp_path("now.h5");
   const std::string command = std::string(ATTNFLOW_STORE_TOOL) + " fixture " + path;
   ASSERT_EQ(std::system(command.c_str()), 0);
-  expect_fixture(Store::open(path));
+  expect_fixture(Store::open(path), kSchemaVersion);
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ TEST_P(StoreRoundTrip, EveryExampleReadsBackExactly) {
   EXPECT_EQ(got.attention_precision, c.precision);
   EXPECT_EQ(got.gradient_precision, c.precision);
   EXPECT_EQ(got.fusion, info.fusion);
-  EXPECT_EQ(got.schema_version, 1);
+  EXPECT_EQ(got.schema_version, 2);
   EXPECT_EQ(got.tool_version, ATTNFLOW_VERSION_STRING);
   EXPECT_EQ(got.created.size(), 20u);
   EXPECT_EQ(got.created.back(), 'Z');

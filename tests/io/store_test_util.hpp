@@ -123,6 +123,34 @@ inline io::Example fixture_example(int index) {
   return e;
 }
 
+/// The schema-version-2 fixture tests/data/store_v2.h5: the version-1 fixture plus, in every
+/// example, alti and value-zeroing contributions [2, n, n] (multiples of 1/64, exact in float16).
+inline io::StoreInfo fixture_v2_info() {
+  io::StoreInfo info = fixture_info();
+  info.contributions = {Contribution::Alti, Contribution::ValueZeroing};
+  return info;
+}
+
+inline io::Example fixture_v2_example(int index) {
+  io::Example e = fixture_example(index);
+  const int n = e.tokens_count();
+  for (Contribution c : fixture_v2_info().contributions) {
+    AttentionStack s(2, 1, n);
+    for (int l = 0; l < 2; ++l) {
+      for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < n; ++j) {
+          s.head(l, 0)(i, j) =
+              static_cast<float>((l * 13 + i * 5 + j * 3 + index * 7 + static_cast<int>(c) * 11) %
+                                 16) /
+              64.0f;
+        }
+      }
+    }
+    e.contributions[c] = std::move(s);
+  }
+  return e;
+}
+
 inline AnalysisOptions fixture_run_options() {
   AnalysisOptions o;
   o.methods = {Method::Raw, Method::Rollout, Method::Flow};

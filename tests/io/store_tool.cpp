@@ -3,7 +3,8 @@
 // fixture, and damages files in controlled ways for the error tests.
 //   attnflow_store_tool write PATH COUNT [--mode M] [--dtype D] [--layers L]
 //       [--heads H] [--seed S] [--spread K] [--gradient] [--causal] [--progress]
-//   attnflow_store_tool fixture PATH
+//   attnflow_store_tool fixture PATH      (tests/data/store_v1.h5 when it was written)
+//   attnflow_store_tool fixture-v2 PATH   (tests/data/store_v2.h5: schema 2, contributions)
 //   attnflow_store_tool poison PATH EXAMPLE nan|negative|bad-utf8|drop-attention|bad-shape
 //   attnflow_store_tool set-root-int PATH NAME VALUE
 #include <hdf5.h>
@@ -78,9 +79,11 @@ int write_corpus(const std::vector<std::string>& args) {
   return 0;
 }
 
-int write_fixture(const std::string& path) {
-  io::Store store = io::Store::create(path, test::fixture_info());
-  for (int i = 0; i < test::kFixtureExamples; ++i) store.append(test::fixture_example(i));
+int write_fixture(const std::string& path, bool v2) {
+  io::Store store = io::Store::create(path, v2 ? test::fixture_v2_info() : test::fixture_info());
+  for (int i = 0; i < test::kFixtureExamples; ++i) {
+    store.append(v2 ? test::fixture_v2_example(i) : test::fixture_example(i));
+  }
   io::RunInfo run;
   run.name = "fixture";
   run.options = test::fixture_run_options();
@@ -169,7 +172,8 @@ int main(int argc, char** argv) {
     if (args.size() >= 3 && args[0] == "write") {
       return write_corpus({args.begin() + 1, args.end()});
     }
-    if (args.size() == 2 && args[0] == "fixture") return write_fixture(args[1]);
+    if (args.size() == 2 && args[0] == "fixture") return write_fixture(args[1], false);
+    if (args.size() == 2 && args[0] == "fixture-v2") return write_fixture(args[1], true);
     if (args.size() == 4 && args[0] == "poison") {
       return poison(args[1], std::stoll(args[2]), args[3]);
     }

@@ -80,7 +80,9 @@ TEST(AnalysisSettings, Errors) {
   s.methods = {"raw", "lrp"};
   test::expect_error(
       [&] { analysis_options(s); },
-      "method: unknown 'lrp' (expected raw, residual, rollout, flow or grad-rollout)");
+      "method: unknown 'lrp' (expected raw, residual, rollout, flow, grad-rollout, norm, "
+      "norm-rollout, norm-flow, globenc, globenc-flow, alti, alti-rollout, alti-flow, "
+      "value-zeroing, value-zeroing-rollout or value-zeroing-flow)");
 }
 
 TEST(AnalysisSettings, CorpusPaths) {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/core/flow.hpp"
 #include "attnflow/core/grad_rollout.hpp"
 #include "attnflow/core/residual.hpp"
@@ -20,16 +22,51 @@ enum class Method {
   Rollout,      ///< attention rollout
   Flow,         ///< attention flow
   GradRollout,  ///< gradient-weighted rollout (needs a gradient stack)
+  // Value-aware contributions (need their per-layer matrices, attnflow/core/contribution.hpp;
+  // docs/methods.md). "X" = the per-layer matrices as computed, "X-rollout" = rollout and
+  // "X-flow" = attention flow over them, row-normalised (norm: residual-augmented like attention,
+  // since it has no residual of its own; the others include theirs).
+  Norm,                 ///< attention norms (Kobayashi et al. 2020) per layer
+  NormRollout,          ///< rollout of the residual-augmented norms
+  NormFlow,             ///< flow of the residual-augmented norms
+  GlobEnc,              ///< GlobEnc (Modarressi et al. 2022): rollout of its per-layer norms
+  GlobEncFlow,          ///< flow over GlobEnc's per-layer norms
+  Alti,                 ///< ALTI (Ferrando et al. 2022) per layer
+  AltiRollout,          ///< ALTI-rollout
+  AltiFlow,             ///< flow over ALTI's per-layer contributions
+  ValueZeroing,         ///< value zeroing (Mohebbi et al. 2023) per layer
+  ValueZeroingRollout,  ///< rollout of value zeroing
+  ValueZeroingFlow,     ///< flow over value zeroing
 };
 
-/// The names of the methods (CLI, stores, CSV): raw, residual, rollout, flow, grad-rollout.
+/// The names of the methods (CLI, stores, CSV), the one table: raw, residual, rollout, flow,
+/// grad-rollout, then the value-aware ones.
 inline constexpr EnumName<Method> kMethodNames[] = {
-    {Method::Raw, "raw"},   {Method::Residual, "residual"},        {Method::Rollout, "rollout"},
-    {Method::Flow, "flow"}, {Method::GradRollout, "grad-rollout"},
+    {Method::Raw, "raw"},
+    {Method::Residual, "residual"},
+    {Method::Rollout, "rollout"},
+    {Method::Flow, "flow"},
+    {Method::GradRollout, "grad-rollout"},
+    {Method::Norm, "norm"},
+    {Method::NormRollout, "norm-rollout"},
+    {Method::NormFlow, "norm-flow"},
+    {Method::GlobEnc, "globenc"},
+    {Method::GlobEncFlow, "globenc-flow"},
+    {Method::Alti, "alti"},
+    {Method::AltiRollout, "alti-rollout"},
+    {Method::AltiFlow, "alti-flow"},
+    {Method::ValueZeroing, "value-zeroing"},
+    {Method::ValueZeroingRollout, "value-zeroing-rollout"},
+    {Method::ValueZeroingFlow, "value-zeroing-flow"},
 };
 /// Throws Error("method: unknown 'NAME' (expected raw, residual, ...)").
 Method parse_method(const std::string& name);
 const char* to_string(Method method);
+
+/// The contribution matrices a method reads (nullopt for the attention-based methods).
+std::optional<Contribution> contribution_of(Method method);
+/// The contributions `methods` read, each once, in Contribution order.
+std::vector<Contribution> contributions_of(const std::vector<Method>& methods);
 
 struct AnalysisOptions {
   std::vector<Method> methods = {Method::Raw, Method::Rollout, Method::Flow};
@@ -71,5 +108,13 @@ std::vector<int> resolve_target_rows(const std::vector<int>& rows, int tokens,
 /// GradRollout is requested. Throws Error on any invalid input or option.
 AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
                        const AnalysisOptions& options = {});
+
+/// The same with the example's contribution matrices (L x 1 x n x n each), needed by the
+/// value-aware methods; `contributions` may be null when none is requested. `attention` may be
+/// empty when only value-aware methods are requested. Throws Error("alti-rollout: needs the
+/// alti contribution matrices (attnflow extract --contributions alti), none were given") and
+/// on stacks whose layers or tokens do not match.
+AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
+                       const ContributionStacks* contributions, const AnalysisOptions& options);
 
 }  // namespace attnflow

@@ -8,14 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 
 namespace attnflow::io {
 
-/// Schema version this build writes and reads (root attribute
-/// `attnflow_schema_version`).
-inline constexpr int kSchemaVersion = 1;
+/// Schema version this build writes (root attribute `attnflow_schema_version`). Version 2
+/// added the per-example contribution matrices; version-1 files are still read (and appended
+/// to, as version 1: without contributions).
+inline constexpr int kSchemaVersion = 2;
+/// The oldest schema version this build reads.
+inline constexpr int kOldestSchemaVersion = 1;
 
 /// Precision of stored floating-point arrays (memory is always float32 for
 /// attention and double for derived maps).
@@ -84,6 +88,10 @@ struct StoreInfo {
   std::int64_t extract_batch_size = 0;
   /// A shard of a corpus (count 0: the whole corpus).
   ShardRange shard;
+  /// Value-aware contribution matrices every example holds (root attribute `contributions`,
+  /// names comma-separated; schema version 2), stored as datasets `contribution_<name>`
+  /// [L, n, n] at attention_precision.
+  std::vector<Contribution> contributions;
 
   // Filled on open (ignored by Store::create):
   int schema_version = kSchemaVersion;
@@ -102,6 +110,8 @@ struct Example {
   std::optional<std::int64_t> label;       ///< e.g. gold class
   std::optional<std::int64_t> target;      ///< e.g. the logit the gradient is of
   std::optional<std::int64_t> prediction;  ///< e.g. predicted class
+  /// One L x 1 x n x n stack per StoreInfo::contributions (exactly those; any store mode).
+  ContributionStacks contributions;
 
   int tokens_count() const { return static_cast<int>(tokens.size()); }
 };
@@ -117,14 +127,16 @@ struct WriteOptions {
 };
 
 struct ReadOptions {
-  bool attention = true;  ///< load the attention stack (when stored)
-  bool gradient = true;   ///< load the gradient stack (when stored)
+  bool attention = true;      ///< load the attention stack (when stored)
+  bool gradient = true;       ///< load the gradient stack (when stored)
+  bool contributions = true;  ///< load the contribution matrices (when stored)
 
   /// Tokens, ids and labels only: no attention, no gradient.
   static ReadOptions metadata_only() {
     ReadOptions o;
     o.attention = false;
     o.gradient = false;
+    o.contributions = false;
     return o;
   }
   /// The attention stack without the gradient.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/io/store_types.hpp"
@@ -43,6 +44,9 @@ struct ExtractOptions {
   io::StoreMode store = io::StoreMode::PerHead;      ///< PerHead or Fused (mean over heads)
   io::Precision precision = io::Precision::Float32;  ///< Float32 or Float16
   torch::Target target;                              ///< gradient target; kind None = no gradients
+  /// --contributions: value-aware matrices stored per example as [L, n, n] datasets (native
+  /// BERT / GPT-2 models only; docs/methods.md). Empty = none.
+  std::vector<Contribution> contributions;
   /// Continue an existing output (same model, options, batch size and corpus) so that it ends
   /// with the bytes of an uninterrupted run; no output yet: start it (ExtractReport::resume_note).
   bool resume = false;

@@ -18,12 +18,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::torch {
@@ -63,6 +65,10 @@ struct ModelInfo {
 struct LoadOptions {
   std::string device = "cpu";  ///< "cpu", "cuda" or "cuda:N"; cuda without CUDA -> Error
   int threads = 0;             ///< intra-op threads on CPU (0 = libtorch's default)
+  /// Native models: convert the weights to float64 and run in float64 (about twice the memory
+  /// and time; outputs are still float32). For exact comparisons, e.g. of the value-aware
+  /// contributions with a float64 reference. TorchScript modules run as they were saved.
+  bool float64 = false;
 };
 
 /// One example. Token ids as the tokenizer gave them (special tokens included).
@@ -72,6 +78,18 @@ struct Input {
   std::optional<std::int64_t> label;   ///< for TargetKind::Label
 };
 
+/// Settings of the value-aware contribution methods (docs/methods.md, "Value-aware
+/// contributions").
+struct ContributionOptions {
+  /// GlobEnc on post-LN blocks (BERT): also the second residual's LayerNorm, as GlobEnc's
+  /// N_Enc does (default); false = Kobayashi et al. 2021's N_ResLN (first LayerNorm only).
+  /// Pre-LN blocks have no LayerNorm on the residual path, so this changes nothing there.
+  bool globenc_second_norm = true;
+  /// Value zeroing: (example, token) pairs per extra run of a layer; 0 = as many as fit in
+  /// about 256 MB of activations.
+  std::int64_t value_zeroing_batch = 0;
+};
+
 struct RunOptions {
   bool attention = true;            ///< return the attention maps
   Target target;                    ///< kind None = no gradients
@@ -79,6 +97,10 @@ struct RunOptions {
   bool input_gradients = false;     ///< with a target: dy/d(input token embeddings)
   bool logits = false;              ///< return the logits
   std::int64_t mask_token_id = -1;  ///< for TargetKind::MaskedToken
+  /// Per-layer contribution matrices to compute from the same forward pass (native BERT and
+  /// GPT-2 models only: a TorchScript model -> Error). Empty = none.
+  std::vector<Contribution> contributions;
+  ContributionOptions contribution_options;
 };
 
 /// The result for one example, at its own length n (padding removed).
@@ -94,7 +116,15 @@ struct Output {
   std::optional<std::int64_t> target_index;     ///< the class / token whose logit is y
   std::optional<std::int64_t> target_position;  ///< LM targets: the position of y
   double target_value = 0.0;                    ///< y
+  /// One entry per RunOptions::contributions: [L, n, n] float32 row-major, row = output token
+  /// i of layer l, column = input token j (docs/methods.md). Padding never leaks in: a padded
+  /// batch gives each example what it gives alone (to float rounding).
+  std::map<Contribution, std::vector<float>> contributions;
 };
+
+/// The [L, n, n] matrices of `method` in `output` as an L x 1 x n x n stack (the layout of a
+/// fused attention stack). Throws Error when `output` has no such matrices.
+AttentionStack contribution_stack(const Output& output, Contribution method);
 
 class Model {
  public:
