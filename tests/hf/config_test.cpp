@@ -355,8 +355,8 @@ TEST(Config, Errors) {
             "m/config.json: unknown architecture 'BertModel' for model_type 'gpt2' (supported: "
             "GPT2Model, GPT2LMHeadModel)");
   EXPECT_EQ(err(R"({"architectures": ["T5Model"]})"),
-            "m/config.json: no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT or "
-            "GPT-2 architecture to infer it from");
+            "m/config.json: no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT, "
+            "GPT-2, Llama, Mistral or Qwen2 architecture to infer it from");
   EXPECT_EQ(err(R"({"model_type": "bert", "hidden_size": "768"})"),
             "m/config.json: 'hidden_size' must be a positive integer, got \"768\"");
   EXPECT_EQ(err(R"({"model_type": "bert", "num_hidden_layers": 0})"),
