@@ -29,7 +29,11 @@ architectures (and the result is cross-checked against our references below, < 1
 otherwise (the case on this project's machines) the reference is tests/reference/hf_models.py
 (BERT, GPT-2) and tests/reference/hf_encoders.py (RoBERTa, XLM-RoBERTa, DistilBERT), our
 re-implementations of their eager code.  The AttnflowEncoderClassifier and the TorchScript
-module always come from hf_models.py.  Token types are stored for BERT and RoBERTa (not
+module always come from hf_models.py.  The Llama / Mistral / Qwen2 fixtures (ids of a 64-id
+vocabulary, no tokenizer files; llama_lm's weights in two shards with
+model.safetensors.index.json) come from tests/reference/hf_decoders.py, or from transformers'
+LlamaModel / LlamaForCausalLM / Mistral* / Qwen2* when it is importable (compared at 1e-5:
+its eager softmax runs in float32), and are checked against a plain-numpy forward too.  Token types are stored for BERT and RoBERTa (not
 DistilBERT); RoBERTa batches are padded with its pad id 1.
 
 The script checks itself before writing anything: attention rows sum to 1, causal and padded
@@ -1139,6 +1143,90 @@ def check_decoder_gqa(name: str, res: dict) -> None:
     check(maxdiff(a[:, 0], a[:, 1]) > 1e-3, f"{name}: query heads 0 and 1 (one KV head) differ")
 
 
+def check_decoder_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict, e: int) -> None:
+    """Example e recomputed with plain numpy from the file's tensors, written separately from
+    hf_decoders.py: RoPE as a rotation of the complex numbers x_i + i x_(i + dh/2) by pos * f_i,
+    the inverse frequencies from the config keys by hand, query head h reading KV head
+    h // (H / KV), the causal window by explicit loops; every layer's attention and the output."""
+    n = int(b["lengths"][e])
+    ids = b["input_ids"][e, :n].numpy()
+    mt = config["model_type"]
+
+    def get(key):
+        for k in (key, "model." + key):
+            if k in file_sd:
+                return file_sd[k].double().numpy()
+        return None
+
+    H, KV = config["num_attention_heads"], config["num_key_value_heads"]
+    dh = config.get("head_dim") or config["hidden_size"] // H
+    rope = config.get("rope_scaling") or config.get("rope_parameters") or {}
+    theta = rope.get("rope_theta", config.get("rope_theta", 10000.0))
+    f = np.array([theta ** (-2.0 * i / dh) for i in range(dh // 2)])
+    kind = rope.get("rope_type", rope.get("type", "default"))
+    if kind == "linear":
+        f = f / rope["factor"]
+    elif kind == "llama3":
+        old = rope["original_max_position_embeddings"]
+        out = []
+        for fi in f:
+            w = 2 * math.pi / fi
+            if w < old / rope["high_freq_factor"]:
+                out.append(fi)
+            elif w > old / rope["low_freq_factor"]:
+                out.append(fi / rope["factor"])
+            else:
+                sm = (old / w - rope["low_freq_factor"]) / (rope["high_freq_factor"] - rope["low_freq_factor"])
+                out.append((1 - sm) * fi / rope["factor"] + sm * fi)
+        f = np.array(out)
+    rot = np.exp(1j * np.outer(np.arange(n), f))  # [n, dh/2]
+
+    def rope_apply(x):  # [n, heads, dh]
+        z = (x[..., : dh // 2] + 1j * x[..., dh // 2 :]) * rot[:, None, :]
+        return np.concatenate([z.real, z.imag], axis=-1)
+
+    def rms(x, w):
+        return w * x / np.sqrt((x * x).mean(-1, keepdims=True) + config["rms_norm_eps"])
+
+    def lin(x, pre):
+        y = x @ get(pre + ".weight").T
+        bias = get(pre + ".bias")
+        return y if bias is None else y + bias
+
+    window = config.get("sliding_window") if mt == "mistral" else None
+    x = get("embed_tokens.weight")[ids]
+    worst = 0.0
+    for layer in range(config["num_hidden_layers"]):
+        p = f"layers.{layer}."
+        h = rms(x, get(p + "input_layernorm.weight"))
+        q = rope_apply(lin(h, p + "self_attn.q_proj").reshape(n, H, dh))
+        k = rope_apply(lin(h, p + "self_attn.k_proj").reshape(n, KV, dh))
+        v = lin(h, p + "self_attn.v_proj").reshape(n, KV, dh)
+        ctx = np.zeros((n, H, dh))
+        for hh in range(H):
+            g_ = hh // (H // KV)
+            a = np.zeros((n, n))
+            for i in range(n):
+                keys = [j for j in range(i + 1) if not window or i - j < window]
+                sc = np.array([q[i, hh] @ k[j, g_] for j in keys]) / math.sqrt(dh)
+                pr = np.exp(sc - sc.max())
+                a[i, keys] = pr / pr.sum()
+            ctx[:, hh] = a @ v[:, g_]
+            worst = max(worst, float(np.abs(a - res["attentions"][layer, e, hh, :n, :n].numpy()).max()))
+        x = x + lin(ctx.reshape(n, H * dh), p + "self_attn.o_proj")
+        m = rms(x, get(p + "post_attention_layernorm.weight"))
+        gate = lin(m, p + "mlp.gate_proj")
+        x = x + lin(gate / (1 + np.exp(-gate)) * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
+    x = rms(x, get("norm.weight"))
+    if "logits" in res:
+        head = file_sd.get("lm_head.weight")
+        head = get("embed_tokens.weight") if head is None else head.double().numpy()
+        worst = max(worst, float(np.abs(x @ head.T - res["logits"][e, :n].numpy()).max()))
+    else:
+        worst = max(worst, float(np.abs(x - res["last_hidden_state"][e, :n].numpy()).max()))
+    check(worst < 1e-11, f"{name}: plain-numpy forward from the file equals the reference (max diff {worst:.1e})")
+
+
 def write_sharded(d: str, file_sd: dict, shards: int) -> None:
     """save_pretrained's sharded layout: model-0000k-of-0000n.safetensors + the index."""
     names = sorted(file_sd)
@@ -1212,6 +1300,8 @@ def make_decoder_fixture(fx: dict, out_root: str) -> None:
         check_attention(f"{name}/{tag}", res, b, True)
         check_decoder_masks(f"{name}/{tag}", res, b, window)
         check_decoder_gqa(f"{name}/{tag}", res)
+        for e in range(len(b["lengths"])):
+            check_decoder_numpy(f"{name}/{tag}[{e}]", file_back, loaded_config, b, res, e)
         if targets is not None:
             check_finite_differences(f"{name}/{tag}", ref, b, "llama", targets, res)
         if tag == "b3":
@@ -1235,7 +1325,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.manual_seed(0)
     os.makedirs(args.out, exist_ok=True)
-    print(f"reference: {'transformers ' + transformers.__version__ if HAVE_TRANSFORMERS else 'tests/reference/hf_models.py'}; torch {torch.__version__}")
+    print(f"reference: {'transformers ' + transformers.__version__ if HAVE_TRANSFORMERS else 'tests/reference (hf_models.py, hf_encoders.py, hf_decoders.py)'}; torch {torch.__version__}")
     for fx in fixtures():
         if args.only and fx["name"] != args.only:
             continue
