@@ -1,5 +1,5 @@
-// config.json reader for the BERT, RoBERTa / XLM-RoBERTa, DistilBERT and GPT-2 families
-// (transformers 4.x and 5.x).
+// config.json reader for the BERT, RoBERTa / XLM-RoBERTa, DistilBERT, GPT-2 and Llama (Llama,
+// Mistral, Qwen2) families (transformers 4.x and 5.x).
 #include "attnflow/hf/config.hpp"
 
 #include <algorithm>
@@ -42,6 +42,9 @@ const std::vector<FamilyEntry>& families() {
        "DistilBert",
        {"DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification"}},
       {"gpt2", ModelFamily::Gpt2, "GPT2", {"GPT2Model", "GPT2LMHeadModel"}},
+      {"llama", ModelFamily::Llama, "Llama", {"LlamaModel", "LlamaForCausalLM"}},
+      {"mistral", ModelFamily::Llama, "Mistral", {"MistralModel", "MistralForCausalLM"}},
+      {"qwen2", ModelFamily::Llama, "Qwen2", {"Qwen2Model", "Qwen2ForCausalLM"}},
   };
   return table;
 }
@@ -60,6 +63,7 @@ class Fields {
   [[noreturn]] void fail(const std::string& problem) const {
     throw Error(source_ + ": " + problem);
   }
+  const std::string& source() const { return source_; }
 
   /// The first present, non-null key among `names`; checks that aliases agree.
   const json* get(std::initializer_list<const char*> names) const {
@@ -165,6 +169,55 @@ Activation parse_activation(const Fields& f, const std::string& name, const char
          "' (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, quick_gelu)");
 }
 
+// rope_theta + rope_scaling (transformers 4.x; the type under "rope_type" or the older "type")
+// or rope_parameters (5.x: the same keys and rope_theta in one object), as
+// modeling_rope_utils.py reads them.
+RopeConfig parse_rope(const json& doc, const Fields& f) {
+  RopeConfig r;
+  r.theta = f.positive_number({"rope_theta"}, 10000.0);
+  const char* key = "rope_scaling";
+  const json* s = f.get({"rope_scaling"});
+  if (const json* p = f.get({"rope_parameters"})) {
+    if (s) f.fail("both 'rope_scaling' and 'rope_parameters': give one");
+    s = p;
+    key = "rope_parameters";
+  }
+  if (!s) return r;
+  const std::string k = key;
+  if (!s->is_object()) f.fail("'" + k + "' must be an object, got " + detail::brief(*s));
+  const Fields sf(*s, f.source() + ": '" + k + "'");
+  r.type = sf.string({"rope_type", "type"}, "default");
+  if (s->contains("rope_theta")) {
+    if (doc.contains("rope_theta") && !doc["rope_theta"].is_null() &&
+        doc["rope_theta"] != (*s)["rope_theta"]) {
+      f.fail("'rope_theta' and '" + k + "'.rope_theta disagree");
+    }
+    r.theta = sf.positive_number({"rope_theta"}, r.theta);
+  }
+  if (r.type == "default") return r;
+  if (r.type != "linear" && r.type != "llama3") {
+    sf.fail("unsupported rope type '" + r.type + "' (supported: default, linear, llama3)");
+  }
+  if (!s->contains("factor")) sf.fail("'factor' is missing (rope type " + r.type + ")");
+  r.factor = sf.positive_number({"factor"}, 1.0);
+  if (r.type == "llama3") {
+    for (const char* needed :
+         {"low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+      if (!s->contains(needed))
+        sf.fail("'" + std::string(needed) + "' is missing (rope type llama3)");
+    }
+    r.low_freq_factor = sf.positive_number({"low_freq_factor"}, 1.0);
+    r.high_freq_factor = sf.positive_number({"high_freq_factor"}, 4.0);
+    r.original_max_positions =
+        sf.positive({"original_max_position_embeddings"}, 8192, ConfigLimits::kPositions);
+    if (!(r.high_freq_factor > r.low_freq_factor)) {
+      sf.fail("'high_freq_factor' (" + detail::brief((*s)["high_freq_factor"]) +
+              ") must be above 'low_freq_factor' (" + detail::brief((*s)["low_freq_factor"]) + ")");
+    }
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string_view family_name(ModelFamily family) {
@@ -173,6 +226,7 @@ std::string_view family_name(ModelFamily family) {
     case ModelFamily::Gpt2: return "gpt2";
     case ModelFamily::Roberta: return "roberta";
     case ModelFamily::DistilBert: return "distilbert";
+    case ModelFamily::Llama: return "llama";
   }
   return "bert";
 }
@@ -219,8 +273,8 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     }
     if (c.model_type.empty()) {
       f.fail(
-          "no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT or GPT-2 "
-          "architecture to infer it from");
+          "no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT, GPT-2, Llama, "
+          "Mistral or Qwen2 architecture to infer it from");
     }
   }
   const FamilyEntry* entry = nullptr;
@@ -284,6 +338,57 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     c.activation = parse_activation(f, c.activation_name, "activation");
     c.sinusoidal_pos_embds = f.boolean("sinusoidal_pos_embds", false);
     c.pad_token_id = 0;
+  } else if (c.family == ModelFamily::Llama) {
+    // LlamaConfig / MistralConfig / Qwen2Config defaults
+    const bool mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2";
+    c.vocab_size = f.positive({"vocab_size"}, qwen2 ? 151936 : 32000, L::kVocabSize);
+    c.hidden_size = f.positive({"hidden_size"}, 4096, L::kHiddenSize);
+    c.num_layers = f.positive({"num_hidden_layers"}, 32, L::kLayers);
+    c.num_heads = f.positive({"num_attention_heads"}, 32, L::kHeads);
+    c.num_kv_heads = f.positive({"num_key_value_heads"}, mistral ? 8 : c.num_heads, L::kHeads);
+    c.head_size = f.positive({"head_dim"}, 0, L::kHiddenSize);
+    c.intermediate_size = f.positive({"intermediate_size"},
+                                     mistral ? 14336
+                                     : qwen2 ? 22016
+                                             : 11008,
+                                     L::kIntermediateSize);
+    c.max_positions = f.positive({"max_position_embeddings"},
+                                 mistral ? 4096 * 32
+                                 : qwen2 ? 32768
+                                         : 2048,
+                                 L::kPositions);
+    c.type_vocab_size = 0;
+    c.layer_norm_eps = f.positive_number({"rms_norm_eps"}, 1e-6);
+    c.activation_name = f.string({"hidden_act"}, "silu");
+    c.activation = parse_activation(f, c.activation_name, "hidden_act");
+    c.rope = parse_rope(doc, f);
+    if (c.num_heads % c.num_kv_heads != 0) {
+      f.fail("'num_attention_heads' (" + std::to_string(c.num_heads) +
+             ") is not divisible by 'num_key_value_heads' (" + std::to_string(c.num_kv_heads) +
+             ")");
+    }
+    if (c.head_dim() % 2 != 0) {
+      f.fail("head dimension " + std::to_string(c.head_dim()) +
+             " is odd: rotary embeddings rotate pairs of dimensions");
+    }
+    if (mistral) {
+      // null: no window (MistralConfig's default is 4096)
+      const bool none = doc.contains("sliding_window") && doc["sliding_window"].is_null();
+      c.sliding_window = none ? 0 : f.positive({"sliding_window"}, 4096, L::kPositions);
+    } else if (qwen2 && f.boolean("use_sliding_window", false)) {
+      f.fail(
+          "'use_sliding_window' true is not supported for qwen2 (only Mistral's sliding "
+          "window is)");
+    }
+    c.attention_bias = f.boolean("attention_bias", false);
+    c.mlp_bias = f.boolean("mlp_bias", false);
+    c.qkv_bias = qwen2;
+    c.bos_token_id = 1;
+    c.eos_token_id = 2;
+    if (qwen2) {
+      c.bos_token_id.reset();
+      c.eos_token_id.reset();
+    }
   } else {
     c.vocab_size = f.positive({"vocab_size"}, 50257, L::kVocabSize);
     c.hidden_size = f.positive({"n_embd", "hidden_size"}, 768, L::kHiddenSize);
@@ -305,7 +410,7 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     c.bos_token_id = 50256;
     c.eos_token_id = 50256;
   }
-  if (c.hidden_size % c.num_heads != 0) {
+  if (c.head_size == 0 && c.hidden_size % c.num_heads != 0) {
     f.fail("hidden size " + std::to_string(c.hidden_size) + " is not divisible by the " +
            std::to_string(c.num_heads) + " attention heads");
   }
@@ -324,7 +429,8 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
              std::to_string(c.max_positions));
     }
   }
-  c.tie_word_embeddings = f.boolean("tie_word_embeddings", true);
+  // LlamaConfig, MistralConfig and Qwen2Config default to untied output embeddings
+  c.tie_word_embeddings = f.boolean("tie_word_embeddings", c.family != ModelFamily::Llama);
   // transformers >= 4.56 writes "dtype"; older versions "torch_dtype".
   c.dtype = f.string({"dtype", "torch_dtype"}, "");
   c.problem_type = f.string({"problem_type"}, "");

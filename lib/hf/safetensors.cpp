@@ -347,4 +347,62 @@ std::vector<std::int64_t> SafetensorsFile::to_int64(const TensorInfo& t) const {
   return out;
 }
 
+SafetensorsIndex read_safetensors_index(const std::string& path) {
+  const json doc = detail::read_json_file(path);
+  SafetensorsIndex index;
+  index.path = path;
+  const auto slash = path.find_last_of('/');
+  index.directory = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (!doc.is_object()) {
+    throw Error(path + ": index is " + detail::type_words(doc) + ", not a JSON object");
+  }
+  const auto map = doc.find("weight_map");
+  if (map == doc.end() || !map->is_object()) {
+    throw Error(path + ": no 'weight_map' object (tensor name -> shard file)");
+  }
+  if (map->empty()) throw Error(path + ": 'weight_map' is empty");
+  for (auto it = map->begin(); it != map->end(); ++it) {
+    if (!it.value().is_string()) {
+      throw Error(path + ": 'weight_map' entry '" + it.key() + "' must be a file name, got " +
+                  detail::brief(it.value()));
+    }
+    const std::string shard = it.value().get<std::string>();
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..") {
+      throw Error(path + ": 'weight_map' entry '" + it.key() + "' names shard '" + shard +
+                  "', not a file name in the index's directory");
+    }
+    if (std::find(index.shards.begin(), index.shards.end(), shard) == index.shards.end()) {
+      index.shards.push_back(shard);
+    }
+    index.weight_map[it.key()] = shard;
+  }
+  return index;
+}
+
+std::vector<SafetensorsFile> open_safetensors_shards(const SafetensorsIndex& index,
+                                                     const SafetensorsOptions& options) {
+  std::vector<SafetensorsFile> files;
+  for (const std::string& shard : index.shards) {
+    const std::string p = index.directory + "/" + shard;
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw Error(index.path + ": shard '" + shard + "' is missing (" + p + ")");
+    }
+    try {
+      files.emplace_back(p, options);
+    } catch (const Error& e) {
+      throw Error(index.path + ": shard '" + shard + "': " + e.what());
+    }
+  }
+  for (const auto& [name, shard] : index.weight_map) {
+    const auto at =
+        std::find(index.shards.begin(), index.shards.end(), shard) - index.shards.begin();
+    if (files[static_cast<std::size_t>(at)].find(name) == nullptr) {
+      throw Error(index.path + ": tensor '" + name + "' is listed in shard '" + shard +
+                  "', which has no such tensor");
+    }
+  }
+  return files;
+}
+
 }  // namespace attnflow::hf

@@ -31,6 +31,9 @@ std::string_view to_string(ModelFamily family) {
     case ModelFamily::Gpt2: return "gpt2";
     case ModelFamily::Roberta: return "roberta";
     case ModelFamily::DistilBert: return "distilbert";
+    case ModelFamily::Llama: return "llama";
+    case ModelFamily::Mistral: return "mistral";
+    case ModelFamily::Qwen2: return "qwen2";
     case ModelFamily::TorchScript: return "torchscript";
   }
   return "bert";
@@ -368,13 +371,11 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
   hf::ConfigOptions copts;
   copts.extra_architectures = {kEncoderClassifier};
   const hf::ModelConfig c = hf::read_model_config(config_path, copts);
-  const std::string weights_path = dir + "/model.safetensors";
+  std::string weights_path = dir + "/model.safetensors";
+  if (!is_file(weights_path) && is_file(dir + "/model.safetensors.index.json")) {
+    weights_path = dir + "/model.safetensors.index.json";  // a sharded checkpoint
+  }
   if (!is_file(weights_path)) {
-    if (is_file(dir + "/model.safetensors.index.json")) {
-      throw Error(dir +
-                  ": sharded weights (model.safetensors.index.json) are not supported; "
-                  "merge them into one model.safetensors");
-    }
     if (is_file(dir + "/pytorch_model.bin")) {
       throw Error(dir +
                   ": only pytorch_model.bin, no model.safetensors: convert the weights to "
@@ -420,6 +421,20 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
     info.causal = o.causal;
     detail::Weights w(weights_path, {"transformer."}, device, dtype);
     net = detail::make_gpt2(c, w, o);
+  } else if (c.family == hf::ModelFamily::Llama) {
+    // LlamaForCausalLM & co. store the base model under "model."; LlamaModel without a prefix
+    const std::string base = c.model_type == "mistral" ? "Mistral"
+                             : c.model_type == "qwen2" ? "Qwen2"
+                                                       : "Llama";
+    info.family = base == "Mistral" ? ModelFamily::Mistral
+                  : base == "Qwen2" ? ModelFamily::Qwen2
+                                    : ModelFamily::Llama;
+    if (arch.empty()) arch = base + "Model";
+    info.causal = true;
+    const bool lm = arch == base + "ForCausalLM";
+    if (lm) info.head = HeadKind::LanguageModel;
+    detail::Weights w(weights_path, {"model."}, device, dtype);
+    net = detail::make_llama(c, w, lm);
   } else {
     // the encoders: BERT, RoBERTa / XLM-RoBERTa, DistilBERT, with the architecture's
     // base-model prefix ("bert.", "roberta.", "distilbert.") in files with a head

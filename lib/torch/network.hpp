@@ -141,4 +141,9 @@ struct Gpt2Options {
 std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, TensorSource& weights,
                                    const Gpt2Options& options);
 
+/// LlamaModel / LlamaForCausalLM, MistralModel / MistralForCausalLM, Qwen2Model /
+/// Qwen2ForCausalLM (the differences are in hf::ModelConfig: sliding_window, qkv_bias).
+std::unique_ptr<Network> make_llama(const hf::ModelConfig& config, TensorSource& weights,
+                                    bool lm_head);
+
 }  // namespace attnflow::torch::detail

@@ -30,33 +30,57 @@ std::string tf_alias(const std::string& name) {
   return a;
 }
 
+bool is_index(const std::string& path) {
+  const std::string suffix = ".index.json";
+  return path.size() >= suffix.size() &&
+         path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
 
 Weights::Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device,
                  ::torch::ScalarType dtype)
-    : file_(path), prefixes_(std::move(prefixes)), device_(device), dtype_(dtype) {}
+    : path_(path), prefixes_(std::move(prefixes)), device_(device), dtype_(dtype) {
+  if (is_index(path)) {
+    files_ = hf::open_safetensors_shards(hf::read_safetensors_index(path));
+  } else {
+    files_.emplace_back(path);
+  }
+}
 
-const hf::TensorInfo* Weights::find(const std::string& name) const {
-  if (const hf::TensorInfo* t = file_.find(name, prefixes_)) return t;
+Weights::Found Weights::find(const std::string& name) const {
   const std::string alias = tf_alias(name);
-  if (!alias.empty()) return file_.find(alias, prefixes_);
-  return nullptr;
+  for (const std::string& n : {name, alias}) {
+    if (n.empty()) continue;
+    for (const hf::SafetensorsFile& f : files_) {
+      if (const hf::TensorInfo* t = f.find(n, prefixes_)) return {&f, t};
+    }
+  }
+  return {};
 }
 
 bool Weights::has(const std::string& name) const {
-  return find(name) != nullptr;
+  return find(name).tensor != nullptr;
 }
 
 ::torch::Tensor Weights::get(const std::string& name, const std::vector<std::int64_t>& shape,
                              const std::string& why) {
-  const hf::TensorInfo* t = find(name);
-  if (t == nullptr) file_.at(name, prefixes_);  // throws the "no tensor" message
+  const Found found = find(name);
+  if (found.tensor == nullptr) {
+    if (files_.size() == 1) files_.front().at(name, prefixes_);  // the "no tensor" message
+    std::string tried;
+    for (const std::string& p : prefixes_) tried += ", '" + p + name + "'";
+    throw Error(path_ + ": no tensor '" + name + "' in any of its " +
+                std::to_string(files_.size()) + " shards" +
+                (tried.empty() ? "" : " (also tried" + tried.substr(1) + ")"));
+  }
+  const hf::TensorInfo* t = found.tensor;
   if (t->shape != shape) {
-    throw Error(file_.path() + ": tensor '" + t->name + "' has shape " + shape_string(t->shape) +
-                ", expected " + shape_string(shape) + " (" + why + ")");
+    throw Error(found.file->path() + ": tensor '" + t->name + "' has shape " +
+                shape_string(t->shape) + ", expected " + shape_string(shape) + " (" + why + ")");
   }
   used_.insert(t->name);
-  auto values = file_.to_float32(*t);  // throws naming the tensor for non-float dtypes
+  auto values = found.file->to_float32(*t);  // throws naming the tensor for non-float dtypes
   ::torch::Tensor cpu =
       ::torch::from_blob(values.data(), shape, ::torch::TensorOptions().dtype(::torch::kFloat32))
           .clone();
@@ -87,8 +111,10 @@ bool Weights::has(const std::string& name) const {
 
 std::vector<std::string> Weights::unused() const {
   std::vector<std::string> out;
-  for (const hf::TensorInfo& t : file_.tensors()) {
-    if (used_.count(t.name) == 0) out.push_back(t.name);
+  for (const hf::SafetensorsFile& f : files_) {
+    for (const hf::TensorInfo& t : f.tensors()) {
+      if (used_.count(t.name) == 0) out.push_back(t.name);
+    }
   }
   return out;
 }

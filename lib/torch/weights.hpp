@@ -1,5 +1,6 @@
-// Internal to attnflow::torch: tensors of a model.safetensors file by their Hugging Face
-// names, checked against the shapes the config implies, converted to float32 on a device.
+// Internal to attnflow::torch: tensors of a model.safetensors file (or of the shards of a
+// model.safetensors.index.json) by their Hugging Face names, checked against the shapes the
+// config implies, converted to float32 on a device.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,7 +28,9 @@ class TensorSource {
 
 class Weights final : public TensorSource {
  public:
-  /// `prefixes` are tried as in hf::SafetensorsFile::find ("bert.", "transformer.").
+  /// `path` is a .safetensors file or a sharded checkpoint's model.safetensors.index.json (every
+  /// shard opened and checked against the weight map, hf::open_safetensors_shards). `prefixes`
+  /// are tried as in hf::SafetensorsFile::find ("bert.", "transformer.").
   /// `dtype`: kFloat32, or kFloat64 (LoadOptions::float64).
   Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device,
           ::torch::ScalarType dtype = ::torch::kFloat32);
@@ -39,13 +42,18 @@ class Weights final : public TensorSource {
                       const std::string& why) override;
   /// True when `name` (or its alias) exists.
   bool has(const std::string& name) const override;
-  const std::string& path() const { return file_.path(); }
+  const std::string& path() const { return path_; }
   /// Names of the file's tensors that no get() asked for (e.g. a head the model does not use).
   std::vector<std::string> unused() const;
 
  private:
-  const hf::TensorInfo* find(const std::string& name) const;
-  hf::SafetensorsFile file_;
+  struct Found {
+    const hf::SafetensorsFile* file = nullptr;
+    const hf::TensorInfo* tensor = nullptr;
+  };
+  Found find(const std::string& name) const;
+  std::string path_;
+  std::vector<hf::SafetensorsFile> files_;  ///< one file, or the shards
   std::vector<std::string> prefixes_;
   ::torch::Device device_;
   ::torch::ScalarType dtype_;

@@ -246,13 +246,107 @@ TEST(Config, EncoderFamilyErrors) {
             "m/config.json: 'hidden_dim' must be a positive integer, got -4");
 }
 
+TEST(Config, LlamaFamily) {
+  const ModelConfig l = parse_model_config(R"({"model_type": "llama", "hidden_size": 64,
+      "num_attention_heads": 8, "num_key_value_heads": 2, "rope_theta": 500000.0,
+      "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                       "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}})",
+                                           "mem");
+  EXPECT_EQ(l.family, ModelFamily::Llama);
+  EXPECT_EQ(family_name(l.family), "llama");
+  EXPECT_EQ(l.num_kv_heads, 2);
+  EXPECT_EQ(l.head_dim(), 8);
+  EXPECT_FALSE(l.tie_word_embeddings);  // LlamaConfig's default
+  EXPECT_EQ(l.rope.type, "llama3");
+  EXPECT_EQ(l.rope.theta, 500000.0);
+  EXPECT_EQ(l.rope.factor, 32.0);
+  EXPECT_EQ(l.rope.original_max_positions, 8192);
+  EXPECT_EQ(l.layer_norm_eps, 1e-6);
+  EXPECT_EQ(l.activation, Activation::Silu);
+  EXPECT_EQ(l.sliding_window, 0);
+  // defaults: as many KV heads as heads, plain RoPE with theta 10000
+  const ModelConfig d = parse_model_config(R"({"architectures": ["LlamaForCausalLM"]})", "mem");
+  EXPECT_EQ(d.model_type, "llama");
+  EXPECT_EQ(d.num_kv_heads, 32);
+  EXPECT_EQ(d.rope.type, "default");
+  EXPECT_EQ(d.rope.theta, 10000.0);
+  // head_dim given: it need not divide hidden_size
+  EXPECT_EQ(parse_model_config(R"({"model_type": "llama", "hidden_size": 20,
+                                   "num_attention_heads": 3, "num_key_value_heads": 1,
+                                   "head_dim": 8})",
+                               "mem")
+                .head_dim(),
+            8);
+  // Mistral: a window by default, null for none; the older key "type"
+  const ModelConfig m = parse_model_config(
+      R"({"model_type": "mistral", "rope_scaling": {"type": "linear", "factor": 2}})", "mem");
+  EXPECT_EQ(m.sliding_window, 4096);
+  EXPECT_EQ(m.num_kv_heads, 8);
+  EXPECT_EQ(m.rope.type, "linear");
+  EXPECT_EQ(m.rope.factor, 2.0);
+  EXPECT_EQ(parse_model_config(R"({"model_type": "mistral", "sliding_window": null})", "mem")
+                .sliding_window,
+            0);
+  // Qwen2: q/k/v biases; transformers 5.x rope_parameters
+  const ModelConfig q = parse_model_config(
+      R"({"model_type": "qwen2", "rope_parameters": {"rope_type": "default",
+          "rope_theta": 1000000.0}, "tie_word_embeddings": true})",
+      "mem");
+  EXPECT_TRUE(q.qkv_bias);
+  EXPECT_FALSE(q.attention_bias);
+  EXPECT_EQ(q.rope.theta, 1000000.0);
+  EXPECT_TRUE(q.tie_word_embeddings);
+  EXPECT_EQ(q.vocab_size, 151936);
+}
+
+TEST(Config, LlamaFamilyErrors) {
+  const auto err = [](const std::string& text) {
+    return error_of([&] { parse_model_config(text, "m/config.json"); });
+  };
+  EXPECT_EQ(err(R"({"model_type": "llama", "num_attention_heads": 32,
+                    "num_key_value_heads": 5})"),
+            "m/config.json: 'num_attention_heads' (32) is not divisible by "
+            "'num_key_value_heads' (5)");
+  EXPECT_EQ(err(R"({"model_type": "llama", "rope_scaling": {"rope_type": "dynamic",
+                    "factor": 2.0}})"),
+            "m/config.json: 'rope_scaling': unsupported rope type 'dynamic' (supported: "
+            "default, linear, llama3)");
+  EXPECT_EQ(err(R"({"model_type": "llama", "rope_scaling": {"rope_type": "linear"}})"),
+            "m/config.json: 'rope_scaling': 'factor' is missing (rope type linear)");
+  EXPECT_EQ(err(R"({"model_type": "llama", "rope_scaling": {"rope_type": "llama3",
+                    "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4}})"),
+            "m/config.json: 'rope_scaling': 'original_max_position_embeddings' is missing "
+            "(rope type llama3)");
+  EXPECT_EQ(err(R"({"model_type": "llama", "rope_scaling": {"rope_type": "llama3",
+                    "factor": 8, "low_freq_factor": 4, "high_freq_factor": 4,
+                    "original_max_position_embeddings": 8192}})"),
+            "m/config.json: 'rope_scaling': 'high_freq_factor' (4) must be above "
+            "'low_freq_factor' (4)");
+  EXPECT_EQ(err(R"({"model_type": "llama", "rope_scaling": "linear"})"),
+            "m/config.json: 'rope_scaling' must be an object, got \"linear\"");
+  EXPECT_EQ(err(R"({"model_type": "llama", "rope_theta": -1})"),
+            "m/config.json: 'rope_theta' must be a positive number, got -1");
+  EXPECT_EQ(err(R"({"model_type": "mistral", "sliding_window": 0})"),
+            "m/config.json: 'sliding_window' must be a positive integer, got 0");
+  EXPECT_EQ(err(R"({"model_type": "qwen2", "use_sliding_window": true})"),
+            "m/config.json: 'use_sliding_window' true is not supported for qwen2 (only "
+            "Mistral's sliding window is)");
+  EXPECT_EQ(err(R"({"model_type": "llama", "hidden_size": 12, "num_attention_heads": 4,
+                    "num_key_value_heads": 4})"),
+            "m/config.json: head dimension 3 is odd: rotary embeddings rotate pairs of "
+            "dimensions");
+  EXPECT_EQ(err(R"({"model_type": "llama", "architectures": ["LlamaForSequenceClassification"]})"),
+            "m/config.json: unknown architecture 'LlamaForSequenceClassification' for model_type "
+            "'llama' (supported: LlamaModel, LlamaForCausalLM)");
+}
+
 TEST(Config, Errors) {
   const auto err = [](const std::string& text) {
     return error_of([&] { parse_model_config(text, "m/config.json"); });
   };
   EXPECT_EQ(err(R"({"model_type": "t5"})"),
             "m/config.json: unknown model_type 't5' (supported: bert, roberta, xlm-roberta, "
-            "distilbert, gpt2)");
+            "distilbert, gpt2, llama, mistral, qwen2)");
   EXPECT_EQ(
       err(R"({"model_type": "bert", "architectures": ["BertForTokenClassification"]})"),
       "m/config.json: unknown architecture 'BertForTokenClassification' for model_type 'bert' "
@@ -261,8 +355,8 @@ TEST(Config, Errors) {
             "m/config.json: unknown architecture 'BertModel' for model_type 'gpt2' (supported: "
             "GPT2Model, GPT2LMHeadModel)");
   EXPECT_EQ(err(R"({"architectures": ["T5Model"]})"),
-            "m/config.json: no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT or "
-            "GPT-2 architecture to infer it from");
+            "m/config.json: no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT, "
+            "GPT-2, Llama, Mistral or Qwen2 architecture to infer it from");
   EXPECT_EQ(err(R"({"model_type": "bert", "hidden_size": "768"})"),
             "m/config.json: 'hidden_size' must be a positive integer, got \"768\"");
   EXPECT_EQ(err(R"({"model_type": "bert", "num_hidden_layers": 0})"),

@@ -29,7 +29,11 @@ architectures (and the result is cross-checked against our references below, < 1
 otherwise (the case on this project's machines) the reference is tests/reference/hf_models.py
 (BERT, GPT-2) and tests/reference/hf_encoders.py (RoBERTa, XLM-RoBERTa, DistilBERT), our
 re-implementations of their eager code.  The AttnflowEncoderClassifier and the TorchScript
-module always come from hf_models.py.  Token types are stored for BERT and RoBERTa (not
+module always come from hf_models.py.  The Llama / Mistral / Qwen2 fixtures (ids of a 64-id
+vocabulary, no tokenizer files; llama_lm's weights in two shards with
+model.safetensors.index.json) come from tests/reference/hf_decoders.py, or from transformers'
+LlamaModel / LlamaForCausalLM / Mistral* / Qwen2* when it is importable (compared at 1e-5:
+its eager softmax runs in float32), and are checked against a plain-numpy forward too.  Token types are stored for BERT and RoBERTa (not
 DistilBERT); RoBERTa batches are padded with its pad id 1.
 
 The script checks itself before writing anything: attention rows sum to 1, causal and padded
@@ -60,6 +64,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in tests/reference
 sys.path.insert(0, os.path.join(REPO, "tests", "reference"))
 import hf_models as R  # noqa: E402
 import hf_encoders as E  # noqa: E402
+import hf_decoders as D  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -434,7 +439,7 @@ def round_weights(model: torch.nn.Module, dtype: torch.dtype) -> None:
 
 def word_embeddings(model: torch.nn.Module) -> torch.nn.Embedding:
     for name, m in model.named_modules():
-        if name.endswith("word_embeddings") or name.endswith("wte"):
+        if name.endswith("word_embeddings") or name.endswith("wte") or name.endswith("embed_tokens"):
             return m
     raise KeyError("no word embeddings")
 
@@ -573,7 +578,7 @@ def check_finite_differences(name: str, model, b: dict, family: str, targets: di
     L, B, H, N, _ = res["attentions"].shape
     # the position whose logits give y: the LM target, else the classifier's token (0)
     out_pos = int(targets["target_position"][bi]) if "target_position" in targets else 0
-    causal = family == "gpt2" and model.transformer.h[0].attn.causal
+    causal = family == "llama" or (family == "gpt2" and model.transformer.h[0].attn.causal)
     for layer in range(L):
         # a query row that y depends on: in the last layer only the output position counts
         h, i, j = (layer + 1) % H, (out_pos if layer == L - 1 or causal else n - 1), 1
@@ -1035,6 +1040,275 @@ def make_torchscript_fixture(out_root: str) -> None:
         write_safetensors(os.path.join(d, f"golden_{tag}.safetensors"), g)
 
 
+# --------------------------------------------------------------------------- Llama family
+
+# Tiny decoders: 2 layers, 4 query heads, vocabulary 64, ids only (no tokenizer files).
+DEC_VOCAB = 64
+DEC_B1 = [5, 17, 33, 2, 48, 9, 61]
+DEC_B3 = [[5, 17, 33, 2, 48, 9, 61, 12, 40], [7, 3, 55, 21, 30], [1, 44, 26, 8, 19, 63, 11]]
+
+
+def decoder_config(model_type: str, arch: str, **extra) -> dict:
+    c = {
+        "architectures": [arch],
+        "model_type": model_type,
+        "vocab_size": DEC_VOCAB,
+        "hidden_size": HIDDEN,
+        "intermediate_size": 32,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": MAX_POSITIONS,
+        "rms_norm_eps": 1e-6,
+        "rope_theta": 10000.0,
+        "hidden_act": "silu",
+        "tie_word_embeddings": False,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "transformers_version": "4.46.0",
+        "torch_dtype": "float32",
+    }
+    c.update(extra)
+    return c
+
+
+def decoder_fixtures() -> list:
+    lm = lm_targets_last
+    return [
+        # LlamaModel: GQA 4 query / 2 KV heads, plain RoPE, no target
+        dict(name="llama_base", seed=201, config=decoder_config("llama", "LlamaModel"), targets=None),
+        # LlamaForCausalLM: head_dim 8 given explicitly (q_proj 32 x 16), rope_scaling llama3
+        # (frequencies 1, 0.1, 0.01, 0.001: one kept, one interpolated, two divided), untied
+        # lm_head, weights in a 2-shard checkpoint with model.safetensors.index.json
+        dict(name="llama_lm", seed=202, shards=2, targets=lm,
+             config=decoder_config("llama", "LlamaForCausalLM", head_dim=8, rope_scaling={
+                 "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                 "original_max_position_embeddings": 64})),
+        # bfloat16 weights, tied embeddings, rope_scaling linear under the old key "type",
+        # attention_bias and mlp_bias (q/k/v/o and MLP biases)
+        dict(name="llama_lm_bf16", seed=203, store=torch.bfloat16, targets=lm,
+             config=decoder_config("llama", "LlamaForCausalLM", tie_word_embeddings=True, attention_bias=True,
+                                   mlp_bias=True, rope_theta=500000.0, torch_dtype="bfloat16",
+                                   rope_scaling={"type": "linear", "factor": 2.0})),
+        # MistralForCausalLM: sliding window 3, smaller than every sequence
+        dict(name="mistral_lm", seed=204, targets=lm,
+             config=decoder_config("mistral", "MistralForCausalLM", sliding_window=3)),
+        # Qwen2ForCausalLM: q/k/v biases, one KV head for 4 query heads, tied embeddings,
+        # 5.x config (dtype, rope_parameters)
+        dict(name="qwen2_lm", seed=205, targets=lm,
+             config={k: v for k, v in decoder_config(
+                 "qwen2", "Qwen2ForCausalLM", num_key_value_heads=1, tie_word_embeddings=True,
+                 use_sliding_window=False, dtype="float32", transformers_version="5.0.0",
+                 rope_parameters={"rope_type": "default", "rope_theta": 1000.0}).items()
+                 if k not in ("torch_dtype", "rope_theta")}),
+    ]
+
+
+def init_decoder_weights(model: torch.nn.Module, seed: int) -> None:
+    """Deterministic random weights (names sorted): matrices / embeddings N(0, WEIGHT_STD),
+    RMSNorm weights 1 + N(0, LN_STD), biases N(0, BIAS_STD)."""
+    g = torch.Generator().manual_seed(seed)
+    params = model.state_dict(keep_vars=True)
+    with torch.no_grad():
+        for name in sorted(R.hf_state_dict(model)):
+            r = torch.randn(params[name].shape, generator=g, dtype=torch.float32)
+            if name.endswith("norm.weight"):
+                params[name].copy_(1.0 + LN_STD * r)
+            elif name.endswith("bias"):
+                params[name].copy_(BIAS_STD * r)
+            else:
+                params[name].copy_(WEIGHT_STD * r)
+
+
+def check_decoder_masks(name: str, res: dict, b: dict, window: int | None) -> None:
+    """Entries outside the causal band (and the window) are exactly 0, those inside > 0."""
+    att = res["attentions"]
+    for e, n in enumerate(b["lengths"].tolist()):
+        i = torch.arange(n)[:, None]
+        j = torch.arange(n)[None, :]
+        band = (j <= i) & ((j > i - window) if window else torch.ones(n, n, dtype=torch.bool))
+        block = att[:, e, :, :n, :n]
+        check(bool((block[..., ~band] == 0).all()), f"{name}: entries outside the causal window exactly 0 (example {e})")
+        check(bool((block[..., band] > 0).all()), f"{name}: entries inside the causal window > 0 (example {e})")
+        if window:
+            check(bool((~band & (j < i)).any()), f"{name}: the window {window} masks keys (example {e})")
+
+
+def check_decoder_gqa(name: str, res: dict) -> None:
+    """Query heads that share a KV head differ (their q_proj rows do), and every map is one of
+    the H query heads (not H / rep)."""
+    H = res["attentions"].shape[2]
+    check(H == HEADS, f"{name}: {H} attention maps per layer, one per query head")
+    a = res["attentions"][:, 0]
+    check(maxdiff(a[:, 0], a[:, 1]) > 1e-3, f"{name}: query heads 0 and 1 (one KV head) differ")
+
+
+def check_decoder_numpy(name: str, file_sd: dict, config: dict, b: dict, res: dict, e: int) -> None:
+    """Example e recomputed with plain numpy from the file's tensors, written separately from
+    hf_decoders.py: RoPE as a rotation of the complex numbers x_i + i x_(i + dh/2) by pos * f_i,
+    the inverse frequencies from the config keys by hand, query head h reading KV head
+    h // (H / KV), the causal window by explicit loops; every layer's attention and the output."""
+    n = int(b["lengths"][e])
+    ids = b["input_ids"][e, :n].numpy()
+    mt = config["model_type"]
+
+    def get(key):
+        for k in (key, "model." + key):
+            if k in file_sd:
+                return file_sd[k].double().numpy()
+        return None
+
+    H, KV = config["num_attention_heads"], config["num_key_value_heads"]
+    dh = config.get("head_dim") or config["hidden_size"] // H
+    rope = config.get("rope_scaling") or config.get("rope_parameters") or {}
+    theta = rope.get("rope_theta", config.get("rope_theta", 10000.0))
+    f = np.array([theta ** (-2.0 * i / dh) for i in range(dh // 2)])
+    kind = rope.get("rope_type", rope.get("type", "default"))
+    if kind == "linear":
+        f = f / rope["factor"]
+    elif kind == "llama3":
+        old = rope["original_max_position_embeddings"]
+        out = []
+        for fi in f:
+            w = 2 * math.pi / fi
+            if w < old / rope["high_freq_factor"]:
+                out.append(fi)
+            elif w > old / rope["low_freq_factor"]:
+                out.append(fi / rope["factor"])
+            else:
+                sm = (old / w - rope["low_freq_factor"]) / (rope["high_freq_factor"] - rope["low_freq_factor"])
+                out.append((1 - sm) * fi / rope["factor"] + sm * fi)
+        f = np.array(out)
+    rot = np.exp(1j * np.outer(np.arange(n), f))  # [n, dh/2]
+
+    def rope_apply(x):  # [n, heads, dh]
+        z = (x[..., : dh // 2] + 1j * x[..., dh // 2 :]) * rot[:, None, :]
+        return np.concatenate([z.real, z.imag], axis=-1)
+
+    def rms(x, w):
+        return w * x / np.sqrt((x * x).mean(-1, keepdims=True) + config["rms_norm_eps"])
+
+    def lin(x, pre):
+        y = x @ get(pre + ".weight").T
+        bias = get(pre + ".bias")
+        return y if bias is None else y + bias
+
+    window = config.get("sliding_window") if mt == "mistral" else None
+    x = get("embed_tokens.weight")[ids]
+    worst = 0.0
+    for layer in range(config["num_hidden_layers"]):
+        p = f"layers.{layer}."
+        h = rms(x, get(p + "input_layernorm.weight"))
+        q = rope_apply(lin(h, p + "self_attn.q_proj").reshape(n, H, dh))
+        k = rope_apply(lin(h, p + "self_attn.k_proj").reshape(n, KV, dh))
+        v = lin(h, p + "self_attn.v_proj").reshape(n, KV, dh)
+        ctx = np.zeros((n, H, dh))
+        for hh in range(H):
+            g_ = hh // (H // KV)
+            a = np.zeros((n, n))
+            for i in range(n):
+                keys = [j for j in range(i + 1) if not window or i - j < window]
+                sc = np.array([q[i, hh] @ k[j, g_] for j in keys]) / math.sqrt(dh)
+                pr = np.exp(sc - sc.max())
+                a[i, keys] = pr / pr.sum()
+            ctx[:, hh] = a @ v[:, g_]
+            worst = max(worst, float(np.abs(a - res["attentions"][layer, e, hh, :n, :n].numpy()).max()))
+        x = x + lin(ctx.reshape(n, H * dh), p + "self_attn.o_proj")
+        m = rms(x, get(p + "post_attention_layernorm.weight"))
+        gate = lin(m, p + "mlp.gate_proj")
+        x = x + lin(gate / (1 + np.exp(-gate)) * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
+    x = rms(x, get("norm.weight"))
+    if "logits" in res:
+        head = file_sd.get("lm_head.weight")
+        head = get("embed_tokens.weight") if head is None else head.double().numpy()
+        worst = max(worst, float(np.abs(x @ head.T - res["logits"][e, :n].numpy()).max()))
+    else:
+        worst = max(worst, float(np.abs(x - res["last_hidden_state"][e, :n].numpy()).max()))
+    check(worst < 1e-11, f"{name}: plain-numpy forward from the file equals the reference (max diff {worst:.1e})")
+
+
+def write_sharded(d: str, file_sd: dict, shards: int) -> None:
+    """save_pretrained's sharded layout: model-0000k-of-0000n.safetensors + the index."""
+    names = sorted(file_sd)
+    per = math.ceil(len(names) / shards)
+    weight_map, total = {}, 0
+    for s_ in range(shards):
+        shard = f"model-{s_ + 1:05d}-of-{shards:05d}.safetensors"
+        part = {k: file_sd[k] for k in names[s_ * per : (s_ + 1) * per]}
+        write_safetensors(os.path.join(d, shard), part)
+        for k, v in part.items():
+            weight_map[k] = shard
+            total += v.numel() * v.element_size()
+    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+    with open(os.path.join(d, "model.safetensors.index.json"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+
+def read_weights(d: str) -> dict:
+    index = os.path.join(d, "model.safetensors.index.json")
+    if not os.path.exists(index):
+        return read_safetensors(os.path.join(d, "model.safetensors"))
+    with open(index, encoding="utf-8") as f:
+        weight_map = json.load(f)["weight_map"]
+    out = {}
+    for shard in sorted(set(weight_map.values())):
+        out.update(read_safetensors(os.path.join(d, shard)))
+    check(set(out) == set(weight_map), f"{d}: the shards hold exactly the weight map's tensors")
+    return out
+
+
+def make_decoder_fixture(fx: dict, out_root: str) -> None:
+    name, config = fx["name"], fx["config"]
+    arch = config["architectures"][0]
+    store = fx.get("store", torch.float32)
+    model = D.build_model(config)
+    init_decoder_weights(model, fx["seed"])
+    if store != torch.float32:
+        round_weights(model, store)
+    file_sd = {k: v.detach().to(store).contiguous() for k, v in R.hf_state_dict(model).items()}
+    d = os.path.join(out_root, name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    with open(os.path.join(d, "config.json"), "w", encoding="utf-8") as f:
+        f.write(config_json(config))
+    if fx.get("shards"):
+        write_sharded(d, file_sd, fx["shards"])
+    else:
+        write_safetensors(os.path.join(d, "model.safetensors"), file_sd)
+
+    with open(os.path.join(d, "config.json"), encoding="utf-8") as f:
+        loaded_config = json.load(f)
+    file_back = read_weights(d)
+    for k, v in file_sd.items():
+        check(torch.equal(file_back[k], v), f"{name}: {k} reads back")
+    ref = D.build_model(loaded_config)
+    R.load_hf_state_dict(ref, {k: v.float() for k, v in file_back.items()})
+    ref = ref.double()
+    use_hf = HAVE_TRANSFORMERS
+    hf_sd = {k: v.double() for k, v in R.hf_state_dict(ref).items()}
+    window = loaded_config.get("sliding_window") if loaded_config["model_type"] == "mistral" else None
+    for tag, b in (("b1", batch([DEC_B1])), ("b3", batch(DEC_B3))):
+        targets = fx["targets"](b) if fx["targets"] else None
+        res = reference(ref, b, "llama", targets)
+        if use_hf:  # pragma: no cover - needs transformers
+            hf = reference_transformers(arch, loaded_config, hf_sd, b, "llama", targets)
+            # transformers' eager softmax runs in float32 even for a float64 model
+            for k in res:
+                check(maxdiff(res[k], hf[k]) < 1e-5, f"{name}/{tag}: hf_decoders {k} equals transformers'")
+            res = hf
+        check_attention(f"{name}/{tag}", res, b, True)
+        check_decoder_masks(f"{name}/{tag}", res, b, window)
+        check_decoder_gqa(f"{name}/{tag}", res)
+        for e in range(len(b["lengths"])):
+            check_decoder_numpy(f"{name}/{tag}[{e}]", file_back, loaded_config, b, res, e)
+        if targets is not None:
+            check_finite_differences(f"{name}/{tag}", ref, b, "llama", targets, res)
+        if tag == "b3":
+            check_padding(f"{name}/{tag}", lambda bb, t: reference(ref, bb, "llama", t), b, targets, res)
+        write_safetensors(os.path.join(d, f"golden_{tag}.safetensors"), golden_tensors(b, "llama", targets, res))
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1051,13 +1325,17 @@ def main() -> None:
     args = ap.parse_args()
     torch.manual_seed(0)
     os.makedirs(args.out, exist_ok=True)
-    print(f"reference: {'transformers ' + transformers.__version__ if HAVE_TRANSFORMERS else 'tests/reference/hf_models.py'}; torch {torch.__version__}")
+    print(f"reference: {'transformers ' + transformers.__version__ if HAVE_TRANSFORMERS else 'tests/reference (hf_models.py, hf_encoders.py, hf_decoders.py)'}; torch {torch.__version__}")
     for fx in fixtures():
         if args.only and fx["name"] != args.only:
             continue
         make_hf_fixture(fx, args.out)
     if not args.only or args.only == "torchscript_bert":
         make_torchscript_fixture(args.out)
+    for fx in decoder_fixtures():
+        if args.only and fx["name"] != args.only:
+            continue
+        make_decoder_fixture(fx, args.out)
     if args.verbose:
         for c in CHECKS:
             print("ok:", c)

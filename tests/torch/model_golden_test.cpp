@@ -1,7 +1,8 @@
 // attnflow::torch against reference outputs stored next to tiny checkpoints in
 // tests/data/models (written by tests/hf/make_model_golden.py; see the README there): logits,
 // every attention map, dy/dA for every layer and head, and dy/d(token embeddings), for batch 1
-// and for batch 3 with right padding.
+// and for batch 3 with right padding. The Llama-family fixtures (llama_*, mistral_lm,
+// qwen2_lm) compare against tests/reference/hf_decoders.py.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -177,10 +178,12 @@ TEST_P(ModelGolden, MatchesTheReference) {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* m : {"bert_base", "bert_mlm", "bert_cls", "bert_mlm_bf16", "gpt2_base",
-                        "gpt2_lm", "gpt2_lm_fp16", "sva_encoder", "torchscript_bert",
-                        "roberta_base", "roberta_cls", "roberta_mlm", "xlmr_base", "xlmr_cls",
-                        "xlmr_mlm", "distilbert_base", "distilbert_cls", "distilbert_mlm"}) {
+  for (const char* m :
+       {"bert_base",       "bert_mlm",       "bert_cls",       "bert_mlm_bf16",    "gpt2_base",
+        "gpt2_lm",         "gpt2_lm_fp16",   "sva_encoder",    "torchscript_bert", "roberta_base",
+        "roberta_cls",     "roberta_mlm",    "xlmr_base",      "xlmr_cls",         "xlmr_mlm",
+        "distilbert_base", "distilbert_cls", "distilbert_mlm", "llama_base",       "llama_lm",
+        "llama_lm_bf16",   "mistral_lm",     "qwen2_lm"}) {
     for (const char* gname : {"golden_b1.safetensors", "golden_b3.safetensors"}) {
       out.push_back({m, gname});
     }

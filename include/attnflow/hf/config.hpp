@@ -1,7 +1,7 @@
-// A model's config.json (Hugging Face layout) for the BERT, RoBERTa / XLM-RoBERTa, DistilBERT and
-// GPT-2 families. The field names of every family (hidden_size / n_embd / dim, ...) and of
-// transformers 4.x and 5.x (torch_dtype / dtype) map onto one struct; missing fields take the
-// defaults of transformers' config classes.
+// A model's config.json (Hugging Face layout) for the BERT, RoBERTa / XLM-RoBERTa, DistilBERT,
+// GPT-2 and Llama (Llama, Mistral, Qwen2) families. The field names of every family (hidden_size /
+// n_embd / dim, ...) and of transformers 4.x and 5.x (torch_dtype / dtype) map onto one struct;
+// missing fields take the defaults of transformers' config classes.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +13,20 @@
 
 namespace attnflow::hf {
 
-/// Roberta covers model_type "roberta" and "xlm-roberta" (the same modelling code).
-enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert };
+/// Roberta covers model_type "roberta" and "xlm-roberta" (the same modelling code); Llama covers
+/// "llama", "mistral" and "qwen2" (pre-RMSNorm decoders with RoPE, GQA and a SwiGLU MLP).
+enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama };
+
+/// Rotary position embeddings of the Llama family (modeling_rope_utils.py): rope_theta and
+/// rope_scaling (transformers 4.x) or rope_parameters (5.x).
+struct RopeConfig {
+  std::string type = "default";   ///< "default", "linear" or "llama3"
+  double theta = 10000.0;         ///< rope_theta
+  double factor = 1.0;            ///< linear, llama3: positions (frequencies) divided by factor
+  double low_freq_factor = 1.0;   ///< llama3
+  double high_freq_factor = 4.0;  ///< llama3
+  std::int64_t original_max_positions = 0;  ///< llama3: original_max_position_embeddings
+};
 
 /// Feed-forward activation. GeluTanh covers "gelu_new", "gelu_pytorch_tanh" and "gelu_fast".
 enum class Activation { Gelu, GeluTanh, Relu, Silu, QuickGelu };
@@ -33,7 +45,8 @@ struct ModelConfig {
   std::int64_t max_positions = 0;          ///< max_position_embeddings / n_positions
   std::int64_t vocab_size = 0;
   std::int64_t type_vocab_size = 0;  ///< BERT / RoBERTa token types; 0 for GPT-2 and DistilBERT
-  double layer_norm_eps = 0.0;       ///< layer_norm_eps / layer_norm_epsilon (DistilBERT: 1e-12)
+  double layer_norm_eps = 0.0;       ///< layer_norm_eps / layer_norm_epsilon (DistilBERT: 1e-12);
+                                     ///< rms_norm_eps for the Llama family
   std::string activation_name;       ///< hidden_act / activation_function / activation as written
   Activation activation = Activation::Gelu;
   std::int64_t num_labels = 2;                   ///< num_labels, else the size of id2label, else 2
@@ -54,13 +67,21 @@ struct ModelConfig {
   bool scale_attn_weights = true;                ///< divide scores by sqrt(head_dim)
   bool scale_attn_by_inverse_layer_idx = false;  ///< also divide by layer index + 1
   bool reorder_and_upcast_attn = false;
+  // Llama family (LlamaConfig, MistralConfig, Qwen2Config)
+  std::int64_t num_kv_heads = 0;  ///< num_key_value_heads (default: num_attention_heads)
+  std::int64_t head_size = 0;     ///< head_dim when given (else hidden_size / num_heads)
+  RopeConfig rope;
+  std::int64_t sliding_window = 0;  ///< Mistral: keys with query - key >= window masked; 0 = none
+  bool attention_bias = false;      ///< biases of q/k/v/o_proj (Llama attention_bias)
+  bool qkv_bias = false;            ///< biases of q/k/v_proj only (Qwen2)
+  bool mlp_bias = false;            ///< biases of gate/up/down_proj (Llama mlp_bias)
   // attnflow's own keys (AttnflowEncoderClassifier: GPT-2 blocks with a classifier,
   // docs/extract.md)
   bool attnflow_causal = false;                   ///< attnflow_causal: keep GPT-2's causal mask
   std::int64_t attnflow_classifier_position = 0;  ///< attnflow_classifier_position: the token the
                                                   ///< classifier reads (0: the CLS token)
 
-  std::int64_t head_dim() const { return hidden_size / num_heads; }
+  std::int64_t head_dim() const { return head_size > 0 ? head_size : hidden_size / num_heads; }
   /// RoBERTa's position ids start at pad_token_id + 1 (fairseq); 0 for the other families.
   std::int64_t position_offset() const;
   /// The longest input: max_positions less the RoBERTa offset.
@@ -88,20 +109,24 @@ struct ConfigOptions {
   /// Architectures accepted besides the built-in ones (BertModel, BertForMaskedLM,
   /// BertForSequenceClassification, RobertaModel, RobertaForMaskedLM,
   /// RobertaForSequenceClassification, the same three XLMRoberta*, DistilBertModel,
-  /// DistilBertForMaskedLM, DistilBertForSequenceClassification, GPT2Model, GPT2LMHeadModel),
+  /// DistilBertForMaskedLM, DistilBertForSequenceClassification, GPT2Model, GPT2LMHeadModel,
+  /// LlamaModel, LlamaForCausalLM, MistralModel, MistralForCausalLM, Qwen2Model,
+  /// Qwen2ForCausalLM),
   /// e.g. a later native model.
   std::vector<std::string> extra_architectures;
 };
 
 /// Reads `path` (a config.json, or a directory holding one). Throws Error "<path>: <problem>"
 /// for a missing file, invalid JSON, an unknown model_type or architecture, a field of the
-/// wrong type or range (ConfigLimits), or hidden size not divisible by the head count.
+/// wrong type or range (ConfigLimits), hidden size not divisible by the head count, heads not
+/// divisible by num_key_value_heads, or an unknown or incomplete rope_scaling.
 ModelConfig read_model_config(const std::string& path, const ConfigOptions& options = {});
 
 /// Same from JSON text; `source` names it in messages.
 ModelConfig parse_model_config(std::string_view json_text, const std::string& source,
                                const ConfigOptions& options = {});
 
-std::string_view family_name(ModelFamily family);  ///< "bert" / "gpt2" / "roberta" / "distilbert"
+/// "bert" / "gpt2" / "roberta" / "distilbert" / "llama"
+std::string_view family_name(ModelFamily family);
 
 }  // namespace attnflow::hf

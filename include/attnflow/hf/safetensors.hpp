@@ -92,4 +92,24 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
+/// A sharded checkpoint's model.safetensors.index.json: {"metadata": {...}, "weight_map":
+/// {tensor name: shard file name}}.
+struct SafetensorsIndex {
+  std::string path;                               ///< the index file, for messages
+  std::string directory;                          ///< where the shards are
+  std::vector<std::string> shards;                ///< file names, in order of first mention
+  std::map<std::string, std::string> weight_map;  ///< tensor -> shard file name
+};
+
+/// Reads and validates an index. Throws Error "<path>: <problem>" for a missing file, invalid
+/// JSON, no "weight_map" object, an empty one, a shard that is not a plain file name in the
+/// index's directory (no '/', no "..").
+SafetensorsIndex read_safetensors_index(const std::string& path);
+
+/// Every shard of an index, opened, with each tensor of the weight map checked to be in its
+/// shard. Throws Error naming the index and the shard for a missing or corrupt shard, and the
+/// index, the shard and the tensor for a tensor the shard lacks.
+std::vector<SafetensorsFile> open_safetensors_shards(const SafetensorsIndex& index,
+                                                     const SafetensorsOptions& options = {});
+
 }  // namespace attnflow::hf

@@ -9,7 +9,9 @@
 //  * a Hugging Face model directory (config.json + model.safetensors): BertModel,
 //    BertForMaskedLM, BertForSequenceClassification, the same three for RoBERTa
 //    (Roberta*), XLM-RoBERTa (XLMRoberta*) and DistilBERT (DistilBert*), GPT2Model,
-//    GPT2LMHeadModel, and the
+//    GPT2LMHeadModel, LlamaModel, LlamaForCausalLM, MistralModel, MistralForCausalLM,
+//    Qwen2Model, Qwen2ForCausalLM (weights in one model.safetensors or sharded with a
+//    model.safetensors.index.json; float32 / float16 / bfloat16, computed in float32), and the
 //    GPT-2-block encoder classifier of Abnar & Zuidema (config "attnflow_encoder_classifier",
 //    see docs/extract.md), implemented natively with eager attention;
 //  * a TorchScript module (a .pt file) that follows the contract in docs/extract.md:
@@ -39,10 +41,11 @@ enum class HeadKind {
 
 /// How the model is implemented: a native BERT, native GPT-2 blocks (GPT2Model,
 /// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), a native RoBERTa
-/// (model_type roberta and xlm-roberta), a native DistilBERT, or a TorchScript module.
-enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, TorchScript };
+/// (model_type roberta and xlm-roberta), a native DistilBERT, a native Llama-style decoder
+/// (Llama, Mistral, Qwen2: one implementation), or a TorchScript module.
+enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama, Mistral, Qwen2, TorchScript };
 
-/// "bert", "gpt2", "roberta", "distilbert" or "torchscript"
+/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2" or "torchscript"
 std::string_view to_string(ModelFamily family);
 
 struct ModelInfo {
