@@ -31,6 +31,7 @@ struct ExtractArgs {
   bool truncate = false;
   std::string store = "per-head";
   std::string precision = "float32";
+  std::string compression = "none";
   std::string target = "none";
   bool resume = false;
   bool overwrite = false;
@@ -46,6 +47,7 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   o.store = parse_enum(pipeline::kExtractStoreModes, a.store, "--store");
   o.precision = parse_enum(pipeline::kExtractPrecisions, a.precision, "--precision");
   o.target = torch::parse_target(a.target);
+  io::set_compression(o.write, a.compression, "--compression");
   o.model = a.model;
   o.corpus = a.corpus;
   o.output = a.output;
@@ -134,6 +136,10 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
                   "per-head: every head's map; fused: the mean over heads (no gradients)")
       ->capture_default_str();
   cmd->add_option("--precision", args.precision, "Stored precision: float32 or float16")
+      ->capture_default_str();
+  cmd->add_option("--compression", args.compression,
+                  std::string("Codec of the stored attention: ") + io::kCompressionChoices +
+                      " (lz4 and bitshuffle need HDF5's filter plugins: docs/hdf5-schema.md)")
       ->capture_default_str();
   cmd->add_option("--target", args.target,
                   "Gradient target: none, class:K, label, predicted, prob-diff "

@@ -39,8 +39,12 @@ struct FetchedFloats {
   bool decoded = false;          ///< true: `values` is final
   std::vector<float> values;     ///< decoded values (row-major)
   std::size_t element_size = 4;  ///< 2 (float16) or 4 (float32)
-  int shuffle_filter = -1;       ///< pipeline index of shuffle, -1 if none
-  int deflate_filter = -1;       ///< pipeline index of deflate, -1 if none
+  /// true: `raw` holds the whole array, row-major, in the stored type (uncompressed chunks
+  /// that tile it in order, or what HDF5 decoded through a filter plugin): decode() only
+  /// converts float16 (or copies float32), without the chunk-by-chunk path.
+  bool row_major = false;
+  int shuffle_filter = -1;  ///< pipeline index of shuffle, -1 if none
+  int deflate_filter = -1;  ///< pipeline index of deflate, -1 if none
   struct Chunk {
     std::vector<hsize_t> offset;
     std::uint32_t mask = 0;           ///< bit k set: filter k was skipped for this chunk
@@ -55,6 +59,12 @@ struct FetchedFloats {
   FetchedFloats(FetchedFloats&&) = default;
   FetchedFloats& operator=(FetchedFloats&&) = default;
 };
+
+/// The codec of `options` (Codec::Gzip with level 0 is Codec::None).
+Codec effective_codec(const WriteOptions& options);
+/// Throws Error naming `context`, the codec, its HDF5 filter and HDF5_PLUGIN_PATH when this
+/// process cannot write `codec` (a filter plugin that HDF5 does not find). Lock held.
+void require_codec(Codec codec, const std::string& context);
 
 /// Call with the HDF5 lock held. `context` names the dataset in errors.
 FetchedFloats fetch_floats(hid_t dataset, const std::string& context);

@@ -54,7 +54,7 @@ inline constexpr double kMaxElements = 17179869184.0;  // 2^34 values per stack
 // store_metadata.cpp
 void validate_info(const StoreInfo& info, const std::string& path);
 void validate_write_options(const WriteOptions& options, const std::string& path);
-void write_root(hid_t file, const StoreInfo& info);
+void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options);
 /// Reads and validates the root attributes; `size` gets num_examples.
 StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size);
 /// Everything append() checks before touching the file.

@@ -91,6 +91,7 @@ void check_options(const ExtractOptions& o) {
                 std::to_string(o.threads) + ")");
   }
   if (o.resume && o.overwrite) throw Error("--resume and --overwrite exclude each other");
+  io::require_codec(o.write.codec, "--compression " + io::compression_name(o.write));
   check_device(o.device);
 }
 

@@ -41,6 +41,8 @@ struct ExtractOptions {
   io::StoreMode store = io::StoreMode::PerHead;      ///< PerHead or Fused (mean over heads)
   io::Precision precision = io::Precision::Float32;  ///< Float32 or Float16
   torch::Target target;                              ///< gradient target; kind None = no gradients
+  /// The store's codec (--compression, io::set_compression); --resume keeps the store's own.
+  io::WriteOptions write;
   /// Continue an existing output (same model, options, batch size and corpus) so that it ends
   /// with the bytes of an uninterrupted run; no output yet: start it (ExtractReport::resume_note).
   bool resume = false;
