@@ -10,6 +10,7 @@
 //       [--compression none,lz4,bitshuffle,gzip-1,gzip-4] [--precision float16,float32]
 //       [--repeat 3]
 #include <sys/stat.h>
+#include <time.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -33,6 +34,14 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+/// CPU seconds of the whole process (all threads): on a shared machine, where wall time
+/// depends on the other load, CPU time per example shows what the work itself costs.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 struct Args {
@@ -97,30 +106,34 @@ double write_corpus(const std::string& path, const Args& a, io::Precision p,
   info.attention_precision = p;
   io::WriteOptions w;
   io::set_compression(w, codec);
-  std::vector<double> rates;
+  std::vector<double> rates, cpu;
   for (int r = 0; r < a.repeat; ++r) {
     std::remove(path.c_str());
     const Clock::time_point t = Clock::now();
+    const double c = process_cpu_seconds();
     io::Store store = io::Store::create(path, info, w);
     for (long i = 0; i < count; ++i) store.append(pool_example(pool, i, a.tokens));
     store.close();
     rates.push_back(static_cast<double>(count) / since(t));
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / static_cast<double>(count));
   }
   const double raw = static_cast<double>(count) * a.layers * a.heads * a.tokens * a.tokens *
                      (p == io::Precision::Float16 ? 2 : 4) / 1e6;
   const double disk = file_megabytes(path);
   std::printf(
-      "  write  %-10s j=1: %7.1f examples/s   %.1f MB of %s -> %.1f MB on disk (%.0f bytes, "
-      "%.3fx)\n",
-      codec.c_str(), median(rates), raw, io::to_string(p), disk, disk * 1e6, raw / disk);
+      "  write  %-10s j=1: %7.1f examples/s (CPU %.2f ms/example)   %.1f MB of %s -> %.1f MB on "
+      "disk (%.0f bytes, %.3fx)\n",
+      codec.c_str(), median(rates), median(cpu), raw, io::to_string(p), disk, disk * 1e6,
+      raw / disk);
   return median(rates);
 }
 
 /// Reads every example on `threads` threads, `repeat` times; returns the median examples/s.
 double read_only(const std::string& path, const Args& a, long count, int threads) {
   const io::Store store = io::Store::open(path);
-  std::vector<double> rates, hdf5, decode, waiting;
+  std::vector<double> rates, hdf5, decode, waiting, cpu;
   for (int r = 0; r < a.repeat; ++r) {
+    const double c = process_cpu_seconds();
     std::atomic<long> next{0};
     std::vector<io::ReadTiming> totals(static_cast<std::size_t>(threads));
     const Clock::time_point t = Clock::now();
@@ -139,6 +152,7 @@ double read_only(const std::string& path, const Args& a, long count, int threads
     }
     for (auto& th : pool) th.join();
     rates.push_back(static_cast<double>(count) / since(t));
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / static_cast<double>(count));
     io::ReadTiming sum;
     for (const auto& x : totals) {
       sum.waiting += x.waiting;
@@ -151,28 +165,32 @@ double read_only(const std::string& path, const Args& a, long count, int threads
     waiting.push_back(sum.waiting * per);
   }
   std::printf(
-      "  read only         j=%d: %7.1f examples/s   per example: HDF5 %.2f ms (serialised) "
-      "+ decode %.2f ms (parallel) + lock wait %.2f ms\n",
-      threads, median(rates), median(hdf5), median(decode), median(waiting));
+      "  read only         j=%d: %7.1f examples/s (CPU %.2f ms/example)   per example: HDF5 %.2f "
+      "ms (serialised) + decode %.2f ms (parallel) + lock wait %.2f ms\n",
+      threads, median(rates), median(cpu), median(hdf5), median(decode), median(waiting));
   return median(rates);
 }
 
 void compute_only(const char* label, const AnalysisOptions& o,
-                  const std::vector<AttentionStack>& pool, long count, int threads) {
-  std::atomic<long> next{0};
-  const Clock::time_point t = Clock::now();
-  std::vector<std::thread> workers;
-  for (int k = 0; k < threads; ++k) {
-    workers.emplace_back([&] {
-      for (long i; (i = next++) < count;)
-        analyze(pool[static_cast<std::size_t>(i) % pool.size()], nullptr, o);
-    });
+                  const std::vector<AttentionStack>& pool, long count, int threads, int repeat) {
+  std::vector<double> rates, cpu;
+  for (int r = 0; r < repeat; ++r) {
+    std::atomic<long> next{0};
+    const Clock::time_point t = Clock::now();
+    const double c = process_cpu_seconds();
+    std::vector<std::thread> workers;
+    for (int k = 0; k < threads; ++k) {
+      workers.emplace_back([&] {
+        for (long i; (i = next++) < count;)
+          analyze(pool[static_cast<std::size_t>(i) % pool.size()], nullptr, o);
+      });
+    }
+    for (auto& th : workers) th.join();
+    rates.push_back(static_cast<double>(count) / since(t));
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / static_cast<double>(count));
   }
-  for (auto& th : workers) th.join();
-  const double s = since(t);
-  std::printf("  compute only    j=%d %-22s %7.1f examples/s   (%.2f ms per example and thread)\n",
-              threads, label, static_cast<double>(count) / s,
-              1e3 * s * threads / static_cast<double>(count));
+  std::printf("  compute only    j=%d %-22s %7.1f examples/s (CPU %.2f ms/example)\n", threads,
+              label, median(rates), median(cpu));
 }
 
 double end_to_end(const char* label, const std::string& path, const AnalysisOptions& analysis,
@@ -183,11 +201,13 @@ double end_to_end(const char* label, const std::string& path, const AnalysisOpti
   o.output = output;
   o.run = "bench";
   o.start = io::RunStart::Overwrite;
-  std::vector<double> rates, read, hdf5, decode, wait, compute, write;
+  std::vector<double> rates, read, hdf5, decode, wait, compute, write, cpu;
   for (int r = 0; r < repeat; ++r) {
+    const double c = process_cpu_seconds();
     const pipeline::CorpusAnalysisStats s = pipeline::analyze_corpus(path, o);
     const double n = static_cast<double>(s.computed);
     rates.push_back(n / s.wall_seconds);
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / n);
     read.push_back(1e3 * s.read_seconds / n);
     hdf5.push_back(1e3 * s.read_hdf5_seconds / n);
     decode.push_back(1e3 * s.read_decode_seconds / n);
@@ -196,10 +216,11 @@ double end_to_end(const char* label, const std::string& path, const AnalysisOpti
     write.push_back(1e3 * s.write_seconds / n);
   }
   std::printf(
-      "  analyze %-7s j=%d %-18s %7.1f examples/s   per example: read %.2f ms (HDF5 %.2f, "
-      "decode %.2f, wait %.2f), compute %.2f ms, write %.2f ms\n",
+      "  analyze %-7s j=%d %-18s %7.1f examples/s (CPU %.2f ms/example)   per example: read %.2f "
+      "ms (HDF5 %.2f, decode %.2f, wait %.2f), compute %.2f ms, write %.2f ms\n",
       output == pipeline::CorpusOutput::None ? "" : "+store", threads, label, median(rates),
-      median(read), median(hdf5), median(decode), median(wait), median(compute), median(write));
+      median(cpu), median(read), median(hdf5), median(decode), median(wait), median(compute),
+      median(write));
   return median(rates);
 }
 
@@ -288,9 +309,9 @@ int main(int argc, char** argv) {
     all3.flow.threads = 1;
 
     std::printf("\ncompute (in memory, no HDF5):\n");
-    for (int t : a.threads) compute_only("rollout", rollout_only, pool, a.examples, t);
+    for (int t : a.threads) compute_only("rollout", rollout_only, pool, a.examples, t, a.repeat);
     for (int t : a.threads) {
-      compute_only("raw+rollout+flow", all3, pool, std::min(a.flow_examples, 64L * t), t);
+      compute_only("raw+rollout+flow", all3, pool, std::min(a.flow_examples, 64L * t), t, 1);
     }
 
     struct Row {
