@@ -95,9 +95,14 @@ double median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
-/// Writes the corpus `repeat` times (one thread); returns the median examples/s.
-double write_corpus(const std::string& path, const Args& a, io::Precision p,
-                    const std::string& codec, long count, const std::vector<AttentionStack>& pool) {
+/// A median rate and the median CPU time per example behind it.
+struct Rate {
+  double per_second = 0, cpu_ms = 0;
+};
+
+/// Writes the corpus `repeat` times (one thread).
+Rate write_corpus(const std::string& path, const Args& a, io::Precision p, const std::string& codec,
+                  long count, const std::vector<AttentionStack>& pool) {
   io::StoreInfo info;
   info.model = "random";
   info.tokenizer = "none";
@@ -125,11 +130,11 @@ double write_corpus(const std::string& path, const Args& a, io::Precision p,
       "disk (%.0f bytes, %.3fx)\n",
       codec.c_str(), median(rates), median(cpu), raw, io::to_string(p), disk, disk * 1e6,
       raw / disk);
-  return median(rates);
+  return {median(rates), median(cpu)};
 }
 
-/// Reads every example on `threads` threads, `repeat` times; returns the median examples/s.
-double read_only(const std::string& path, const Args& a, long count, int threads) {
+/// Reads every example on `threads` threads, `repeat` times.
+Rate read_only(const std::string& path, const Args& a, long count, int threads) {
   const io::Store store = io::Store::open(path);
   std::vector<double> rates, hdf5, decode, waiting, cpu;
   for (int r = 0; r < a.repeat; ++r) {
@@ -168,7 +173,7 @@ double read_only(const std::string& path, const Args& a, long count, int threads
       "  read only         j=%d: %7.1f examples/s (CPU %.2f ms/example)   per example: HDF5 %.2f "
       "ms (serialised) + decode %.2f ms (parallel) + lock wait %.2f ms\n",
       threads, median(rates), median(cpu), median(hdf5), median(decode), median(waiting));
-  return median(rates);
+  return {median(rates), median(cpu)};
 }
 
 void compute_only(const char* label, const AnalysisOptions& o,
@@ -193,8 +198,8 @@ void compute_only(const char* label, const AnalysisOptions& o,
               label, median(rates), median(cpu));
 }
 
-double end_to_end(const char* label, const std::string& path, const AnalysisOptions& analysis,
-                  int threads, pipeline::CorpusOutput output, int repeat) {
+Rate end_to_end(const char* label, const std::string& path, const AnalysisOptions& analysis,
+                int threads, pipeline::CorpusOutput output, int repeat) {
   pipeline::CorpusAnalysisOptions o;
   o.analysis = analysis;
   o.threads = threads;
@@ -221,7 +226,7 @@ double end_to_end(const char* label, const std::string& path, const AnalysisOpti
       output == pipeline::CorpusOutput::None ? "" : "+store", threads, label, median(rates),
       median(cpu), median(read), median(hdf5), median(decode), median(wait), median(compute),
       median(write));
-  return median(rates);
+  return {median(rates), median(cpu)};
 }
 
 std::vector<std::string> split_list(const std::string& list) {
@@ -290,6 +295,7 @@ Args parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as they are measured
   try {
     const Args a = parse(argc, argv);
     std::printf(
@@ -316,8 +322,9 @@ int main(int argc, char** argv) {
 
     struct Row {
       std::string precision, codec;
-      double disk = 0, write = 0;
-      std::vector<double> read, analyze;
+      double disk = 0;
+      Rate write;
+      std::vector<Rate> read, analyze;
     };
     std::vector<Row> rows;
     for (const std::string& precision : a.precisions) {
@@ -333,7 +340,7 @@ int main(int argc, char** argv) {
         const std::string path = a.dir + "/attnflow_bench_" + precision + "_" + codec + ".h5";
         std::printf("\n%s corpus, compression %s: %s\n", precision.c_str(), codec.c_str(),
                     path.c_str());
-        Row row{precision, codec, 0, 0, {}, {}};
+        Row row{precision, codec, 0, {}, {}, {}};
         row.write = write_corpus(path, a, p, codec, a.examples, pool);
         row.disk = file_megabytes(path);
         for (int t : a.threads) row.read.push_back(read_only(path, a, a.examples, t));
@@ -360,19 +367,23 @@ int main(int argc, char** argv) {
         rows.push_back(row);
       }
     }
-    std::printf("\nsummary (medians of %d runs; %ld examples; examples/s):\n", a.repeat,
-                a.examples);
-    std::printf("  %-8s %-11s %10s %8s %9s", "dtype", "codec", "MB disk", "ratio", "write j=1");
-    for (int t : a.threads) std::printf("  read j=%d", t);
-    for (int t : a.threads) std::printf("  rollout j=%d", t);
+    std::printf(
+        "\nsummary (medians of %d runs; %ld examples): examples/s (wall) [CPU ms per example, "
+        "all threads]\n",
+        a.repeat, a.examples);
+    std::printf("  %-8s %-11s %9s %7s %17s", "dtype", "codec", "MB disk", "ratio", "write j=1");
+    for (int t : a.threads) std::printf(" %17s%d", "read j=", t);
+    for (int t : a.threads) std::printf(" %17s%d", "analyze rollout j=", t);
     std::printf("\n");
+    const auto cell = [](const Rate& r) { std::printf(" %8.1f [%6.2f]", r.per_second, r.cpu_ms); };
     for (const Row& r : rows) {
       const double raw = static_cast<double>(a.examples) * a.layers * a.heads * a.tokens *
                          a.tokens * (r.precision == "float16" ? 2 : 4) / 1e6;
-      std::printf("  %-8s %-11s %10.1f %7.3fx %9.1f", r.precision.c_str(), r.codec.c_str(), r.disk,
-                  raw / r.disk, r.write);
-      for (double x : r.read) std::printf("  %9.1f", x);
-      for (double x : r.analyze) std::printf("  %12.1f", x);
+      std::printf("  %-8s %-11s %9.1f %6.3fx", r.precision.c_str(), r.codec.c_str(), r.disk,
+                  raw / r.disk);
+      cell(r.write);
+      for (const Rate& x : r.read) cell(x);
+      for (const Rate& x : r.analyze) cell(x);
       std::printf("\n");
     }
     return 0;
