@@ -257,6 +257,11 @@ void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>
   } else {
     check(H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), what);
   }
+  close_written(dataset, what);
+}
+
+void close_written(Handle& dataset, const std::string& context) {
+  if (dataset.valid() && H5Dclose(dataset.release()) < 0) throw_hdf5(context);
 }
 
 Handle write_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,

@@ -26,7 +26,11 @@ std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t
 void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                   const float* values, Precision precision, const WriteOptions& options,
                   const std::string& context);
-/// Returns the open dataset (for attributes).
+/// Closes a dataset that was written: HDF5 writes its cached chunks then (uncompressed chunks
+/// stay in the chunk cache until the close), so a failure there (a full disk) must throw, not
+/// pass unnoticed as in Handle's destructor, before the example is committed.
+void close_written(Handle& dataset, const std::string& context);
+/// Returns the open dataset (for attributes; close it with close_written).
 Handle write_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                      const double* values, Precision precision, const WriteOptions& options,
                      const std::string& context);

@@ -93,8 +93,8 @@ struct Example {
 };
 
 /// How attention, gradient and large derived arrays are compressed on disk
-/// (docs/hdf5-schema.md, "Codecs"). Measured on attention (bench/analyze_bench.cpp): only
-/// gzip and bitshuffle shrink it noticeably (~1.15x), at many times the read cost.
+/// (docs/hdf5-schema.md, "Codecs"). Measured on attention (bench/analyze_bench.cpp): LZ4 finds
+/// nothing to compress, gzip shrinks it ~1.16x at ~10x the read cost of none.
 enum class Codec {
   None,        ///< uncompressed: fastest to read and write, h5py needs nothing (the default)
   Lz4,         ///< LZ4 (HDF5 filter 32004, a plugin: Debian's hdf5-filter-plugin)
