@@ -34,6 +34,7 @@ struct ExtractArgs {
   bool truncate = false;
   std::string store = "per-head";
   std::string precision = "float32";
+  std::string compression = "none";
   std::string target = "none";
   std::vector<std::string> contributions;
   bool resume = false;
@@ -54,6 +55,7 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   for (const std::string& c : a.contributions) {
     o.contributions.push_back(parse_enum(kContributionNames, c, "--contributions"));
   }
+  io::set_compression(o.write, a.compression, "--compression");
   o.model = a.model;
   o.corpus = a.corpus;
   o.output = a.output;
@@ -154,6 +156,10 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
                   "per-head: every head's map; fused: the mean over heads (no gradients)")
       ->capture_default_str();
   cmd->add_option("--precision", args.precision, "Stored precision: float32 or float16")
+      ->capture_default_str();
+  cmd->add_option("--compression", args.compression,
+                  std::string("Codec of the stored attention: ") + io::kCompressionChoices +
+                      " (lz4 and bitshuffle need HDF5's filter plugins: docs/hdf5-schema.md)")
       ->capture_default_str();
   cmd->add_option("--target", args.target,
                   "Gradient target: none, class:K, label, predicted, prob-diff "

@@ -1,16 +1,22 @@
 // Corpus analysis throughput: writes a corpus of random row-stochastic
 // attention (default 1000 examples, 12 layers x 12 heads x 64 tokens) as
-// float16 and float32 stores, then reports examples/s for reading alone,
-// computing alone and `analyze` end to end, with HDF5 time and compute time
-// shown separately. The corpora go to --dir (default /tmp), never to git.
+// float16 and float32 stores with each codec, then reports bytes on disk,
+// examples/s for writing (one thread), reading alone, computing alone and
+// `analyze` end to end, with HDF5 time and compute time shown separately.
+// Every figure is the median of --repeat runs. The corpora go to --dir
+// (default /tmp), never to git.
 //   attnflow_analyze_bench [--examples 1000] [--layers 12] [--heads 12]
 //       [--tokens 64] [--threads 1,2] [--flow-examples N] [--dir /tmp] [--keep]
+//       [--compression none,lz4,bitshuffle,gzip-1,gzip-4] [--precision float16,float32]
+//       [--repeat 3]
 #include <sys/stat.h>
+#include <time.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
@@ -30,10 +36,20 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+/// CPU seconds of the whole process (all threads): on a shared machine, where wall time
+/// depends on the other load, CPU time per example shows what the work itself costs.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 struct Args {
   long examples = 1000, flow_examples = -1;
-  int layers = 12, heads = 12, tokens = 64, compression = 4;
+  int layers = 12, heads = 12, tokens = 64, repeat = 3;
   std::vector<int> threads;
+  std::vector<std::string> codecs = {"none", "lz4", "bitshuffle", "gzip-1", "gzip-4"};
+  std::vector<std::string> precisions = {"float16", "float32"};
   std::string dir = "/tmp";
   bool keep = false;
 };
@@ -73,9 +89,20 @@ double file_megabytes(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) / 1e6 : 0.0;
 }
 
-void write_corpus(const std::string& path, const Args& a, io::Precision p, long count,
-                  const std::vector<AttentionStack>& pool) {
-  std::remove(path.c_str());
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 == 1 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+/// A median rate and the median CPU time per example behind it.
+struct Rate {
+  double per_second = 0, cpu_ms = 0;
+};
+
+/// Writes the corpus `repeat` times (one thread).
+Rate write_corpus(const std::string& path, const Args& a, io::Precision p, const std::string& codec,
+                  long count, const std::vector<AttentionStack>& pool) {
   io::StoreInfo info;
   info.model = "random";
   info.tokenizer = "none";
@@ -83,88 +110,134 @@ void write_corpus(const std::string& path, const Args& a, io::Precision p, long 
   info.heads = a.heads;
   info.attention_precision = p;
   io::WriteOptions w;
-  w.compression = a.compression;
-  const Clock::time_point t = Clock::now();
-  io::Store store = io::Store::create(path, info, w);
-  for (long i = 0; i < count; ++i) store.append(pool_example(pool, i, a.tokens));
-  store.close();
-  const double s = since(t);
+  io::set_compression(w, codec);
+  std::vector<double> rates, cpu;
+  for (int r = 0; r < a.repeat; ++r) {
+    std::remove(path.c_str());
+    const Clock::time_point t = Clock::now();
+    const double c = process_cpu_seconds();
+    io::Store store = io::Store::create(path, info, w);
+    for (long i = 0; i < count; ++i) store.append(pool_example(pool, i, a.tokens));
+    store.close();
+    rates.push_back(static_cast<double>(count) / since(t));
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / static_cast<double>(count));
+  }
   const double raw = static_cast<double>(count) * a.layers * a.heads * a.tokens * a.tokens *
                      (p == io::Precision::Float16 ? 2 : 4) / 1e6;
+  const double disk = file_megabytes(path);
   std::printf(
-      "  write: %ld examples in %.2f s (%.0f examples/s); %.0f MB of %s, %.0f MB on disk "
-      "(gzip 4 + shuffle: %.2fx)\n",
-      count, s, static_cast<double>(count) / s, raw, io::to_string(p), file_megabytes(path),
-      raw / file_megabytes(path));
+      "  write  %-10s j=1: %7.1f examples/s (CPU %.2f ms/example)   %.1f MB of %s -> %.1f MB on "
+      "disk (%.0f bytes, %.3fx)\n",
+      codec.c_str(), median(rates), median(cpu), raw, io::to_string(p), disk, disk * 1e6,
+      raw / disk);
+  return {median(rates), median(cpu)};
 }
 
-void read_only(const std::string& path, long count, int threads) {
+/// Reads every example on `threads` threads, `repeat` times.
+Rate read_only(const std::string& path, const Args& a, long count, int threads) {
   const io::Store store = io::Store::open(path);
-  std::atomic<long> next{0};
-  std::vector<io::ReadTiming> totals(static_cast<std::size_t>(threads));
-  const Clock::time_point t = Clock::now();
-  std::vector<std::thread> pool;
-  for (int k = 0; k < threads; ++k) {
-    pool.emplace_back([&, k] {
-      for (long i; (i = next++) < count;) {
-        io::ReadTiming timing;
-        store.read(i, {}, &timing);
-        auto& total = totals[static_cast<std::size_t>(k)];
-        total.waiting += timing.waiting;
-        total.hdf5 += timing.hdf5;
-        total.decode += timing.decode;
-      }
-    });
+  std::vector<double> rates, hdf5, decode, waiting, cpu;
+  for (int r = 0; r < a.repeat; ++r) {
+    const double c = process_cpu_seconds();
+    std::atomic<long> next{0};
+    std::vector<io::ReadTiming> totals(static_cast<std::size_t>(threads));
+    const Clock::time_point t = Clock::now();
+    std::vector<std::thread> pool;
+    for (int k = 0; k < threads; ++k) {
+      pool.emplace_back([&, k] {
+        for (long i; (i = next++) < count;) {
+          io::ReadTiming timing;
+          store.read(i, {}, &timing);
+          auto& total = totals[static_cast<std::size_t>(k)];
+          total.waiting += timing.waiting;
+          total.hdf5 += timing.hdf5;
+          total.decode += timing.decode;
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+    rates.push_back(static_cast<double>(count) / since(t));
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / static_cast<double>(count));
+    io::ReadTiming sum;
+    for (const auto& x : totals) {
+      sum.waiting += x.waiting;
+      sum.hdf5 += x.hdf5;
+      sum.decode += x.decode;
+    }
+    const double per = 1e3 / static_cast<double>(count);
+    hdf5.push_back(sum.hdf5 * per);
+    decode.push_back(sum.decode * per);
+    waiting.push_back(sum.waiting * per);
   }
-  for (auto& th : pool) th.join();
-  const double s = since(t);
-  io::ReadTiming sum;
-  for (const auto& x : totals) {
-    sum.waiting += x.waiting;
-    sum.hdf5 += x.hdf5;
-    sum.decode += x.decode;
-  }
-  const double per = 1e3 / static_cast<double>(count);
   std::printf(
-      "  read only       j=%d: %7.1f examples/s   per example: HDF5 %.2f ms (serialised) "
-      "+ decode %.2f ms (parallel) + lock wait %.2f ms\n",
-      threads, static_cast<double>(count) / s, sum.hdf5 * per, sum.decode * per, sum.waiting * per);
+      "  read only         j=%d: %7.1f examples/s (CPU %.2f ms/example)   per example: HDF5 %.2f "
+      "ms (serialised) + decode %.2f ms (parallel) + lock wait %.2f ms\n",
+      threads, median(rates), median(cpu), median(hdf5), median(decode), median(waiting));
+  return {median(rates), median(cpu)};
 }
 
 void compute_only(const char* label, const AnalysisOptions& o,
-                  const std::vector<AttentionStack>& pool, long count, int threads) {
-  std::atomic<long> next{0};
-  const Clock::time_point t = Clock::now();
-  std::vector<std::thread> workers;
-  for (int k = 0; k < threads; ++k) {
-    workers.emplace_back([&] {
-      for (long i; (i = next++) < count;)
-        analyze(pool[static_cast<std::size_t>(i) % pool.size()], nullptr, o);
-    });
+                  const std::vector<AttentionStack>& pool, long count, int threads, int repeat) {
+  std::vector<double> rates, cpu;
+  for (int r = 0; r < repeat; ++r) {
+    std::atomic<long> next{0};
+    const Clock::time_point t = Clock::now();
+    const double c = process_cpu_seconds();
+    std::vector<std::thread> workers;
+    for (int k = 0; k < threads; ++k) {
+      workers.emplace_back([&] {
+        for (long i; (i = next++) < count;)
+          analyze(pool[static_cast<std::size_t>(i) % pool.size()], nullptr, o);
+      });
+    }
+    for (auto& th : workers) th.join();
+    rates.push_back(static_cast<double>(count) / since(t));
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / static_cast<double>(count));
   }
-  for (auto& th : workers) th.join();
-  const double s = since(t);
-  std::printf("  compute only    j=%d %-22s %7.1f examples/s   (%.2f ms per example and thread)\n",
-              threads, label, static_cast<double>(count) / s,
-              1e3 * s * threads / static_cast<double>(count));
+  std::printf("  compute only    j=%d %-22s %7.1f examples/s (CPU %.2f ms/example)\n", threads,
+              label, median(rates), median(cpu));
 }
 
-void end_to_end(const char* label, const std::string& path, const AnalysisOptions& analysis,
-                int threads, pipeline::CorpusOutput output) {
+Rate end_to_end(const char* label, const std::string& path, const AnalysisOptions& analysis,
+                int threads, pipeline::CorpusOutput output, int repeat) {
   pipeline::CorpusAnalysisOptions o;
   o.analysis = analysis;
   o.threads = threads;
   o.output = output;
   o.run = "bench";
   o.start = io::RunStart::Overwrite;
-  const pipeline::CorpusAnalysisStats s = pipeline::analyze_corpus(path, o);
-  const double n = static_cast<double>(s.computed);
+  std::vector<double> rates, read, hdf5, decode, wait, compute, write, cpu;
+  for (int r = 0; r < repeat; ++r) {
+    const double c = process_cpu_seconds();
+    const pipeline::CorpusAnalysisStats s = pipeline::analyze_corpus(path, o);
+    const double n = static_cast<double>(s.computed);
+    rates.push_back(n / s.wall_seconds);
+    cpu.push_back(1e3 * (process_cpu_seconds() - c) / n);
+    read.push_back(1e3 * s.read_seconds / n);
+    hdf5.push_back(1e3 * s.read_hdf5_seconds / n);
+    decode.push_back(1e3 * s.read_decode_seconds / n);
+    wait.push_back(1e3 * s.read_wait_seconds / n);
+    compute.push_back(1e3 * s.compute_seconds / n);
+    write.push_back(1e3 * s.write_seconds / n);
+  }
   std::printf(
-      "  analyze %-7s j=%d %-22s %7.1f examples/s   per example: read %.2f ms (HDF5 %.2f, "
-      "decode %.2f, wait %.2f), compute %.2f ms, write %.2f ms\n",
-      output == pipeline::CorpusOutput::None ? "" : "+store", threads, label, n / s.wall_seconds,
-      1e3 * s.read_seconds / n, 1e3 * s.read_hdf5_seconds / n, 1e3 * s.read_decode_seconds / n,
-      1e3 * s.read_wait_seconds / n, 1e3 * s.compute_seconds / n, 1e3 * s.write_seconds / n);
+      "  analyze %-7s j=%d %-18s %7.1f examples/s (CPU %.2f ms/example)   per example: read %.2f "
+      "ms (HDF5 %.2f, decode %.2f, wait %.2f), compute %.2f ms, write %.2f ms\n",
+      output == pipeline::CorpusOutput::None ? "" : "+store", threads, label, median(rates),
+      median(cpu), median(read), median(hdf5), median(decode), median(wait), median(compute),
+      median(write));
+  return {median(rates), median(cpu)};
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 Args parse(int argc, char** argv) {
@@ -186,19 +259,26 @@ Args parse(int argc, char** argv) {
     else if (arg == "--tokens")
       a.tokens = std::stoi(value());
     else if (arg == "--compression")
-      a.compression = std::stoi(value());
+      a.codecs = split_list(value());
+    else if (arg == "--precision")
+      a.precisions = split_list(value());
+    else if (arg == "--repeat")
+      a.repeat = std::max(1, std::stoi(value()));
     else if (arg == "--dir")
       a.dir = value();
     else if (arg == "--keep")
       a.keep = true;
     else if (arg == "--threads") {
-      const std::string list = value();
-      std::size_t start = 0;
-      while (start <= list.size()) {
-        const std::size_t comma = std::min(list.find(',', start), list.size());
-        a.threads.push_back(std::stoi(list.substr(start, comma - start)));
-        start = comma + 1;
-      }
+      for (const std::string& t : split_list(value())) a.threads.push_back(std::stoi(t));
+    } else if (arg == "--help" || arg == "-h") {
+      std::printf(
+          "attnflow_analyze_bench [--examples 1000] [--layers 12] [--heads 12] [--tokens 64]\n"
+          "    [--threads 1,2] [--flow-examples N] [--dir /tmp] [--keep] [--repeat 3]\n"
+          "    [--compression none,lz4,bitshuffle,gzip-1,gzip-4] [--precision "
+          "float16,float32]\n"
+          "Writes random corpora with each codec and prints bytes on disk and median "
+          "examples/s of writing, reading and analyze.\n");
+      std::exit(0);
     } else {
       throw Error("unknown argument " + arg + " (see the comment at the top of analyze_bench.cpp)");
     }
@@ -215,6 +295,7 @@ Args parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as they are measured
   try {
     const Args a = parse(argc, argv);
     std::printf(
@@ -234,30 +315,76 @@ int main(int argc, char** argv) {
     all3.flow.threads = 1;
 
     std::printf("\ncompute (in memory, no HDF5):\n");
-    for (int t : a.threads) compute_only("rollout", rollout_only, pool, a.examples, t);
+    for (int t : a.threads) compute_only("rollout", rollout_only, pool, a.examples, t, a.repeat);
     for (int t : a.threads) {
-      compute_only("raw+rollout+flow", all3, pool, std::min(a.flow_examples, 64L * t), t);
+      compute_only("raw+rollout+flow", all3, pool, std::min(a.flow_examples, 64L * t), t, 1);
     }
 
-    for (io::Precision p : {io::Precision::Float16, io::Precision::Float32}) {
-      const std::string path = a.dir + "/attnflow_bench_" + io::to_string(p) + ".h5";
-      std::printf("\n%s corpus %s:\n", io::to_string(p), path.c_str());
-      write_corpus(path, a, p, a.examples, pool);
-      for (int t : a.threads) read_only(path, a.examples, t);
-      for (int t : a.threads)
-        end_to_end("rollout", path, rollout_only, t, pipeline::CorpusOutput::None);
-      end_to_end("rollout", path, rollout_only, a.threads.back(), pipeline::CorpusOutput::InPlace);
-      std::string flow_path = path;
-      if (a.flow_examples < a.examples) {
-        flow_path = a.dir + "/attnflow_bench_flow_" + io::to_string(p) + ".h5";
-        write_corpus(flow_path, a, p, a.flow_examples, pool);
+    struct Row {
+      std::string precision, codec;
+      double disk = 0;
+      Rate write;
+      std::vector<Rate> read, analyze;
+    };
+    std::vector<Row> rows;
+    for (const std::string& precision : a.precisions) {
+      const io::Precision p = io::parse_precision(precision);
+      for (const std::string& codec : a.codecs) {
+        io::WriteOptions w;
+        io::set_compression(w, codec);
+        if (!io::codec_available(w.codec)) {
+          std::printf("\n%s %s: skipped (its HDF5 filter plugin is not available here)\n",
+                      precision.c_str(), codec.c_str());
+          continue;
+        }
+        const std::string path = a.dir + "/attnflow_bench_" + precision + "_" + codec + ".h5";
+        std::printf("\n%s corpus, compression %s: %s\n", precision.c_str(), codec.c_str(),
+                    path.c_str());
+        Row row{precision, codec, 0, {}, {}, {}};
+        row.write = write_corpus(path, a, p, codec, a.examples, pool);
+        row.disk = file_megabytes(path);
+        for (int t : a.threads) row.read.push_back(read_only(path, a, a.examples, t));
+        for (int t : a.threads) {
+          row.analyze.push_back(
+              end_to_end("rollout", path, rollout_only, t, pipeline::CorpusOutput::None, a.repeat));
+        }
+        if (codec == a.codecs.front()) {  // results written, and flow: the first codec only
+          end_to_end("rollout", path, rollout_only, a.threads.back(),
+                     pipeline::CorpusOutput::InPlace, a.repeat);
+          std::string flow_path = path;
+          if (a.flow_examples < a.examples) {
+            flow_path = a.dir + "/attnflow_bench_flow_" + precision + "_" + codec + ".h5";
+            Args once = a;
+            once.repeat = 1;
+            write_corpus(flow_path, once, p, codec, a.flow_examples, pool);
+          }
+          for (int t : a.threads) {
+            end_to_end("raw+rollout+flow", flow_path, all3, t, pipeline::CorpusOutput::None, 1);
+          }
+          if (!a.keep && flow_path != path) std::remove(flow_path.c_str());
+        }
+        if (!a.keep) std::remove(path.c_str());
+        rows.push_back(row);
       }
-      for (int t : a.threads)
-        end_to_end("raw+rollout+flow", flow_path, all3, t, pipeline::CorpusOutput::None);
-      if (!a.keep) {
-        std::remove(path.c_str());
-        std::remove(flow_path.c_str());
-      }
+    }
+    std::printf(
+        "\nsummary (medians of %d runs; %ld examples): examples/s (wall) [CPU ms per example, "
+        "all threads]\n",
+        a.repeat, a.examples);
+    std::printf("  %-8s %-11s %9s %7s %17s", "dtype", "codec", "MB disk", "ratio", "write j=1");
+    for (int t : a.threads) std::printf(" %17s%d", "read j=", t);
+    for (int t : a.threads) std::printf(" %17s%d", "analyze rollout j=", t);
+    std::printf("\n");
+    const auto cell = [](const Rate& r) { std::printf(" %8.1f [%6.2f]", r.per_second, r.cpu_ms); };
+    for (const Row& r : rows) {
+      const double raw = static_cast<double>(a.examples) * a.layers * a.heads * a.tokens *
+                         a.tokens * (r.precision == "float16" ? 2 : 4) / 1e6;
+      std::printf("  %-8s %-11s %9.1f %6.3fx", r.precision.c_str(), r.codec.c_str(), r.disk,
+                  raw / r.disk);
+      cell(r.write);
+      for (const Rate& x : r.read) cell(x);
+      for (const Rate& x : r.analyze) cell(x);
+      std::printf("\n");
     }
     return 0;
   } catch (const std::exception& e) {

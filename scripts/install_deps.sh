@@ -10,7 +10,7 @@ packages=(
   g++ cmake make ccache pkg-config clang-format
   libeigen3-dev libboost-graph-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhdf5-dev zlib1g-dev
+  libhdf5-dev zlib1g-dev hdf5-filter-plugin
   libicu-dev libsentencepiece-dev
   libtorch-dev libopenblas0-pthread
   libgnuplot-iostream-dev libboost-iostreams-dev libboost-system-dev libboost-filesystem-dev

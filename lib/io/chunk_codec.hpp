@@ -26,7 +26,11 @@ std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t
 void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                   const float* values, Precision precision, const WriteOptions& options,
                   const std::string& context);
-/// Returns the open dataset (for attributes).
+/// Closes a dataset that was written: HDF5 writes its cached chunks then (uncompressed chunks
+/// stay in the chunk cache until the close), so a failure there (a full disk) must throw, not
+/// pass unnoticed as in Handle's destructor, before the example is committed.
+void close_written(Handle& dataset, const std::string& context);
+/// Returns the open dataset (for attributes; close it with close_written).
 Handle write_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                      const double* values, Precision precision, const WriteOptions& options,
                      const std::string& context);
@@ -39,8 +43,12 @@ struct FetchedFloats {
   bool decoded = false;          ///< true: `values` is final
   std::vector<float> values;     ///< decoded values (row-major)
   std::size_t element_size = 4;  ///< 2 (float16) or 4 (float32)
-  int shuffle_filter = -1;       ///< pipeline index of shuffle, -1 if none
-  int deflate_filter = -1;       ///< pipeline index of deflate, -1 if none
+  /// true: `raw` holds the whole array, row-major, in the stored type (uncompressed chunks
+  /// that tile it in order, or what HDF5 decoded through a filter plugin): decode() only
+  /// converts float16 (or copies float32), without the chunk-by-chunk path.
+  bool row_major = false;
+  int shuffle_filter = -1;  ///< pipeline index of shuffle, -1 if none
+  int deflate_filter = -1;  ///< pipeline index of deflate, -1 if none
   struct Chunk {
     std::vector<hsize_t> offset;
     std::uint32_t mask = 0;           ///< bit k set: filter k was skipped for this chunk
@@ -55,6 +63,12 @@ struct FetchedFloats {
   FetchedFloats(FetchedFloats&&) = default;
   FetchedFloats& operator=(FetchedFloats&&) = default;
 };
+
+/// The codec of `options` (Codec::Gzip with level 0 is Codec::None).
+Codec effective_codec(const WriteOptions& options);
+/// Throws Error naming `context`, the codec, its HDF5 filter and HDF5_PLUGIN_PATH when this
+/// process cannot write `codec` (a filter plugin that HDF5 does not find). Lock held.
+void require_codec(Codec codec, const std::string& context);
 
 /// Call with the HDF5 lock held. `context` names the dataset in errors.
 FetchedFloats fetch_floats(hid_t dataset, const std::string& context);

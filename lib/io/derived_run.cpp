@@ -404,6 +404,7 @@ void write_derived(Store& store, const std::string& run, std::int64_t index,
                                            info.precision, s.write_options, where);
     detail::set_ints(dataset.get(), "layers", maps.layers);
     detail::set_ints(dataset.get(), "rows", maps.rows);
+    detail::close_written(dataset, where + ": cannot write dataset '" + name + "'");
   }
   detail::commit_member(s.file.get(), group.get(), g.get(), commits, index, g.get(), where);
 }

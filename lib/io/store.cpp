@@ -80,7 +80,8 @@ Store Store::create(const std::string& path, const StoreInfo& info, const WriteO
     Handle file =
         detail::checked(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
                         H5Fclose, path + ": cannot create");
-    detail::write_root(file.get(), info);
+    detail::require_codec(detail::effective_codec(options), path);
+    detail::write_root(file.get(), info, options);
     Handle gcpl = detail::numbered_group_properties();
     Handle examples = detail::checked(
         H5Gcreate2(file.get(), "examples", detail::utf8_link_properties(), gcpl.get(), H5P_DEFAULT),
@@ -126,6 +127,18 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
   impl->heap_check.open(path, impl->file.get());
   impl->heap_check.check_root_attributes(path);
   impl->info = detail::read_root(impl->file.get(), path, impl->recorded);
+  if (impl->writable && !impl->info.compression.empty()) {
+    // Appends keep the codec the file was created with.
+    try {
+      set_compression(impl->write_options, impl->info.compression);
+    } catch (const Error& e) {
+      throw Error(path + ": root attribute 'compression': " + e.what() +
+                  "; this attnflow cannot append to the file");
+    }
+  }
+  if (impl->writable) {
+    detail::require_codec(detail::effective_codec(impl->write_options), path);
+  }
   impl->examples = detail::open_group(impl->file.get(), "examples", path);
   const std::string group = path + ": group '/examples'";
   impl->commits.open(impl->examples.get(), group);
@@ -158,6 +171,20 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
     }
   }
   return Store(std::move(impl));
+}
+
+bool codec_available(Codec codec) {
+  try {
+    require_codec(codec, "");
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void require_codec(Codec codec, const std::string& context) {
+  detail::Hdf5Lock lock;
+  detail::require_codec(codec, context);
 }
 
 void silence_hdf5_errors() {

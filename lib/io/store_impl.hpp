@@ -63,7 +63,7 @@ void write_run_attributes(hid_t group, const RunInfo& run);
 // store_metadata.cpp
 void validate_info(const StoreInfo& info, const std::string& path);
 void validate_write_options(const WriteOptions& options, const std::string& path);
-void write_root(hid_t file, const StoreInfo& info);
+void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options);
 /// Reads and validates the root attributes; `size` gets num_examples.
 StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size);
 /// Everything append() checks before touching the file.

@@ -2,7 +2,9 @@
 // example passes before it is written, and names of the schema.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/enum_names.hpp"
@@ -29,6 +31,15 @@ std::string stack_shape(const AttentionStack& s) {
 
 void check_float16_range(const AttentionStack& stack, const std::string& what) {
   const auto& v = stack.data();
+  // One branch-free (vectorised) pass over the bits: |x| above 65504 (or not finite, which
+  // validate() has ruled out before); the loop below names the value.
+  std::uint32_t out_of_range = 0;
+  for (float x : v) {
+    std::uint32_t u;
+    std::memcpy(&u, &x, sizeof u);
+    out_of_range |= static_cast<std::uint32_t>((u & 0x7fffffffu) > 0x477fe000u);
+  }
+  if (out_of_range == 0) return;
   for (std::size_t k = 0; k < v.size(); ++k) {
     if (std::fabs(v[k]) > kFloat16Max) {
       const std::size_t n = static_cast<std::size_t>(stack.tokens());
@@ -65,6 +76,9 @@ void validate_info(const StoreInfo& info, const std::string& path) {
 }
 
 void validate_write_options(const WriteOptions& options, const std::string& path) {
+  if (enum_name(kCodecNames, options.codec)[0] == '?') {
+    throw Error(path + ": unknown codec " + std::to_string(static_cast<int>(options.codec)));
+  }
   if (options.compression < 0 || options.compression > 9) {
     throw Error(path + ": compression level " + std::to_string(options.compression) +
                 " (expected 0 to 9)");
@@ -75,7 +89,7 @@ void validate_write_options(const WriteOptions& options, const std::string& path
   }
 }
 
-void write_root(hid_t file, const StoreInfo& info) {
+void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options) {
   using namespace detail;
   set_int(file, kSchemaAttribute, kSchemaVersion, H5T_STD_I32LE);
   set_string(file, "attnflow_version", ATTNFLOW_VERSION_STRING);
@@ -89,6 +103,7 @@ void write_root(hid_t file, const StoreInfo& info) {
   set_string(file, "attention_dtype", to_string(info.attention_precision));
   set_string(file, "gradient_dtype", to_string(info.gradient_precision));
   set_string(file, "fusion", info.fusion);
+  set_string(file, "compression", compression_name(options));
   if (info.extract_batch_size > 0) {
     set_int(file, "extract_batch_size", info.extract_batch_size, H5T_STD_I64LE);
   }
@@ -164,6 +179,9 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
       parse_enum(kStackPrecisionNames, get_string(file, "gradient_dtype", path),
                  path + ": attribute 'gradient_dtype'");
   info.fusion = get_string(file, "fusion", path);
+  if (has_attribute(file, "compression")) {  // optional: older files have none
+    info.compression = get_string(file, "compression", path);
+  }
   if (has_attribute(file, "extract_batch_size")) {  // optional: older files have none
     info.extract_batch_size = get_int(file, "extract_batch_size", path);
     if (info.extract_batch_size < 1) {
@@ -294,6 +312,29 @@ StoreMode parse_store_mode(const std::string& name) {
 
 const char* to_string(StoreMode mode) {
   return enum_name(kStoreModeNames, mode);
+}
+
+void set_compression(WriteOptions& options, const std::string& name, const std::string& what) {
+  const std::string gzip = "gzip-";
+  if (name.size() == gzip.size() + 1 && name.compare(0, gzip.size(), gzip) == 0 &&
+      name.back() >= '1' && name.back() <= '9') {
+    options.codec = Codec::Gzip;
+    options.compression = name.back() - '0';
+    return;
+  }
+  const std::optional<Codec> codec = find_enum(kCodecNames, name);
+  if (!codec) {
+    throw Error(what + ": unknown '" + name + "' (expected " + kCompressionChoices + ")");
+  }
+  options.codec = *codec;
+  if (*codec == Codec::Gzip) options.compression = 4;
+}
+
+std::string compression_name(const WriteOptions& options) {
+  if (options.codec == Codec::Gzip) {
+    return options.compression == 0 ? "none" : "gzip-" + std::to_string(options.compression);
+  }
+  return enum_name(kCodecNames, options.codec);
 }
 
 std::string example_name(std::int64_t index) {

@@ -95,6 +95,7 @@ void check_options(const ExtractOptions& o) {
   if (o.resume && o.overwrite) throw Error("--resume and --overwrite exclude each other");
   // Rejects a method named twice.
   parse_contribution_list(contribution_list(o.contributions), "--contributions");
+  io::require_codec(o.write.codec, "--compression " + io::compression_name(o.write));
   check_device(o.device);
 }
 

@@ -150,7 +150,7 @@ io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool ou
       throw Error(o.output + ": cannot replace it (" + ec.message() + ")");
     }
   }
-  return io::Store::create(o.output, info);
+  return io::Store::create(o.output, info, o.write);
 }
 
 std::int64_t first_batch(const io::Store& store, int batch_size, std::string& note) {

@@ -198,7 +198,7 @@ class Store:
         attention_precision: str = "float32",
         gradient_precision: str = "float32",
         fusion: str = "mean",
-        compression: int = 4,
+        compression: str | int = "none",
         shuffle: bool = True,
     ) -> Store: ...
     @property

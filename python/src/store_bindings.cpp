@@ -117,7 +117,7 @@ py::dict run_dict(const io::RunInfo& r) {
 PyStore create(const std::string& path, int layers, int heads, const std::string& model,
                const std::string& tokenizer, bool causal, const std::string& mode,
                const std::string& attention_precision, const std::string& gradient_precision,
-               const std::string& fusion, int compression, bool shuffle) {
+               const std::string& fusion, const py::object& compression, bool shuffle) {
   io::StoreInfo info;
   info.model = model;
   info.tokenizer = tokenizer;
@@ -129,7 +129,12 @@ PyStore create(const std::string& path, int layers, int heads, const std::string
   info.gradient_precision = io::parse_precision(gradient_precision);
   info.fusion = fusion;
   io::WriteOptions w;
-  w.compression = compression;
+  if (py::isinstance<py::str>(compression)) {  // a codec name, as attnflow extract --compression
+    io::set_compression(w, compression.cast<std::string>());
+  } else {  // an int: the gzip level 0-9 of earlier versions (0 = none)
+    w.codec = io::Codec::Gzip;
+    w.compression = compression.cast<int>();
+  }
   w.shuffle = shuffle;
   io::silence_hdf5_errors();
   py::gil_scoped_release release;
@@ -195,13 +200,14 @@ Errors raise attnflow.Error with the library's message (file, example, dataset).
           py::arg("model") = "", py::arg("tokenizer") = "", py::arg("causal") = false,
           py::arg("mode") = "per-head", py::arg("attention_precision") = "float32",
           py::arg("gradient_precision") = "float32", py::arg("fusion") = "mean",
-          py::arg("compression") = 4, py::arg("shuffle") = true,
-          R"doc(create(path, *, layers, heads, model="", tokenizer="", causal=False, mode="per-head", attention_precision="float32", gradient_precision="float32", fusion="mean", compression=4, shuffle=True) -> Store
+          py::arg("compression") = "none", py::arg("shuffle") = true,
+          R"doc(create(path, *, layers, heads, model="", tokenizer="", causal=False, mode="per-head", attention_precision="float32", gradient_precision="float32", fusion="mean", compression="none", shuffle=True) -> Store
 
 Creates a new store (the file must not exist; it is built under a temporary name and renamed).
 mode: "per-head" (attention (L, H, n, n) + optional gradient), "fused" ((L, n, n) attention
 only; `fusion` records how) or "derived" (tokens and labels only). precision: "float32" or
-"float16". compression: gzip level 0-9.)doc")
+"float16". compression: "none", "lz4", "bitshuffle", "gzip" or "gzip-1".."gzip-9" (or an int,
+a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
       .def_property_readonly("path", [](const PyStore& s) { return s.store().path(); })
       .def_property_readonly(
           "info", [](const PyStore& s) { return info_dict(s.store().info()); },

@@ -8,6 +8,8 @@
   foreign FILE   write a store with plain h5py following docs/hdf5-schema.md
                  (h5py defaults: contiguous float32, dense attributes).
   foreign-check FILE   after `attnflow analyze FILE`: its run matches numpy.
+  same CODEC REF FILE   h5py reads FILE (written with CODEC) bit for bit as REF (the same
+                 examples uncompressed), through the filter plugin that HDF5_PLUGIN_PATH names.
 """
 
 import importlib.util
@@ -130,8 +132,33 @@ def check_foreign(path):
             expect(np.allclose(d["raw"]["maps"][:, 0, :], raw, atol=1e-6), f"raw {i}")
 
 
+FILTER_IDS = {"lz4": 32004, "bitshuffle": 32008}
+
+
+def check_same(codec, ref, path):
+    expect(h5py.h5z.filter_avail(FILTER_IDS[codec]),
+           f"h5py cannot load the {codec} filter (HDF5_PLUGIN_PATH="
+           f"{os.environ.get('HDF5_PLUGIN_PATH')})")
+    with h5py.File(ref, "r") as a, h5py.File(path, "r") as b:
+        expect(b.attrs["compression"] == codec, f"root attribute compression: {b.attrs['compression']}")
+        expect(a.attrs["compression"] == "none", "the reference is uncompressed")
+        names = sorted(k for k in a["examples"] if k != "index")
+        expect(names == sorted(k for k in b["examples"] if k != "index") and names, "same examples")
+        for name in names:
+            for ds in ("attention", "gradient"):
+                if ds not in a["examples"][name]:
+                    continue
+                x, y = a["examples"][name][ds], b["examples"][name][ds]
+                expect(y.id.get_create_plist().get_filter(0)[0] == FILTER_IDS[codec],
+                       f"{name}/{ds} is stored with {codec}")
+                x, y = x[...], y[...]
+                expect(x.dtype == y.dtype and x.shape == y.shape, f"{name}/{ds}: dtype and shape")
+                expect(x.tobytes() == y.tobytes(), f"{name}/{ds}: bit-identical")
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     {"fixture": lambda: check_fixture(args[0]), "check": lambda: check_files(args),
-     "foreign": lambda: write_foreign(args[0]), "foreign-check": lambda: check_foreign(args[0])}[command]()
+     "foreign": lambda: write_foreign(args[0]), "foreign-check": lambda: check_foreign(args[0]),
+     "same": lambda: check_same(*args)}[command]()
     print("ok:", command, *args)

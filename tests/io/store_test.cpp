@@ -4,8 +4,14 @@
 
 #include <hdf5.h>
 
+#include <H5PLpublic.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <random>
 
 #include "../core/test_util.hpp"
@@ -182,7 +188,9 @@ TEST(Store, LayoutIsChunkedPerExampleAndCompressed) {
   e.tokens.resize(64, "t");
   e.token_ids.resize(64, 0);
   e.attention = AttentionStack(2, 12, 64);
-  Store::create(path, info).append(e);
+  WriteOptions w;
+  set_compression(w, "gzip");  // shuffle + deflate 4, as before codecs
+  Store::create(path, info, w).append(e);
   const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   ASSERT_GE(file, 0);
   const hid_t d = H5Dopen2(file, "examples/000000000/attention", H5P_DEFAULT);
@@ -205,6 +213,214 @@ TEST(Store, LayoutIsChunkedPerExampleAndCompressed) {
   H5Pclose(dcpl);
   H5Dclose(d);
   H5Fclose(file);
+}
+
+// ---- codecs ---------------------------------------------------------------------------
+
+std::uint32_t bits(float v) {
+  std::uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+/// Bit for bit (so -0 and +0 differ) what `want` reads back as at precision p.
+void expect_bits(const AttentionStack& got, const AttentionStack& want, Precision p,
+                 const std::string& what) {
+  ASSERT_EQ(got.data().size(), want.data().size()) << what;
+  for (std::size_t k = 0; k < want.data().size(); ++k) {
+    ASSERT_EQ(bits(got.data()[k]), bits(test::stored_value(want.data()[k], p)))
+        << what << ": value " << k;
+  }
+}
+
+/// The filter ids of dataset `name` in `path`, in pipeline order.
+std::vector<int> filters_of(const std::string& path, const std::string& name) {
+  std::vector<int> ids;
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+  const hid_t dcpl = H5Dget_create_plist(d);
+  for (int k = 0; k < H5Pget_nfilters(dcpl); ++k) {
+    unsigned flags = 0, cd[8];
+    std::size_t n_cd = 8;
+    ids.push_back(
+        H5Pget_filter2(dcpl, static_cast<unsigned>(k), &flags, &n_cd, cd, 0, nullptr, nullptr));
+  }
+  H5Pclose(dcpl);
+  H5Dclose(d);
+  H5Fclose(file);
+  return ids;
+}
+
+std::string root_string(const std::string& path, const char* name) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
+  const hid_t type = H5Aget_type(attribute);
+  char* value = nullptr;
+  std::string out;
+  if (H5Aread(attribute, type, &value) >= 0 && value != nullptr) out = value;
+  H5free_memory(value);
+  H5Tclose(type);
+  H5Aclose(attribute);
+  H5Fclose(file);
+  return out;
+}
+
+struct CodecCase {
+  const char* name;
+  Precision precision;
+  std::size_t chunk_bytes;   ///< small: row-block chunks (the chunk-by-chunk path)
+  std::vector<int> filters;  ///< expected pipeline of the attention datasets
+};
+
+class StoreCodec : public testing::TestWithParam<CodecCase> {};
+
+// Every codec writes a per-head store (ragged examples, gradients) that reads back bit for
+// bit, with the codec in the root attribute and the expected filters on every dataset.
+TEST_P(StoreCodec, ReadsBackBitIdentical) {
+  const CodecCase& c = GetParam();
+  WriteOptions w;
+  set_compression(w, c.name);
+  w.chunk_bytes = c.chunk_bytes;
+  if (!codec_available(w.codec)) {
+    GTEST_SKIP() << c.name << ": its HDF5 filter plugin is not available here (HDF5_PLUGIN_PATH)";
+  }
+  const std::string path = test::temp_path(std::string("codec_") + c.name + ".h5");
+  StoreInfo info = make_info(StoreMode::PerHead, c.precision);
+  std::vector<Example> written;
+  {
+    Store store = Store::create(path, info, w);
+    for (int i = 0; i < 6; ++i) {
+      written.push_back(test::make_example(i, info, 21, true, 40));
+      if (i == 5) written.back().attention.data()[0] = -0.0f;  // a sign bit to keep
+      store.append(written.back());
+    }
+  }
+  EXPECT_EQ(root_string(path, "compression"), compression_name(w));
+  EXPECT_EQ(filters_of(path, "examples/000000003/attention"), c.filters);
+  EXPECT_EQ(filters_of(path, "examples/000000003/gradient"), c.filters);
+  const Store store = Store::open(path);
+  EXPECT_EQ(store.info().compression, compression_name(w));
+  for (int i = 5; i >= 0; --i) {
+    const Example got = store.read(i);
+    const Example& want = written[static_cast<std::size_t>(i)];
+    EXPECT_EQ(got.tokens, want.tokens);
+    expect_bits(got.attention, want.attention, c.precision, "attention " + std::to_string(i));
+    expect_bits(got.gradient, want.gradient, c.precision, "gradient " + std::to_string(i));
+  }
+}
+
+const std::vector<int> kNoFilter = {};
+const std::vector<int> kLz4 = {32004};
+const std::vector<int> kBitshuffle = {32008};
+const std::vector<int> kGzip = {H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE};
+constexpr std::size_t kWholeLayers = std::size_t{1} << 20, kRowBlocks = 1024;
+
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, StoreCodec,
+    testing::Values(CodecCase{"none", Precision::Float16, kWholeLayers, kNoFilter},
+                    CodecCase{"none", Precision::Float32, kWholeLayers, kNoFilter},
+                    CodecCase{"none", Precision::Float16, kRowBlocks, kNoFilter},
+                    CodecCase{"lz4", Precision::Float16, kWholeLayers, kLz4},
+                    CodecCase{"lz4", Precision::Float32, kRowBlocks, kLz4},
+                    CodecCase{"bitshuffle", Precision::Float16, kWholeLayers, kBitshuffle},
+                    CodecCase{"bitshuffle", Precision::Float32, kWholeLayers, kBitshuffle},
+                    CodecCase{"gzip-1", Precision::Float16, kWholeLayers, kGzip},
+                    CodecCase{"gzip", Precision::Float32, kWholeLayers, kGzip},
+                    CodecCase{"gzip-9", Precision::Float16, kRowBlocks, kGzip}),
+    [](const testing::TestParamInfo<CodecCase>& p) {
+      std::string name = std::string(p.param.name) + "_" + to_string(p.param.precision) +
+                         (p.param.chunk_bytes == kRowBlocks ? "_rows" : "");
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+TEST(StoreCodecs, NamesRoundTripAndBadNames) {
+  for (const char* name : {"none", "lz4", "bitshuffle", "gzip-1", "gzip-4", "gzip-9"}) {
+    WriteOptions w;
+    set_compression(w, name);
+    EXPECT_EQ(compression_name(w), name);
+  }
+  WriteOptions w;
+  set_compression(w, "gzip");
+  EXPECT_EQ(w.codec, Codec::Gzip);
+  EXPECT_EQ(w.compression, 4);
+  EXPECT_EQ(compression_name(WriteOptions{}), "none");  // the default
+  WriteOptions old;  // what callers before codecs wrote: a gzip level, 0 = none
+  old.codec = Codec::Gzip;
+  old.compression = 0;
+  EXPECT_EQ(compression_name(old), "none");
+  for (const char* bad : {"gzip-0", "gzip-10", "zstd", "", "LZ4", "gzip4"}) {
+    test::expect_error([&] { set_compression(w, bad, "--compression"); },
+                       std::string("--compression: unknown '") + bad +
+                           "' (expected none, lz4, bitshuffle, gzip or gzip-1..gzip-9)");
+  }
+}
+
+// Appending to a reopened store keeps the codec the file records, whatever options say.
+TEST(StoreCodecs, AppendsKeepTheFileCodec) {
+  const std::string path = test::temp_path("codec_append.h5");
+  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  WriteOptions gzip1;
+  set_compression(gzip1, "gzip-1");
+  Store::create(path, info, gzip1).append(test::make_example(0, info, 3, false));
+  {
+    Store store = Store::open(path, Access::ReadWrite);  // default options: none
+    store.append(test::make_example(1, info, 3, false));
+  }
+  EXPECT_EQ(filters_of(path, "examples/000000001/attention"), kGzip);
+  expect_example(Store::open(path).read(1), test::make_example(1, info, 3, false), info);
+}
+
+// With the LZ4 plugin unloadable (as without hdf5-filter-plugin): writing and reading name
+// the file, the filter and HDF5_PLUGIN_PATH; the other codecs go on working.
+TEST(StoreCodecs, MissingPluginIsAClearError) {
+  if (!codec_available(Codec::Lz4)) GTEST_SKIP() << "the LZ4 plugin is not available here";
+  const std::string path = test::temp_path("codec_missing.h5");
+  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  WriteOptions lz4;
+  set_compression(lz4, "lz4");
+  const Example e = test::make_example(0, info, 5, false);
+  Store::create(path, info, lz4).append(e);
+  const char* env = std::getenv("HDF5_PLUGIN_PATH");
+  const std::string env_words = env != nullptr ? std::string("HDF5_PLUGIN_PATH is ") + env
+                                               : std::string("HDF5_PLUGIN_PATH is not set");
+  const std::string hint =
+      "install Debian's hdf5-filter-plugin or set HDF5_PLUGIN_PATH to the folder holding the "
+      "plugin, e.g. /usr/lib/x86_64-linux-gnu/hdf5/serial/plugins (" +
+      env_words + ")";
+  unsigned state = 0;
+  ASSERT_GE(H5PLget_loading_state(&state), 0);
+  ASSERT_GE(H5PLset_loading_state(0), 0);  // no plugins from now on
+  ASSERT_GE(H5Zunregister(32004), 0);      // and forget the one loaded for writing
+  {
+    const Store store = Store::open(path);
+    test::expect_error([&] { store.read(0); },
+                       path +
+                           ": example 0: dataset 'attention' is compressed with HDF5 filter "
+                           "32004 (lz4), which HDF5 cannot load here; " +
+                           hint);
+    EXPECT_NO_THROW(store.read(0, ReadOptions::metadata_only()));
+  }
+  {
+    test::expect_error([&] { Store::open(path, Access::ReadWrite); },
+                       path +
+                           ": cannot write with compression lz4: HDF5 filter 32004 (lz4) is "
+                           "not available to HDF5 here; " +
+                           hint + ", or choose --compression none or gzip");
+    const std::string other = test::temp_path("codec_missing_new.h5");
+    test::expect_error([&] { Store::create(other, info, lz4); },
+                       other +
+                           ": cannot write with compression lz4: HDF5 filter 32004 (lz4) is "
+                           "not available to HDF5 here; " +
+                           hint + ", or choose --compression none or gzip");
+    EXPECT_FALSE(std::ifstream(other).good());  // nothing partial left
+    WriteOptions gzip;
+    set_compression(gzip, "gzip-1");
+    Store::create(other, info, gzip).append(e);
+    expect_example(Store::open(other).read(0), e, info);
+  }
+  ASSERT_GE(H5PLset_loading_state(state), 0);
+  expect_example(Store::open(path).read(0), e, info);  // loads the plugin again
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // fixture, and damages files in controlled ways for the error tests.
 //   attnflow_store_tool write PATH COUNT [--mode M] [--dtype D] [--layers L]
 //       [--heads H] [--seed S] [--spread K] [--gradient] [--causal] [--progress]
+//       [--compression none|lz4|bitshuffle|gzip[-N]]
+//   attnflow_store_tool codec-available NAME   (exit 0: this process can write it, 3: not)
 //   attnflow_store_tool fixture PATH      (tests/data/store_v1.h5 when it was written)
 //   attnflow_store_tool fixture-v2 PATH   (tests/data/store_v2.h5: schema 2, contributions)
 //   attnflow_store_tool poison PATH EXAMPLE nan|negative|bad-utf8|drop-attention|bad-shape
@@ -56,7 +58,7 @@ int write_corpus(const std::vector<std::string>& args) {
     else if (a == "--spread")
       spread = std::stoi(value());
     else if (a == "--compression")
-      write_options.compression = std::stoi(value());
+      io::set_compression(write_options, value());
     else if (a == "--gradient")
       gradient = true;
     else if (a == "--causal")
@@ -174,6 +176,11 @@ int main(int argc, char** argv) {
     }
     if (args.size() == 2 && args[0] == "fixture") return write_fixture(args[1], false);
     if (args.size() == 2 && args[0] == "fixture-v2") return write_fixture(args[1], true);
+    if (args.size() == 2 && args[0] == "codec-available") {
+      io::WriteOptions w;
+      io::set_compression(w, args[1]);
+      return io::codec_available(w.codec) ? 0 : 3;
+    }
     if (args.size() == 4 && args[0] == "poison") {
       return poison(args[1], std::stoll(args[2]), args[3]);
     }

@@ -31,6 +31,10 @@ class Store {
   /// Opens an existing store and validates its root metadata (schema
   /// version, attributes, /examples). With ReadWrite, a leftover of an
   /// interrupted append (an example beyond the committed count) is removed.
+  /// Appends use the codec the file records (root attribute `compression`);
+  /// `options` gives it only for files that record none (older files).
+  /// Creating or appending with a codec whose HDF5 filter plugin is missing
+  /// throws Error naming the file, the filter and HDF5_PLUGIN_PATH.
   static Store open(const std::string& path, Access access = Access::ReadOnly,
                     const WriteOptions& options = {});
 
@@ -64,6 +68,13 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// Whether this process can write `codec` (its HDF5 filter plugin loads; always true for
+/// none and gzip). Reading needs the same plugin.
+bool codec_available(Codec codec);
+/// Throws Error("<context>: cannot write with compression lz4: HDF5 filter 32004 (lz4) is not
+/// available ...", naming HDF5_PLUGIN_PATH) unless codec_available(codec).
+void require_codec(Codec codec, const std::string& context);
 
 /// Zero-padded name of example `index` ("000000123"), as in /examples/<name>.
 std::string example_name(std::int64_t index);

@@ -97,6 +97,9 @@ struct StoreInfo {
   int schema_version = kSchemaVersion;
   std::string tool_version;  ///< attnflow version that created the file
   std::string created;       ///< UTC creation time, ISO 8601
+  /// The codec the file was created with (root attribute `compression`, compression_name);
+  /// empty in files written before attnflow recorded it (their examples are gzip-4 + shuffle).
+  std::string compression;
 };
 
 /// One example (a sequence of n tokens).
@@ -116,8 +119,25 @@ struct Example {
   int tokens_count() const { return static_cast<int>(tokens.size()); }
 };
 
+/// How attention, gradient and large derived arrays are compressed on disk
+/// (docs/hdf5-schema.md, "Codecs"). Measured on attention (bench/analyze_bench.cpp): LZ4 finds
+/// nothing to compress, gzip shrinks it ~1.16x at ~10x the read cost of none.
+enum class Codec {
+  None,        ///< uncompressed: fastest to read and write, h5py needs nothing (the default)
+  Lz4,         ///< LZ4 (HDF5 filter 32004, a plugin: Debian's hdf5-filter-plugin)
+  Bitshuffle,  ///< bitshuffle + LZ4 (HDF5 filter 32008, a plugin)
+  Gzip,        ///< byte shuffle + deflate, built into every HDF5 (files before this option)
+};
+inline constexpr EnumName<Codec> kCodecNames[] = {
+    {Codec::None, "none"},
+    {Codec::Lz4, "lz4"},
+    {Codec::Bitshuffle, "bitshuffle"},
+    {Codec::Gzip, "gzip"},
+};
+
 struct WriteOptions {
-  /// gzip level 0-9 for attention and gradient chunks (0 = no compression).
+  Codec codec = Codec::None;
+  /// gzip level 1-9 (Codec::Gzip). 0 means no compression (as Codec::None), as before codecs.
   int compression = 4;
   /// Byte-shuffle filter before gzip (groups exponent bytes; helps floats).
   bool shuffle = true;
@@ -125,6 +145,16 @@ struct WriteOptions {
   /// examples; they hold whole heads of one layer when those fit.
   std::size_t chunk_bytes = std::size_t{1} << 20;
 };
+
+/// Sets options.codec (and the gzip level) from "none", "lz4", "bitshuffle", "gzip" (level 4)
+/// or "gzip-N" (N = 1..9); throws Error("<what>: unknown 'X' (expected ...)").
+void set_compression(WriteOptions& options, const std::string& name,
+                     const std::string& what = "compression");
+/// The name set_compression takes for `options` ("none", "lz4", "bitshuffle", "gzip-4"),
+/// recorded in the root attribute `compression`.
+std::string compression_name(const WriteOptions& options);
+/// The names set_compression accepts, for help texts.
+inline constexpr const char* kCompressionChoices = "none, lz4, bitshuffle, gzip or gzip-1..gzip-9";
 
 struct ReadOptions {
   bool attention = true;      ///< load the attention stack (when stored)

@@ -47,6 +47,8 @@ struct ExtractOptions {
   /// --contributions: value-aware matrices stored per example as [L, n, n] datasets (native
   /// BERT / GPT-2 models only; docs/methods.md). Empty = none.
   std::vector<Contribution> contributions;
+  /// The store's codec (--compression, io::set_compression); --resume keeps the store's own.
+  io::WriteOptions write;
   /// Continue an existing output (same model, options, batch size and corpus) so that it ends
   /// with the bytes of an uninterrupted run; no output yet: start it (ExtractReport::resume_note).
   bool resume = false;
