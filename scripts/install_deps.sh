@@ -15,7 +15,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libgnuplot-iostream-dev libboost-iostreams-dev libboost-system-dev libboost-filesystem-dev
   gnuplot-nox fonts-dejavu-core
-  python3 python3-numpy python3-networkx python3-scipy python3-h5py
+  python3 python3-numpy python3-networkx python3-scipy python3-h5py python3-torch
   jupyter-nbconvert python3-nbformat python3-ipykernel python3-matplotlib
   python3-dev pybind11-dev python3-pytest python3-setuptools python3-pip python3-venv
   node-d3 chromium

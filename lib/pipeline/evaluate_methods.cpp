@@ -2,9 +2,11 @@
 #include "attnflow/pipeline/evaluate_methods.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "attnflow/core/analysis.hpp"
+#include "attnflow/core/contribution.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/flow.hpp"
 #include "attnflow/core/rollout.hpp"
@@ -20,7 +22,8 @@ std::vector<double> row_of(const Matrix& map, Eigen::Index row) {
   return out;
 }
 
-// A core attention method on the shared run: the target row at the last layer.
+// A core method on the shared run (attention, dy/dA or a value-aware method's per-layer
+// contributions, as contribution_of(method) says): the target row at the last layer.
 ScoreProvider attention_method(Method method) {
   return [method](const ExampleContext& c) {
     const torch::ModelInfo& info = c.model.info();
@@ -31,14 +34,27 @@ ScoreProvider attention_method(Method method) {
     ao.target_rows = {c.target_row};
     ao.layers = {info.layers};
     ao.flow.threads = c.threads;
-    AnalysisResult r;
+    AttentionStack gradient;
     if (method == Method::GradRollout) {
-      const AttentionStack gradient(c.output.attention_gradient, info.layers, info.heads, n);
-      r = analyze(attention, &gradient, ao);
-    } else {
-      r = analyze(attention, nullptr, ao);
+      gradient = AttentionStack(c.output.attention_gradient, info.layers, info.heads, n);
     }
+    ContributionStacks contributions;
+    if (const std::optional<Contribution> k = contribution_of(method)) {
+      contributions[*k] = torch::contribution_stack(c.output, *k);
+    }
+    const AnalysisResult r =
+        analyze(attention, method == Method::GradRollout ? &gradient : nullptr, &contributions, ao);
     return row_of(r.maps.at(method).maps.back(), 0);
+  };
+}
+
+// A value-aware method reads its per-layer matrices (and the attention) from the shared run.
+std::function<void(torch::RunOptions&)> needs_contribution(Contribution k) {
+  return [k](torch::RunOptions& o) {
+    o.attention = true;
+    if (std::find(o.contributions.begin(), o.contributions.end(), k) == o.contributions.end()) {
+      o.contributions.push_back(k);
+    }
   };
 }
 
@@ -102,6 +118,29 @@ const std::vector<EvaluationMethod>& evaluation_methods() {
        blank_out},
       {"input-x-gradient", "|sum_d dy/de * e| with y the class logit", needs_input_gradients,
        input_x_gradient},
+      {"norm", "attention norms (Kobayashi et al. 2020), target row, last layer",
+       needs_contribution(Contribution::Norm), attention_method(Method::Norm)},
+      {"norm-rollout", "rollout of the residual-augmented attention norms",
+       needs_contribution(Contribution::Norm), attention_method(Method::NormRollout)},
+      {"norm-flow", "flow of the residual-augmented attention norms",
+       needs_contribution(Contribution::Norm), attention_method(Method::NormFlow)},
+      {"globenc", "GlobEnc (Modarressi et al. 2022): rollout of its per-layer norms",
+       needs_contribution(Contribution::GlobEnc), attention_method(Method::GlobEnc)},
+      {"globenc-flow", "flow over GlobEnc's per-layer norms",
+       needs_contribution(Contribution::GlobEnc), attention_method(Method::GlobEncFlow)},
+      {"alti", "ALTI (Ferrando et al. 2022), target row, last layer",
+       needs_contribution(Contribution::Alti), attention_method(Method::Alti)},
+      {"alti-rollout", "ALTI-rollout", needs_contribution(Contribution::Alti),
+       attention_method(Method::AltiRollout)},
+      {"alti-flow", "flow over ALTI's per-layer contributions",
+       needs_contribution(Contribution::Alti), attention_method(Method::AltiFlow)},
+      {"value-zeroing", "value zeroing (Mohebbi et al. 2023), target row, last layer",
+       needs_contribution(Contribution::ValueZeroing), attention_method(Method::ValueZeroing)},
+      {"value-zeroing-rollout", "rollout of value zeroing",
+       needs_contribution(Contribution::ValueZeroing),
+       attention_method(Method::ValueZeroingRollout)},
+      {"value-zeroing-flow", "flow over value zeroing",
+       needs_contribution(Contribution::ValueZeroing), attention_method(Method::ValueZeroingFlow)},
       {"random", "uniform random scores (seeded per example)", needs_nothing, random_scores},
   };
   return methods;

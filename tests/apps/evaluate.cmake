@@ -31,7 +31,7 @@ function(expect_lines file expected var)
   endif()
   set(${var} "${lines}" PARENT_SCOPE)
 endfunction()
-expect_lines(${WORK}/unk/table.csv 8 rows)  # header + 7 methods
+expect_lines(${WORK}/unk/table.csv 19 rows)  # header + 18 methods
 list(POP_FRONT rows header)
 string(FIND "${header}" "method,examples,comprehensiveness,comprehensiveness_std,sufficiency" pos)
 if(NOT pos EQUAL 0)
@@ -54,10 +54,10 @@ foreach(row IN LISTS rows)
     message(FATAL_ERROR "blank-out's Spearman with itself is ${rho}: ${row}")
   endif()
 endforeach()
-if(NOT methods STREQUAL "raw;rollout;flow;grad-rollout;blank-out;input-x-gradient;random")
+if(NOT methods STREQUAL "raw;rollout;flow;grad-rollout;blank-out;input-x-gradient;norm;norm-rollout;norm-flow;globenc;globenc-flow;alti;alti-rollout;alti-flow;value-zeroing;value-zeroing-rollout;value-zeroing-flow;random")
   message(FATAL_ERROR "methods in table.csv: ${methods}")
 endif()
-expect_lines(${WORK}/unk/curves.csv 155 curve_rows)  # header + 7 methods x 2 curves x 11 points
+expect_lines(${WORK}/unk/curves.csv 397 curve_rows)  # header + 18 methods x 2 curves x 11 points
 
 # Deterministic for a seed: the same files again; another seed moves the random row only.
 run_ok(evaluate ${common} -n 16 -o ${WORK}/again --no-plots)
@@ -71,7 +71,7 @@ foreach(f table.csv curves.csv table.txt)
 endforeach()
 file(STRINGS ${WORK}/unk/table.csv a)
 file(STRINGS ${WORK}/seed7/table.csv b)
-foreach(i RANGE 1 7)
+foreach(i RANGE 1 18)
   list(GET a ${i} ra)
   list(GET b ${i} rb)
   string(FIND "${ra}" "random," is_random)
@@ -88,7 +88,7 @@ run_ok(evaluate ${common} -n 12 -o ${WORK}/remove --perturbation remove --save-s
 
 # Bad inputs: one clear error each, exit 1, no output folder.
 file(WRITE ${WORK}/unlabelled.txt "the key to the cabinets\nthe keys\n")
-expect_error("--methods: unknown method 'lrp' (expected raw, rollout, flow, grad-rollout, blank-out, input-x-gradient or random)"
+expect_error("--methods: unknown method 'lrp' (expected raw, rollout, flow, grad-rollout, blank-out, input-x-gradient, norm, norm-rollout, norm-flow, globenc, globenc-flow, alti, alti-rollout, alti-flow, value-zeroing, value-zeroing-rollout, value-zeroing-flow or random)"
              ${ATTNFLOW} evaluate ${common} -o ${WORK}/bad -m rollout,lrp)
 expect_error("--aopc-percents: 0 is outside (0, 100] (percent of the tokens)"
              ${ATTNFLOW} evaluate ${common} -o ${WORK}/bad --aopc-percents 0,5)

@@ -62,14 +62,19 @@ TEST(Evaluate, SmallRun) {
 TEST(Evaluate, MethodTable) {
   std::vector<std::string> names;
   for (const pl::EvaluationMethod* m : pl::select_methods({})) names.push_back(m->name);
-  EXPECT_EQ(names, (std::vector<std::string>{"raw", "rollout", "flow", "grad-rollout", "blank-out",
-                                             "input-x-gradient", "random"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "raw", "rollout", "flow", "grad-rollout", "blank-out", "input-x-gradient",
+                       "norm", "norm-rollout", "norm-flow", "globenc", "globenc-flow", "alti",
+                       "alti-rollout", "alti-flow", "value-zeroing", "value-zeroing-rollout",
+                       "value-zeroing-flow", "random"}));
   test::expect_error(
       [] {
         pl::select_methods({"flow", "lrp"});
       },
       "--methods: unknown method 'lrp' (expected raw, rollout, flow, grad-rollout, "
-      "blank-out, input-x-gradient or random)");
+      "blank-out, input-x-gradient, norm, norm-rollout, norm-flow, globenc, globenc-flow, alti, "
+      "alti-rollout, alti-flow, value-zeroing, value-zeroing-rollout, value-zeroing-flow or "
+      "random)");
   test::expect_error(
       [] {
         pl::select_methods({"flow", "flow"});
