@@ -71,13 +71,16 @@ void header_text(const EvaluateOptions& o, const EvaluateReport& r, std::ostream
 }
 
 void table_text(const EvaluateReport& r, std::ostream& txt) {
-  txt << std::left << std::setw(18) << "method" << std::right << std::setw(18) << "comp (AOPC)"
+  std::size_t width = 18;  // the method column: the longest name and two spaces
+  for (const MethodResult& m : r.methods) width = std::max(width, m.name.size() + 2);
+  const int w = static_cast<int>(width);
+  txt << std::left << std::setw(w) << "method" << std::right << std::setw(18) << "comp (AOPC)"
       << std::setw(18) << "suff (AOPC)" << std::setw(10) << "del area" << std::setw(10)
       << "ins area" << std::setw(18) << "rho(blank-out)"
       << "\n";
   for (const MethodResult& m : r.methods) {
     const FaithfulnessSummary& f = m.faithfulness;
-    txt << std::left << std::setw(18) << m.name << std::right << std::setw(18)
+    txt << std::left << std::setw(w) << m.name << std::right << std::setw(18)
         << (fixed(f.comprehensiveness.mean, 4) + " ± " + fixed(f.comprehensiveness.std, 3))
         << std::setw(18) << (fixed(f.sufficiency.mean, 4) + " ± " + fixed(f.sufficiency.std, 3))
         << std::setw(10) << fixed(f.deletion_area, 4) << std::setw(10) << fixed(f.insertion_area, 4)
@@ -91,11 +94,11 @@ void table_text(const EvaluateReport& r, std::ostream& txt) {
   for (const bool comp : {true, false}) {
     txt << "\n"
         << (comp ? "comprehensiveness" : "sufficiency") << " per bin\n"
-        << std::left << std::setw(18) << "method" << std::right;
+        << std::left << std::setw(w) << "method" << std::right;
     for (double k : bins) txt << std::setw(9) << (fixed(k, 0) + "%");
     txt << "\n";
     for (const MethodResult& m : r.methods) {
-      txt << std::left << std::setw(18) << m.name << std::right;
+      txt << std::left << std::setw(w) << m.name << std::right;
       for (double v : comp ? m.faithfulness.comprehensiveness_at : m.faithfulness.sufficiency_at)
         txt << std::setw(9) << fixed(v, 4);
       txt << "\n";
