@@ -127,16 +127,9 @@ Store Store::open(const std::string& path, Access access, const WriteOptions& op
   impl->heap_check.open(path, impl->file.get());
   impl->heap_check.check_root_attributes(path);
   impl->info = detail::read_root(impl->file.get(), path, impl->recorded);
-  if (impl->writable && !impl->info.compression.empty()) {
-    // Appends keep the codec the file was created with.
-    try {
-      set_compression(impl->write_options, impl->info.compression);
-    } catch (const Error& e) {
-      throw Error(path + ": root attribute 'compression': " + e.what() +
-                  "; this attnflow cannot append to the file");
-    }
-  }
   if (impl->writable) {
+    // Appends keep the codec the file was created with.
+    impl->write_options = detail::recorded_write_options(impl->info, path);
     detail::require_codec(detail::effective_codec(impl->write_options), path);
   }
   impl->examples = detail::open_group(impl->file.get(), "examples", path);

@@ -64,6 +64,9 @@ void write_run_attributes(hid_t group, const RunInfo& run);
 void validate_info(const StoreInfo& info, const std::string& path);
 void validate_write_options(const WriteOptions& options, const std::string& path);
 void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options);
+/// The write options of the codec `info` records (root attribute `compression`; none recorded:
+/// the defaults). Throws Error naming `path` for a codec this attnflow does not know.
+WriteOptions recorded_write_options(const StoreInfo& info, const std::string& path);
 /// Reads and validates the root attributes; `size` gets num_examples.
 StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size);
 /// Everything append() checks before touching the file.

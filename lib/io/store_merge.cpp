@@ -46,15 +46,6 @@ void link_members(hid_t parent, const char* name, const std::string& member_path
   }
 }
 
-// The codec the shards were written with (the merged store records it; a file from before
-// codecs has no attribute and used gzip level 4).
-WriteOptions shard_codec(const StoreInfo& info) {
-  WriteOptions w;
-  set_compression(w, info.compression.empty() ? "gzip" : info.compression,
-                  "attribute 'compression'");
-  return w;
-}
-
 void write_linked(const std::string& partial, const std::string& path, const MergePlan& plan,
                   std::int64_t total) {
   std::vector<std::string> links;
@@ -66,7 +57,8 @@ void write_linked(const std::string& partial, const std::string& path, const Mer
                                 H5Fclose, path + ": cannot create");
   StoreInfo info = plan.info;
   info.shard = ShardRange();
-  detail::write_root(file.get(), info, shard_codec(plan.info));
+  detail::write_root(file.get(), info,
+                     detail::recorded_write_options(plan.info, plan.parts.front().path));
   detail::set_strings(file.get(), "merged_shards", links);
   link_members(file.get(), "examples", "/examples", plan, links, path);
   if (!plan.runs.empty()) {
@@ -117,7 +109,8 @@ void copy_members(Store& store, hid_t group, detail::CommitIndex& commits,
 void write_copied(const std::string& partial, const MergePlan& plan) {
   StoreInfo info = plan.info;
   info.shard = ShardRange();
-  Store store = Store::create(partial, info, shard_codec(plan.info));
+  Store store = Store::create(partial, info,
+                              detail::recorded_write_options(plan.info, plan.parts.front().path));
   detail::StoreImpl& s = detail::impl_of(store);
   {
     detail::Hdf5Lock lock;

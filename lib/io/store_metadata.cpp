@@ -314,6 +314,22 @@ const char* to_string(StoreMode mode) {
   return enum_name(kStoreModeNames, mode);
 }
 
+namespace detail {
+
+WriteOptions recorded_write_options(const StoreInfo& info, const std::string& path) {
+  WriteOptions options;
+  if (info.compression.empty()) return options;
+  try {
+    set_compression(options, info.compression);
+  } catch (const Error& e) {
+    throw Error(path + ": root attribute 'compression': " + e.what() +
+                "; this attnflow cannot append to the file");
+  }
+  return options;
+}
+
+}  // namespace detail
+
 void set_compression(WriteOptions& options, const std::string& name, const std::string& what) {
   const std::string gzip = "gzip-";
   if (name.size() == gzip.size() + 1 && name.compare(0, gzip.size(), gzip) == 0 &&
