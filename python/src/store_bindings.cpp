@@ -23,6 +23,7 @@ struct PyExample {
   py::object attention = py::none();  ///< float32 (L, H, n, n) or None
   py::object gradient = py::none();   ///< float32 (L, H, n, n) or None
   std::optional<std::int64_t> label, target, prediction;
+  py::dict contributions;  ///< {method name: float32 (L, 1, n, n)}
 };
 
 class PyStore {
@@ -57,10 +58,11 @@ class PyStore {
     return i < 0 ? n + i : i;
   }
 
-  PyExample read(std::int64_t i, bool attention, bool gradient) const {
+  PyExample read(std::int64_t i, bool attention, bool gradient, bool contributions = true) const {
     io::ReadOptions o;
     o.attention = attention;
     o.gradient = gradient;
+    o.contributions = contributions;
     io::Example e;
     {
       py::gil_scoped_release release;
@@ -76,6 +78,8 @@ class PyStore {
     out.label = e.label;
     out.target = e.target;
     out.prediction = e.prediction;
+    for (const auto& [method, stack] : e.contributions)
+      out.contributions[py::str(to_string(method))] = to_array(stack);
     return out;
   }
 
@@ -94,6 +98,21 @@ py::dict info_dict(const io::StoreInfo& s) {
   d["attention_precision"] = io::to_string(s.attention_precision);
   d["gradient_precision"] = io::to_string(s.gradient_precision);
   d["fusion"] = s.fusion;
+  d["contributions"] = contribution_list(s.contributions);
+  d["compression"] = s.compression;
+  d["extract_batch_size"] = s.extract_batch_size;
+  if (s.shard.active()) {
+    py::dict shard;
+    shard["index"] = s.shard.index;
+    shard["count"] = s.shard.count;
+    shard["first"] = s.shard.first;
+    shard["end"] = s.shard.end;
+    shard["total"] = s.shard.total;
+    shard["source"] = s.shard.source;
+    d["shard"] = shard;
+  } else {
+    d["shard"] = py::none();
+  }
   d["schema_version"] = s.schema_version;
   d["tool_version"] = s.tool_version;
   d["created"] = s.created;
@@ -164,7 +183,9 @@ void bind_store(py::module_& m) {
 One example of a Store. Attributes: index (0-based), tokens (list of str, n entries),
 token_ids (int64 array (n,) or None), attention (float32 array (L, H, n, n), H = 1 in a fused
 store; None in a derived store or when read without it), gradient (float32 (L, H, n, n) dy/dA
-or None), label, target, prediction (int or None). Row = query, column = key.)doc")
+or None), label, target, prediction (int or None), contributions ({method: float32 array
+(L, 1, n, n)} of the value-aware matrices the store holds, e.g. "alti"; empty when none or read
+without them). Row = query, column = key.)doc")
       .def_readonly("index", &PyExample::index)
       .def_readonly("tokens", &PyExample::tokens)
       .def_readonly("token_ids", &PyExample::token_ids)
@@ -173,6 +194,7 @@ or None), label, target, prediction (int or None). Row = query, column = key.)do
       .def_readonly("label", &PyExample::label)
       .def_readonly("target", &PyExample::target)
       .def_readonly("prediction", &PyExample::prediction)
+      .def_readonly("contributions", &PyExample::contributions)
       .def("__repr__", [](const PyExample& e) {
         return "attnflow.Example(index=" + std::to_string(e.index) +
                ", tokens=" + std::to_string(e.tokens.size()) + ")";
@@ -212,7 +234,10 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
       .def_property_readonly(
           "info", [](const PyStore& s) { return info_dict(s.store().info()); },
           "Metadata dict: model, tokenizer, layers, heads, causal, mode, attention_precision, "
-          "gradient_precision, fusion, schema_version, tool_version, created.")
+          "gradient_precision, fusion, contributions (comma-separated method names, \"\" = none), "
+          "compression (the codec, \"\" in older files), extract_batch_size (0 = not recorded), "
+          "shard (None, or dict index, count, first, end, total, source of a --shard K/N store), "
+          "schema_version, tool_version, created.")
       .def_property_readonly(
           "metadata", [](const PyStore& s) { return info_dict(s.store().info()); }, "Same as info.")
       .def_property_readonly("writable", [](const PyStore& s) { return s.store().writable(); })
@@ -233,12 +258,13 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
           "Iterates over the examples in order.")
       .def(
           "read",
-          [](const PyStore& s, std::int64_t i, bool attention, bool gradient) {
-            return s.read(i, attention, gradient);
+          [](const PyStore& s, std::int64_t i, bool attention, bool gradient, bool contributions) {
+            return s.read(i, attention, gradient, contributions);
           },
           py::arg("index"), py::kw_only(), py::arg("attention") = true, py::arg("gradient") = true,
-          "Example `index` (0-based); attention=False / gradient=False skip those arrays. "
-          "Raises attnflow.Error outside 0..len-1.")
+          py::arg("contributions") = true,
+          "Example `index` (0-based); attention=False / gradient=False / contributions=False "
+          "skip those arrays. Raises attnflow.Error outside 0..len-1.")
       .def(
           "append", &append, py::arg("tokens"), py::arg("attention") = py::none(),
           py::arg("gradient") = py::none(), py::kw_only(), py::arg("token_ids") = py::none(),

@@ -55,7 +55,8 @@ py::dict py_extract(py::handle model, py::handle corpus, const std::string& outp
                     bool skip_empty, const std::string& tokenizer, const std::string& device,
                     int batch_size, std::int64_t max_length, bool truncate,
                     const std::string& store, const std::string& precision, bool resume,
-                    bool overwrite, int threads, py::object progress) {
+                    bool overwrite, int threads, const std::string& contributions,
+                    py::object progress) {
   pipeline::ExtractOptions o;
   o.model = as_path(model).value_or(py::str(model).cast<std::string>());
   py::object tmpdir = py::none();  // removes the temporary corpus when the call returns
@@ -75,6 +76,7 @@ py::dict py_extract(py::handle model, py::handle corpus, const std::string& outp
   o.resume = resume;
   o.overwrite = overwrite;
   o.threads = threads;
+  o.contributions = parse_contribution_list(contributions, "contributions");
   // Progress and Ctrl-C between examples (the callback takes the GIL for a moment).
   const pipeline::ExtractProgress on_progress = [&progress](std::int64_t done, std::int64_t total) {
     py::gil_scoped_acquire gil;
@@ -241,8 +243,9 @@ void bind_torch(py::module_& m) {
       py::arg("skip_empty") = false, py::arg("tokenizer") = "", py::arg("device") = "cpu",
       py::arg("batch_size") = 8, py::arg("max_length") = 0, py::arg("truncate") = false,
       py::arg("store") = "per-head", py::arg("precision") = "float32", py::arg("resume") = false,
-      py::arg("overwrite") = false, py::arg("threads") = 0, py::arg("progress") = py::none(),
-      R"doc(extract(model, corpus, output, *, target="none", labels=None, format="auto", skip_empty=False, tokenizer="", device="cpu", batch_size=8, max_length=0, truncate=False, store="per-head", precision="float32", resume=False, overwrite=False, threads=0, progress=None) -> dict
+      py::arg("overwrite") = false, py::arg("threads") = 0, py::arg("contributions") = "",
+      py::arg("progress") = py::none(),
+      R"doc(extract(model, corpus, output, *, target="none", labels=None, format="auto", skip_empty=False, tokenizer="", device="cpu", batch_size=8, max_length=0, truncate=False, store="per-head", precision="float32", resume=False, overwrite=False, threads=0, contributions="", progress=None) -> dict
 
 `attnflow extract` as a call (docs/extract.md): runs the model (a Hugging Face directory or a
 TorchScript .pt) on every example of `corpus` and writes the HDF5 store `output` with the
@@ -251,7 +254,9 @@ attention maps and, with a target ("class:K", "label", "predicted", "mask", "nex
 (with labels= a list of ints for target="label"), written to a temporary JSON Lines corpus.
 progress(done, total) is called after every example; Ctrl-C stops between examples (the
 store keeps the finished ones). Returns the report as a dict (examples, extracted, resumed,
-tokens, seconds, ...).)doc");
+tokens, seconds, ...). contributions: value-aware matrices stored with each example, as
+`attnflow extract --contributions` ("alti,globenc"; norm, globenc, alti, value-zeroing), read
+back as Example.contributions.)doc");
 
   py::class_<PyModel>(m, "Model", R"doc(
 A transformer loaded with libtorch (attnflow.load_model) and its tokenizer.

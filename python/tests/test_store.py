@@ -107,6 +107,34 @@ def test_shipped_store_reads():
         ex = s[0]
         assert all(isinstance(t, str) for t in ex.tokens)
         assert ex.attention.shape[-1] == len(ex.tokens)
+        assert s.info["contributions"] == "" and ex.contributions == {}
+
+
+def test_v2_store_contributions_match_h5py():
+    h5py = pytest.importorskip("h5py")
+    path = SOURCE_DIR / "tests" / "data" / "store_v2.h5"
+    with attnflow.Store(str(path)) as s, h5py.File(path, "r") as f:
+        assert s.info["schema_version"] == 2 and s.info["contributions"] == "alti,value-zeroing"
+        assert s.info["shard"] is None
+        for i, ex in enumerate(s):
+            n = len(ex.tokens)
+            assert sorted(ex.contributions) == ["alti", "value-zeroing"]
+            for name, got in ex.contributions.items():
+                want = f["examples"][f"{i:09d}"]["contribution_" + name.replace("-", "_")][()]
+                want = want.astype(np.float32)
+                assert got.shape == (s.info["layers"], 1, n, n)
+                np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+@pytest.mark.skipif(not attnflow.HAVE_TORCH, reason="built without libtorch (extract)")
+def test_shard_info(tmp_path, cli):
+    shard = tmp_path / "s.h5"
+    cli("extract", SOURCE_DIR / "datasets" / "models" / "sva",
+        SOURCE_DIR / "datasets" / "sva" / "demo.jsonl", "-o", shard, "--shard", "1/3", "-b", "1", "-q")
+    with attnflow.Store(str(shard)) as s:
+        sh = s.info["shard"]
+        assert (sh["index"], sh["count"], sh["total"]) == (1, 3, 8)
+        assert sh["end"] - sh["first"] == len(s) and sh["first"] > 0
 
 
 def test_store_errors(tmp_path):

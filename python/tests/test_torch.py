@@ -71,3 +71,22 @@ def test_extract_texts_and_corpus(tmp_path, cli):
         attnflow.extract(MODEL, texts, str(tmp_path / "t.h5"))
     with pytest.raises(attnflow.Error, match="no such model"):
         attnflow.extract(str(tmp_path / "nothing"), texts, str(tmp_path / "u.h5"))
+
+
+@needs_torch
+def test_extract_contributions_read_back(tmp_path):
+    texts = ["the keys to the cabinet"]
+    out = str(tmp_path / "v.h5")
+    attnflow.extract(MODEL, texts, out, contributions="alti,norm")
+    with attnflow.Store(out) as s:
+        assert s.info["contributions"] == "alti,norm"
+        ex = s[0]
+        n = len(ex.tokens)
+        assert sorted(ex.contributions) == ["alti", "norm"]
+        alti = ex.contributions["alti"]
+        assert alti.shape == (6, 1, n, n) and alti.dtype == np.float32
+        np.testing.assert_allclose(alti.sum(axis=-1), 1.0, atol=1e-5)  # ALTI rows sum to 1
+        assert (ex.contributions["norm"] >= 0).all()
+        assert s.read(0, contributions=False).contributions == {}
+    with pytest.raises(attnflow.Error, match="contributions: unknown 'attn'"):
+        attnflow.extract(MODEL, texts, str(tmp_path / "w.h5"), contributions="attn")
