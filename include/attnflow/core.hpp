@@ -3,6 +3,8 @@
 
 #include "attnflow/core/analysis.hpp"
 #include "attnflow/core/correlation.hpp"
+#include "attnflow/core/cross_stack.hpp"
+#include "attnflow/core/encdec_relevance.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/flow.hpp"
 #include "attnflow/core/fusion.hpp"

@@ -9,8 +9,8 @@ namespace attnflow {
 namespace {
 
 // Weights for layer `layer` (1-based), already checked.
-std::vector<double> layer_weights(const AttentionStack& stack, int layer,
-                                  const FusionOptions& options) {
+template <class Stack>
+std::vector<double> layer_weights(const Stack& stack, int layer, const FusionOptions& options) {
   const auto& w = options.head_weights;
   const auto heads = static_cast<std::size_t>(stack.heads());
   const auto all = heads * static_cast<std::size_t>(stack.layers());
@@ -38,42 +38,65 @@ std::vector<double> layer_weights(const AttentionStack& stack, int layer,
   return out;
 }
 
-}  // namespace
-
-Matrix fuse_heads(const AttentionStack& stack, int layer, const FusionOptions& options) {
-  if (stack.empty()) throw Error("attention: empty stack");
+// One layer of a square or a cross-attention stack (same head layout).
+template <class Stack>
+Matrix fuse_layer(const Stack& stack, int layer, const FusionOptions& options) {
   if (layer < 1 || layer > stack.layers()) {
     throw Error("head fusion: layer " + std::to_string(layer) + " out of range 1.." +
                 std::to_string(stack.layers()));
   }
   const int li = layer - 1;
-  Matrix out = stack.head(li, 0).cast<double>();
+  Matrix out = stack.head(li, 0).template cast<double>();
   switch (options.method) {
     case HeadFusion::Mean:
-      for (int h = 1; h < stack.heads(); ++h) out += stack.head(li, h).cast<double>();
+      for (int h = 1; h < stack.heads(); ++h) out += stack.head(li, h).template cast<double>();
       out /= stack.heads();
       break;
     case HeadFusion::Max:
-      for (int h = 1; h < stack.heads(); ++h) out = out.cwiseMax(stack.head(li, h).cast<double>());
+      for (int h = 1; h < stack.heads(); ++h)
+        out = out.cwiseMax(stack.head(li, h).template cast<double>());
       break;
     case HeadFusion::Min:
-      for (int h = 1; h < stack.heads(); ++h) out = out.cwiseMin(stack.head(li, h).cast<double>());
+      for (int h = 1; h < stack.heads(); ++h)
+        out = out.cwiseMin(stack.head(li, h).template cast<double>());
       break;
     case HeadFusion::WeightedMean: {
       const auto w = layer_weights(stack, layer, options);
       out *= w[0];
-      for (int h = 1; h < stack.heads(); ++h) out += w[h] * stack.head(li, h).cast<double>();
+      for (int h = 1; h < stack.heads(); ++h)
+        out += w[h] * stack.head(li, h).template cast<double>();
       break;
     }
   }
   return out;
 }
 
-LayerMatrices fuse_heads(const AttentionStack& stack, const FusionOptions& options) {
+template <class Stack>
+LayerMatrices fuse_layers(const Stack& stack, const FusionOptions& options) {
   LayerMatrices out;
-  out.reserve(stack.layers());
-  for (int l = 1; l <= stack.layers(); ++l) out.push_back(fuse_heads(stack, l, options));
+  out.reserve(static_cast<std::size_t>(stack.layers()));
+  for (int l = 1; l <= stack.layers(); ++l) out.push_back(fuse_layer(stack, l, options));
   return out;
+}
+
+}  // namespace
+
+Matrix fuse_heads(const AttentionStack& stack, int layer, const FusionOptions& options) {
+  if (stack.empty()) throw Error("attention: empty stack");
+  return fuse_layer(stack, layer, options);
+}
+
+LayerMatrices fuse_heads(const AttentionStack& stack, const FusionOptions& options) {
+  return fuse_layers(stack, options);
+}
+
+Matrix fuse_heads(const CrossAttentionStack& stack, int layer, const FusionOptions& options) {
+  if (stack.empty()) throw Error("cross-attention: empty stack");
+  return fuse_layer(stack, layer, options);
+}
+
+LayerMatrices fuse_heads(const CrossAttentionStack& stack, const FusionOptions& options) {
+  return fuse_layers(stack, options);
 }
 
 HeadFusion parse_head_fusion(const std::string& name) {

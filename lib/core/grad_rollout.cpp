@@ -3,6 +3,7 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/types.hpp"
+#include "gradient_heads.hpp"
 
 namespace attnflow {
 
@@ -15,18 +16,12 @@ LayerMatrices grad_rollout_layers(const AttentionStack& attention, const Attenti
   if (vit && options.signed_relevance) {
     throw Error("gradient rollout: signed relevance is defined for the chefer rule only");
   }
-  const int n = attention.tokens();
   LayerMatrices out;
   out.reserve(static_cast<std::size_t>(attention.layers()));
   for (int l = 0; l < attention.layers(); ++l) {
-    Matrix bar = Matrix::Zero(n, n);
-    for (int h = 0; h < attention.heads(); ++h) {
-      Matrix weighted =
-          gradient.head(l, h).cast<double>().cwiseProduct(attention.head(l, h).cast<double>());
-      if (!vit && !options.signed_relevance) weighted = weighted.cwiseMax(0.0);  // clamp, then mean
-      bar += weighted;
-    }
-    bar /= attention.heads();
+    // chefer: clamp, then mean; vit-explain: mean, then clamp (below)
+    Matrix bar =
+        detail::gradient_weighted_mean(attention, gradient, l, !vit && !options.signed_relevance);
     if (vit) {
       bar = bar.cwiseMax(0.0);  // mean, then clamp
       discard_smallest(bar, options.discard);

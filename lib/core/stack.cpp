@@ -9,14 +9,22 @@
 #include <sstream>
 
 #include "attnflow/core/error.hpp"
+#include "stack_checks.hpp"
 
 namespace attnflow {
+namespace detail {
+
+std::string shape_string(int layers, int heads, int rows, int columns) {
+  std::ostringstream s;
+  s << layers << " layers x " << heads << " heads x " << rows << " x " << columns;
+  return s.str();
+}
+
+}  // namespace detail
 namespace {
 
 std::string shape_string(int layers, int heads, int tokens) {
-  std::ostringstream s;
-  s << layers << " layers x " << heads << " heads x " << tokens << " x " << tokens;
-  return s.str();
+  return detail::shape_string(layers, heads, tokens, tokens);
 }
 
 }  // namespace
@@ -87,20 +95,22 @@ bool all_valid(const float* values, std::size_t count, bool non_negative) {
 
 }  // namespace
 
-void validate(const AttentionStack& stack, const AttentionCheck& check) {
-  if (stack.empty()) throw Error(check.name + ": empty stack (no layers, heads or tokens)");
-  if (check.row_sum_tolerance <= 0.0 &&
-      all_valid(stack.data().data(), stack.data().size(), check.non_negative)) {
+namespace detail {
+
+void validate_values(const std::vector<float>& data, int layers, int heads, int rows, int columns,
+                     const AttentionCheck& check) {
+  if (data.empty()) throw Error(check.name + ": empty stack (no layers, heads or tokens)");
+  if (check.row_sum_tolerance <= 0.0 && all_valid(data.data(), data.size(), check.non_negative)) {
     return;  // else the walk below finds the first bad value and names it
   }
-  const int n = stack.tokens();
-  for (int l = 0; l < stack.layers(); ++l) {
-    for (int h = 0; h < stack.heads(); ++h) {
-      const auto m = stack.head(l, h);
-      for (int i = 0; i < n; ++i) {
+  const std::size_t block = static_cast<std::size_t>(rows) * static_cast<std::size_t>(columns);
+  for (int l = 0; l < layers; ++l) {
+    for (int h = 0; h < heads; ++h) {
+      const float* m = data.data() + (static_cast<std::size_t>(l) * heads + h) * block;
+      for (int i = 0; i < rows; ++i) {
         double row_sum = 0.0;
-        for (int j = 0; j < n; ++j) {
-          const float v = m(i, j);
+        for (int j = 0; j < columns; ++j) {
+          const float v = m[static_cast<std::size_t>(i) * columns + j];
           const auto where = [&] {
             return check.name + ": layer " + std::to_string(l + 1) + " head " +
                    std::to_string(h + 1) + " row " + std::to_string(i) + " column " +
@@ -123,6 +133,13 @@ void validate(const AttentionStack& stack, const AttentionCheck& check) {
       }
     }
   }
+}
+
+}  // namespace detail
+
+void validate(const AttentionStack& stack, const AttentionCheck& check) {
+  detail::validate_values(stack.data(), stack.layers(), stack.heads(), stack.tokens(),
+                          stack.tokens(), check);
 }
 
 void require_same_shape(const AttentionStack& stack, const AttentionStack& other,

@@ -58,6 +58,15 @@ inline AttentionStack random_stack(int layers, int heads, int n, unsigned seed, 
   return s;
 }
 
+/// Random gradient-like stack: independent N(0, 1) values of either sign.
+inline AttentionStack random_gradient(int layers, int heads, int n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  AttentionStack s(layers, heads, n);
+  for (float& v : s.data()) v = normal(rng);
+  return s;
+}
+
 inline void expect_near(const Matrix& got, const Matrix& want, double tol = 1e-12) {
   ASSERT_EQ(got.rows(), want.rows());
   ASSERT_EQ(got.cols(), want.cols());

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "attnflow/core/cross_stack.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/types.hpp"
 #include "attnflow/core/util/enum_names.hpp"
@@ -30,6 +31,10 @@ Matrix fuse_heads(const AttentionStack& stack, int layer, const FusionOptions& o
 
 /// Fuses every layer; element k is layer k+1.
 LayerMatrices fuse_heads(const AttentionStack& stack, const FusionOptions& options = {});
+
+/// The same for cross-attention: m x n matrices (decoder rows, encoder columns).
+Matrix fuse_heads(const CrossAttentionStack& stack, int layer, const FusionOptions& options = {});
+LayerMatrices fuse_heads(const CrossAttentionStack& stack, const FusionOptions& options = {});
 
 inline constexpr EnumName<HeadFusion> kHeadFusionNames[] = {
     {HeadFusion::Mean, "mean"},
