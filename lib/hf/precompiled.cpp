@@ -139,7 +139,7 @@ std::string decode_base64(std::string_view text, const std::string& where) {
 
 void CharsMap::check_utf8() const {
   const std::string problem = utf8_problem(normalized_, NulBytes::Allowed);
-  if (!problem.empty()) throw Error(where_ + ": replacement strings " + problem);
+  if (!problem.empty()) throw Error(where_ + ": its replacement text " + problem);
 }
 
 }  // namespace attnflow::hf::detail

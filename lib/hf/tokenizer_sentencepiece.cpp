@@ -113,7 +113,7 @@ std::vector<SpModel::Piece> laid_out(const SpModel& m, bool fairseq) {
   if (!fairseq) return m.pieces;
   // fairseq's dictionary: <s> <pad> </s> <unk>, then SentencePiece's id i at i + 1 (ids 0..2
   // of the model, its own <unk> <s> </s>, are the first four), <mask> after the last.
-  std::vector<SpModel::Piece> out(m.pieces.size() + 1);
+  std::vector<SpModel::Piece> out(std::max<std::size_t>(m.pieces.size() + 1, 4));
   const char* first[] = {"<s>", "<pad>", "</s>", "<unk>"};
   for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = {first[i], 0, SpModel::kControl};
   out[3].type = SpModel::kUnknown;

@@ -41,6 +41,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 import { PAIRS, TEXTS, trainingLines } from "./golden_text.mjs";
+import { parseModelProto } from "./spm_proto.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, "..", "data", "tokenizers");
@@ -251,39 +252,6 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const cases = [];
 const jsDiffers = {};
 // ------------------------------------------------------------------ SentencePiece
-// The pieces of a ModelProto (field 1: SentencePiece {1: piece, 2: score, 3: type}).
-function spiecePieces(bytes) {
-  let p = 0;
-  const varint = () => {
-    let v = 0, shift = 0, b;
-    do { b = bytes[p++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    return v;
-  };
-  const pieces = [];
-  while (p < bytes.length) {
-    const key = varint(), field = key >>> 3, wire = key & 7;
-    if (wire === 2) {
-      const len = varint(), end = p + len;
-      if (field === 1) {
-        const piece = { piece: "", score: 0, type: 1 };
-        while (p < end) {
-          const k = varint(), f = k >>> 3, w = k & 7;
-          if (w === 2) { const l = varint(); if (f === 1) piece.piece = Buffer.from(bytes.slice(p, p + l)).toString("utf8"); p += l; }
-          else if (w === 5) { if (f === 2) piece.score = Buffer.from(bytes.slice(p, p + 4)).readFloatLE(0); p += 4; }
-          else if (w === 0) { const v = varint(); if (f === 3) piece.type = v; }
-          else throw new Error("unexpected wire type in SentencePiece");
-        }
-        pieces.push(piece);
-      }
-      p = end;
-    } else if (wire === 0) varint();
-    else if (wire === 5) p += 4;
-    else if (wire === 1) p += 8;
-    else throw new Error("unexpected wire type in ModelProto");
-  }
-  return pieces;
-}
-
 function spieceConfig() {
   const dir = path.join(dataDir, "t5_spiece");
   fs.mkdirSync(dir, { recursive: true });
@@ -298,7 +266,7 @@ function spieceConfig() {
   fs.writeFileSync(path.join(dir, "tokenizer_config.json"), JSON.stringify({
     tokenizer_class: "T5Tokenizer", eos_token: "</s>", unk_token: "<unk>", pad_token: "<pad>",
     model_max_length: 512 }, null, 2) + "\n");
-  const pieces = spiecePieces(fs.readFileSync(path.join(dir, "spiece.model")));
+  const { pieces } = parseModelProto(fs.readFileSync(path.join(dir, "spiece.model")));
   const unk = pieces.findIndex((x) => x.type === 2);
   return {
     version: "1.0",

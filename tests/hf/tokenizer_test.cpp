@@ -23,20 +23,8 @@ std::string fixture(const std::string& name) {
   return test::data_path("tokenizers/" + name);
 }
 
-// A scratch model directory holding `files` (name -> content).
-std::string scratch(const std::string& name,
-                    const std::vector<std::pair<std::string, std::string>>& files) {
-  const std::string dir = test::temp_path("tok_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  for (const auto& [file, content] : files) test::write_bytes(dir + "/" + file, content);
-  return dir;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using test::scratch;
+using test::slurp;
 
 json load_json(const std::string& path) {
   return json::parse(slurp(path));
