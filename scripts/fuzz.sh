@@ -13,7 +13,7 @@ CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWi
   -DATTNFLOW_FUZZ=ON -DATTNFLOW_SANITIZE=ON -DATTNFLOW_WITH_TORCH=OFF -DATTNFLOW_BUILD_APPS=OFF \
   -DATTNFLOW_BUILD_BENCHMARKS=OFF -DATTNFLOW_FUZZ_SECONDS="${ATTNFLOW_FUZZ_SECONDS:-20}" >/dev/null
 targets=(attnflow_fuzz_replay)
-for t in npy safetensors config tokenizer_json vocab_txt bpe_files tokenizer_config corpus store; do
+for t in npy safetensors config tokenizer_json vocab_txt bpe_files tokenizer_config spiece_model corpus store; do
   targets+=("attnflow_fuzz_$t")
 done
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"

@@ -65,6 +65,7 @@ class Bpe final : public Model {
       }
       unk_id_ = it->second;
     }
+    std::unordered_map<std::int64_t, std::int32_t> first_rank;  // merged id -> rank
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
       const auto& [left, right] = merges[rank];
       const std::string what =
@@ -79,8 +80,9 @@ class Bpe final : public Model {
       if (m == vocab_.end())
         merge_at.fail(what + ": the merged token '" + merged + "' is not in the vocabulary");
       // The first (lowest-rank) occurrence of a pair wins.
-      merges_.emplace(pair_key(a->second, b->second),
-                      Merge{static_cast<std::int32_t>(rank), m->second});
+      auto r = static_cast<std::int32_t>(rank);
+      if (s_.rank_by_result) r = first_rank.emplace(m->second, r).first->second;
+      merges_.emplace(pair_key(a->second, b->second), Merge{r, m->second});
     }
   }
 

@@ -133,24 +133,12 @@ void apply_config(json& doc, const Config& config) {
   }
 }
 
-// Whether a normaliser is, or holds, SentencePiece's Precompiled character map.
-bool uses_precompiled(const json& n) {
-  if (!n.is_object()) return false;
-  if (n.value("type", json()) == "Precompiled") return true;
-  const auto it = n.find("normalizers");
-  return it != n.end() && it->is_array() &&
-         std::any_of(it->begin(), it->end(), [](const json& m) { return uses_precompiled(m); });
-}
-
-// tokenizer.json, or null when it needs the Precompiled normaliser (not implemented) and the
-// directory has the SentencePiece model it was converted from (`sp_model`), used then.
-std::unique_ptr<detail::Pipeline> pipeline_from_json(const std::string& path, const Config& config,
-                                                     const std::string& sp_model) {
+std::unique_ptr<detail::Pipeline> pipeline_from_json(const std::string& path,
+                                                     const Config& config) {
   json doc = detail::read_json_file(path);
   if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_object()) {
     fail(path, "has no 'model' object (not a tokenizers file)");
   }
-  if (!sp_model.empty() && uses_precompiled(doc.value("normalizer", json()))) return nullptr;
   apply_config(doc, config);
   return detail::parse_pipeline(doc, path);
 }
@@ -274,12 +262,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir,
   try {
     if (options.source != Source::VocabFiles && has_json) {
       current = json_path.string();
-      pipeline = pipeline_from_json(current, config,
-                                    options.source == Source::Auto ? sp_model : std::string());
-      if (!pipeline) {  // a Precompiled normaliser: the SentencePiece model instead
-        current = sp_model;
-        pipeline = detail::sentencepiece_pipeline(sp_model, config.doc, config.path);
-      }
+      pipeline = pipeline_from_json(current, config);
     } else if (options.source != Source::TokenizerJson && has_wordpiece) {
       current = (d / "vocab.txt").string();
       pipeline = wordpiece_from_vocab(d, config);

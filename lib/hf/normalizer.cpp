@@ -239,6 +239,7 @@ std::unique_ptr<Normalizer> parse_normalizer(const json& j, const JsonAt& at) {
     return std::make_unique<Strip>(at.get_bool(j, "strip_left", true),
                                    at.get_bool(j, "strip_right", true));
   }
+  if (type == "Precompiled") return parse_precompiled(j, at);
   if (type == "Sequence") {
     auto parts = parse_list<Normalizer>(j, "normalizers", at, "normalizers", parse_normalizer);
     return std::make_unique<Sequence>(std::move(parts));
@@ -246,7 +247,7 @@ std::unique_ptr<Normalizer> parse_normalizer(const json& j, const JsonAt& at) {
   (at / "type")
       .fail("unknown normalizer '" + type +
             "' (supported: BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, "
-            "Replace, Prepend, Strip, Nmt, ByteLevel, Sequence)");
+            "Replace, Prepend, Strip, Nmt, Precompiled, ByteLevel, Sequence)");
 }
 
 }  // namespace attnflow::hf::detail

@@ -83,6 +83,9 @@ class Normalizer {
 /// tokenizer.json's "normalizer" (null gives nullptr).
 std::unique_ptr<Normalizer> parse_normalizer(const nlohmann::json& j, const JsonAt& at);
 
+/// tokenizer.json's {"type": "Precompiled", "precompiled_charsmap": "<base64>"}.
+std::unique_ptr<Normalizer> parse_precompiled(const nlohmann::json& j, const JsonAt& at);
+
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
@@ -112,15 +115,27 @@ struct BpeSettings {
   bool fuse_unk = false;
   bool byte_fallback = false;
   bool ignore_merges = false;
+  /// Every merge giving the same token has the rank of the first of them (SentencePiece's BPE,
+  /// which merges the adjacent pair whose result scores highest, leftmost first).
+  bool rank_by_result = false;
 };
 /// A BPE model; `at` names the model in messages (its "merges" member for merge errors).
 std::unique_ptr<Model> make_bpe(Vocab vocab,
                                 const std::vector<std::pair<std::string, std::string>>& merges,
                                 const BpeSettings& settings, const JsonAt& at);
+struct UnigramSettings {
+  std::optional<std::int64_t> unk_id;
+  bool byte_fallback = false;
+  /// Pieces the Viterbi search may use (empty: all, as in tokenizers; SentencePiece leaves out
+  /// control, unknown, byte and unused pieces).
+  std::vector<bool> searchable;
+  /// The lowest score, which gives the unknown token's score minus 10 (unset: the lowest of
+  /// all pieces; SentencePiece: of its normal pieces).
+  std::optional<double> min_score;
+};
 /// A Unigram model of (piece, log-probability) with ids in list order.
 std::unique_ptr<Model> make_unigram(std::vector<std::pair<std::string, double>> pieces,
-                                    std::optional<std::int64_t> unk_id, bool byte_fallback,
-                                    const JsonAt& at);
+                                    UnigramSettings settings, const JsonAt& at);
 std::unique_ptr<Model> parse_wordpiece(const nlohmann::json& j, const JsonAt& at);
 std::unique_ptr<Model> parse_bpe(const nlohmann::json& j, const JsonAt& at);
 std::unique_ptr<Model> parse_unigram(const nlohmann::json& j, const JsonAt& at);

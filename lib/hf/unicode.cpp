@@ -1,11 +1,13 @@
 // ICU-backed character properties for the tokenizers (UTF-8 itself: core/util/utf8).
 #include "unicode.hpp"
 
+#include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/regex.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
+#include <unicode/utext.h>
 
 #include <cstdio>
 
@@ -54,6 +56,26 @@ bool is_alphanumeric(char32_t c) {
 
 bool is_mark(char32_t c) {
   return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_M_MASK) != 0;
+}
+
+std::vector<std::size_t> grapheme_bounds(std::string_view text) {
+  std::vector<std::size_t> out{0};
+  if (text.empty()) return out;
+  UErrorCode status = U_ZERO_ERROR;
+  std::unique_ptr<icu::BreakIterator> it(
+      icu::BreakIterator::createCharacterInstance(icu::Locale::getRoot(), status));
+  UText* ut = utext_openUTF8(nullptr, text.data(), static_cast<std::int64_t>(text.size()), &status);
+  if (U_FAILURE(status)) {
+    utext_close(ut);
+    throw Error(std::string("ICU character break iterator failed: ") + u_errorName(status));
+  }
+  it->setText(ut, status);
+  for (std::int32_t b = it->next(); b != icu::BreakIterator::DONE; b = it->next()) {
+    out.push_back(static_cast<std::size_t>(b));
+  }
+  utext_close(ut);
+  if (out.back() != text.size()) out.push_back(text.size());
+  return out;
 }
 
 bool is_numeric(char32_t c) {

@@ -27,6 +27,10 @@ void append_lowercase(std::u32string& out, char32_t c);
 /// Canonical decomposition (NFD).
 std::u32string nfd(std::u32string_view text);
 
+/// Byte offsets of the extended grapheme cluster boundaries of UTF-8 `text` (ICU's character
+/// break iterator, UAX #29): 0, ..., text.size().
+std::vector<std::size_t> grapheme_bounds(std::string_view text);
+
 enum class NormalForm { NFC, NFD, NFKC, NFKD };
 /// Unicode normalisation (ICU's Normalizer2).
 std::u32string normalize_form(std::u32string_view text, NormalForm form);

@@ -23,9 +23,9 @@ constexpr double kUnkPenalty = 10.0;
 
 class Unigram final : public Model {
  public:
-  Unigram(std::vector<std::pair<std::string, double>> pieces, std::optional<std::int64_t> unk_id,
-          bool byte_fallback, const JsonAt& at)
-      : pieces_(std::move(pieces)), unk_id_(unk_id), byte_fallback_(byte_fallback) {
+  Unigram(std::vector<std::pair<std::string, double>> pieces, const UnigramSettings& s,
+          const JsonAt& at)
+      : pieces_(std::move(pieces)), unk_id_(s.unk_id), byte_fallback_(s.byte_fallback) {
     if (pieces_.empty()) (at / "vocab").fail("is empty");
     if (unk_id_ && *unk_id_ >= static_cast<std::int64_t>(pieces_.size())) {
       (at / "unk_id")
@@ -39,6 +39,7 @@ class Unigram final : public Model {
         (at / "vocab" / id).fail("piece '" + piece + "' is listed twice");
       }
       min_score_ = std::min(min_score_, pieces_[id].second);
+      if (!s.searchable.empty() && (id >= s.searchable.size() || !s.searchable[id])) continue;
       std::int32_t node = 0;
       for (char b : piece) {
         const auto [it, fresh] = children_.emplace(edge(node, b), 0);
@@ -50,6 +51,7 @@ class Unigram final : public Model {
       }
       if (!piece.empty()) nodes_[static_cast<std::size_t>(node)] = static_cast<std::int64_t>(id);
     }
+    if (s.min_score) min_score_ = *s.min_score;
     for (int b = 0; b < 256; ++b) {
       char name[8];
       std::snprintf(name, sizeof name, "<0x%02X>", b);
@@ -168,9 +170,8 @@ class Unigram final : public Model {
 }  // namespace
 
 std::unique_ptr<Model> make_unigram(std::vector<std::pair<std::string, double>> pieces,
-                                    std::optional<std::int64_t> unk_id, bool byte_fallback,
-                                    const JsonAt& at) {
-  return std::make_unique<Unigram>(std::move(pieces), unk_id, byte_fallback, at);
+                                    UnigramSettings settings, const JsonAt& at) {
+  return std::make_unique<Unigram>(std::move(pieces), settings, at);
 }
 
 std::unique_ptr<Model> parse_unigram(const json& j, const JsonAt& at) {
@@ -192,7 +193,10 @@ std::unique_ptr<Model> parse_unigram(const json& j, const JsonAt& at) {
   std::optional<std::int64_t> unk_id;
   if (j.contains("unk_id") && !j["unk_id"].is_null())
     unk_id = at.get_int(j, "unk_id", 0, 0, kMaxTokenId);
-  return make_unigram(std::move(pieces), unk_id, at.get_bool(j, "byte_fallback", false), at);
+  UnigramSettings settings;
+  settings.unk_id = unk_id;
+  settings.byte_fallback = at.get_bool(j, "byte_fallback", false);
+  return make_unigram(std::move(pieces), std::move(settings), at);
 }
 
 }  // namespace attnflow::hf::detail

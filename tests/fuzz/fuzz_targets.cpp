@@ -138,6 +138,12 @@ int bpe_files(const std::uint8_t* data, std::size_t size) {
   return 0;
 }
 
+int spiece_model(const std::uint8_t* data, std::size_t size) {
+  const std::string dir = tokenizer_dir({{"spiece.model", view(data, size)}});
+  exercise(*hf::load_tokenizer(dir));
+  return 0;
+}
+
 int tokenizer_config(const std::uint8_t* data, std::size_t size) {
   // A small valid WordPiece vocabulary; the fuzzed part is tokenizer_config.json.
   static const std::string vocab =
@@ -181,6 +187,7 @@ const std::vector<NamedTarget>& targets() {
       {"vocab_txt", vocab_txt},
       {"bpe_files", bpe_files},
       {"tokenizer_config", tokenizer_config},
+      {"spiece_model", spiece_model},
       {"corpus", corpus},
       {"store", store},
   };

@@ -20,7 +20,7 @@ struct NamedTarget {
 };
 
 /// Every target: npy, safetensors, config, tokenizer_json, vocab_txt, bpe_files,
-/// tokenizer_config, corpus, store.
+/// tokenizer_config, spiece_model, corpus, store.
 const std::vector<NamedTarget>& targets();
 
 /// The target called `name`, or nullptr.

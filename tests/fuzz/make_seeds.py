@@ -24,6 +24,7 @@ def main(source, out):
         "vocab_txt": glob.glob(os.path.join(data, "tokenizers", "*", "vocab.txt")),
         "tokenizer_config": glob.glob(os.path.join(data, "tokenizers", "*",
                                                    "tokenizer_config.json")),
+        "spiece_model": glob.glob(os.path.join(data, "tokenizers", "*", "spiece.model")),
         "store": [os.path.join(data, "store_v1.h5")],
     }
     shutil.rmtree(out, ignore_errors=True)

@@ -143,11 +143,7 @@ TEST(TokenizerEngine, BpePrefixSuffix) {
 // library on the tokenizer.json converted from the same pieces. (The SentencePiece path has no
 // decoder: decode joins pieces with spaces.)
 TEST(TokenizerEngine, SentencePieceModel) {
-#ifdef ATTNFLOW_TEST_SENTENCEPIECE
   check_engine("t5_spiece", false);
-#else
-  GTEST_SKIP() << "built without libsentencepiece";
-#endif
 }
 
 TEST(TokenizerEngine, GeneratorRecorded) {

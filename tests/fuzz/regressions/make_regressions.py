@@ -142,3 +142,61 @@ engine("bpe_prefix_longer_than_token",
        model={"type": "BPE", "continuing_subword_prefix": "####", "vocab": {"a": 0, "b": 1, "a": 0},
               "merges": ["a b"]})
 engine("unknown_decoder", model=wp, decoder={"type": "CTC"})
+
+# SentencePiece: the Precompiled normaliser's map (a darts-clone trie) and spiece.model files
+# (a protobuf ModelProto) read by attnflow itself.
+import base64
+uni = {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["a", -1.0], ["b", -2.0]]}
+def precompiled(name, blob):
+    engine("precompiled_" + name, model=uni,
+           normalizer={"type": "Precompiled", "precompiled_charsmap": base64.b64encode(blob).decode()})
+precompiled("unit_outside_trie", struct.pack("<I", 4) + b"\xff\xff\xff\xff" + b"x")
+precompiled("trie_size_past_end", struct.pack("<I", 4096) + b"\0" * 16)
+precompiled("trie_size_not_multiple_of_4", struct.pack("<I", 6) + b"\0" * 16)
+precompiled("value_past_strings", struct.pack("<I", 8) + struct.pack("<II", 0x400 | 0x100, 0x7fffffff) + b"a\0")
+precompiled("strings_not_utf8", struct.pack("<I", 4) + b"\0\0\0\0" + b"\xff\xfe\0")
+engine("precompiled_not_base64", model=uni, normalizer={"type": "Precompiled", "precompiled_charsmap": "@@@"})
+engine("precompiled_missing", model=uni, normalizer={"type": "Precompiled"})
+
+def varint(v):
+    out = b""
+    while True:
+        b = v & 0x7f
+        v >>= 7
+        out += bytes([b | (0x80 if v else 0)])
+        if not v:
+            return out
+def field(number, wire, payload):
+    key = varint(number << 3 | wire)
+    return key + (varint(len(payload)) + payload if wire == 2 else payload)
+def piece(text, score, kind=None):
+    body = field(1, 2, text.encode()) + field(2, 5, struct.pack("<f", score))
+    return field(1, 2, body + (field(3, 0, varint(kind)) if kind is not None else b""))
+def trainer(model_type=1, byte_fallback=False):
+    return field(2, 2, field(3, 0, varint(model_type)) + field(35, 0, varint(int(byte_fallback))))
+def normalizer(blob=None, **flags):
+    body = field(1, 2, b"nmt_nfkc") + (field(2, 2, blob) if blob is not None else b"")
+    for number, key in ((3, "dummy"), (4, "extra"), (5, "escape")):
+        if key in flags:
+            body += field(number, 0, varint(int(flags[key])))
+    return field(3, 2, body)
+ok_pieces = piece("<unk>", 0.0, 2) + piece("\u2581a", -1.0) + piece("a", -2.0) + piece("b", -3.0)
+put("spiece_model", "tiny_unigram.model", ok_pieces + trainer() + normalizer(None, dummy=0, extra=0))
+put("spiece_model", "tiny_bpe_escapes_off.model", ok_pieces + trainer(2) + normalizer(None, escape=0))
+put("spiece_model", "truncated_piece.model", ok_pieces[:-3])
+put("spiece_model", "overlong_varint.model", b"\x08" + b"\xff" * 11)
+put("spiece_model", "group_wire_type.model", b"\x0b\x0c")
+put("spiece_model", "piece_type_9.model", piece("<unk>", 0.0, 9))
+put("spiece_model", "no_unknown_piece.model", piece("a", -1.0))
+put("spiece_model", "two_unknown_pieces.model", piece("<unk>", 0.0, 2) + piece("<u2>", 0.0, 2))
+put("spiece_model", "duplicate_piece.model", ok_pieces + piece("a", -4.0))
+put("spiece_model", "empty_piece.model", ok_pieces + piece("", -4.0))
+put("spiece_model", "nan_score.model", ok_pieces + piece("c", float("nan")))
+put("spiece_model", "byte_piece_without_fallback.model", ok_pieces + piece("<0x41>", 0.0, 6))
+put("spiece_model", "bad_byte_piece.model", ok_pieces + piece("<0xZZ>", 0.0, 6) + trainer(1, True))
+put("spiece_model", "word_model_type.model", ok_pieces + trainer(3))
+put("spiece_model", "piece_not_utf8.model", ok_pieces + field(1, 2, field(1, 2, b"\xff")))
+put("spiece_model", "garbled_charsmap.model",
+    ok_pieces + trainer() + normalizer(struct.pack("<I", 4) + b"\xff\xff\xff\xff" + b"x"))
+put("spiece_model", "charsmap_too_short.model", ok_pieces + trainer() + normalizer(b"\x01\x02"))
+put("spiece_model", "bool_field_2.model", ok_pieces + trainer() + field(3, 2, field(3, 0, b"\x02")))
