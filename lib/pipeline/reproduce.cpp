@@ -49,7 +49,9 @@ const std::map<std::string, std::map<std::string, std::vector<double>>> kPaper =
 
 const std::map<std::string, std::string> kTitles = {
     {"blank-out", "Table 1: Spearman correlation with blank-out (CLS row, mean ± std)"},
-    {"input-gradient", "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row)"},
+    {"input-gradient",
+     "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row; behind LayerNorm "
+     "sum_d g is 0 up to rounding: docs/reproduce.md)"},
     {"input-x-gradient", "Table 2b: Spearman correlation with input x gradient |sum_d g.e|"}};
 
 const std::map<std::string, std::string> kTableIds = {
