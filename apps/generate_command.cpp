@@ -23,14 +23,24 @@ struct SvaArgs {
   int max_words = 20;
   int neutral_determiners = 0;
   int fronted = 0;
+  std::string grammar = "simple";
+  int min_distance = 0;
   bool quiet = false;
 };
 
 void run_sva(const SvaArgs& a) {
   // Everything is checked before a file is made.
   if (a.count < 1) throw Error("--count must be at least 1, got " + std::to_string(a.count));
-  if (a.max_attractors < 0 || a.max_attractors > 4) {
-    throw Error("--max-attractors must be in 0..4, got " + std::to_string(a.max_attractors));
+  const datasets::SvaGrammar grammar = datasets::parse_sva_grammar(a.grammar);
+  const bool hard = grammar == datasets::SvaGrammar::Hard;
+  if (hard ? (a.max_attractors < 3 || a.max_attractors > 6)
+           : (a.max_attractors < 0 || a.max_attractors > 4)) {
+    throw Error(std::string("--max-attractors must be in ") +
+                (hard ? "3..6 with --grammar hard" : "0..4") + ", got " +
+                std::to_string(a.max_attractors));
+  }
+  if (a.min_distance < 0) {
+    throw Error("--min-distance must be at least 0, got " + std::to_string(a.min_distance));
   }
   if (a.min_words < 1 || a.max_words < a.min_words) {
     throw Error("--min-words and --max-words must satisfy 1 <= min <= max, got " +
@@ -47,11 +57,13 @@ void run_sva(const SvaArgs& a) {
   o.max_words = a.max_words;
   o.neutral_determiner_percent = a.neutral_determiners;
   o.fronted_percent = a.fronted;
+  o.grammar = grammar;
+  o.min_distance = a.min_distance;
   const auto examples = datasets::generate_sva(o);
   const auto files = datasets::write_sva_dataset(a.output, examples, splits);
   if (a.quiet) return;
 
-  std::array<long long, 5> by_attractors{};
+  std::array<long long, 7> by_attractors{};
   long long plural = 0;
   for (const auto& e : examples) {
     plural += e.label;
@@ -91,7 +103,7 @@ void add_generate_command(CLI::App& app) {
                   "Splits NAME:FRACTION,... (fractions add up to 1), written in this order")
       ->capture_default_str();
   sva->add_option("--max-attractors", args->max_attractors,
-                  "Most intervening nouns in a sentence (0..4)")
+                  "Most intervening nouns in a sentence (0..4; 3..6 with --grammar hard)")
       ->capture_default_str();
   sva->add_option("--min-words", args->min_words, "Fewest words before the verb")
       ->capture_default_str();
@@ -104,6 +116,13 @@ void add_generate_command(CLI::App& app) {
   sva->add_option("--fronted", args->fronted,
                   "Percent of sentences that start with a prepositional phrase whose noun comes "
                   "before the subject")
+      ->capture_default_str();
+  sva->add_option("--grammar", args->grammar,
+                  "simple, or hard: 3..max-attractors intervening nouns in nested relative "
+                  "clauses and prepositional phrases (datasets/README.md, sva_hard/)")
+      ->capture_default_str();
+  sva->add_option("--min-distance", args->min_distance,
+                  "Fewest words from the subject head noun to the verb (0 = any)")
       ->capture_default_str();
   sva->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
   sva->callback([args] { run_sva(*args); });

@@ -190,10 +190,47 @@ std::vector<const Pair*> pool_of(std::initializer_list<const std::vector<Pair>*>
   return pool;
 }
 
+const std::vector<const Pair*>& animate_nouns() {
+  static const std::vector<const Pair*> pool = pool_of({&kAnimate});
+  return pool;
+}
+const std::vector<const Pair*>& inanimate_nouns() {
+  static const std::vector<const Pair*> pool = pool_of({&kInanimate});
+  return pool;
+}
+
+// The optional opening before the subject: a prefix ("we think that"), then a fronted
+// prepositional phrase ("near the houses the key ..."): a noun of either number before the
+// subject, so the subject is not simply the first noun. Not an attractor (it does not
+// intervene). No draw at 0%, so corpora made without the option stay byte-identical.
+void opening(Draw& d, const SvaOptions& o, Builder& b) {
+  static const std::vector<const Pair*> all_nouns = pool_of({&kAnimate, &kInanimate});
+  if (d.percent(kPrefixPercent)) b.add(kPrefixes[d.index(kPrefixes.size())]);
+  if (o.fronted_percent > 0 && d.percent(o.fronted_percent)) {
+    b.add(kPrepositions[d.index(kPrepositions.size())]);
+    noun_phrase(d, b, static_cast<int>(d.below(2)), all_nouns, kOtherAdjectivePercent,
+                o.neutral_determiner_percent);
+  }
+}
+
+// The optional adverb before the verb, the verb that agrees with the subject, the text.
+void ending(Draw& d, Builder& b, bool head_animate, SvaExample& ex) {
+  static const std::vector<const Pair*> main_verbs = pool_of({&kMainVerbs});
+  static const std::vector<const Pair*> animate_main_verbs =
+      pool_of({&kMainVerbs, &kAnimateMainVerbs});
+  if (d.percent(kAdverbPercent)) b.add(kAdverbs[d.index(kAdverbs.size())]);
+  const auto& verbs = head_animate ? animate_main_verbs : main_verbs;
+  ex.verb = form(*verbs[d.index(verbs.size())], ex.label);
+  ex.text = b.text();
+}
+
 enum class Structure { Prepositions, SubjectClause, ObjectClause };
 
 // The number of intervening nouns of the next sentence.
 int draw_intervening(Draw& d, const SvaOptions& o) {
+  if (o.grammar == SvaGrammar::Hard) {
+    return 3 + static_cast<int>(d.below(static_cast<std::uint64_t>(o.max_attractors - 2)));
+  }
   if (o.max_attractors == 0 || d.percent(o.no_intervening_percent)) return 0;
   return 1 + static_cast<int>(d.below(static_cast<std::uint64_t>(o.max_attractors)));
 }
@@ -216,15 +253,7 @@ SvaExample one_example(Draw& d, const SvaOptions& o, int intervening) {
   if (intervening > 0) structure = static_cast<Structure>(d.below(3));
 
   Builder b;
-  if (d.percent(kPrefixPercent)) b.add(kPrefixes[d.index(kPrefixes.size())]);
-  // A fronted prepositional phrase ("near the houses the key ..."): a noun of either number
-  // before the subject, so the subject is not simply the first noun. Not an attractor (it does
-  // not intervene). No draw at 0%, so corpora made without the option stay byte-identical.
-  if (o.fronted_percent > 0 && d.percent(o.fronted_percent)) {
-    b.add(kPrepositions[d.index(kPrepositions.size())]);
-    noun_phrase(d, b, static_cast<int>(d.below(2)), all_nouns, kOtherAdjectivePercent,
-                o.neutral_determiner_percent);
-  }
+  opening(d, o, b);
 
   // An animate head for a subject clause; otherwise animate and inanimate heads equally often.
   const bool head_animate = structure == Structure::SubjectClause || d.below(2) == 0;
@@ -265,10 +294,79 @@ SvaExample one_example(Draw& d, const SvaOptions& o, int intervening) {
     b.add(form(kClauseVerbs[d.index(kClauseVerbs.size())], n));
   }
 
-  if (d.percent(kAdverbPercent)) b.add(kAdverbs[d.index(kAdverbs.size())]);
-  const auto& verbs = head_animate ? animate_main_verbs : main_verbs;
-  ex.verb = form(*verbs[d.index(verbs.size())], number);
-  ex.text = b.text();
+  ending(d, b, head_animate, ex);
+  return ex;
+}
+
+// ---- the hard grammar ----------------------------------------------------------------------
+
+// What the hard grammar's recursive modifiers share while one sentence is built.
+struct HardSentence {
+  Draw& d;
+  const SvaOptions& o;
+  Builder& b;
+  SvaExample& ex;
+
+  // The number of the next intervening noun; counts it when it is an attractor.
+  int intervening_number() {
+    const int n = d.percent(o.opposite_percent) ? 1 - ex.label : ex.label;
+    if (n != ex.label) ++ex.attractors;
+    return n;
+  }
+  // DET [ADJ] NOUN of the given number and animacy.
+  void noun(int number, bool animate) {
+    noun_phrase(d, b, number, animate ? animate_nouns() : inanimate_nouns(), kOtherAdjectivePercent,
+                o.neutral_determiner_percent);
+  }
+};
+
+// Modifiers of a head noun (number, animacy) bringing exactly `nouns` intervening nouns: a
+// prepositional phrase "near the houses", a subject relative clause "who like the dogs" (its verb
+// agrees with the head; animate heads only) or an object relative clause "that the guards admire"
+// (its verb agrees with its own subject, after that subject's own modifiers: center embedding).
+// Each modifier's noun may take some of the remaining nouns as its own modifiers, two levels
+// deep at most.
+void hard_modifiers(HardSentence& s, int head_number, bool head_animate, int nouns, int depth) {
+  enum Kind { Preposition, SubjectClause, ObjectClause };
+  while (nouns > 0) {
+    const int nested = depth < 2 && nouns > 1 && s.d.percent(50)
+                           ? static_cast<int>(s.d.below(static_cast<std::uint64_t>(nouns)))
+                           : 0;
+    auto kind = static_cast<Kind>(s.d.below(3));
+    if (kind == SubjectClause && !head_animate) kind = Preposition;
+    const int n = s.intervening_number();
+    if (kind == ObjectClause) {
+      s.b.add(s.d.below(2) == 0 ? "that" : (head_animate ? "who" : "which"));
+      s.noun(n, true);
+      hard_modifiers(s, n, true, nested, depth + 1);
+      s.b.add(form(kClauseVerbs[s.d.index(kClauseVerbs.size())], n));
+    } else {
+      if (kind == SubjectClause) {
+        s.b.add(s.d.below(2) == 0 ? "who" : "that");
+        s.b.add(form(kClauseVerbs[s.d.index(kClauseVerbs.size())], head_number));
+      } else {
+        s.b.add(kPrepositions[s.d.index(kPrepositions.size())]);
+      }
+      const bool animate = s.d.below(2) == 0;
+      s.noun(n, animate);
+      hard_modifiers(s, n, animate, nested, depth + 1);
+    }
+    nouns -= 1 + nested;
+  }
+}
+
+// One sentence of the hard grammar with `intervening` intervening nouns.
+SvaExample hard_example(Draw& d, const SvaOptions& o, int intervening) {
+  SvaExample ex;
+  ex.label = static_cast<int>(d.below(2));
+  Builder b;
+  HardSentence s{d, o, b, ex};
+  opening(d, o, b);
+  const bool head_animate = d.below(2) == 0;
+  ex.subject_index = noun_phrase(d, b, ex.label, head_animate ? animate_nouns() : inanimate_nouns(),
+                                 kHeadAdjectivePercent, o.neutral_determiner_percent);
+  hard_modifiers(s, ex.label, head_animate, intervening, 0);
+  ending(d, b, head_animate, ex);
   return ex;
 }
 
@@ -303,8 +401,15 @@ std::string trim(const std::string& s) {
 
 std::vector<SvaExample> generate_sva(const SvaOptions& o) {
   if (o.count < 1) throw Error("sva: count must be at least 1, got " + std::to_string(o.count));
-  if (o.max_attractors < 0 || o.max_attractors > 4) {
-    throw Error("sva: max_attractors must be in 0..4, got " + std::to_string(o.max_attractors));
+  const bool hard = o.grammar == SvaGrammar::Hard;
+  if (hard ? (o.max_attractors < 3 || o.max_attractors > 6)
+           : (o.max_attractors < 0 || o.max_attractors > 4)) {
+    throw Error(std::string("sva: max_attractors must be in ") + (hard ? "3..6" : "0..4") +
+                (hard ? " for the hard grammar" : "") + ", got " +
+                std::to_string(o.max_attractors));
+  }
+  if (o.min_distance < 0) {
+    throw Error("sva: min_distance must be at least 0, got " + std::to_string(o.min_distance));
   }
   check_percent("no_intervening_percent", o.no_intervening_percent);
   check_percent("opposite_percent", o.opposite_percent);
@@ -334,9 +439,10 @@ std::vector<SvaExample> generate_sva(const SvaOptions& o) {
     // A repeated text, or one too short or too long, is drawn again with the same number of
     // intervening nouns, so that dropping them (most are short) keeps the mix of the options.
     if (intervening < 0) intervening = draw_intervening(d, o);
-    SvaExample ex = one_example(d, o, intervening);
+    SvaExample ex = hard ? hard_example(d, o, intervening) : one_example(d, o, intervening);
     const auto words = 1 + std::count(ex.text.begin(), ex.text.end(), ' ');
-    if (words < o.min_words || words > o.max_words || (o.unique && !seen.insert(ex.text).second)) {
+    if (words < o.min_words || words > o.max_words || words - ex.subject_index < o.min_distance ||
+        (o.unique && !seen.insert(ex.text).second)) {
       ++rejected;
       continue;
     }
@@ -345,6 +451,12 @@ std::vector<SvaExample> generate_sva(const SvaOptions& o) {
     intervening = -1;
   }
   return out;
+}
+
+SvaGrammar parse_sva_grammar(const std::string& name) {
+  if (name == "simple") return SvaGrammar::Simple;
+  if (name == "hard") return SvaGrammar::Hard;
+  throw Error("sva: unknown grammar '" + name + "' (simple or hard)");
 }
 
 // ---- lexicon queries ----------------------------------------------------------------------

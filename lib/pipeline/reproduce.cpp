@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string> kMethods = {"raw", "rollout", "flow", "grad-rollout"};
+const std::vector<Convention> kConventions = {Convention::Paper, Convention::Attnflow};
 
 // The paper's Tables 1 (blank-out) and 2 (input gradients), CLS row, layers 1..6.
 const std::map<std::string, std::map<std::string, std::vector<double>>> kPaper = {
@@ -48,7 +49,9 @@ const std::map<std::string, std::map<std::string, std::vector<double>>> kPaper =
 
 const std::map<std::string, std::string> kTitles = {
     {"blank-out", "Table 1: Spearman correlation with blank-out (CLS row, mean ± std)"},
-    {"input-gradient", "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row)"},
+    {"input-gradient",
+     "Table 2: Spearman correlation with input gradients |sum_d g| (CLS row; behind LayerNorm "
+     "sum_d g is 0 up to rounding: docs/reproduce.md)"},
     {"input-x-gradient", "Table 2b: Spearman correlation with input x gradient |sum_d g.e|"}};
 
 const std::map<std::string, std::string> kTableIds = {
@@ -95,9 +98,10 @@ struct Setup {
 // Everything the evaluation of the corpus gives.
 struct Evaluation {
   std::vector<std::int64_t> predictions, labels;
-  std::map<std::string, std::map<std::string, std::vector<Stat>>> stats;  // baseline, method
-  std::vector<Evaluated> kept;                                            // for the figures
-  double blank_zero_max = 0;  // blank-out of a position holding [UNK] already
+  // convention, baseline, method -> one Stat per layer
+  std::map<Convention, std::map<std::string, std::map<std::string, std::vector<Stat>>>> stats;
+  std::vector<Evaluated> kept;  // for the figures
+  double blank_zero_max = 0;    // blank-out of a position holding [UNK] already
 };
 
 std::string fixed(double v, int digits = 2) {
@@ -144,21 +148,17 @@ Setup load(const ReproduceOptions& o, const std::string& model_dir, const std::s
   return s;
 }
 
-// Correlations of every method's CLS row with every baseline, over the sentence tokens.
+// Correlations of every method's CLS row with every baseline, under both conventions.
 void add_correlations(const AnalysisResult& r, const BaselineScores& base, Evaluation& ev) {
-  const auto sentence = [](const std::vector<double>& v) {
-    return std::vector<double>(v.begin() + 1, v.end() - 1);
-  };
   for (const std::string& m : kMethods) {
     const LayerMaps& maps = r.maps.at(parse_method(m));
     for (std::size_t l = 0; l < maps.maps.size(); ++l) {
       const Matrix& map = maps.maps[l];
       std::vector<double> row(static_cast<std::size_t>(map.cols()));
       for (Eigen::Index c = 0; c < map.cols(); ++c) row[static_cast<std::size_t>(c)] = map(0, c);
-      const std::vector<double> scores = sentence(row);
-      for (const std::string& b : baseline_names()) {
-        ev.stats[b][m][l].add(spearman(scores, sentence(baseline(base, b))));
-      }
+      for (const Convention c : kConventions)
+        for (const std::string& b : baseline_names())
+          ev.stats[c][b][m][l].add(convention_spearman(row, baseline(base, b), c));
     }
   }
 }
@@ -178,8 +178,7 @@ void evaluate_example(Setup& s, const io::CorpusExample& e, const AnalysisOption
   const torch::Output o = s.model->run({in}, ro).front();
   ev.predictions.push_back(*o.prediction);
   ev.labels.push_back(*e.label);
-  BaselineOptions bo;
-  bo.skip = {0, n - 1};  // [CLS] (position 0) and [SEP] (n-1) left out
+  const BaselineOptions bo;  // every position blanked in turn, [CLS] and [SEP] too (the paper)
   const BaselineScores base = baseline_scores(*s.model, in, s.unk, bo);
   if (first) {  // invariant: blanking a token that is already [UNK] changes nothing
     torch::Input with_unk = in;
@@ -210,8 +209,9 @@ Evaluation evaluate_corpus(Setup& s, const ReproduceOptions& o, const std::strin
   ao.flow.threads = o.threads;
   Evaluation ev;
   const auto layers = static_cast<std::size_t>(s.model->info().layers);
-  for (const auto& b : baseline_names())
-    for (const auto& m : kMethods) ev.stats[b][m].assign(layers, {});
+  for (const Convention c : kConventions)
+    for (const auto& b : baseline_names())
+      for (const auto& m : kMethods) ev.stats[c][b][m].assign(layers, {});
   for (int i = 0; i < s.count; ++i) {
     evaluate_example(s, s.corpus.examples[static_cast<std::size_t>(i)], ao, test_path, i == 0, ev);
     if (o.on_progress) o.on_progress(i + 1, s.count);
@@ -225,17 +225,19 @@ Evaluation evaluate_corpus(Setup& s, const ReproduceOptions& o, const std::strin
   return ev;
 }
 
-// Step 3: the tables from the accumulated correlations, with the paper's numbers.
-std::vector<CorrelationTable> correlation_tables(const Evaluation& ev) {
+// Step 3: the tables of one convention from the accumulated correlations, with the paper's
+// numbers.
+std::vector<CorrelationTable> correlation_tables(const Evaluation& ev, Convention convention) {
   std::vector<CorrelationTable> tables;
   for (const std::string& b : baseline_names()) {
     CorrelationTable t;
     t.id = kTableIds.at(b);
+    t.convention = convention_name(convention);
     t.baseline = b;
     t.title = kTitles.at(b);
     t.methods = kMethods;
     for (const std::string& m : kMethods) {
-      const auto& stats = ev.stats.at(b).at(m);
+      const auto& stats = ev.stats.at(convention).at(b).at(m);
       const auto paper = kPaper.count(b) && kPaper.at(b).count(m) ? &kPaper.at(b).at(m) : nullptr;
       std::vector<CorrelationCell> row;
       for (std::size_t l = 0; l < stats.size(); ++l) {
@@ -253,33 +255,44 @@ std::vector<CorrelationTable> correlation_tables(const Evaluation& ev) {
   return tables;
 }
 
-std::string tables_csv(const std::vector<CorrelationTable>& tables) {
+// Both conventions' tables, the chosen one first: a row per convention, table, method, layer.
+std::string tables_csv(const std::vector<CorrelationTable>& first,
+                       const std::vector<CorrelationTable>& second) {
   std::ostringstream csv;
-  csv << "table,baseline,method,layer,mean,std,paper,examples\n";
-  for (const CorrelationTable& t : tables)
-    for (std::size_t k = 0; k < t.methods.size(); ++k)
-      for (std::size_t l = 0; l < t.cells[k].size(); ++l) {
-        const CorrelationCell& c = t.cells[k][l];
-        csv << t.id << "," << t.baseline << "," << t.methods[k] << "," << l + 1 << "," << c.mean
-            << "," << c.std << "," << (c.paper ? fixed(*c.paper) : "") << "," << c.examples << "\n";
-      }
+  csv << "convention,table,baseline,method,layer,mean,std,paper,examples\n";
+  for (const auto* tables : {&first, &second})
+    for (const CorrelationTable& t : *tables)
+      for (std::size_t k = 0; k < t.methods.size(); ++k)
+        for (std::size_t l = 0; l < t.cells[k].size(); ++l) {
+          const CorrelationCell& c = t.cells[k][l];
+          csv << t.convention << "," << t.id << "," << t.baseline << "," << t.methods[k] << ","
+              << l + 1 << "," << c.mean << "," << c.std << "," << (c.paper ? fixed(*c.paper) : "")
+              << "," << c.examples << "\n";
+        }
   return csv.str();
 }
 
-// The tables as text, ours beside the paper's row by row.
-void tables_text(const std::vector<CorrelationTable>& tables, int layers, std::ostream& txt) {
-  for (const CorrelationTable& t : tables) {
-    txt << "\n" << t.title << "\n" << std::setw(18) << "";
+// The tables as text: per method, ours under the chosen convention, ours under the other one,
+// and the paper's numbers, one row each.
+void tables_text(const std::vector<CorrelationTable>& tables,
+                 const std::vector<CorrelationTable>& other, int layers, std::ostream& txt) {
+  constexpr int kLabel = 30;
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const CorrelationTable& t = tables[i];
+    txt << "\n" << t.title << "\n" << std::setw(kLabel) << "";
     for (int l = 1; l <= layers; ++l) txt << std::setw(14) << ("L" + std::to_string(l));
     txt << "\n";
     for (std::size_t k = 0; k < t.methods.size(); ++k) {
       const std::string& m = t.methods[k];
-      txt << std::setw(18) << std::left << ("ours " + m) << std::right;
-      for (const CorrelationCell& c : t.cells[k])
-        txt << std::setw(14) << (fixed(c.mean) + "±" + fixed(c.std));
-      txt << "\n";
+      for (const CorrelationTable* u : {&t, &other[i]}) {
+        txt << std::setw(kLabel) << std::left << ("ours " + m + " [" + u->convention + "]")
+            << std::right;
+        for (const CorrelationCell& c : u->cells[k])
+          txt << std::setw(14) << (fixed(c.mean) + "±" + fixed(c.std));
+        txt << "\n";
+      }
       if (kPaper.count(t.baseline) && kPaper.at(t.baseline).count(m)) {
-        txt << std::setw(18) << std::left << ("paper " + m) << std::right;
+        txt << std::setw(kLabel) << std::left << ("paper " + m) << std::right;
         for (double v : kPaper.at(t.baseline).at(m)) txt << std::setw(14) << fixed(v);
         txt << "\n";
       }
@@ -294,7 +307,11 @@ void header_text(const ReproduceReport& r, const torch::ModelInfo& info, bool ci
       << (ci ? "  [CI-sized run: " : "  [") << r.examples << " held-out examples]\n"
       << "model: " << r.model_dir << " (" << info.layers << " layers x " << info.heads
       << " heads, d=" << info.hidden_size
-      << "); accuracy on these examples: " << fixed(r.accuracy, 3) << " (paper: 0.96)\n";
+      << "); accuracy on these examples: " << fixed(r.accuracy, 3) << " (paper: 0.96)\n"
+      << "conventions: [paper] = the paper's code (every Spearman over all input positions, "
+         "[CLS] and [SEP] included, each blanked in turn); [attnflow] = the sentence tokens "
+         "only ([CLS] and [SEP] left out); charts: ["
+      << convention_name(r.convention) << "]\n";
   std::ifstream t(fs::path(r.model_dir) / "training.json");
   std::string line;
   while (std::getline(t, line)) {
@@ -390,6 +407,35 @@ void write_file(const OutputFolder& folder, const std::string& name, const std::
 
 }  // namespace
 
+Convention parse_convention(const std::string& name) {
+  if (name == "paper") return Convention::Paper;
+  if (name == "attnflow") return Convention::Attnflow;
+  throw Error("reproduce: unknown convention '" + name + "' (paper or attnflow)");
+}
+
+std::string convention_name(Convention convention) {
+  return convention == Convention::Paper ? "paper" : "attnflow";
+}
+
+double convention_spearman(const std::vector<double>& scores, const std::vector<double>& baseline,
+                           Convention convention) {
+  if (scores.size() != baseline.size()) {
+    throw Error("reproduce: " + std::to_string(scores.size()) + " scores against " +
+                std::to_string(baseline.size()) + " baseline values");
+  }
+  if (convention == Convention::Paper) return spearman(scores, baseline);
+  if (scores.size() < 4) {
+    throw Error(
+        "reproduce: the attnflow convention needs at least 2 tokens between [CLS] and "
+        "[SEP], got " +
+        std::to_string(scores.size()) + " positions");
+  }
+  const auto inner = [](const std::vector<double>& v) {
+    return std::vector<double>(v.begin() + 1, v.end() - 1);
+  };
+  return spearman(inner(scores), inner(baseline));
+}
+
 const std::vector<std::string>& reproducible_papers() {
   static const std::vector<std::string> papers = {"abnar2020"};
   return papers;
@@ -417,11 +463,14 @@ ReproduceReport reproduce_abnar2020(const ReproduceOptions& o) {
   r.examples = setup.count;
   r.accuracy = torch::accuracy(ev.predictions, ev.labels);
   r.blank_out_invariant = ev.blank_zero_max;
-  r.tables = correlation_tables(ev);
+  r.convention = o.convention;
+  r.tables = correlation_tables(ev, o.convention);
+  r.other_tables = correlation_tables(
+      ev, o.convention == Convention::Paper ? Convention::Attnflow : Convention::Paper);
 
   std::ostringstream txt;
   header_text(r, setup.model->info(), o.ci, txt);
-  tables_text(r.tables, setup.model->info().layers, txt);
+  tables_text(r.tables, r.other_tables, setup.model->info().layers, txt);
   draw_tables(r.tables, folder, r);
   txt << "\ninvariant: blank-out of a token that is already [UNK]: " << ev.blank_zero_max
       << " (must be < 1e-6: ok)\n";
@@ -432,7 +481,7 @@ ReproduceReport reproduce_abnar2020(const ReproduceOptions& o) {
       << " hardware threads (CPU)\n";
   r.text = txt.str();
   write_file(folder, "tables.txt", r.text, r);
-  write_file(folder, "tables.csv", tables_csv(r.tables), r);
+  write_file(folder, "tables.csv", tables_csv(r.tables, r.other_tables), r);
   folder.commit();
   return r;
 }

@@ -75,6 +75,10 @@ expect_failure("split spec 'train:0.8,valid:0.1': fractions add up to 0.9, not 1
 expect_failure("split spec 'train:0.8,valid': 'valid' is not NAME:FRACTION" ${WORK}/bad
                --split train:0.8,valid)
 expect_failure("--max-attractors must be in 0..4, got 7" ${WORK}/bad --max-attractors 7)
+expect_failure("--max-attractors must be in 3..6 with --grammar hard, got 2" ${WORK}/bad
+               --grammar hard --max-attractors 2)
+expect_failure("sva: unknown grammar 'linzen' (simple or hard)" ${WORK}/bad --grammar linzen)
+expect_failure("--min-distance must be at least 0, got -2" ${WORK}/bad --min-distance -2)
 file(WRITE ${WORK}/plain.txt "x")
 expect_failure("${WORK}/plain.txt/out: cannot create the directory (Not a directory)"
                ${WORK}/plain.txt/out --count 10)

@@ -369,6 +369,70 @@ TEST(Sva, WritesTheDataset) {
   fs::remove_all(dir);
 }
 
+// The options of datasets/sva_hard/ (datasets/README.md gives the command).
+SvaOptions hard_options() {
+  SvaOptions o;
+  o.grammar = SvaGrammar::Hard;
+  o.seed = 2020;
+  o.count = 24000;
+  o.neutral_determiner_percent = 100;
+  o.fronted_percent = 40;
+  o.max_attractors = 5;
+  o.min_words = 10;
+  o.max_words = 32;
+  o.min_distance = 10;
+  return o;
+}
+
+TEST(SvaHard, LabelAttractorsDistanceAndNesting) {
+  SvaOptions o = hard_options();
+  o.count = 3000;
+  o.seed = 5;
+  const auto examples = generate_sva(o);
+  ASSERT_EQ(examples.size(), 3000u);
+  double words_sum = 0;
+  int nested = 0;
+  for (const auto& e : examples) {
+    const auto w = words_of(e.text);
+    ASSERT_LT(e.subject_index, static_cast<int>(w.size())) << e.text;
+    const auto subject = sva_noun_number(w[static_cast<std::size_t>(e.subject_index)]);
+    ASSERT_TRUE(subject) << e.text;
+    EXPECT_EQ(*subject, e.label) << e.text;  // the label is the subject's number
+    ASSERT_EQ(verb_numbers().count(e.verb), 1u) << e.verb;
+    EXPECT_EQ(verb_numbers().at(e.verb), e.label) << e.text << " | " << e.verb;
+    EXPECT_EQ(count_sva_attractors(e.text, e.subject_index), e.attractors) << e.text;
+    int intervening = 0, pronouns = 0;
+    for (std::size_t i = static_cast<std::size_t>(e.subject_index) + 1; i < w.size(); ++i) {
+      intervening += sva_noun_number(w[i]) ? 1 : 0;
+      pronouns += w[i] == "who" || w[i] == "that" || w[i] == "which" ? 1 : 0;
+    }
+    EXPECT_GE(intervening, 3) << e.text;
+    EXPECT_LE(intervening, 5) << e.text;
+    EXPECT_GE(static_cast<int>(w.size()) - e.subject_index, 10) << e.text;  // verb 10+ away
+    EXPECT_GE(w.size(), 10u);
+    EXPECT_LE(w.size(), 32u);
+    words_sum += static_cast<double>(w.size());
+    nested += pronouns >= 2 ? 1 : 0;
+  }
+  const double mean_words = words_sum / 3000.0;
+  EXPECT_GT(mean_words, 17.0);  // ~20 tokens with [CLS] and [SEP], like Linzen et al.'s
+  EXPECT_LT(mean_words, 22.0);
+  EXPECT_GT(nested, 3000 / 4) << "sentences with two or more relative clauses";
+}
+
+TEST(SvaHard, ReproducesTheCommittedFiles) {
+  const fs::path dir = test::temp_path("sva_hard");
+  write_sva_dataset(dir.string(), generate_sva(hard_options()),
+                    parse_sva_splits("train:0.8,valid:0.1,test:0.0995,demo:0.0005"));
+  const fs::path committed = fs::path(ATTNFLOW_SOURCE_DIR) / "datasets" / "sva_hard";
+  for (const char* f : {"train.jsonl", "valid.jsonl", "test.jsonl", "demo.jsonl", "vocab.txt"}) {
+    const auto made = read_lines(dir / f);
+    ASSERT_FALSE(made.empty()) << f;
+    EXPECT_TRUE(made == read_lines(committed / f)) << f << " differs from datasets/sva_hard/";
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Sva, ErrorMessages) {
   test::expect_error([] { make(1, 0); }, "sva: count must be at least 1, got 0");
   test::expect_error(
@@ -378,6 +442,22 @@ TEST(Sva, ErrorMessages) {
         generate_sva(o);
       },
       "sva: max_attractors must be in 0..4, got 5");
+  test::expect_error(
+      [] {
+        SvaOptions o = hard_options();
+        o.max_attractors = 2;
+        generate_sva(o);
+      },
+      "sva: max_attractors must be in 3..6 for the hard grammar, got 2");
+  test::expect_error(
+      [] {
+        SvaOptions o;
+        o.min_distance = -1;
+        generate_sva(o);
+      },
+      "sva: min_distance must be at least 0, got -1");
+  test::expect_error([] { parse_sva_grammar("linzen"); },
+                     "sva: unknown grammar 'linzen' (simple or hard)");
   test::expect_error(
       [] {
         SvaOptions o;

@@ -74,6 +74,27 @@ TEST(Reproduce, TablesInvariantAndFigures) {
 
   EXPECT_NE(r.text.find("[4 held-out examples]"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("paper flow"), std::string::npos);
+  EXPECT_NE(r.text.find("ours flow [paper]"), std::string::npos);
+  EXPECT_NE(r.text.find("ours flow [attnflow]"), std::string::npos);
+
+  // The paper's convention by default, the other one beside it, from the same runs.
+  EXPECT_EQ(r.convention, pl::Convention::Paper);
+  ASSERT_EQ(r.other_tables.size(), 3u);
+  for (std::size_t t = 0; t < 3; ++t) {
+    EXPECT_EQ(r.tables[t].convention, "paper");
+    EXPECT_EQ(r.other_tables[t].convention, "attnflow");
+    EXPECT_EQ(r.other_tables[t].baseline, r.tables[t].baseline);
+    EXPECT_EQ(r.other_tables[t].cells.size(), 4u);
+  }
+  // At layer 1 rollout and flow are the same matrix; under the attnflow convention raw is too
+  // (the residual only moves weight onto [CLS], which that convention leaves out) — under the
+  // paper's it is not: [CLS] keeps the residual's weight.
+  for (std::size_t t = 0; t < 3; ++t) {
+    const auto& ours = r.other_tables[t].cells;
+    EXPECT_NEAR(ours[0][0].mean, ours[1][0].mean, 1e-12);
+    EXPECT_NEAR(ours[1][0].mean, ours[2][0].mean, 1e-12);
+    EXPECT_NEAR(r.tables[t].cells[1][0].mean, r.tables[t].cells[2][0].mean, 1e-12);
+  }
   EXPECT_NE(r.text.find("(must be < 1e-6: ok)"), std::string::npos);
   EXPECT_FALSE(r.figures.empty());
   for (const char* f :
@@ -100,6 +121,38 @@ TEST(Reproduce, ClearErrors) {
       << m;
   EXPECT_FALSE(fs::exists(o.output));
   EXPECT_FALSE(fs::exists(o.output + ".partial"));
+}
+
+// [CLS] w1 w2 w3 [SEP]: scores and a baseline whose sentence tokens rank in opposite orders
+// (attnflow convention: rho = -1) while [CLS] and [SEP] agree (paper convention: ranks
+// s = 5 2 3 4 1, b = 5 4 3 2 1, sum d^2 = 8, rho = 1 - 6*8/(5*24) = 0.6).
+TEST(Reproduce, ConventionsByHand) {
+  const std::vector<double> s = {0.5, 0.1, 0.2, 0.3, 0.0};
+  const std::vector<double> b = {0.5, 0.3, 0.2, 0.1, 0.0};
+  EXPECT_NEAR(pl::convention_spearman(s, b, pl::Convention::Paper), 0.6, 1e-12);
+  EXPECT_NEAR(pl::convention_spearman(s, b, pl::Convention::Attnflow), -1.0, 1e-12);
+  // A constant sentence part: NaN under attnflow, a number under the paper's convention.
+  const std::vector<double> flat = {0.9, 0.2, 0.2, 0.2, 0.1};
+  EXPECT_TRUE(std::isnan(pl::convention_spearman(flat, b, pl::Convention::Attnflow)));
+  // ranks 5 3 3 3 1 vs 5 4 3 2 1: r = 8 / sqrt(8 * 10)
+  EXPECT_NEAR(pl::convention_spearman(flat, b, pl::Convention::Paper), 8.0 / std::sqrt(80.0),
+              1e-12);
+  EXPECT_EQ(pl::parse_convention("paper"), pl::Convention::Paper);
+  EXPECT_EQ(pl::parse_convention("attnflow"), pl::Convention::Attnflow);
+  EXPECT_EQ(pl::convention_name(pl::Convention::Attnflow), "attnflow");
+  test::expect_error([] { pl::parse_convention("linzen"); },
+                     "reproduce: unknown convention 'linzen' (paper or attnflow)");
+  test::expect_error(
+      [&] {
+        pl::convention_spearman(s, {1.0, 2.0}, pl::Convention::Paper);
+      },
+      "reproduce: 5 scores against 2 baseline values");
+  test::expect_error(
+      [] {
+        pl::convention_spearman({1, 2, 3}, {3, 2, 1}, pl::Convention::Attnflow);
+      },
+      "reproduce: the attnflow convention needs at least 2 tokens between [CLS] and [SEP], got "
+      "3 positions");
 }
 
 TEST(Baselines, InputGradientScoresByHand) {

@@ -13,6 +13,11 @@
 //          like" (last). Each modifier brings one intervening noun; an intervening noun of the
 //          other number than the subject head noun is an attractor (Linzen et al.).
 //
+// The "hard" grammar (SvaGrammar::Hard) is Linzen-like: 3..max_attractors intervening nouns,
+// modifiers nested in the modifiers' own nouns (center-embedded object relative clauses "the key
+// that the guards who like the dogs admire", chains of prepositional phrases), at least
+// min_distance words from the subject head noun to the verb, about 20 words a sentence.
+//
 // Every draw goes through std::mt19937_64 (whose output the C++ standard fixes) and our own
 // bounded draw, never a standard distribution, so the corpus is byte-identical on every
 // platform and standard library.
@@ -41,13 +46,20 @@ struct SvaExample {
   bool operator!=(const SvaExample& o) const { return !(*this == o); }
 };
 
+/// Which grammar generate_sva draws from.
+enum class SvaGrammar {
+  Simple,  ///< one level of modifiers, 0..max_attractors intervening nouns (the default)
+  Hard     ///< nested modifiers, 3..max_attractors intervening nouns (max_attractors 3..6)
+};
+
 struct SvaOptions {
   std::uint64_t seed = 2020;
+  SvaGrammar grammar = SvaGrammar::Simple;
   std::int64_t count = 24000;  ///< examples to make (>= 1)
-  /// Most intervening nouns (hence attractors) in one sentence, 0..4.
+  /// Most intervening nouns (hence attractors) in one sentence: 0..4 (simple), 3..6 (hard).
   int max_attractors = 2;
   /// Share (percent, 0..100) of sentences without any intervening noun; the others have
-  /// 1..max_attractors of them, uniformly.
+  /// 1..max_attractors of them, uniformly. The hard grammar ignores it (3..max_attractors).
   int no_intervening_percent = 40;
   /// Chance (percent, 0..100) that an intervening noun has the other number (an attractor).
   int opposite_percent = 60;
@@ -62,6 +74,9 @@ struct SvaOptions {
   /// same number of intervening nouns. 1 <= min_words <= max_words.
   int min_words = 4;
   int max_words = 20;
+  /// Sentences whose verb is fewer than this many words after the subject head noun
+  /// (text words - subject_index) are drawn again; 0 = no limit.
+  int min_distance = 0;
   /// Draw until `count` distinct texts are made (a text fixes its label, so duplicates only
   /// weigh some sentences twice and could leak between splits). Throws Error when the grammar
   /// cannot give that many.
@@ -81,6 +96,9 @@ std::optional<int> sva_noun_number(const std::string& word);
 /// from that of the noun at `subject_index`. Throws Error when `subject_index` is out of range
 /// or not a noun of the grammar.
 int count_sva_attractors(const std::string& text, int subject_index);
+
+/// "simple" or "hard" -> the grammar; Error naming the value otherwise.
+SvaGrammar parse_sva_grammar(const std::string& name);
 
 /// Every word the grammar can produce — texts and verbs — sorted, without duplicates.
 std::vector<std::string> sva_vocabulary();
