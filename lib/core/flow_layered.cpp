@@ -218,6 +218,7 @@ class LayeredSolver {
     std::fill(flow_t_.begin(), flow_t_.begin() + static_cast<std::ptrdiff_t>(arcs), Cap{0});
     for (const int u : dirty_list_) dirty_[static_cast<std::size_t>(u)] = 0;
     dirty_list_.clear();
+    flows_written_ = false;
     std::fill(excess_.begin(), excess_.begin() + v_, Cap{0});
     std::fill(sink_flow_.begin(), sink_flow_.end(), Cap{0});
     total_source_ = 0;
@@ -249,11 +250,14 @@ class LayeredSolver {
       const std::size_t block = static_cast<std::size_t>(k - 2) * nn;
       std::copy_n(&cap_[block + static_cast<std::size_t>(p) * n], n,
                   &residual_[block + static_cast<std::size_t>(p) * n]);
-      Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
-      for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = 0;
+      if (flows_written_) {
+        Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
+        for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = 0;
+      }
       dirty_[static_cast<std::size_t>(u)] = 0;
     }
     dirty_list_.clear();
+    flows_written_ = false;
     const int top = (k_ - 1) * n;
     std::fill(excess_.begin(), excess_.begin() + top, Cap{0});
     std::copy_n(supply_top_.begin(), n, excess_.begin() + top);
@@ -297,8 +301,28 @@ class LayeredSolver {
     }
     bound_ = std::min({total_source_, total_sink, reachable});
     if (bound_ > 0) augment_down(j);
-    if (excess_t_ < bound_) run();
+    if (excess_t_ < bound_) {
+      write_flows();
+      run();
+    }
     return excess_t_;
+  }
+
+  // augment_down keeps only the residuals; push-relabel also scans the flows
+  // (the reverse arcs): flow = capacity - residual on the rows it changed.
+  void write_flows() {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    for (const int u : dirty_list_) {
+      const int k = u / n + 1;
+      const int p = u % n;
+      const std::size_t block = static_cast<std::size_t>(k - 2) * nn;
+      const Cap* c = &cap_[block + static_cast<std::size_t>(p) * n];
+      const Cap* r = &residual_[block + static_cast<std::size_t>(p) * n];
+      Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
+      for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = c[q] - r[q];
+    }
+    flows_written_ = true;
   }
 
   // A blocking flow of the layered DAG (forward arcs only): depth-first
@@ -330,15 +354,8 @@ class LayeredSolver {
             for (int e = 0; e < d; ++e) amount = std::min(amount, residual_[arc[e]]);
             int back = d;  // tail of the first arc the path saturates
             for (int e = 0; e < d; ++e) {
-              const int ke = k_ - e;
-              const std::size_t block = static_cast<std::size_t>(ke - 2) * nn;
-              const std::size_t at = arc[e];
-              const std::size_t pe = (at - block) / static_cast<std::size_t>(n);
-              const std::size_t qe = (at - block) % static_cast<std::size_t>(n);
-              residual_[at] -= amount;
-              flow_t_[block + qe * static_cast<std::size_t>(n) + pe] += amount;
-              mark(path[e]);
-              if (residual_[at] == 0 && back == d) back = e;
+              residual_[arc[e]] -= amount;
+              if (residual_[arc[e]] == 0 && back == d) back = e;
             }
             sink_flow_[pu] += amount;
             excess_t_ += amount;
@@ -362,6 +379,7 @@ class LayeredSolver {
           }
           current_[u] = a;
           if (a < n) {
+            mark(u);  // (a row marked without a push is only restored for nothing)
             arc[d] = row + static_cast<std::size_t>(q);
             path[++d] = base + q;
             continue;
@@ -631,6 +649,7 @@ class LayeredSolver {
   std::vector<std::size_t> arc_;
   std::vector<Cap> supply_top_, reach_, scratch_;
   std::vector<char> queued_, dirty_;
+  bool flows_written_ = false;  ///< flow_t_ of the dirty rows may be non-zero
   Cap total_source_ = 0, excess_t_ = 0, bound_ = 0;
   int max_active_ = 0;
 };
