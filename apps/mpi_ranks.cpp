@@ -1,4 +1,5 @@
-// MpiRanks: rank 0's messages (tag 1, packed bytes), the broadcast of the outcome, MPI_Abort.
+// mpi_ranks(): the launcher's environment, and the MPI module (apps/mpi_module.cpp: MpiRanks)
+// loaded with dlopen only when an MPI launcher started several processes.
 #include "mpi_ranks.hpp"
 
 #include <cstdlib>
@@ -11,7 +12,10 @@
 #include "attnflow/core/error.hpp"
 
 #ifdef ATTNFLOW_HAVE_MPI
-#include <mpi.h>
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <filesystem>
 #endif
 
 namespace attnflow::app {
@@ -26,104 +30,51 @@ int mpi_launch_size() {
 #ifdef ATTNFLOW_HAVE_MPI
 namespace {
 
-constexpr int kTag = 1;
+namespace fs = std::filesystem;
 
-void put(std::vector<char>& b, const void* p, std::size_t n) {
-  const char* c = static_cast<const char*>(p);
-  b.insert(b.end(), c, c + n);
+// attnflow-mpi.so beside the executable (a build tree) or in its libexec folder (installed), or
+// $ATTNFLOW_MPI_MODULE.
+std::string mpi_module() {
+  if (const char* env = std::getenv("ATTNFLOW_MPI_MODULE"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (ec) return "attnflow-mpi.so";
+#ifdef ATTNFLOW_LIBEXEC_RELATIVE  // attnflow; attnflow-torch is in the libexec folder itself
+  if (const fs::path installed = dir / ATTNFLOW_LIBEXEC_RELATIVE / "attnflow-mpi.so";
+      ::access(installed.c_str(), R_OK) == 0 &&
+      ::access((dir / "attnflow-mpi.so").c_str(), R_OK) != 0) {
+    return installed.lexically_normal().string();
+  }
+#endif
+  return (dir / "attnflow-mpi.so").string();
 }
 
-template <class T>
-void put(std::vector<char>& b, T v) {
-  put(b, &v, sizeof v);
+std::unique_ptr<pipeline::Ranks> open_mpi_ranks() {
+  const std::string path = mpi_module();
+  // RTLD_GLOBAL: OpenMPI's own components (dlopened by libmpi) need libmpi's symbols. Never
+  // closed: the ranks object lives until exit.
+  void* module = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (module == nullptr) {
+    const char* why = ::dlerror();
+    throw Error("this process is one of " + std::to_string(mpi_launch_size()) +
+                " started by an MPI launcher, but the MPI module " + path + " cannot be loaded (" +
+                (why != nullptr ? why : "unknown reason") +
+                "; reinstall attnflow, or set ATTNFLOW_MPI_MODULE)");
+  }
+  using Open = pipeline::Ranks* (*)();
+  auto open = reinterpret_cast<Open>(::dlsym(module, "attnflow_mpi_ranks"));
+  if (open == nullptr) throw Error(path + ": not an attnflow MPI module (no attnflow_mpi_ranks)");
+  return std::unique_ptr<pipeline::Ranks>(open());
 }
-
-template <class T>
-T get(const std::vector<char>& b, std::size_t& at) {
-  T v{};
-  if (at + sizeof v <= b.size()) std::memcpy(&v, b.data() + at, sizeof v);
-  at += sizeof v;
-  return v;
-}
-
-class MpiRanks : public pipeline::Ranks {
- public:
-  MpiRanks() {
-    int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  }
-  ~MpiRanks() override {
-    if (abort_) {
-      std::cout.flush();
-      std::cerr.flush();
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    MPI_Finalize();
-  }
-  int rank() const override { return rank_; }
-  int size() const override { return size_; }
-
-  void send(const pipeline::RankMessage& m) override {
-    std::vector<char> b;
-    put(b, static_cast<std::int32_t>(m.kind));
-    put(b, static_cast<std::int32_t>(m.rank));
-    put(b, m.done);
-    put(b, m.total);
-    put(b, static_cast<std::int32_t>(m.ok));
-    put(b, static_cast<std::int32_t>(m.figures.size()));
-    for (double f : m.figures) put(b, f);
-    put(b, m.error.data(), m.error.size());
-    MPI_Send(b.data(), static_cast<int>(b.size()), MPI_BYTE, 0, kTag, MPI_COMM_WORLD);
-  }
-
-  bool receive(pipeline::RankMessage& m, bool wait) override {
-    MPI_Status status;
-    if (wait) {
-      MPI_Probe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &status);
-    } else {
-      int flag = 0;
-      MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &status);
-      if (!flag) return false;
-    }
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    std::vector<char> b(static_cast<std::size_t>(count));
-    MPI_Recv(b.data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    std::size_t at = 0;
-    m = pipeline::RankMessage();
-    m.kind = static_cast<pipeline::RankMessage::Kind>(get<std::int32_t>(b, at));
-    m.rank = status.MPI_SOURCE;
-    get<std::int32_t>(b, at);
-    m.done = get<std::int64_t>(b, at);
-    m.total = get<std::int64_t>(b, at);
-    m.ok = get<std::int32_t>(b, at) != 0;
-    const auto figures = get<std::int32_t>(b, at);
-    for (std::int32_t k = 0; k < figures; ++k) m.figures.push_back(get<double>(b, at));
-    if (at < b.size()) m.error.assign(b.data() + at, b.size() - at);
-    return true;
-  }
-
-  bool broadcast(bool ok) override {
-    int v = ok ? 1 : 0;
-    MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return v != 0;
-  }
-
-  void end_others() override { abort_ = true; }
-
- private:
-  int rank_ = 0, size_ = 1;
-  bool abort_ = false;
-};
 
 }  // namespace
 
 pipeline::Ranks* mpi_ranks() {
   // One process (mpirun -n 1, or srun of one task): a plain run, with no shard files.
   if (mpi_launch_size() <= 1) return nullptr;
-  static std::unique_ptr<MpiRanks> ranks = std::make_unique<MpiRanks>();
+  static std::unique_ptr<pipeline::Ranks> ranks = open_mpi_ranks();
   return ranks.get();
 }
 #else

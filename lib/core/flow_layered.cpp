@@ -137,6 +137,7 @@ class LayeredSolver {
     current_.resize(nodes);
     next_.resize(nodes);
     queued_.resize(nodes);
+    dirty_.resize(nodes);
     pending_.reserve(nodes);
     head_.resize(nodes + 2);
     count_.resize(nodes + 2);
@@ -157,11 +158,12 @@ class LayeredSolver {
     supply_.resize(static_cast<std::size_t>(n_));
     for (int p = 0; p < n_; ++p) supply_[static_cast<std::size_t>(p)] = to_cap(top(row, p), scale);
     start(layer, scale, supply_.data());
+    inflow_bound();
     for (int j = 0; j < n_; ++j) {
       if (reach[j] == 0.0) {
         out[j] = 0.0;
       } else {
-        const Cap v = known != nullptr && known[j] >= 0 ? known[j] : solve_sink(j);
+        const Cap v = known != nullptr && known[j] >= 0 ? known[j] : solve_fresh(j);
         out[j] = static_cast<double>(v) / scale;
       }
     }
@@ -214,15 +216,180 @@ class LayeredSolver {
     const std::size_t arcs = static_cast<std::size_t>(k_ - 1) * n_ * n_;
     std::copy(cap_.begin(), cap_.begin() + static_cast<std::ptrdiff_t>(arcs), residual_.begin());
     std::fill(flow_t_.begin(), flow_t_.begin() + static_cast<std::ptrdiff_t>(arcs), Cap{0});
+    for (const int u : dirty_list_) dirty_[static_cast<std::size_t>(u)] = 0;
+    dirty_list_.clear();
+    flows_written_ = false;
     std::fill(excess_.begin(), excess_.begin() + v_, Cap{0});
     std::fill(sink_flow_.begin(), sink_flow_.end(), Cap{0});
     total_source_ = 0;
     Cap* top_excess = &excess_[static_cast<std::size_t>(k_ - 1) * n_];
+    supply_top_.assign(supply, supply + n_);
     for (int p = 0; p < n_; ++p) {
       top_excess[p] = supply[p];  // S -> (l-1, p) saturated
       total_source_ += top_excess[p];
     }
     excess_t_ = 0;
+  }
+
+  // Node u's arcs down (its residual row and its column of the flows below)
+  // no longer hold the capacities and zero flow: reset_flow restores them.
+  void mark(int u) {
+    if (dirty_[static_cast<std::size_t>(u)]) return;
+    dirty_[static_cast<std::size_t>(u)] = 1;
+    dirty_list_.push_back(u);
+  }
+
+  // Back to the zero flow of the started source: the top nodes hold the
+  // supply as excess, every arc its capacity.
+  void reset_flow() {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    for (const int u : dirty_list_) {
+      const int k = u / n + 1;
+      const int p = u % n;
+      const std::size_t block = static_cast<std::size_t>(k - 2) * nn;
+      std::copy_n(&cap_[block + static_cast<std::size_t>(p) * n], n,
+                  &residual_[block + static_cast<std::size_t>(p) * n]);
+      if (flows_written_) {
+        Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
+        for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = 0;
+      }
+      dirty_[static_cast<std::size_t>(u)] = 0;
+    }
+    dirty_list_.clear();
+    flows_written_ = false;
+    const int top = (k_ - 1) * n;
+    std::fill(excess_.begin(), excess_.begin() + top, Cap{0});
+    std::copy_n(supply_top_.begin(), n, excess_.begin() + top);
+    std::fill(sink_flow_.begin(), sink_flow_.end(), Cap{0});
+    excess_t_ = 0;
+  }
+
+  // reach_[m]: an upper bound on the inflow of layer-1 node m from the
+  // started source, a_m = sum_q min(C[q, m], a_q) layer by layer down from
+  // the supply (the inflow of q is <= a_q, and arc (q, m) carries at most
+  // both). So sum_m min(c_m, a_m) bounds the max flow to a sink c.
+  void inflow_bound() {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    reach_.assign(supply_top_.begin(), supply_top_.end());
+    scratch_.resize(static_cast<std::size_t>(n));
+    for (int k = k_; k >= 2; --k) {
+      std::fill(scratch_.begin(), scratch_.end(), Cap{0});
+      const Cap* c = &cap_[static_cast<std::size_t>(k - 2) * nn];
+      for (int p = 0; p < n; ++p) {
+        const Cap a = reach_[static_cast<std::size_t>(p)];
+        if (a == 0) continue;
+        const Cap* row = c + static_cast<std::size_t>(p) * n;
+        for (int q = 0; q < n; ++q) scratch_[static_cast<std::size_t>(q)] += std::min(row[q], a);
+      }
+      reach_.swap(scratch_);
+    }
+  }
+
+  // Max-flow value to sink j of the started source, from the zero flow:
+  // augmenting paths down the DAG first (augment_down), then push-relabel
+  // if they stop short of the upper bound.
+  Cap solve_fresh(int j) {
+    reset_flow();
+    const Cap* c = &sink_all_[static_cast<std::size_t>(j) * n_];
+    Cap total_sink = 0, reachable = 0;
+    for (int p = 0; p < n_; ++p) {
+      sink_cap_[p] = c[p];
+      total_sink += c[p];
+      reachable += std::min(c[p], reach_[static_cast<std::size_t>(p)]);
+    }
+    bound_ = std::min({total_source_, total_sink, reachable});
+    if (bound_ > 0) augment_down(j);
+    if (excess_t_ < bound_) {
+      write_flows();
+      run();
+    }
+    return excess_t_;
+  }
+
+  // augment_down keeps only the residuals; push-relabel also scans the flows
+  // (the reverse arcs): flow = capacity - residual on the rows it changed.
+  void write_flows() {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    for (const int u : dirty_list_) {
+      const int k = u / n + 1;
+      const int p = u % n;
+      const std::size_t block = static_cast<std::size_t>(k - 2) * nn;
+      const Cap* c = &cap_[block + static_cast<std::size_t>(p) * n];
+      const Cap* r = &residual_[block + static_cast<std::size_t>(p) * n];
+      Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
+      for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = c[q] - r[q];
+    }
+    flows_written_ = true;
+  }
+
+  // A blocking flow of the layered DAG (forward arcs only): depth-first
+  // paths from each top node's excess to T with current arcs, each node's
+  // arcs tried from column j (the sink's own chain, whose diagonal
+  // capacities are the large ones) on, cyclically. Every path is a real
+  // augmentation, so what remains is a preflow with excess only at the top
+  // nodes; stops at the bound.
+  void augment_down(int j) {
+    const int n = n_;
+    const std::size_t nn = static_cast<std::size_t>(n) * n;
+    std::fill(current_.begin(), current_.begin() + v_, 0);
+    path_.resize(static_cast<std::size_t>(k_));
+    arc_.resize(static_cast<std::size_t>(k_));
+    int* path = path_.data();
+    std::size_t* arc = arc_.data();  // residual index of the arc path[d] -> path[d + 1]
+    for (int p0 = 0; p0 < n && excess_t_ < bound_; ++p0) {
+      const int top = (k_ - 1) * n + p0;
+      int d = 0;
+      path[0] = top;
+      while (excess_[top] > 0 && excess_t_ < bound_) {
+        const int u = path[d];
+        const int k = k_ - d;  // layer of u
+        const int pu = u - (k - 1) * n;
+        if (k == 1) {
+          const Cap r = sink_cap_[pu] - sink_flow_[pu];
+          if (r > 0) {
+            Cap amount = std::min({excess_[top], r, bound_ - excess_t_});
+            for (int e = 0; e < d; ++e) amount = std::min(amount, residual_[arc[e]]);
+            int back = d;  // tail of the first arc the path saturates
+            for (int e = 0; e < d; ++e) {
+              residual_[arc[e]] -= amount;
+              if (residual_[arc[e]] == 0 && back == d) back = e;
+            }
+            sink_flow_[pu] += amount;
+            excess_t_ += amount;
+            excess_[top] -= amount;
+            d = back;
+            continue;
+          }
+          // the sink arc is full: u is dead (its parent's arc scan skips it)
+        } else {
+          const std::size_t row =
+              static_cast<std::size_t>(k - 2) * nn + static_cast<std::size_t>(pu) * n;
+          const Cap* res = &residual_[row];
+          const int base = (k - 2) * n;
+          int a = current_[u];
+          int q = a + j < n ? a + j : a + j - n;
+          for (; a < n; ++a, q = q + 1 == n ? 0 : q + 1) {
+            if (res[q] <= 0) continue;
+            const int v = base + q;
+            const bool alive = k == 2 ? sink_cap_[q] > sink_flow_[q] : current_[v] < n;
+            if (alive) break;
+          }
+          current_[u] = a;
+          if (a < n) {
+            mark(u);  // (a row marked without a push is only restored for nothing)
+            arc[d] = row + static_cast<std::size_t>(q);
+            path[++d] = base + q;
+            continue;
+          }
+        }
+        if (d == 0) break;  // the top node is dead
+        --d;
+        ++current_[path[d]];
+      }
+    }
   }
 
   Cap solve_sink(int j) {
@@ -298,6 +465,7 @@ class LayeredSolver {
     const int down_base = (k - 2) * n, up_base = k * n;
     Cap e = excess_[u];
     long long work = 0;
+    if (k >= 2) mark(u);
     while (e > 0) {
       const int want = label_[u] - 1;
       const int first = current_[u];
@@ -344,6 +512,7 @@ class LayeredSolver {
           ft_up[b] = r - d;
           res_up[static_cast<std::size_t>(b) * n + p] += d;
           const int v = up_base + b;
+          mark(v);
           activate(v);
           excess_[v] += d;
           e -= d;
@@ -476,8 +645,11 @@ class LayeredSolver {
   int layer_ = 0, k_ = 0, v_ = 0, inf_ = 0;
   double scale_ = 0.0;
   std::vector<Cap> cap_, residual_, flow_t_, sink_all_, sink_cap_, sink_flow_, excess_, supply_;
-  std::vector<int> label_, current_, next_, pending_, start_, head_, count_;
-  std::vector<char> queued_;
+  std::vector<int> label_, current_, next_, pending_, start_, head_, count_, path_, dirty_list_;
+  std::vector<std::size_t> arc_;
+  std::vector<Cap> supply_top_, reach_, scratch_;
+  std::vector<char> queued_, dirty_;
+  bool flows_written_ = false;  ///< flow_t_ of the dirty rows may be non-zero
   Cap total_source_ = 0, excess_t_ = 0, bound_ = 0;
   int max_active_ = 0;
 };

@@ -1,6 +1,8 @@
 // analyze_npy: one .npy stack -> attnflow::analyze -> tables and long CSV.
 #include "attnflow/pipeline/analyze_npy.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <iomanip>
 
 #include "attnflow/core/util/atomic_file.hpp"
@@ -40,22 +42,52 @@ void print_tables(const AnalysisResult& result, const std::vector<std::string>& 
 
 void write_long_csv(const AnalysisResult& result, const std::vector<std::string>& tokens,
                     const std::string& path) {
-  write_file_atomically(path, [&](std::ostream& out) {
-    out << "method,layer,row,column,token,value\n" << std::setprecision(17);
-    for (const auto& [method, maps] : result.maps) {
-      for (std::size_t k = 0; k < maps.layers.size(); ++k) {
-        for (std::size_t r = 0; r < maps.rows.size(); ++r) {
-          for (Eigen::Index j = 0; j < maps.maps[k].cols(); ++j) {
-            std::string tok = label(tokens, static_cast<int>(j));
-            std::string quoted = "\"";
-            for (char c : tok) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-            out << to_string(method) << "," << maps.layers[k] << "," << maps.rows[r] << "," << j
-                << "," << quoted << "\"," << maps.maps[k](static_cast<Eigen::Index>(r), j) << "\n";
-          }
+  // std::to_chars(general, 17) prints what `<< std::setprecision(17)` (%.17g) prints, without
+  // the stream's per-value locale and formatting machinery; the file is built in one buffer.
+  std::string text = "method,layer,row,column,token,value\n";
+  Eigen::Index columns = 0;  // the quoted token column of each j, built once
+  for (const auto& [method, maps] : result.maps) {
+    for (const Matrix& m : maps.maps) columns = std::max(columns, m.cols());
+  }
+  std::vector<std::string> quoted(static_cast<std::size_t>(columns));
+  for (std::size_t j = 0; j < quoted.size(); ++j) {
+    std::string& q = quoted[j];
+    q = "\"";
+    for (char c : label(tokens, static_cast<int>(j)))
+      q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    q += "\",";
+  }
+  char number[32];
+  const auto append = [&text, &number](auto value, auto... format) {
+    const auto end = std::to_chars(number, number + sizeof number, value, format...).ptr;
+    text.append(number, end);
+  };
+  for (const auto& [method, maps] : result.maps) {
+    const std::string name = to_string(method);
+    for (std::size_t k = 0; k < maps.layers.size(); ++k) {
+      for (std::size_t r = 0; r < maps.rows.size(); ++r) {
+        for (Eigen::Index j = 0; j < maps.maps[k].cols(); ++j) {
+          text += name;
+          text += ',';
+          append(maps.layers[k]);
+          text += ',';
+          append(maps.rows[r]);
+          text += ',';
+          append(j);
+          text += ',';
+          text += quoted[static_cast<std::size_t>(j)];
+          append(maps.maps[k](static_cast<Eigen::Index>(r), j), std::chars_format::general, 17);
+          text += '\n';
         }
       }
     }
-  });
+  }
+  // Published, not Synced: the CSV is made again in milliseconds, and an fsync costs more than
+  // the whole analysis of a small stack (docs/methods.md, speed).
+  write_file_atomically(
+      path,
+      [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); },
+      std::ios::binary, Durability::Published);
 }
 
 NpyAnalysisReport analyze_npy(const NpyAnalysisOptions& options) {

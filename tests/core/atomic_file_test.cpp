@@ -33,6 +33,32 @@ TEST(AtomicFile, AppearsOnlyOnCommit) {
   fs::remove_all(d);
 }
 
+// Durability::Published skips only the fsync: the same file, the same all-or-nothing.
+TEST(AtomicFile, PublishedAppearsOnlyOnCommitToo) {
+  const fs::path d = test::temp_dir("published");
+  const std::string path = (d / "out.csv").string();
+  std::ofstream(path) << "old";
+  {
+    AtomicFile file(path, std::ios::binary, Durability::Published);
+    file.stream() << "new,1\n";
+    EXPECT_EQ(test::read_file(path), "old");
+    file.commit();
+  }
+  EXPECT_EQ(test::read_file(path), "new,1\n");
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+  EXPECT_THROW(write_file_atomically(
+                   path,
+                   [](std::ostream& out) {
+                     out << "half";
+                     throw Error("stopped");
+                   },
+                   std::ios::binary, Durability::Published),
+               Error);
+  EXPECT_EQ(test::read_file(path), "new,1\n");
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+  fs::remove_all(d);
+}
+
 TEST(AtomicFile, WithoutCommitNothingIsLeftAndTheOldFileStays) {
   const fs::path d = test::temp_dir("abandon");
   const std::string path = (d / "out.bin").string();

@@ -1,4 +1,5 @@
-// Write-then-rename: PATH.partial, fsync, rename; the partial file is removed on failure.
+// Write-then-rename: PATH.partial, fsync (Durability::Synced), rename; the partial file is removed
+// on failure.
 #include "attnflow/core/util/atomic_file.hpp"
 
 #include <fcntl.h>
@@ -33,8 +34,8 @@ int sync_file(const std::string& path) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path, std::ios::openmode mode)
-    : path_(std::move(path)), partial_(path_ + ".partial") {
+AtomicFile::AtomicFile(std::string path, std::ios::openmode mode, Durability durability)
+    : path_(std::move(path)), partial_(path_ + ".partial"), durability_(durability) {
   out_.open(partial_, mode | std::ios::out | std::ios::trunc);
   if (!out_) {
     const int err = errno;
@@ -51,6 +52,7 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
     : path_(std::move(other.path_)),
       partial_(std::move(other.partial_)),
       out_(std::move(other.out_)),
+      durability_(other.durability_),
       done_(other.done_) {
   other.done_ = true;
 }
@@ -68,7 +70,7 @@ void AtomicFile::commit() {
   if (!written || !out_) {
     throw Error(path_ + ": write failed");  // the destructor removes the partial file
   }
-  if (const int err = sync_file(partial_); err != 0) {
+  if (const int err = durability_ == Durability::Synced ? sync_file(partial_) : 0; err != 0) {
     throw Error(path_ + ": write failed (" + std::strerror(err) + ")");
   }
   if (std::rename(partial_.c_str(), path_.c_str()) != 0) {
