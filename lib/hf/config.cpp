@@ -45,6 +45,7 @@ const std::vector<FamilyEntry>& families() {
       {"llama", ModelFamily::Llama, "Llama", {"LlamaModel", "LlamaForCausalLM"}},
       {"mistral", ModelFamily::Llama, "Mistral", {"MistralModel", "MistralForCausalLM"}},
       {"qwen2", ModelFamily::Llama, "Qwen2", {"Qwen2Model", "Qwen2ForCausalLM"}},
+      {"t5", ModelFamily::T5, "T5", {"T5Model", "T5ForConditionalGeneration", "T5EncoderModel"}},
   };
   return table;
 }
@@ -218,6 +219,44 @@ RopeConfig parse_rope(const json& doc, const Fields& f) {
   return r;
 }
 
+// T5Config's keys and defaults (t5-small's sizes); feed_forward_proj is "ACT" or "gated-ACT"
+// ("gated-gelu" means the tanh GELU, gelu_new, as in T5Config).
+void parse_t5(const Fields& f, ModelConfig& c) {
+  using L = ConfigLimits;
+  c.vocab_size = f.positive({"vocab_size"}, 32128, L::kVocabSize);
+  c.hidden_size = f.positive({"d_model", "hidden_size"}, 512, L::kHiddenSize);
+  c.head_size = f.positive({"d_kv"}, 64, L::kHiddenSize);
+  c.intermediate_size = f.positive({"d_ff"}, 2048, L::kIntermediateSize);
+  c.num_layers = f.positive({"num_layers", "num_hidden_layers"}, 6, L::kLayers);
+  c.decoder_layers = f.positive({"num_decoder_layers"}, c.num_layers, L::kLayers);
+  c.num_heads = f.positive({"num_heads", "num_attention_heads"}, 8, L::kHeads);
+  c.relative_buckets = f.positive({"relative_attention_num_buckets"}, 32, L::kPositions);
+  c.relative_max_distance = f.positive({"relative_attention_max_distance"}, 128, L::kPositions);
+  if (c.relative_buckets < 4) {
+    f.fail("'relative_attention_num_buckets' is " + std::to_string(c.relative_buckets) +
+           ": at least 4 (half of them per direction, half of those exact)");
+  }
+  c.max_positions = 0;  // relative positions: no limit
+  c.type_vocab_size = 0;
+  c.layer_norm_eps = f.positive_number({"layer_norm_epsilon", "layer_norm_eps"}, 1e-6);
+  c.activation_name = f.string({"feed_forward_proj"}, "relu");
+  const std::string& proj = c.activation_name;
+  const std::size_t dash = proj.find('-');
+  std::string act = proj;
+  if (dash != std::string::npos) {
+    if (proj.compare(0, dash, "gated") != 0 || proj.find('-', dash + 1) != std::string::npos) {
+      f.fail("'feed_forward_proj' '" + proj + "' is not ACT or gated-ACT (e.g. relu, gated-gelu)");
+    }
+    c.gated_ffn = true;
+    act = proj.substr(dash + 1);
+    if (act == "gelu") act = "gelu_new";  // T5Config: "gated-gelu" is the tanh GELU
+  }
+  c.activation = parse_activation(f, act, "feed_forward_proj");
+  c.pad_token_id = 0;
+  c.eos_token_id = 1;
+  c.decoder_start_token_id = f.optional_int("decoder_start_token_id");
+}
+
 }  // namespace
 
 std::string_view family_name(ModelFamily family) {
@@ -227,6 +266,7 @@ std::string_view family_name(ModelFamily family) {
     case ModelFamily::Roberta: return "roberta";
     case ModelFamily::DistilBert: return "distilbert";
     case ModelFamily::Llama: return "llama";
+    case ModelFamily::T5: return "t5";
   }
   return "bert";
 }
@@ -389,6 +429,8 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
       c.bos_token_id.reset();
       c.eos_token_id.reset();
     }
+  } else if (c.family == ModelFamily::T5) {
+    parse_t5(f, c);
   } else {
     c.vocab_size = f.positive({"vocab_size"}, 50257, L::kVocabSize);
     c.hidden_size = f.positive({"n_embd", "hidden_size"}, 768, L::kHiddenSize);

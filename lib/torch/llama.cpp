@@ -23,15 +23,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// LlamaRMSNorm: weight * x / sqrt(mean(x^2) + eps).
-struct RmsNorm {
-  Tensor weight;
-  double eps = 1e-6;
-  Tensor operator()(const Tensor& x) const {
-    return weight * (x * ::torch::rsqrt(x.pow(2).mean(-1, true) + eps));
-  }
-};
-
 // nn.Linear: weight [out, in], optional bias.
 struct Linear {
   Tensor weight, bias;

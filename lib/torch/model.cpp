@@ -34,6 +34,7 @@ std::string_view to_string(ModelFamily family) {
     case ModelFamily::Llama: return "llama";
     case ModelFamily::Mistral: return "mistral";
     case ModelFamily::Qwen2: return "qwen2";
+    case ModelFamily::T5: return "t5";
     case ModelFamily::TorchScript: return "torchscript";
   }
   return "bert";
@@ -98,6 +99,8 @@ class TorchModel final : public Model {
 
  private:
   detail::BatchTensors pack(const std::vector<Input>& batch) const;
+  /// The decoder inputs of an encoder-decoder model into t.decoder_*.
+  void pack_decoder(const std::vector<Input>& batch, detail::BatchTensors& t) const;
   /// The target against the model and every example (check_target, check_target_input).
   void check_target(const std::vector<Input>& batch, const RunOptions& options) const;
 
@@ -155,7 +158,45 @@ detail::BatchTensors TorchModel::pack(const std::vector<Input>& batch) const {
   t.ids = t.ids.to(device_);
   t.type_ids = t.type_ids.to(device_);
   t.mask = t.mask.to(device_);
+  if (info_.decoder_layers > 0) pack_decoder(batch, t);
   return t;
+}
+
+void TorchModel::pack_decoder(const std::vector<Input>& batch, detail::BatchTensors& t) const {
+  std::int64_t longest = 0;
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const std::string where = "example " + std::to_string(b) + " of the batch";
+    const auto& d = batch[b].decoder_ids;
+    if (d.empty()) {
+      throw Error(where + ": no decoder input (Input::decoder_ids), but " + info_.path +
+                  " is an encoder-decoder " + info_.architecture);
+    }
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      if (d[i] < 0 || d[i] >= info_.vocab_size) {
+        throw Error(where + ": decoder token " + std::to_string(i) + " has id " +
+                    std::to_string(d[i]) + ", outside the vocabulary (" +
+                    std::to_string(info_.vocab_size) + " ids)");
+      }
+    }
+    longest = std::max(longest, static_cast<std::int64_t>(d.size()));
+  }
+  const auto B = static_cast<std::int64_t>(batch.size());
+  const auto opts = ::torch::TensorOptions().dtype(::torch::kInt64);
+  t.decoder_ids = ::torch::zeros({B, longest}, opts);
+  t.decoder_mask = ::torch::zeros({B, longest}, opts);
+  t.decoder_lengths = ::torch::zeros({B}, opts);
+  auto ids = t.decoder_ids.accessor<std::int64_t, 2>();
+  auto mask = t.decoder_mask.accessor<std::int64_t, 2>();
+  for (std::int64_t b = 0; b < B; ++b) {
+    const auto& d = batch[static_cast<std::size_t>(b)].decoder_ids;
+    t.decoder_lengths[b] = static_cast<std::int64_t>(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      ids[b][static_cast<std::int64_t>(i)] = d[i];
+      mask[b][static_cast<std::int64_t>(i)] = 1;
+    }
+  }
+  t.decoder_ids = t.decoder_ids.to(device_);
+  t.decoder_mask = t.decoder_mask.to(device_);
 }
 
 void TorchModel::check_target(const std::vector<Input>& batch, const RunOptions& options) const {
@@ -169,20 +210,32 @@ void TorchModel::check_target(const std::vector<Input>& batch, const RunOptions&
   }
 }
 
-// Copies [.., b, .., :n, :n] of a [L, B, H, N, N] CPU float tensor into out[L, H, n, n].
-void copy_maps(const Tensor& all, std::int64_t b, std::int64_t n, std::vector<float>& out) {
-  const std::int64_t L = all.size(0), H = all.size(2), N = all.size(3);
+// Copies [.., b, .., :rows, :cols] of a [L, B, H, Q, K] CPU float tensor into
+// out[L, H, rows, cols].
+void copy_maps(const Tensor& all, std::int64_t b, std::int64_t rows, std::int64_t cols,
+               std::vector<float>& out) {
+  const std::int64_t L = all.size(0), H = all.size(2), Q = all.size(3), K = all.size(4);
   const std::int64_t B = all.size(1);
-  out.resize(static_cast<std::size_t>(L * H * n * n));
+  out.resize(static_cast<std::size_t>(L * H * rows * cols));
   const float* src = all.data_ptr<float>();
   float* dst = out.data();
   for (std::int64_t l = 0; l < L; ++l)
     for (std::int64_t h = 0; h < H; ++h)
-      for (std::int64_t i = 0; i < n; ++i) {
-        const float* row = src + (((l * B + b) * H + h) * N + i) * N;
-        std::memcpy(dst, row, static_cast<std::size_t>(n) * sizeof(float));
-        dst += n;
+      for (std::int64_t i = 0; i < rows; ++i) {
+        const float* row = src + (((l * B + b) * H + h) * Q + i) * K;
+        std::memcpy(dst, row, static_cast<std::size_t>(cols) * sizeof(float));
+        dst += cols;
       }
+}
+
+// The maps of every example of a batch: maps L x [B, H, Q, K] cut to rows[b] x cols[b].
+void copy_batch_maps(const std::vector<Tensor>& maps, const std::vector<std::int64_t>& rows,
+                     const std::vector<std::int64_t>& cols, std::vector<std::vector<float>*> out) {
+  const Tensor all =
+      ::torch::stack(maps, 0).detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+  for (std::size_t b = 0; b < out.size(); ++b) {
+    copy_maps(all, static_cast<std::int64_t>(b), rows[b], cols[b], *out[b]);
+  }
 }
 
 std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOptions& options) {
@@ -221,11 +274,17 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     logits_cpu = r.logits.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
   std::vector<std::int64_t> position(static_cast<std::size_t>(B), -1),
       index(static_cast<std::size_t>(B), -1);
+  const bool seq2seq = info_.decoder_layers > 0;
+  std::vector<std::int64_t> ns(static_cast<std::size_t>(B)), ms(static_cast<std::size_t>(B));
   for (std::int64_t b = 0; b < B; ++b) {
     const auto bi = static_cast<std::size_t>(b);
-    const std::int64_t n = lengths[b].item<std::int64_t>();
+    ns[bi] = lengths[b].item<std::int64_t>();
+    ms[bi] = seq2seq ? t.decoder_lengths[b].item<std::int64_t>() : 0;
+    const std::int64_t n = seq2seq ? ms[bi] : ns[bi];  // the length of the logits' sequence
     Output& o = out[bi];
-    o.n = n;
+    o.n = ns[bi];
+    o.m = ms[bi];
+    const auto& ids = seq2seq ? batch[bi].decoder_ids : batch[bi].ids;
     if (info_.head == HeadKind::Classifier && logits_cpu.defined()) {
       o.prediction = logits_cpu[b].argmax().item<std::int64_t>();
     }
@@ -243,7 +302,7 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
       case TargetKind::NextToken: position[bi] = n - 1; break;
       case TargetKind::LastToken:
         position[bi] = n - 2;
-        index[bi] = batch[bi].ids[static_cast<std::size_t>(n - 1)];
+        index[bi] = ids[static_cast<std::size_t>(n - 1)];
         break;
     }
     if (position[bi] >= 0) {
@@ -276,7 +335,11 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
       }
     }
     std::vector<Tensor> inputs;
-    if (options.attention_gradients) inputs = r.attentions;
+    if (options.attention_gradients) {
+      inputs = r.attentions;
+      inputs.insert(inputs.end(), r.decoder_attentions.begin(), r.decoder_attentions.end());
+      inputs.insert(inputs.end(), r.cross_attentions.begin(), r.cross_attentions.end());
+    }
     if (options.input_gradients) inputs.push_back(r.input_embeddings);
     for (const Tensor& x : inputs) {
       if (!x.requires_grad()) {
@@ -301,19 +364,31 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     attention_grads = std::move(g);
   }
 
+  const auto fields = [&](std::vector<float> Output::*field) {
+    std::vector<std::vector<float>*> p;
+    for (Output& o : out) p.push_back(&(o.*field));
+    return p;
+  };
+  const auto decoder_count = static_cast<std::ptrdiff_t>(r.decoder_attentions.size());
   if (options.attention) {
-    const Tensor all =
-        ::torch::stack(r.attentions, 0).detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
-    for (std::int64_t b = 0; b < B; ++b)
-      copy_maps(all, b, out[static_cast<std::size_t>(b)].n,
-                out[static_cast<std::size_t>(b)].attention);
+    copy_batch_maps(r.attentions, ns, ns, fields(&Output::attention));
+    if (seq2seq) {
+      copy_batch_maps(r.decoder_attentions, ms, ms, fields(&Output::decoder_attention));
+      copy_batch_maps(r.cross_attentions, ms, ns, fields(&Output::cross_attention));
+    }
   }
   if (!attention_grads.empty()) {
-    const Tensor all =
-        ::torch::stack(attention_grads, 0).to(::torch::kCPU, ::torch::kFloat32).contiguous();
-    for (std::int64_t b = 0; b < B; ++b)
-      copy_maps(all, b, out[static_cast<std::size_t>(b)].n,
-                out[static_cast<std::size_t>(b)].attention_gradient);
+    // [encoder..., decoder self..., cross...] as put into `inputs` above
+    const auto encoder_end =
+        attention_grads.begin() + static_cast<std::ptrdiff_t>(r.attentions.size());
+    copy_batch_maps(std::vector<Tensor>(attention_grads.begin(), encoder_end), ns, ns,
+                    fields(&Output::attention_gradient));
+    if (seq2seq) {
+      copy_batch_maps(std::vector<Tensor>(encoder_end, encoder_end + decoder_count), ms, ms,
+                      fields(&Output::decoder_attention_gradient));
+      copy_batch_maps(std::vector<Tensor>(encoder_end + decoder_count, attention_grads.end()), ms,
+                      ns, fields(&Output::cross_attention_gradient));
+    }
   }
   if (input_grad.defined()) {
     const Tensor e = r.input_embeddings.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
@@ -331,7 +406,7 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     for (std::int64_t b = 0; b < B; ++b) {
       Output& o = out[static_cast<std::size_t>(b)];
       Tensor l = logits_cpu[b];
-      if (l.dim() == 2) l = l.narrow(0, 0, o.n);
+      if (l.dim() == 2) l = l.narrow(0, 0, seq2seq ? o.m : o.n);
       l = l.contiguous();
       o.logits.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
       o.logits_shape.assign(l.sizes().begin(), l.sizes().end());
@@ -421,6 +496,23 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
     info.causal = o.causal;
     detail::Weights w(weights_path, {"transformer."}, device, dtype);
     net = detail::make_gpt2(c, w, o);
+  } else if (c.family == hf::ModelFamily::T5) {
+    // T5ForConditionalGeneration, T5Model and T5EncoderModel store their tensors unprefixed
+    info.family = ModelFamily::T5;
+    if (arch.empty()) arch = "T5Model";
+    detail::T5Head head = detail::T5Head::None;
+    if (arch == "T5ForConditionalGeneration") {
+      head = detail::T5Head::LanguageModel;
+      info.head = HeadKind::LanguageModel;
+    } else if (arch == "T5EncoderModel") {
+      head = detail::T5Head::EncoderOnly;
+    }
+    if (head != detail::T5Head::EncoderOnly) {
+      info.decoder_layers = static_cast<int>(c.decoder_layers);
+      info.decoder_start_token_id = c.decoder_start_token_id.value_or(-1);
+    }
+    detail::Weights w(weights_path, {}, device, dtype);
+    net = detail::make_t5(c, w, head);
   } else if (c.family == hf::ModelFamily::Llama) {
     // LlamaForCausalLM & co. store the base model under "model."; LlamaModel without a prefix
     const std::string base = c.model_type == "mistral" ? "Mistral"

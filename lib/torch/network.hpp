@@ -16,6 +16,11 @@ struct BatchTensors {
   ::torch::Tensor type_ids;  ///< long [B, N]
   ::torch::Tensor mask;      ///< long [B, N]: 1 = token, 0 = padding
   ::torch::Tensor lengths;   ///< long [B] (CPU)
+  /// Encoder-decoder models (T5): the teacher-forced decoder input, right-padded; undefined
+  /// for every other model.
+  ::torch::Tensor decoder_ids;      ///< long [B, M]
+  ::torch::Tensor decoder_mask;     ///< long [B, M]: 1 = token, 0 = padding
+  ::torch::Tensor decoder_lengths;  ///< long [B] (CPU)
   /// Keep what every layer computed (ForwardResult::layer_inputs, layers): for the value-aware
   /// methods only, since it holds ~3 [B, N, d] tensors per layer alive.
   bool keep_layers = false;
@@ -30,6 +35,15 @@ struct LayerNorm {
   }
 };
 
+/// RMSNorm (LlamaRMSNorm, T5LayerNorm): weight * x / sqrt(mean(x^2) + eps), no mean, no bias.
+struct RmsNorm {
+  ::torch::Tensor weight;
+  double eps = 1e-6;
+  ::torch::Tensor operator()(const ::torch::Tensor& x) const {
+    return weight * (x * ::torch::rsqrt(x.pow(2).mean(-1, true) + eps));
+  }
+};
+
 /// What one transformer layer computed ([B, N, d] unless said), for the value-aware methods.
 struct LayerResult {
   ::torch::Tensor probs;          ///< [B, H, N, N] attention (the tensor multiplied with V)
@@ -39,9 +53,13 @@ struct LayerResult {
 };
 
 struct ForwardResult {
-  ::torch::Tensor logits;                   ///< [B, C] or [B, N, V]; undefined for base models
+  ::torch::Tensor logits;  ///< [B, C] or [B, N, V] ([B, M, V] for T5); undefined for base models
   std::vector<::torch::Tensor> attentions;  ///< L x [B, H, N, N], the tensors used downstream
-  ::torch::Tensor input_embeddings;         ///< [B, N, d] token embeddings (native models)
+                                            ///< (an encoder-decoder: the encoder's)
+  // Encoder-decoder models only (empty otherwise):
+  std::vector<::torch::Tensor> decoder_attentions;  ///< L_dec x [B, H, M, M] (causal)
+  std::vector<::torch::Tensor> cross_attentions;    ///< L_dec x [B, H, M, N]
+  ::torch::Tensor input_embeddings;                 ///< [B, N, d] token embeddings (native models)
   // Native models with BatchTensors::keep_layers only (empty otherwise):
   std::vector<::torch::Tensor> layer_inputs;  ///< L x [B, N, d]: the input x of each layer
   std::vector<LayerResult> layers;            ///< L: what each layer computed
@@ -140,6 +158,11 @@ struct Gpt2Options {
 /// on one token (AttnflowEncoderClassifier).
 std::unique_ptr<Network> make_gpt2(const hf::ModelConfig& config, TensorSource& weights,
                                    const Gpt2Options& options);
+
+enum class T5Head { None, LanguageModel, EncoderOnly };
+
+/// T5Model (None), T5ForConditionalGeneration (LanguageModel), T5EncoderModel (EncoderOnly).
+std::unique_ptr<Network> make_t5(const hf::ModelConfig& config, TensorSource& weights, T5Head head);
 
 /// LlamaModel / LlamaForCausalLM, MistralModel / MistralForCausalLM, Qwen2Model /
 /// Qwen2ForCausalLM (the differences are in hf::ModelConfig: sliding_window, qkv_bias).

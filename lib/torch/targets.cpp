@@ -124,11 +124,13 @@ void check_target(const Target& target, const ModelInfo& info, std::int64_t mask
   const std::string what = target_name(target, names);
   check_head(target, info, what);
   const std::string model = info.path + " is a " + info.architecture;
-  if ((k == TargetKind::NextToken || k == TargetKind::LastToken) && !info.causal) {
+  // an encoder-decoder's LM logits come from its causal decoder
+  const bool causal_lm = info.causal || info.decoder_layers > 0;
+  if ((k == TargetKind::NextToken || k == TargetKind::LastToken) && !causal_lm) {
     throw Error(what + " needs a causal language model (GPT-2); " + model +
                 " (for a masked language model use --target mask)");
   }
-  if (k == TargetKind::MaskedToken && info.causal) {
+  if (k == TargetKind::MaskedToken && causal_lm) {
     throw Error(what + " needs a masked language model (BERT); " + model +
                 " (for a causal language model use --target next or last)");
   }
@@ -142,7 +144,8 @@ void check_target_input(const Target& target, const ModelInfo& info, const Input
   const TargetKind k = target.kind;
   const std::string what = target_name(target, names);
   const std::string where = names.example.empty() ? "the example" : names.example;
-  const auto& ids = input.ids;
+  // an encoder-decoder's LM targets are at decoder positions
+  const auto& ids = info.decoder_layers > 0 ? input.decoder_ids : input.ids;
   if (k == TargetKind::Label) {
     if (!input.label) throw Error(where + ": no label, but " + what + " needs one");
     if (*input.label < 0 || *input.label >= info.num_labels) {
@@ -155,7 +158,8 @@ void check_target_input(const Target& target, const ModelInfo& info, const Input
     throw Error(where + ": no mask token (" + token + "id " + std::to_string(mask_token_id) +
                 "), but " + what + " needs one");
   } else if (k == TargetKind::LastToken && ids.size() < 2) {
-    throw Error(where + ": " + std::to_string(ids.size()) + " token, but " + what +
+    throw Error(where + ": " + std::to_string(ids.size()) +
+                (info.decoder_layers > 0 ? " decoder token" : " token") + ", but " + what +
                 " needs at least 2");
   }
 }

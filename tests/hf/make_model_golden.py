@@ -31,7 +31,8 @@ otherwise (the case on this project's machines) the reference is tests/reference
 re-implementations of their eager code.  The AttnflowEncoderClassifier and the TorchScript
 module always come from hf_models.py.  The Llama / Mistral / Qwen2 fixtures (ids of a 64-id
 vocabulary, no tokenizer files; llama_lm's weights in two shards with
-model.safetensors.index.json) come from tests/reference/hf_decoders.py, or from transformers'
+model.safetensors.index.json) come from tests/reference/hf_decoders.py, the T5 fixtures
+(tests/hf/t5_fixtures.py) from tests/reference/hf_t5.py (or transformers' T5 classes), or from transformers'
 LlamaModel / LlamaForCausalLM / Mistral* / Qwen2* when it is importable (compared at 1e-5:
 its eager softmax runs in float32), and are checked against a plain-numpy forward too.  Token types are stored for BERT and RoBERTa (not
 DistilBERT); RoBERTa batches are padded with its pad id 1.
@@ -1336,6 +1337,11 @@ def main() -> None:
         if args.only and fx["name"] != args.only:
             continue
         make_decoder_fixture(fx, args.out)
+    # T5 (tests/hf/t5_fixtures.py, reference tests/reference/hf_t5.py); this module's helpers
+    sys.path.insert(0, HERE)
+    import t5_fixtures  # noqa: E402
+
+    t5_fixtures.make_all(sys.modules[__name__], args.out, args.only)
     if args.verbose:
         for c in CHECKS:
             print("ok:", c)

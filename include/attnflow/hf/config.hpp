@@ -15,7 +15,8 @@ namespace attnflow::hf {
 
 /// Roberta covers model_type "roberta" and "xlm-roberta" (the same modelling code); Llama covers
 /// "llama", "mistral" and "qwen2" (pre-RMSNorm decoders with RoPE, GQA and a SwiGLU MLP).
-enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama };
+/// T5 covers model_type "t5" (T5Model, T5ForConditionalGeneration, T5EncoderModel).
+enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama, T5 };
 
 /// Rotary position embeddings of the Llama family (modeling_rope_utils.py): rope_theta and
 /// rope_scaling (transformers 4.x) or rope_parameters (5.x).
@@ -75,6 +76,13 @@ struct ModelConfig {
   bool attention_bias = false;      ///< biases of q/k/v/o_proj (Llama attention_bias)
   bool qkv_bias = false;            ///< biases of q/k/v_proj only (Qwen2)
   bool mlp_bias = false;            ///< biases of gate/up/down_proj (Llama mlp_bias)
+  // T5 (T5Config): hidden_size = d_model, head_size = d_kv, intermediate_size = d_ff,
+  // num_layers = num_layers (the encoder), layer_norm_eps = layer_norm_epsilon
+  std::int64_t decoder_layers = 0;           ///< num_decoder_layers (default: num_layers)
+  std::int64_t relative_buckets = 32;        ///< relative_attention_num_buckets
+  std::int64_t relative_max_distance = 128;  ///< relative_attention_max_distance
+  bool gated_ffn = false;  ///< feed_forward_proj "gated-ACT": act(wi_0 x) * wi_1 x
+  std::optional<std::int64_t> decoder_start_token_id;  ///< the first decoder input id
   // attnflow's own keys (AttnflowEncoderClassifier: GPT-2 blocks with a classifier,
   // docs/extract.md)
   bool attnflow_causal = false;                   ///< attnflow_causal: keep GPT-2's causal mask
@@ -126,7 +134,7 @@ ModelConfig read_model_config(const std::string& path, const ConfigOptions& opti
 ModelConfig parse_model_config(std::string_view json_text, const std::string& source,
                                const ConfigOptions& options = {});
 
-/// "bert" / "gpt2" / "roberta" / "distilbert" / "llama"
+/// "bert" / "gpt2" / "roberta" / "distilbert" / "llama" / "t5"
 std::string_view family_name(ModelFamily family);
 
 }  // namespace attnflow::hf

@@ -42,20 +42,29 @@ enum class HeadKind {
 /// How the model is implemented: a native BERT, native GPT-2 blocks (GPT2Model,
 /// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), a native RoBERTa
 /// (model_type roberta and xlm-roberta), a native DistilBERT, a native Llama-style decoder
-/// (Llama, Mistral, Qwen2: one implementation), or a TorchScript module.
-enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama, Mistral, Qwen2, TorchScript };
+/// (Llama, Mistral, Qwen2: one implementation), a native T5 (encoder-decoder, or its encoder
+/// alone), or a TorchScript module.
+enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama, Mistral, Qwen2, T5, TorchScript };
 
-/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2" or "torchscript"
+/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2", "t5" or "torchscript"
 std::string_view to_string(ModelFamily family);
 
 struct ModelInfo {
   std::string path;  ///< what was loaded (directory or .pt file)
   ModelFamily family = ModelFamily::Bert;
   std::string architecture;  ///< e.g. "BertForMaskedLM"; "TorchScript" for modules
-  int layers = 0;
+  int layers = 0;            ///< an encoder-decoder: the encoder's
   int heads = 0;
   std::int64_t hidden_size = 0;  ///< 0 when unknown (TorchScript)
-  bool causal = false;           ///< decoder-style attention (lower-triangular)
+  bool causal = false;           ///< decoder-style attention (lower-triangular); an
+                                 ///< encoder-decoder: false (its encoder's attention)
+  /// Encoder-decoder models (T5Model, T5ForConditionalGeneration): the decoder's layers (> 0);
+  /// every Input then needs decoder_ids, and the LM targets are taken at decoder positions.
+  /// 0 for every other model (T5EncoderModel included).
+  int decoder_layers = 0;
+  /// The decoder's first input id (config decoder_start_token_id), which a teacher-forced
+  /// decoder input starts with; -1 = not given.
+  std::int64_t decoder_start_token_id = -1;
   HeadKind head = HeadKind::None;
   std::int64_t num_labels = 0;     ///< classifier classes (0 otherwise)
   std::int64_t vocab_size = 0;     ///< embedding rows (0 when unknown)
@@ -79,6 +88,9 @@ struct Input {
   std::vector<std::int64_t> ids;
   std::vector<std::int32_t> type_ids;  ///< empty = all 0
   std::optional<std::int64_t> label;   ///< for TargetKind::Label
+  /// Encoder-decoder models: the decoder input, teacher-forced (decoder_start_token_id, then the
+  /// target text's ids); m = its length. Empty for every other model.
+  std::vector<std::int64_t> decoder_ids = {};
 };
 
 /// Settings of the value-aware contribution methods (docs/methods.md, "Value-aware
@@ -119,6 +131,14 @@ struct Output {
   std::optional<std::int64_t> target_index;     ///< the class / token whose logit is y
   std::optional<std::int64_t> target_position;  ///< LM targets: the position of y
   double target_value = 0.0;                    ///< y
+  // Encoder-decoder models (ModelInfo::decoder_layers > 0); attention and attention_gradient
+  // above are the encoder's self-attention [L, H, n, n]. LM targets and logits ([m, V]) are at
+  // decoder positions.
+  std::int64_t m = 0;                             ///< decoder tokens
+  std::vector<float> decoder_attention;           ///< [L_dec, H, m, m] (causal)
+  std::vector<float> decoder_attention_gradient;  ///< [L_dec, H, m, m] dy/dA
+  std::vector<float> cross_attention;             ///< [L_dec, H, m, n] (query m, key n)
+  std::vector<float> cross_attention_gradient;    ///< [L_dec, H, m, n] dy/dA
   /// One entry per RunOptions::contributions: [L, n, n] float32 row-major, row = output token
   /// i of layer l, column = input token j (docs/methods.md). Padding never leaks in: a padded
   /// batch gives each example what it gives alone (to float rounding).
