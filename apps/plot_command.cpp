@@ -13,6 +13,7 @@ namespace {
 
 struct PlotArgs {
   pipeline::PlotOptions options;
+  std::vector<std::string> inputs;  ///< the first is options.input, the rest compare_with
   std::string kind = "maps";
   std::string title;
   bool no_title = false;
@@ -22,6 +23,8 @@ struct PlotArgs {
 void run(PlotArgs& a) {
   pipeline::PlotOptions& o = a.options;
   o.kind = pipeline::parse_plot_kind(a.kind);
+  o.input = a.inputs.front();
+  o.compare_with.assign(a.inputs.begin() + 1, a.inputs.end());
   if (a.no_title) o.figure.title = "";
   if (!a.title.empty()) o.figure.title = a.title;
   o.on_figure = [&](const std::string& path) {
@@ -56,7 +59,11 @@ void add_figure_flags(CLI::App& cmd, PlotArgs& a) {
       ->capture_default_str();
   cmd.add_option("--scaling", o.scaling, "bars: none, sum or max per method")
       ->capture_default_str();
-  cmd.add_flag("--own-scales", o.own_scales, "maps: one colour scale per method");
+  cmd.add_flag("--own-scales", o.own_scales,
+               "maps: one colour scale per method; compare: one per panel");
+  cmd.add_option("--titles", o.panel_titles,
+                 "compare: panel titles, one per store (default: each store's model name)")
+      ->delimiter(',');
   cmd.add_option("-j,--threads", o.analysis.threads, "Flow threads (0 = all cores)")
       ->capture_default_str();
   cmd.add_flag("--keep-script", o.figure.keep_script,
@@ -72,10 +79,11 @@ void add_plot_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "plot",
       "Draw a figure of one attention stack or of corpus examples: heatmap, heads, maps, graph, "
-      "bars or corr");
-  cmd->add_option("input", o.input,
+      "bars, corr, cross, cross-heads or compare");
+  cmd->add_option("input", args->inputs,
                   "Attention stack: .npy of shape (layers, heads, n, n) or (layers, n, n); or an "
-                  "HDF5 corpus (.h5/.hdf5, docs/hdf5-schema.md) with --example or --examples")
+                  "HDF5 corpus (.h5/.hdf5, docs/hdf5-schema.md) with --example or --examples; "
+                  "-k cross: .npy (layers, heads, m, n); -k compare: two or more HDF5 stores")
       ->required();
   cmd->add_option("-o,--output", o.output,
                   "Figure file: .png, .svg or .pdf; or a folder (DIR/) that gets "
@@ -85,10 +93,15 @@ void add_plot_command(CLI::App& app) {
                   "heatmap: one layer (fused) or one head; heads: every head of a layer; "
                   "maps: target-row maps per method (layers x tokens); graph: the layered "
                   "attention graph; bars: token relevance per method; corr: per-layer "
-                  "correlations between methods")
+                  "correlations between methods; cross: cross-attention of a layer (decoder x "
+                  "encoder tokens, fused or one head); cross-heads: every cross-attention head "
+                  "of a layer; compare: one method (-m) at one layer, a panel per store")
       ->capture_default_str();
   cmd->add_option("--gradient", o.gradient, "dy/dA stack (.npy) for grad-rollout");
-  cmd->add_option("--tokens", o.tokens, "Token labels, one per line (UTF-8)");
+  cmd->add_option("--tokens", o.tokens,
+                  "Token labels, one per line (UTF-8); -k cross: the decoder tokens");
+  cmd->add_option("--encoder-tokens", o.encoder_tokens,
+                  "-k cross, cross-heads: encoder token labels, one per line");
   add_figure_flags(*cmd, *args);
   add_analysis_flags(*cmd, o.analysis);
   const std::string group = "HDF5 corpus (.h5/.hdf5 input)";
@@ -104,6 +117,7 @@ void add_plot_command(CLI::App& app) {
   cmd->callback([args, cmd] {
     args->options.example_given = cmd->count("--example") > 0;
     args->options.target_given = cmd->count("--target") > 0;
+    args->options.methods_given = cmd->count("--methods") > 0;
     run(*args);
   });
 }

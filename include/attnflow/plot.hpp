@@ -9,5 +9,6 @@
 #include "attnflow/plot/head_grid.hpp"
 #include "attnflow/plot/heatmap.hpp"
 #include "attnflow/plot/relevance_bars.hpp"
+#include "attnflow/plot/side_by_side.hpp"
 #include "attnflow/plot/target_maps.hpp"
 #include "attnflow/plot/token_labels.hpp"

@@ -160,29 +160,52 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
   file.commit();
 }
 
-AttentionStack read_attention_npy(const std::string& path) {
-  NpyArray a = read_npy(path);
+namespace {
+
+// Shape of a (layers, rows, columns) or (layers, heads, rows, columns) stack in `a`.
+struct StackShape {
+  int layers = 0, heads = 0, rows = 0, columns = 0;
+};
+
+StackShape stack_shape(const NpyArray& a, const std::string& path, const std::string& what,
+                       const std::string& axes) {
   const auto& s = a.shape;
   if (s.size() != 3 && s.size() != 4) {
-    throw Error(path +
-                ": attention must have 3 (layers, n, n) or 4 (layers, heads, n, n) "
-                "dimensions, got " +
-                std::to_string(s.size()));
+    throw Error(path + ": " + what + " must have 3 (layers, " + axes + ") or 4 (layers, heads, " +
+                axes + ") dimensions, got " + std::to_string(s.size()));
   }
   for (std::size_t d : s) {
     if (d > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-      throw Error(path + ": attention dimension " + std::to_string(d) + " is implausibly large");
+      throw Error(path + ": " + what + " dimension " + std::to_string(d) + " is implausibly large");
     }
   }
-  const std::size_t n = s.back(), rows = s[s.size() - 2];
-  if (n != rows) {
-    throw Error(path + ": attention maps are " + std::to_string(rows) + " x " + std::to_string(n) +
-                ", not square");
+  StackShape out;
+  out.layers = static_cast<int>(s[0]);
+  out.heads = s.size() == 4 ? static_cast<int>(s[1]) : 1;
+  out.rows = static_cast<int>(s[s.size() - 2]);
+  out.columns = static_cast<int>(s.back());
+  if (out.layers == 0 || out.heads == 0 || out.rows == 0 || out.columns == 0) {
+    throw Error(path + ": empty " + what + " stack");
   }
-  const int layers = static_cast<int>(s[0]);
-  const int heads = s.size() == 4 ? static_cast<int>(s[1]) : 1;
-  if (layers == 0 || heads == 0 || n == 0) throw Error(path + ": empty attention stack");
-  return AttentionStack(std::move(a.data), layers, heads, static_cast<int>(n));
+  return out;
+}
+
+}  // namespace
+
+AttentionStack read_attention_npy(const std::string& path) {
+  NpyArray a = read_npy(path);
+  const StackShape s = stack_shape(a, path, "attention", "n, n");
+  if (s.rows != s.columns) {
+    throw Error(path + ": attention maps are " + std::to_string(s.rows) + " x " +
+                std::to_string(s.columns) + ", not square");
+  }
+  return AttentionStack(std::move(a.data), s.layers, s.heads, s.columns);
+}
+
+CrossAttentionStack read_cross_attention_npy(const std::string& path) {
+  NpyArray a = read_npy(path);
+  const StackShape s = stack_shape(a, path, "cross-attention", "m, n");
+  return CrossAttentionStack(std::move(a.data), s.layers, s.heads, s.rows, s.columns);
 }
 
 std::vector<std::string> read_token_lines(const std::string& path) {

@@ -25,26 +25,9 @@ constexpr EnumName<plot::BarScaling> kScalingNames[] = {
     {plot::BarScaling::Max, "max"},
 };
 
-// The layer given with --layer (0 = the last one), checked against the stack.
-int chosen_layer(const PlotOptions& o, const AttentionStack& stack, const std::string& name) {
-  if (o.layer == 0) return stack.layers();
-  if (o.layer < 0 || o.layer > stack.layers()) {
-    throw Error("--layer: " + std::to_string(o.layer) + " out of range 1.." +
-                std::to_string(stack.layers()) + " (" + name + " has " +
-                std::to_string(stack.layers()) + " layers)");
-  }
-  return o.layer;
-}
-
-std::set<std::string> hidden_tokens(const PlotOptions& o) {
-  std::set<std::string> hide(o.hide.begin(), o.hide.end());
-  if (o.hide_special) hide.insert(plot::special_tokens().begin(), plot::special_tokens().end());
-  return hide;
-}
-
 void draw_heatmap(const PlotOptions& a, const PlotInput& in, const std::string& output) {
   const AttentionStack& attention = in.attention;
-  const int layer = chosen_layer(a, attention, in.name);
+  const int layer = chosen_layer(a, attention.layers(), in.name);
   plot::HeatmapOptions o;
   o.figure = a.figure;
   o.hide_tokens = hidden_tokens(a);
@@ -77,7 +60,7 @@ void draw_bars(const PlotOptions& a, const std::vector<NamedMaps>& maps, int tar
   o.figure = a.figure;
   o.hide_tokens = hidden_tokens(a);
   o.scaling = parse_enum(kScalingNames, a.scaling, "--scaling");
-  chosen_layer(a, in.attention, in.name);  // validates --layer (0 = each method's last)
+  chosen_layer(a, in.attention.layers(), in.name);  // validates --layer (0 = each method's last)
   const std::vector<std::string> labels =
       plot::token_labels(in.tokens, in.attention.tokens(), in.name);
   if (!o.figure.title) {
@@ -121,10 +104,68 @@ void draw_methods(const PlotOptions& a, int target, const PlotInput& in,
   }
 }
 
+// cross: one decoder layer's cross-attention, heads fused or one head; cross-heads: all heads.
+void draw_cross(const PlotOptions& a, const PlotInput& in, const std::string& output) {
+  const CrossAttentionStack& cross = in.cross;
+  const int layer = chosen_layer(a, cross.layers(), in.name);
+  if (a.kind == PlotKind::CrossHeads) {
+    plot::HeadGridOptions o;
+    o.figure = a.figure;
+    o.hide_tokens = hidden_tokens(a);
+    plot::plot_head_grid(cross, layer, in.tokens, in.encoder_tokens, output, o);
+    return;
+  }
+  plot::HeatmapOptions o;
+  o.figure = a.figure;
+  o.hide_tokens = hidden_tokens(a);
+  o.values = parse_enum(kValuesNames, a.values, "--values");
+  o.x_label = "encoder token";
+  o.y_label = "decoder token";
+  Matrix m;
+  std::string what;
+  if (a.head == 0) {
+    m = fuse_heads(cross, layer, prepare_options(a.analysis).fusion);
+    what = "heads fused (" + a.analysis.fusion + ")";
+  } else {
+    if (a.head < 1 || a.head > cross.heads()) {
+      throw Error("--head: " + std::to_string(a.head) + " out of range 1.." +
+                  std::to_string(cross.heads()) + " (" + in.name + " has " +
+                  std::to_string(cross.heads()) + " heads)");
+    }
+    m = cross.head(layer - 1, a.head - 1).cast<double>();
+    what = "head " + std::to_string(a.head);
+  }
+  if (!o.figure.title) {
+    o.figure.title = "Cross-attention, layer " + std::to_string(layer) + ", " + what;
+  }
+  plot::plot_heatmap(m, in.tokens, in.encoder_tokens, output, o);
+}
+
 }  // namespace
 
+int chosen_layer(const PlotOptions& o, int layers, const std::string& name) {
+  if (o.layer == 0) return layers;
+  if (o.layer < 0 || o.layer > layers) {
+    throw Error("--layer: " + std::to_string(o.layer) + " out of range 1.." +
+                std::to_string(layers) + " (" + name + " has " + std::to_string(layers) +
+                " layers)");
+  }
+  return o.layer;
+}
+
+std::set<std::string> hidden_tokens(const PlotOptions& o) {
+  std::set<std::string> hide(o.hide.begin(), o.hide.end());
+  if (o.hide_special) hide.insert(plot::special_tokens().begin(), plot::special_tokens().end());
+  return hide;
+}
+
 bool uses_methods(PlotKind kind) {
-  return kind == PlotKind::Maps || kind == PlotKind::Bars || kind == PlotKind::Corr;
+  return kind == PlotKind::Maps || kind == PlotKind::Bars || kind == PlotKind::Corr ||
+         kind == PlotKind::Compare;
+}
+
+bool uses_cross(PlotKind kind) {
+  return kind == PlotKind::Cross || kind == PlotKind::CrossHeads;
 }
 
 void draw_figure(const PlotOptions& a, int target, const PlotInput& in, const std::string& output) {
@@ -134,8 +175,8 @@ void draw_figure(const PlotOptions& a, int target, const PlotInput& in, const st
       plot::HeadGridOptions o;
       o.figure = a.figure;
       o.hide_tokens = hidden_tokens(a);
-      plot::plot_head_grid(in.attention, chosen_layer(a, in.attention, in.name), in.tokens, output,
-                           o);
+      plot::plot_head_grid(in.attention, chosen_layer(a, in.attention.layers(), in.name), in.tokens,
+                           output, o);
       break;
     }
     case PlotKind::Graph: {
@@ -147,6 +188,8 @@ void draw_figure(const PlotOptions& a, int target, const PlotInput& in, const st
                                  in.tokens, output, o);
       break;
     }
+    case PlotKind::Cross:
+    case PlotKind::CrossHeads: draw_cross(a, in, output); break;
     default: draw_methods(a, target, in, output);
   }
 }

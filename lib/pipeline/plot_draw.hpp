@@ -4,11 +4,14 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "attnflow/core/contribution.hpp"
+#include "attnflow/core/cross_stack.hpp"
 #include "attnflow/core/stack.hpp"
+#include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/plot_figures.hpp"
 
 namespace attnflow::pipeline::detail {
@@ -20,11 +23,31 @@ struct PlotInput {
   ContributionStacks contributions;          ///< value-aware matrices (stores of schema 2)
   std::vector<std::string> tokens;           ///< empty = indices
   std::string name;                          ///< for messages: "a.npy", "c.h5 example 3"
-  std::string fused_by;  ///< head-fused corpus: how the heads were fused; empty = per-head
+  std::string fused_by;       ///< head-fused corpus: how the heads were fused; empty = per-head
+  CrossAttentionStack cross;  ///< cross kinds: decoder x encoder attention
+  std::vector<std::string> encoder_tokens;  ///< cross kinds: encoder labels (empty = indices)
 };
 
-/// True for the kinds that run the analysis methods (maps, bars, corr).
+/// True for the kinds that run the analysis methods (maps, bars, corr, compare).
 bool uses_methods(PlotKind kind);
+
+/// True for cross and cross-heads (they draw PlotInput::cross).
+bool uses_cross(PlotKind kind);
+
+/// The layer given with --layer (0 = the last one) of a stack with `layers` layers, or
+/// Error("--layer: 5 out of range 1..2 (<name> has 2 layers)").
+int chosen_layer(const PlotOptions& o, int layers, const std::string& name);
+
+/// The labels --hide and --hide-special leave out.
+std::set<std::string> hidden_tokens(const PlotOptions& o);
+
+/// What the store kind rules out, and (lengths differ) that every chosen example has the
+/// target row and, for grad-rollout, a gradient (plot_figures.cpp).
+void check_examples(const PlotOptions& a, const io::Store& store,
+                    const std::vector<std::int64_t>& indices);
+
+/// -k compare: one panel per store (plot_compare.cpp).
+PlotReport plot_compare(const PlotOptions& a);
 
 /// Draws figure `o.kind` of `in` into `output` for target row `target`
 /// (negative counts from the end; maps, bars and corr only).

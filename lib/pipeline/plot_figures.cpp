@@ -83,8 +83,53 @@ void check_corpus_output(const PlotOptions& a, bool folder) {
   plot::image_format(a.output);
 }
 
-// What the store kind rules out, and (lengths differ) that every chosen
-// example has the target row and, for grad-rollout, a gradient.
+// `attnflow plot corpus.h5 --example I | --examples LIST`: every check that
+// can fail before the first figure is written, then one figure per example.
+PlotReport plot_corpus(const PlotOptions& a) {
+  const bool folder = is_folder_output(a.output);
+  check_corpus_output(a, folder);
+  plot::find_gnuplot();
+  const io::Store store = open_attention_store(a.input, "plot");
+  const io::StoreInfo& info = store.info();
+  const std::vector<std::int64_t> indices =
+      choose_examples(a.input, store.size(), a.example_given, a.example, a.examples);
+  if (detail::uses_cross(a.kind)) {
+    throw Error("-k " + std::string(to_string(a.kind)) + ": " + a.input +
+                " holds no cross-attention that plot reads yet; give it as .npy of shape "
+                "(layers, heads, decoder tokens, encoder tokens) with --tokens and "
+                "--encoder-tokens");
+  }
+  detail::check_examples(a, store, indices);
+  if (folder) prepare_folder(a.output);
+
+  PlotReport report;
+  io::ReadOptions read;
+  read.gradient = detail::uses_methods(a.kind) && wants_gradient(a.analysis);
+  for (std::int64_t i : indices) {
+    io::Example example = store.read(i, read);
+    PlotInput in;
+    in.attention = std::move(example.attention);
+    in.contributions = std::move(example.contributions);
+    if (!example.gradient.empty()) {
+      in.gradient = std::make_unique<AttentionStack>(std::move(example.gradient));
+    }
+    in.tokens = std::move(example.tokens);
+    in.name = a.input + " example " + std::to_string(i);
+    if (info.mode == io::StoreMode::Fused) in.fused_by = info.fusion;
+    // In a decoder the first token sees only itself: explain the last one.
+    const int target = info.causal && !a.target_given ? -1 : a.target;
+    const std::string output = folder ? figure_in_folder(a, i) : a.output;
+    detail::draw_figure(a, target, in, output);
+    report.figures.push_back(output);
+    if (a.on_figure) a.on_figure(output);
+  }
+  return report;
+}
+
+}  // namespace
+
+namespace detail {
+
 void check_examples(const PlotOptions& a, const io::Store& store,
                     const std::vector<std::int64_t>& indices) {
   const io::StoreInfo& info = store.info();
@@ -116,44 +161,7 @@ void check_examples(const PlotOptions& a, const io::Store& store,
   }
 }
 
-// `attnflow plot corpus.h5 --example I | --examples LIST`: every check that
-// can fail before the first figure is written, then one figure per example.
-PlotReport plot_corpus(const PlotOptions& a) {
-  const bool folder = is_folder_output(a.output);
-  check_corpus_output(a, folder);
-  plot::find_gnuplot();
-  const io::Store store = open_attention_store(a.input, "plot");
-  const io::StoreInfo& info = store.info();
-  const std::vector<std::int64_t> indices =
-      choose_examples(a.input, store.size(), a.example_given, a.example, a.examples);
-  check_examples(a, store, indices);
-  if (folder) prepare_folder(a.output);
-
-  PlotReport report;
-  io::ReadOptions read;
-  read.gradient = detail::uses_methods(a.kind) && wants_gradient(a.analysis);
-  for (std::int64_t i : indices) {
-    io::Example example = store.read(i, read);
-    PlotInput in;
-    in.attention = std::move(example.attention);
-    in.contributions = std::move(example.contributions);
-    if (!example.gradient.empty()) {
-      in.gradient = std::make_unique<AttentionStack>(std::move(example.gradient));
-    }
-    in.tokens = std::move(example.tokens);
-    in.name = a.input + " example " + std::to_string(i);
-    if (info.mode == io::StoreMode::Fused) in.fused_by = info.fusion;
-    // In a decoder the first token sees only itself: explain the last one.
-    const int target = info.causal && !a.target_given ? -1 : a.target;
-    const std::string output = folder ? figure_in_folder(a, i) : a.output;
-    detail::draw_figure(a, target, in, output);
-    report.figures.push_back(output);
-    if (a.on_figure) a.on_figure(output);
-  }
-  return report;
-}
-
-}  // namespace
+}  // namespace detail
 
 PlotKind parse_plot_kind(const std::string& name) {
   return parse_enum(kPlotKindNames, name, "--kind");
@@ -223,7 +231,42 @@ std::vector<std::int64_t> parse_examples(const std::string& list, const std::str
   return out;
 }
 
+namespace {
+
+// -k cross / cross-heads of a .npy cross-attention stack (layers, heads, m, n).
+PlotInput read_cross_npy(const PlotOptions& a) {
+  if (!a.gradient.empty())
+    throw Error("--gradient: -k " + std::string(to_string(a.kind)) + " draws attention only");
+  PlotInput in;
+  in.cross = io::read_cross_attention_npy(a.input);
+  validate(in.cross, AttentionCheck::weights(a.input));
+  const auto labels = [&](const std::string& path, int count, const char* what) {
+    if (path.empty()) return std::vector<std::string>{};
+    std::vector<std::string> tokens = io::read_token_lines(path);
+    if (static_cast<int>(tokens.size()) != count) {
+      throw Error(path + ": " + std::to_string(tokens.size()) + " token labels for " +
+                  std::to_string(count) + " " + what + " tokens in " + a.input);
+    }
+    return tokens;
+  };
+  in.tokens = labels(a.tokens, in.cross.queries(), "decoder");
+  in.encoder_tokens = labels(a.encoder_tokens, in.cross.keys(), "encoder");
+  in.name = a.input;
+  return in;
+}
+
+}  // namespace
+
 PlotReport plot_figures(const PlotOptions& a) {
+  if (a.kind == PlotKind::Compare) return detail::plot_compare(a);
+  if (!a.compare_with.empty()) {
+    throw Error(std::to_string(a.compare_with.size() + 1) +
+                " inputs: several stores are for -k compare (one panel each); -k " +
+                to_string(a.kind) + " draws one input");
+  }
+  if (!a.encoder_tokens.empty() && !detail::uses_cross(a.kind)) {
+    throw Error("--encoder-tokens is for -k cross and -k cross-heads");
+  }
   if (is_corpus_path(a.input)) return plot_corpus(a);
   if (a.example_given || !a.examples.empty() || !a.format.empty()) {
     throw Error(a.input + ": --example, --examples and --format are for HDF5 corpora (.h5/.hdf5)");
@@ -231,6 +274,11 @@ PlotReport plot_figures(const PlotOptions& a) {
   // Cheap checks first, before reading and analysing.
   plot::image_format(a.output);
   plot::find_gnuplot();
+  if (detail::uses_cross(a.kind)) {
+    detail::draw_figure(a, a.target, read_cross_npy(a), a.output);
+    if (a.on_figure) a.on_figure(a.output);
+    return PlotReport{{a.output}};
+  }
   io::NpyExample example = io::read_npy_example(a.input, a.gradient, a.tokens);
   PlotInput in;
   in.attention = std::move(example.attention);

@@ -19,24 +19,36 @@ struct Layout {
   detail::Tics x, y;
 };
 
-Layout layout(const detail::Canvas& c, const std::vector<std::string>& shown, bool titled) {
+Layout layout(const detail::Canvas& c, const std::vector<std::string>& rows,
+              const std::vector<std::string>& columns, bool titled) {
   const double fs = c.font_size;
-  const int m = static_cast<int>(shown.size());
+  const int nr = static_cast<int>(rows.size());
+  const int nc = static_cast<int>(columns.size());
   const double top = titled ? 3.5 * fs : 1.5 * fs;
   const double right = 10.0 * fs;
-  const double y_extent = detail::y_tics(shown, 1e9, c).extent;
+  const double y_extent = detail::y_tics(rows, 1e9, c).extent;
   const double left = y_extent + 3.0 * fs;
-  const double bottom_worst = detail::x_tics_extent_upright(shown, c) + 3.0 * fs;
-  const double side =
-      std::max(8.0, std::min(c.width - left - right, c.height - top - bottom_worst));
+  const double bottom_worst = detail::x_tics_extent_upright(columns, c) + 3.0 * fs;
+  const double cell =
+      std::max(8.0 / std::max(nr, nc),
+               std::min((c.width - left - right) / nc, (c.height - top - bottom_worst) / nr));
   Layout l;
-  l.x = detail::x_tics(shown, side / m, c);
-  l.y = detail::y_tics(shown, side / m, c);
+  l.x = detail::x_tics(columns, cell, c);
+  l.y = detail::y_tics(rows, cell, c);
   const double bottom = l.x.extent + 3.0 * fs;
-  l.panel.width = l.panel.height = side;
-  l.panel.left = left + std::max(0.0, (c.width - left - right - side) / 2.0);
-  l.panel.top = top + std::max(0.0, (c.height - top - bottom - side) / 2.0);
+  l.panel.width = cell * nc;
+  l.panel.height = cell * nr;
+  l.panel.left = left + std::max(0.0, (c.width - left - right - l.panel.width) / 2.0);
+  l.panel.top = top + std::max(0.0, (c.height - top - bottom - l.panel.height) / 2.0);
   return l;
+}
+
+// Labels of the visible tokens of one axis, shortened for the tics.
+std::vector<std::string> shown_labels(const std::vector<std::string>& labels,
+                                      const std::vector<int>& keep) {
+  std::vector<std::string> shown;
+  for (int i : keep) shown.push_back(detail::shorten(labels[static_cast<std::size_t>(i)]));
+  return shown;
 }
 
 }  // namespace
@@ -48,42 +60,55 @@ void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& tokens,
     throw Error(path + ": matrix is " + std::to_string(matrix.rows()) + "x" +
                 std::to_string(matrix.cols()) + ", expected n x n (query x key)");
   }
+  plot_heatmap(matrix, tokens, tokens, path, options);
+}
+
+void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& row_tokens,
+                  const std::vector<std::string>& column_tokens, const std::string& path,
+                  const HeatmapOptions& options) {
+  if (matrix.size() == 0) throw Error(path + ": empty matrix");
   detail::require_finite(matrix, path + ": matrix");
-  const int n = static_cast<int>(matrix.rows());
-  const std::vector<std::string> labels = token_labels(tokens, n, path);
-  const std::vector<int> keep = visible_tokens(labels, options.hide_tokens, path);
-  const int m = static_cast<int>(keep.size());
+  const std::vector<std::string> row_labels =
+      token_labels(row_tokens, static_cast<int>(matrix.rows()), path);
+  const std::vector<std::string> column_labels =
+      token_labels(column_tokens, static_cast<int>(matrix.cols()), path);
+  const std::vector<int> keep_rows = visible_tokens(row_labels, options.hide_tokens, path);
+  const std::vector<int> keep_columns = visible_tokens(column_labels, options.hide_tokens, path);
+  const int nr = static_cast<int>(keep_rows.size());
+  const int nc = static_cast<int>(keep_columns.size());
+  const int most = std::max(nr, nc);
   if (options.value_format.find('%') == std::string::npos) {
     throw Error(path + ": value format '" + options.value_format + "' has no % conversion");
   }
 
-  std::vector<std::string> shown;
-  for (int i : keep) shown.push_back(detail::shorten(labels[static_cast<std::size_t>(i)]));
+  const std::vector<std::string> rows = shown_labels(row_labels, keep_rows);
+  const std::vector<std::string> columns = shown_labels(column_labels, keep_columns);
   std::vector<detail::Cell> cells;
-  for (int r = 0; r < m; ++r) {
-    for (int k = 0; k < m; ++k) {
-      cells.push_back(
-          {k, r, matrix(keep[static_cast<std::size_t>(r)], keep[static_cast<std::size_t>(k)])});
+  for (int r = 0; r < nr; ++r) {
+    for (int k = 0; k < nc; ++k) {
+      cells.push_back({k, r,
+                       matrix(keep_rows[static_cast<std::size_t>(r)],
+                              keep_columns[static_cast<std::size_t>(k)])});
     }
   }
   const auto [lo, hi] = detail::value_range(cells);
   const detail::ResolvedScale scale = detail::resolve_scale(options.colors, lo, hi, path);
 
-  // Automatic size: square cells big enough for the values (up to 16 tokens).
+  // Automatic size: square cells big enough for the values (up to 16 tokens a side).
   detail::Canvas c0 = detail::sizing_canvas(options.figure);
   const double fs = c0.font_size;
-  const double cell = std::clamp(560.0 / m, m <= 16 ? 3.6 * fs : 1.3 * fs, 6.0 * fs);
-  const double side = std::max(30.0 * fs, cell * m);
-  const double auto_w = detail::y_tics(shown, cell, c0).extent + 3.0 * fs + side + 10.0 * fs;
-  const double auto_h = 3.5 * fs + side + detail::x_tics(shown, cell, c0).extent + 3.0 * fs;
+  const double cell0 = std::clamp(560.0 / most, most <= 16 ? 3.6 * fs : 1.3 * fs, 6.0 * fs);
+  const double cell = std::max(cell0, 30.0 * fs / most);
+  const double auto_w = detail::y_tics(rows, cell0, c0).extent + 3.0 * fs + cell * nc + 10.0 * fs;
+  const double auto_h = 3.5 * fs + cell * nr + detail::x_tics(columns, cell0, c0).extent + 3.0 * fs;
 
   detail::render(
       path, options.figure, static_cast<int>(auto_w), static_cast<int>(auto_h), "Attention",
       [&](Gnuplot& gp, const detail::Canvas& c) {
-        const Layout l = layout(c, shown, !c.title.empty());
-        const double cell_px = l.panel.width / m;
+        const Layout l = layout(c, rows, columns, !c.title.empty());
+        const double cell_px = l.panel.width / nc;
         const bool values = options.values == HeatmapOptions::Values::Show ||
-                            (options.values == HeatmapOptions::Values::Auto && m <= 16 &&
+                            (options.values == HeatmapOptions::Values::Auto && most <= 16 &&
                              cell_px >= 2.6 * c.font_size);
         const double value_fs = std::max(5.0, std::min(cell_px / (0.7 * 4.6), c.font_size));
         gp << detail::palette_commands(scale)
@@ -91,8 +116,8 @@ void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& tokens,
            << detail::title_label(c)
            << detail::colorbox_at(c, l.panel.left + l.panel.width + 1.5 * c.font_size, l.panel.top,
                                   1.2 * c.font_size, l.panel.height)
-           << "set xrange [-0.5:" << detail::num(m - 0.5) << "]\n"
-           << "set yrange [" << detail::num(m - 0.5) << ":-0.5]\n";
+           << "set xrange [-0.5:" << detail::num(nc - 0.5) << "]\n"
+           << "set yrange [" << detail::num(nr - 0.5) << ":-0.5]\n";
         detail::plot_cells(gp, cells, scale, values, options.value_format, value_fs);
       });
 }

@@ -19,8 +19,8 @@ std::string tic_command(const char* axis, const Tics& t) {
     list += quote_tic(t.labels[k]) + " " + std::to_string(k);
   }
   list += ")";
-  return std::string("set ") + axis + "tics " + list + (t.rotate ? " rotate by 90 right" : "") +
-         " nomirror textcolor rgb 'black'\n";
+  return std::string("set ") + axis + "tics " + list +
+         (t.rotate ? " rotate by 90 right" : " norotate") + " nomirror textcolor rgb 'black'\n";
 }
 
 void require_finite(const Matrix& matrix, const std::string& what) {

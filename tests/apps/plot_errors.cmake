@@ -38,7 +38,7 @@ expect_failure("attnflow: error: ${WORK}/no/such/folder/x.png: folder '${WORK}/n
                ${P} -o ${WORK}/no/such/folder/x.png)
 expect_failure("attnflow: error: ${WORK}/x.jpg: unknown image format '.jpg' (expected .png, .svg or .pdf)"
                ${P} -o ${WORK}/x.jpg)
-expect_failure("attnflow: error: --kind: unknown 'pie' (expected heatmap, heads, maps, graph, bars or corr)"
+expect_failure("attnflow: error: --kind: unknown 'pie' (expected heatmap, heads, maps, graph, bars, corr, cross, cross-heads or compare)"
                ${P} -k pie -o ${WORK}/x.png)
 expect_failure("attnflow: error: --layer: 9 out of range 1..6 (${STACK} has 6 layers)"
                ${P} -k heads --layer 9 -o ${WORK}/x.png)

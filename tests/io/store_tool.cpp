@@ -3,7 +3,7 @@
 // fixture, and damages files in controlled ways for the error tests.
 //   attnflow_store_tool write PATH COUNT [--mode M] [--dtype D] [--layers L]
 //       [--heads H] [--seed S] [--spread K] [--gradient] [--causal] [--progress]
-//       [--compression none|lz4|bitshuffle|gzip[-N]]
+//       [--compression none|lz4|bitshuffle|gzip[-N]] [--model NAME]
 //   attnflow_store_tool codec-available NAME   (exit 0: this process can write it, 3: not)
 //   attnflow_store_tool fixture PATH      (tests/data/store_v1.h5 when it was written)
 //   attnflow_store_tool fixture-v2 PATH   (tests/data/store_v2.h5: schema 2, contributions)
@@ -65,6 +65,8 @@ int write_corpus(const std::vector<std::string>& args) {
       info.causal = true;
     else if (a == "--progress")
       progress = true;
+    else if (a == "--model")
+      info.model = value();
     else
       throw Error("write: unknown option " + a);
   }

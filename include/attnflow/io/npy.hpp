@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/cross_stack.hpp"
 #include "attnflow/core/stack.hpp"
 
 namespace attnflow::io {
@@ -26,6 +27,10 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
 
 /// An attention stack from a (L, H, n, n) or (L, n, n) array (H = 1).
 AttentionStack read_attention_npy(const std::string& path);
+
+/// A cross-attention stack from a (L, H, m, n) or (L, m, n) array (H = 1): rows = decoder
+/// tokens, columns = encoder tokens. Not validated (see validate(CrossAttentionStack)).
+CrossAttentionStack read_cross_attention_npy(const std::string& path);
 
 /// Token labels, one per line (UTF-8). Throws Error when unreadable.
 std::vector<std::string> read_token_lines(const std::string& path);

@@ -17,28 +17,38 @@
 namespace attnflow::pipeline {
 
 enum class PlotKind {
-  Heatmap,  ///< one layer (heads fused) or one head
-  Heads,    ///< every head of a layer
-  Maps,     ///< target-row maps per method (layers x tokens)
-  Graph,    ///< the layered attention graph
-  Bars,     ///< token relevance per method at one layer
-  Corr,     ///< per-layer Spearman correlations between methods
+  Heatmap,     ///< one layer (heads fused) or one head
+  Heads,       ///< every head of a layer
+  Maps,        ///< target-row maps per method (layers x tokens)
+  Graph,       ///< the layered attention graph
+  Bars,        ///< token relevance per method at one layer
+  Corr,        ///< per-layer Spearman correlations between methods
+  Cross,       ///< encoder-decoder cross-attention of one layer (fused or one head)
+  CrossHeads,  ///< every head of one cross-attention layer
+  Compare,     ///< one method side by side in several stores (models), one panel each
 };
 
 inline constexpr EnumName<PlotKind> kPlotKindNames[] = {
-    {PlotKind::Heatmap, "heatmap"}, {PlotKind::Heads, "heads"}, {PlotKind::Maps, "maps"},
-    {PlotKind::Graph, "graph"},     {PlotKind::Bars, "bars"},   {PlotKind::Corr, "corr"},
+    {PlotKind::Heatmap, "heatmap"}, {PlotKind::Heads, "heads"},
+    {PlotKind::Maps, "maps"},       {PlotKind::Graph, "graph"},
+    {PlotKind::Bars, "bars"},       {PlotKind::Corr, "corr"},
+    {PlotKind::Cross, "cross"},     {PlotKind::CrossHeads, "cross-heads"},
+    {PlotKind::Compare, "compare"},
 };
 
-/// heatmap, heads, maps, graph, bars, corr. Throws Error("--kind: unknown
-/// 'x' (expected heatmap, heads, maps, graph, bars or corr)").
+/// heatmap, heads, maps, graph, bars, corr, cross, cross-heads, compare. Throws
+/// Error("--kind: unknown 'x' (expected heatmap, heads, ..., cross-heads or compare)").
 PlotKind parse_plot_kind(const std::string& name);
 const char* to_string(PlotKind kind);
 
 struct PlotOptions {
-  std::string input;     ///< .npy stack, or an HDF5 corpus (.h5/.hdf5)
+  std::string input;  ///< .npy stack, or an HDF5 corpus (.h5/.hdf5)
+  /// compare: the other HDF5 stores, one panel each after `input`'s (other kinds: empty).
+  std::vector<std::string> compare_with;
   std::string gradient;  ///< .npy only: dy/dA stack for grad-rollout
-  std::string tokens;    ///< .npy only: token labels file
+  std::string tokens;    ///< .npy only: token labels file (cross kinds: decoder tokens)
+  /// cross, cross-heads with a .npy cross-attention stack (L, H, m, n): encoder token labels.
+  std::string encoder_tokens;
   /// Figure file (.png, .svg, .pdf), or for a corpus a folder (ends in '/' or
   /// exists) that gets fig_<kind>_<index>.<format> per example.
   std::string output;
@@ -58,7 +68,13 @@ struct PlotOptions {
   double min_weight = 0.05;       ///< graph: edges below this weight are hidden
   std::string values = "auto";    ///< heatmap: cell values auto, show or hide
   std::string scaling = "none";   ///< bars: none, sum or max per method
-  bool own_scales = false;        ///< maps: one colour scale per method
+  bool own_scales = false;        ///< maps, compare: one colour scale per method / panel
+  /// compare: panel titles, one per store (empty = each store's model name, or its file name
+  /// when the store names no model).
+  std::vector<std::string> panel_titles;
+  /// compare draws one method: analysis.methods when it names exactly one; when the methods
+  /// were not given (false) and they are not one, raw.
+  bool methods_given = false;
   // HDF5 corpus input (exactly one of example / examples):
   bool example_given = false;  ///< `example` was chosen
   std::int64_t example = 0;    ///< 0-based index

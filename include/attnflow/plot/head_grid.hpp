@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/cross_stack.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/plot/color_scale.hpp"
 #include "attnflow/plot/figure.hpp"
@@ -25,5 +26,13 @@ struct HeadGridOptions {
 /// `path` for a layer out of range, an empty stack or mismatched labels.
 void plot_head_grid(const AttentionStack& stack, int layer, const std::vector<std::string>& tokens,
                     const std::string& path, const HeadGridOptions& options = {});
+
+/// Every head of decoder layer `layer` (1-based) of a cross-attention stack: decoder tokens
+/// on y, encoder tokens on x (automatic title "Layer <l>: cross-attention of each head");
+/// hide_tokens applies to both. Errors as above.
+void plot_head_grid(const CrossAttentionStack& stack, int layer,
+                    const std::vector<std::string>& decoder_tokens,
+                    const std::vector<std::string>& encoder_tokens, const std::string& path,
+                    const HeadGridOptions& options = {});
 
 }  // namespace attnflow::plot

@@ -31,4 +31,12 @@ struct HeatmapOptions {
 void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& tokens,
                   const std::string& path, const HeatmapOptions& options = {});
 
+/// The same for an m x n matrix with its own row and column labels (e.g. cross-attention:
+/// decoder tokens as rows, encoder tokens as columns; set x_label / y_label to say so);
+/// hide_tokens applies to both. Square cells; values shown automatically for up to 16
+/// visible tokens on the longer side.
+void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& row_tokens,
+                  const std::vector<std::string>& column_tokens, const std::string& path,
+                  const HeatmapOptions& options = {});
+
 }  // namespace attnflow::plot
