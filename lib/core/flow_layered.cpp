@@ -147,7 +147,7 @@ class LayeredSolver {
   // j with known[j] >= 0 (certified elsewhere) is not solved: its value is
   // known[j]. known may be null.
   void solve_row(int layer, int row, double scale, const double* reach, const Cap* known,
-                 double* out) {
+                 double* out, LayeredStart how = LayeredStart::Auto) {
     if (layer == 1) {
       for (int j = 0; j < n_; ++j) {
         out[j] = reach[j] == 0.0 ? 0.0 : static_cast<double>(to_cap(a_[0](row, j), scale)) / scale;
@@ -159,11 +159,20 @@ class LayeredSolver {
     for (int p = 0; p < n_; ++p) supply_[static_cast<std::size_t>(p)] = to_cap(top(row, p), scale);
     start(layer, scale, supply_.data());
     inflow_bound();
+    // From zero with augmenting paths, or warm from the previous sink's
+    // preflow where that measured faster: large n, where a fresh solve
+    // touches every row (L12 stacks, one row or all: layer 3 fresh/warm
+    // 0.9x-1.3x at n = 64-128, 3-6x slower at n = 256-512; layer >= 4
+    // 1.2-5x faster up to n = 256, 4x slower at n = 512).
+    const bool fresh =
+        how == LayeredStart::Auto ? n_ <= (layer <= 3 ? 64 : 256) : how == LayeredStart::Fresh;
     for (int j = 0; j < n_; ++j) {
       if (reach[j] == 0.0) {
         out[j] = 0.0;
       } else {
-        const Cap v = known != nullptr && known[j] >= 0 ? known[j] : solve_fresh(j);
+        const Cap v = known != nullptr && known[j] >= 0 ? known[j]
+                      : fresh                           ? solve_fresh(j)
+                                                        : solve_sink(j);
         out[j] = static_cast<double>(v) / scale;
       }
     }
@@ -243,19 +252,13 @@ class LayeredSolver {
   // supply as excess, every arc its capacity.
   void reset_flow() {
     const int n = n_;
-    const std::size_t nn = static_cast<std::size_t>(n) * n;
-    for (const int u : dirty_list_) {
-      const int k = u / n + 1;
-      const int p = u % n;
-      const std::size_t block = static_cast<std::size_t>(k - 2) * nn;
-      std::copy_n(&cap_[block + static_cast<std::size_t>(p) * n], n,
-                  &residual_[block + static_cast<std::size_t>(p) * n]);
+    for_dirty_rows([this, n](const Cap* c, Cap* r, Cap* ft) {
+      std::copy_n(c, n, r);
       if (flows_written_) {
-        Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
         for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = 0;
       }
-      dirty_[static_cast<std::size_t>(u)] = 0;
-    }
+    });
+    for (const int u : dirty_list_) dirty_[static_cast<std::size_t>(u)] = 0;
     dirty_list_.clear();
     flows_written_ = false;
     const int top = (k_ - 1) * n;
@@ -312,17 +315,24 @@ class LayeredSolver {
   // (the reverse arcs): flow = capacity - residual on the rows it changed.
   void write_flows() {
     const int n = n_;
+    for_dirty_rows([n](const Cap* c, Cap* r, Cap* ft) {
+      for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = c[q] - r[q];
+    });
+    flows_written_ = true;
+  }
+
+  // f(capacities, residuals, flows) of each dirty node's arcs down: its
+  // rows of cap_ and residual_, and its column of flow_t_ (stride n).
+  template <class F>
+  void for_dirty_rows(F f) {
+    const int n = n_;
     const std::size_t nn = static_cast<std::size_t>(n) * n;
     for (const int u : dirty_list_) {
       const int k = u / n + 1;
-      const int p = u % n;
+      const auto p = static_cast<std::size_t>(u % n);
       const std::size_t block = static_cast<std::size_t>(k - 2) * nn;
-      const Cap* c = &cap_[block + static_cast<std::size_t>(p) * n];
-      const Cap* r = &residual_[block + static_cast<std::size_t>(p) * n];
-      Cap* ft = &flow_t_[block + static_cast<std::size_t>(p)];
-      for (int q = 0; q < n; ++q) ft[static_cast<std::size_t>(q) * n] = c[q] - r[q];
+      f(&cap_[block + p * n], &residual_[block + p * n], &flow_t_[block + p]);
     }
-    flows_written_ = true;
   }
 
   // A blocking flow of the layered DAG (forward arcs only): depth-first
@@ -961,7 +971,7 @@ void layered_flow(const LayerMatrices& a, const std::vector<int>& rows,
       const LayeredJob& job = jobs[tasks[t].job];
       const auto r = static_cast<Eigen::Index>(tasks[t].row);
       solver.solve_row(job.layer, rows[tasks[t].row], job.scale, job.reach->row(r).data(),
-                       known(tasks[t].job, tasks[t].row), job.out->row(r).data());
+                       known(tasks[t].job, tasks[t].row), job.out->row(r).data(), job.start);
     }
   };
   if (!tasks.empty()) run_workers(std::min<int>(threads, static_cast<int>(tasks.size())), worker);

@@ -13,11 +13,19 @@ namespace attnflow::detail {
 
 /// One source layer to solve: out.row(r) gets the raw flow values of source
 /// (layer, rows[r]) to every input j with reach(r, j) != 0 (the others are 0).
+/// How the solver starts each sink of a source (results are the same).
+enum class LayeredStart {
+  Auto,   ///< Fresh or Warm, whichever measured faster for the size (flow_layered.cpp)
+  Fresh,  ///< from the zero flow: augmenting paths down the DAG, then push-relabel
+  Warm,   ///< from the previous sink's preflow: push-relabel
+};
+
 struct LayeredJob {
-  int layer = 0;                  ///< 1-based source layer
-  double scale = 1.0;             ///< capacities c become llround(c * scale)
-  const Matrix* reach = nullptr;  ///< rows.size() x n, 0 = no path (flow 0)
-  Matrix* out = nullptr;          ///< rows.size() x n, filled here
+  int layer = 0;                            ///< 1-based source layer
+  double scale = 1.0;                       ///< capacities c become llround(c * scale)
+  const Matrix* reach = nullptr;            ///< rows.size() x n, 0 = no path (flow 0)
+  Matrix* out = nullptr;                    ///< rows.size() x n, filled here
+  LayeredStart start = LayeredStart::Auto;  ///< for tests: Fresh or Warm everywhere
 };
 
 /// Solves every (layer, row) of `jobs` on `threads` workers (tasks over
