@@ -6,7 +6,9 @@
 #include <cmath>
 #include <random>
 
+#include "attnflow/core/encdec_relevance.hpp"
 #include "attnflow/core/flow.hpp"
+#include "attnflow/core/grad_rollout.hpp"
 #include "attnflow/core/residual.hpp"
 #include "attnflow/core/rollout.hpp"
 
@@ -82,6 +84,64 @@ void BM_Rollout(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(attnflow::rollout(l, o));
 }
 BENCHMARK(BM_Rollout)->ArgNames({"n", "cls_only"})->Args({128, 0})->Args({128, 1});
+
+// Random [layers, heads, rows, columns] values: softmax rows for attention, N(0, 1) for
+// gradients.
+std::vector<float> random_blocks(int layers, int heads, int rows, int columns, bool softmax,
+                                 unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, softmax ? 2.0f : 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(layers) * heads * rows * columns);
+  for (float& x : v) x = softmax ? std::exp(normal(rng)) : normal(rng);
+  if (softmax) {
+    for (std::size_t r = 0; r < v.size(); r += static_cast<std::size_t>(columns)) {
+      float sum = 0.0f;
+      for (int j = 0; j < columns; ++j) sum += v[r + static_cast<std::size_t>(j)];
+      for (int j = 0; j < columns; ++j) v[r + static_cast<std::size_t>(j)] /= sum;
+    }
+  }
+  return v;
+}
+
+// Chefer et al.'s encoder-decoder rules (all of R^ee, R^dd, R^de) at T5 shapes; args:
+// layers (encoder = decoder), heads, encoder tokens n, decoder tokens m.
+void BM_EncDecRelevance(benchmark::State& state) {
+  const int l = static_cast<int>(state.range(0));
+  const int h = static_cast<int>(state.range(1));
+  const int n = static_cast<int>(state.range(2));
+  const int m = static_cast<int>(state.range(3));
+  attnflow::EncoderDecoderAttention in;
+  in.encoder = attnflow::AttentionStack(random_blocks(l, h, n, n, true, 1), l, h, n);
+  in.encoder_gradient = attnflow::AttentionStack(random_blocks(l, h, n, n, false, 2), l, h, n);
+  in.decoder = attnflow::AttentionStack(random_blocks(l, h, m, m, true, 3), l, h, m);
+  in.decoder_gradient = attnflow::AttentionStack(random_blocks(l, h, m, m, false, 4), l, h, m);
+  in.cross = attnflow::CrossAttentionStack(random_blocks(l, h, m, n, true, 5), l, h, m, n);
+  in.cross_gradient =
+      attnflow::CrossAttentionStack(random_blocks(l, h, m, n, false, 6), l, h, m, n);
+  for (auto _ : state) benchmark::DoNotOptimize(attnflow::encdec_relevance(in));
+}
+BENCHMARK(BM_EncDecRelevance)
+    ->ArgNames({"L", "H", "n", "m"})
+    ->Args({6, 8, 64, 64})     // t5-small
+    ->Args({12, 12, 128, 32})  // t5-base
+    ->Unit(benchmark::kMillisecond);
+
+// The single-stream rule on the encoder stack of the same shape, for the ratio.
+void BM_GradRolloutEncoder(benchmark::State& state) {
+  const int l = static_cast<int>(state.range(0));
+  const int h = static_cast<int>(state.range(1));
+  const int n = static_cast<int>(state.range(2));
+  const attnflow::AttentionStack a(random_blocks(l, h, n, n, true, 1), l, h, n);
+  const attnflow::AttentionStack g(random_blocks(l, h, n, n, false, 2), l, h, n);
+  attnflow::GradRolloutOptions o;
+  o.rollout.all_prefixes = false;
+  for (auto _ : state) benchmark::DoNotOptimize(attnflow::grad_rollout(a, g, o));
+}
+BENCHMARK(BM_GradRolloutEncoder)
+    ->ArgNames({"L", "H", "n"})
+    ->Args({6, 8, 64})
+    ->Args({12, 12, 128})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

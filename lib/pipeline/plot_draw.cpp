@@ -25,6 +25,18 @@ constexpr EnumName<plot::BarScaling> kScalingNames[] = {
     {plot::BarScaling::Max, "max"},
 };
 
+// heatmap, cross: layer `layer` with its heads fused (--head 0) or head --head of it.
+template <class Stack>
+Matrix chosen_map(const PlotOptions& a, const Stack& stack, int layer, const std::string& name) {
+  if (a.head == 0) return fuse_heads(stack, layer, prepare_options(a.analysis).fusion);
+  if (a.head < 1 || a.head > stack.heads()) {
+    throw Error("--head: " + std::to_string(a.head) + " out of range 1.." +
+                std::to_string(stack.heads()) + " (" + name + " has " +
+                std::to_string(stack.heads()) + " heads)");
+  }
+  return stack.head(layer - 1, a.head - 1).template cast<double>();
+}
+
 void draw_heatmap(const PlotOptions& a, const PlotInput& in, const std::string& output) {
   const AttentionStack& attention = in.attention;
   const int layer = chosen_layer(a, attention.layers(), in.name);
@@ -32,21 +44,14 @@ void draw_heatmap(const PlotOptions& a, const PlotInput& in, const std::string& 
   o.figure = a.figure;
   o.hide_tokens = hidden_tokens(a);
   o.values = parse_enum(kValuesNames, a.values, "--values");
-  Matrix m;
+  const Matrix m = chosen_map(a, attention, layer, in.name);
   if (a.head == 0) {
-    m = fuse_heads(attention, layer, prepare_options(a.analysis).fusion);
     if (!o.figure.title) {
       o.figure.title =
           "Layer " + std::to_string(layer) + ", heads fused (" +
           (in.fused_by.empty() ? a.analysis.fusion : in.fused_by + ", before storing") + ")";
     }
   } else {
-    if (a.head < 1 || a.head > attention.heads()) {
-      throw Error("--head: " + std::to_string(a.head) + " out of range 1.." +
-                  std::to_string(attention.heads()) + " (" + in.name + " has " +
-                  std::to_string(attention.heads()) + " heads)");
-    }
-    m = attention.head(layer - 1, a.head - 1).cast<double>();
     if (!o.figure.title) {
       o.figure.title = "Layer " + std::to_string(layer) + ", head " + std::to_string(a.head);
     }
@@ -121,20 +126,9 @@ void draw_cross(const PlotOptions& a, const PlotInput& in, const std::string& ou
   o.values = parse_enum(kValuesNames, a.values, "--values");
   o.x_label = "encoder token";
   o.y_label = "decoder token";
-  Matrix m;
-  std::string what;
-  if (a.head == 0) {
-    m = fuse_heads(cross, layer, prepare_options(a.analysis).fusion);
-    what = "heads fused (" + a.analysis.fusion + ")";
-  } else {
-    if (a.head < 1 || a.head > cross.heads()) {
-      throw Error("--head: " + std::to_string(a.head) + " out of range 1.." +
-                  std::to_string(cross.heads()) + " (" + in.name + " has " +
-                  std::to_string(cross.heads()) + " heads)");
-    }
-    m = cross.head(layer - 1, a.head - 1).cast<double>();
-    what = "head " + std::to_string(a.head);
-  }
+  const Matrix m = chosen_map(a, cross, layer, in.name);
+  const std::string what =
+      a.head == 0 ? "heads fused (" + a.analysis.fusion + ")" : "head " + std::to_string(a.head);
   if (!o.figure.title) {
     o.figure.title = "Cross-attention, layer " + std::to_string(layer) + ", " + what;
   }
