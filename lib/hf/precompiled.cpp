@@ -2,6 +2,7 @@
 // (normalizer.cc) and Hugging Face's spm_precompiled read it, with every index checked.
 #include "precompiled.hpp"
 
+#include <algorithm>
 #include <boost/archive/iterators/binary_from_base64.hpp>
 #include <boost/archive/iterators/transform_width.hpp>
 #include <cstring>
@@ -108,7 +109,7 @@ std::string CharsMap::normalize_hf(std::string_view text) const {
       }
     }
     for (std::size_t i = 0; i < cluster.size();) {
-      const std::size_t n = utf8_sequence(cluster, i);
+      const std::size_t n = std::max<std::size_t>(utf8_sequence(cluster, i), 1);
       const std::string_view c = cluster.substr(i, n);
       const auto found = prefixes(c);
       out += found.empty() ? c : found.front().second;

@@ -139,11 +139,10 @@ TEST(TokenizerEngine, BpePrefixSuffix) {
   check_engine("bpe_suffix");
 }
 
-// spiece.model read with libsentencepiece (T5Tokenizer's ids and template) against the Rust
-// library on the tokenizer.json converted from the same pieces. (The SentencePiece path has no
-// decoder: decode joins pieces with spaces.)
+// spiece.model read by attnflow (T5Tokenizer's ids and template) against the Rust library on
+// the tokenizer.json converted from the same pieces, decoded text included.
 TEST(TokenizerEngine, SentencePieceModel) {
-  check_engine("t5_spiece", false);
+  check_engine("t5_spiece");
 }
 
 TEST(TokenizerEngine, GeneratorRecorded) {
