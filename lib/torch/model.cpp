@@ -13,6 +13,7 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/hf/config.hpp"
 #include "contributions.hpp"
+#include "layer_stream.hpp"
 #include "network.hpp"
 #include "script.hpp"
 #include "weights.hpp"
@@ -205,7 +206,22 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   }
   std::unique_ptr<::torch::NoGradGuard> no_grad;
   if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();
+  std::unique_ptr<detail::LayerStreamer> stream;
+  if (options.stream.sink) {
+    stream = std::make_unique<detail::LayerStreamer>(options.stream, info_.layers, info_.heads,
+                                                     t.lengths, info_.path);
+    if (options.attention) {
+      t.on_attention = [&](int layer, const Tensor& probs) { stream->attention(layer, probs); };
+    }
+    t.keep_attentions = grads || !options.contributions.empty();
+  }
   detail::ForwardResult r = net_->forward(t, grads);
+  if (stream && options.attention && stream->attention_calls() == 0) {
+    // a network that hands out no layer on its own (TorchScript: all maps at the end)
+    for (std::size_t l = 0; l < r.attentions.size(); ++l) {
+      stream->attention(static_cast<int>(l), r.attentions[l]);
+    }
+  }
 
   std::vector<Output> out(static_cast<std::size_t>(B));
   if (!options.contributions.empty()) {
@@ -301,7 +317,15 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     attention_grads = std::move(g);
   }
 
-  if (options.attention) {
+  if (stream) {
+    // the gradients, layer after layer, each freed once handed out
+    for (std::size_t l = 0; l < attention_grads.size(); ++l) {
+      stream->gradient(static_cast<int>(l), attention_grads[l]);
+      attention_grads[l] = Tensor();
+    }
+    attention_grads.clear();
+  }
+  if (options.attention && !stream) {
     const Tensor all =
         ::torch::stack(r.attentions, 0).detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
     for (std::int64_t b = 0; b < B; ++b)
