@@ -95,6 +95,9 @@ py::dict info_dict(const io::StoreInfo& s) {
   d["gradient_precision"] = io::to_string(s.gradient_precision);
   d["fusion"] = s.fusion;
   d["schema_version"] = s.schema_version;
+  d["layer_selection"] = s.layer_selection;  // schema 3; [] = all layers
+  d["head_selection"] = s.head_selection;
+  d["derived_run"] = s.derived_run;
   d["tool_version"] = s.tool_version;
   d["created"] = s.created;
   return d;
@@ -212,7 +215,8 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
       .def_property_readonly(
           "info", [](const PyStore& s) { return info_dict(s.store().info()); },
           "Metadata dict: model, tokenizer, layers, heads, causal, mode, attention_precision, "
-          "gradient_precision, fusion, schema_version, tool_version, created.")
+          "gradient_precision, fusion, schema_version, layer_selection, head_selection (schema 3; "
+          "[] = all), derived_run, tool_version, created.")
       .def_property_readonly(
           "metadata", [](const PyStore& s) { return info_dict(s.store().info()); }, "Same as info.")
       .def_property_readonly("writable", [](const PyStore& s) { return s.store().writable(); })

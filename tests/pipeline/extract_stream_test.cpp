@@ -270,6 +270,42 @@ TEST(ExtractStream, DerivedIsTheAnalysisOfThePerHeadStore) {
   }
 }
 
+TEST(ExtractStream, DerivedStoresResume) {
+  const std::string longer = fixture().dir + "/longer.txt";
+  std::ofstream(longer) << "the cat sat on the mat\nhello world, again and again\nab\nmore "
+                           "text here\nend\n";
+  pl::ExtractOptions o = options("derived_resume.h5");
+  o.store = io::StoreMode::Derived;
+  o.analysis.methods = {Method::Rollout};
+  pl::extract_corpus(o);
+  o.overwrite = false;
+  o.resume = true;
+  o.corpus = longer;
+  const pl::ExtractReport r = pl::extract_corpus(o);
+  EXPECT_EQ(r.resumed, 3);
+  EXPECT_EQ(r.extracted, 2);  // the batch of examples 2-3 ran again, storing example 3
+  const io::Store resumed = io::Store::open(o.output);
+  const io::RunInfo run = io::run_info(resumed, "extract");
+  EXPECT_EQ(run.status, io::RunStatus::Complete);
+  EXPECT_EQ(run.size, 5);
+  pl::ExtractOptions whole = options("derived_whole.h5");
+  whole.store = io::StoreMode::Derived;
+  whole.analysis.methods = {Method::Rollout};
+  whole.corpus = longer;
+  pl::extract_corpus(whole);
+  const io::Store uninterrupted = io::Store::open(whole.output);
+  for (std::int64_t i = 0; i < 5; ++i) {
+    const attnflow::LayerMaps a = io::read_derived(resumed, "extract", i).maps.at(Method::Rollout);
+    const attnflow::LayerMaps b =
+        io::read_derived(uninterrupted, "extract", i).maps.at(Method::Rollout);
+    for (std::size_t k = 0; k < a.maps.size(); ++k) {
+      EXPECT_EQ(max_difference(a.maps[k], b.maps[k]), 0.0) << i;
+    }
+  }
+  o.analysis.methods = {Method::Raw};  // another analysis: the run's options differ
+  EXPECT_NE(message_of([&] { pl::extract_corpus(o); }), "(no error)");
+}
+
 TEST(ExtractStream, AnalyzeReadsFusedStoresAndNamesWhatTheyLack) {
   pl::ExtractOptions o = options("fused_for_analyze.h5");
   o.store = io::StoreMode::Fused;
@@ -315,6 +351,16 @@ TEST(ExtractStream, BadSelectionsNameTheOptionAndValue) {
             "--layers '5-3': range 5-3 is empty" + hint);
   EXPECT_EQ(message_of([] { pl::parse_selection("1-3,2", "--layers"); }),
             "--layers '1-3,2': 2 is given twice" + hint);
+  io::StoreInfo info;  // the store checks a selection it is given too
+  info.layers = 2;
+  info.heads = 1;
+  info.layer_selection = {3, 1};
+  info.model_layers = 4;
+  const std::string bad_store = fixture().dir + "/bad_selection.h5";
+  EXPECT_EQ(message_of([&] { io::Store::create(bad_store, info); }),
+            bad_store +
+                ": layer selection does not fit (2 stored, expected as many ascending numbers in "
+                "1..4)");
   pl::ExtractOptions o = options("bad.h5");
   o.layers = {2, 4};
   EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
