@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "analysis_flags.hpp"
 #include "attnflow/core/contribution.hpp"
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/store.hpp"
+#include "attnflow/pipeline/analysis_settings.hpp"
 #include "attnflow/pipeline/extract_corpus.hpp"
 #include "mpi_ranks.hpp"
 #include "progress_bar.hpp"
@@ -42,6 +44,11 @@ struct ExtractArgs {
   int threads = 0;
   std::string shard;
   bool quiet = false;
+  std::string layers;  ///< --layers (empty: all)
+  std::string heads;   ///< --heads
+  bool layers_given = false, heads_given = false;
+  pipeline::AnalysisSettings analysis;  ///< --fusion (fused, derived), -m ... (derived)
+  std::string run = "extract";
 };
 
 /// The pipeline's options from the command line (the enum options parsed; everything else is
@@ -69,6 +76,10 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   o.overwrite = a.overwrite;
   o.threads = a.threads;
   if (!a.shard.empty()) o.shard = pipeline::parse_shard(a.shard);
+  if (a.layers_given) o.layers = pipeline::parse_selection(a.layers, "--layers");
+  if (a.heads_given) o.heads = pipeline::parse_selection(a.heads, "--heads");
+  o.analysis = pipeline::analysis_options(a.analysis);
+  o.run = a.run;
   return o;
 }
 
@@ -153,8 +164,23 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
                 "Cut longer examples to --max-length, keeping the final special token ([SEP]); "
                 "without it a longer example is an error");
   cmd->add_option("--store", args.store,
-                  "per-head: every head's map; fused: the mean over heads (no gradients)")
+                  "per-head: every head's map; fused: the heads fused (--fusion, no gradients); "
+                  "derived: no maps, only the analysis (-m raw,residual,rollout,flow; --rows) "
+                  "computed from the fused layers as they are produced (docs/extract.md)")
       ->capture_default_str();
+  cmd->add_option("--layers", args.layers,
+                  "Only these model layers, 1-based: numbers and ranges, e.g. 1,6-8 (default "
+                  "all; recorded in the store)");
+  cmd->add_option("--heads", args.heads, "Only these heads, 1-based, e.g. 1-4 (default all)");
+  cmd->add_option("--rows", args.analysis.target_rows,
+                  "--store derived: token rows to explain (negative counts from the end, -1 = "
+                  "last token)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_flag("--all-rows", args.analysis.all_rows, "--store derived: every token row");
+  cmd->add_option("--run", args.run, "--store derived: the results group /derived/NAME")
+      ->capture_default_str();
+  add_analysis_flags(*cmd, args.analysis);
   cmd->add_option("--precision", args.precision, "Stored precision: float32 or float16")
       ->capture_default_str();
   cmd->add_option("--compression", args.compression,
@@ -190,7 +216,11 @@ void add_extract_command(CLI::App& app) {
       "Run a transformer over a text corpus and store its attention maps (and gradients) in an "
       "HDF5 store");
   add_options(cmd, *args);
-  cmd->callback([args] { run(*args); });  // errors: cli_main.cpp (exit 1 for attnflow::Error)
+  cmd->callback([args, cmd] {
+    args->layers_given = cmd->count("--layers") > 0;
+    args->heads_given = cmd->count("--heads") > 0;
+    run(*args);
+  });  // errors: cli_main.cpp (exit 1 for attnflow::Error)
 }
 
 }  // namespace attnflow::app

@@ -135,27 +135,39 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
   return analyze(attention, gradient, nullptr, options);
 }
 
-AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
-                       const ContributionStacks* contributions, const AnalysisOptions& options) {
+namespace {
+
+/// analyze() on `attention` (fused here), or with `given` fused matrices (attention empty).
+AnalysisResult analyze_example(const AttentionStack& attention, LayerMatrices* given,
+                               const AttentionStack* gradient,
+                               const ContributionStacks* contributions,
+                               const AnalysisOptions& options) {
   if (options.methods.empty()) throw Error("analysis: no method chosen");
   const bool attention_methods = std::any_of(options.methods.begin(), options.methods.end(),
                                              [](Method m) { return !find_contribution_method(m); });
+  LayerMatrices fused, prepared;
   // The shape every method reports on: the attention's, or the first contributions asked for.
-  const AttentionStack* shape = &attention;
-  if (attention_methods || !attention.empty()) {
+  int tokens = 0, num_layers = 0;
+  const AttentionStack* shape = &attention;  // contributions are checked against it
+  if (given != nullptr) {
+    validate(*given, "fused attention");
+    fused = std::move(*given);
+    tokens = static_cast<int>(fused.front().rows());
+    num_layers = static_cast<int>(fused.size());
+  } else if (attention_methods || !attention.empty()) {
     validate(attention, AttentionCheck::weights("attention"));
+    tokens = attention.tokens();
+    num_layers = attention.layers();
+    if (attention_methods) fused = fuse_heads(attention, options.prepare.fusion);
   } else {
     const ContributionMethod* first = find_contribution_method(options.methods.front());
     shape = &contribution_stack(contributions, first->method, first->source, attention);
+    tokens = shape->tokens();
+    num_layers = shape->layers();
   }
-  LayerMatrices fused, prepared;
-  if (attention_methods) {
-    fused = fuse_heads(attention, options.prepare.fusion);
-    prepared = prepare_fused(fused, options.prepare);
-  }
-  const std::vector<int> rows =
-      resolve_target_rows(options.target_rows, shape->tokens(), "target rows");
-  const std::vector<int> layers = resolve_layers(options.layers, shape->layers(), "layers");
+  if (attention_methods) prepared = prepare_fused(fused, options.prepare);
+  const std::vector<int> rows = resolve_target_rows(options.target_rows, tokens, "target rows");
+  const std::vector<int> layers = resolve_layers(options.layers, num_layers, "layers");
   RolloutOptions rollout_options;
   rollout_options.start_layer = options.start_layer;
   rollout_options.all_prefixes = true;
@@ -219,6 +231,27 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
     }
   }
   return result;
+}
+
+}  // namespace
+
+AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
+                       const ContributionStacks* contributions, const AnalysisOptions& options) {
+  return analyze_example(attention, nullptr, gradient, contributions, options);
+}
+
+AnalysisResult analyze_fused(LayerMatrices fused, const AnalysisOptions& options) {
+  for (Method m : options.methods) {
+    if (m == Method::GradRollout || contribution_of(m)) {
+      throw Error(std::string(to_string(m)) + ": needs " +
+                  (m == Method::GradRollout ? "per-head attention and gradients"
+                                            : "its contribution matrices") +
+                  ", not head-fused attention (methods on fused maps: raw, residual, rollout, "
+                  "flow)");
+    }
+  }
+  if (fused.empty()) throw Error("fused attention: no layers");
+  return analyze_example(AttentionStack(), &fused, nullptr, nullptr, options);
 }
 
 }  // namespace attnflow

@@ -70,6 +70,22 @@ void validate_info(const StoreInfo& info, const std::string& path) {
     throw Error(path + ": attention and gradient precision must be float32 or float16");
   }
   parse_contribution_list(contribution_list(info.contributions), path + ": contributions");
+  const auto selection = [&](const std::vector<int>& chosen, int stored, int model,
+                             const char* what) {
+    if (chosen.empty()) return;
+    bool ok = static_cast<int>(chosen.size()) == stored && model >= stored;
+    for (std::size_t k = 0; ok && k < chosen.size(); ++k) {
+      ok = chosen[k] >= 1 && chosen[k] <= model && (k == 0 || chosen[k] > chosen[k - 1]);
+    }
+    if (!ok) {
+      throw Error(path + ": " + what + " selection does not fit (" + std::to_string(stored) +
+                  " stored, expected as many ascending numbers in 1.." + std::to_string(model) +
+                  ")");
+    }
+  };
+  selection(info.layer_selection, info.layers, info.model_layers, "layer");
+  selection(info.head_selection, info.heads, info.model_heads, "head");
+  require_utf8(info.derived_run, path + ": derived run", NulBytes::Rejected);
   require_utf8(info.model, path + ": model name", NulBytes::Rejected);
   require_utf8(info.tokenizer, path + ": tokenizer", NulBytes::Rejected);
   require_utf8(info.fusion, path + ": fusion", NulBytes::Rejected);
@@ -91,7 +107,8 @@ void validate_write_options(const WriteOptions& options, const std::string& path
 
 void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options) {
   using namespace detail;
-  set_int(file, kSchemaAttribute, kSchemaVersion, H5T_STD_I32LE);
+  set_int(file, kSchemaAttribute, info.uses_schema3() ? kNewestSchemaVersion : kSchemaVersion,
+          H5T_STD_I32LE);
   set_string(file, "attnflow_version", ATTNFLOW_VERSION_STRING);
   set_string(file, "created", utc_now_iso8601());
   set_string(file, "model", info.model);
@@ -116,6 +133,15 @@ void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options) 
     set_string(file, "shard_source", info.shard.source);
   }
   set_string(file, "contributions", contribution_list(info.contributions));
+  if (!info.layer_selection.empty()) {  // schema 3
+    set_ints(file, "layer_selection", info.layer_selection);
+    set_int(file, "model_layers", info.model_layers, H5T_STD_I32LE);
+  }
+  if (!info.head_selection.empty()) {
+    set_ints(file, "head_selection", info.head_selection);
+    set_int(file, "model_heads", info.model_heads, H5T_STD_I32LE);
+  }
+  if (!info.derived_run.empty()) set_string(file, "derived_run", info.derived_run);
   set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
 }
 
@@ -140,6 +166,28 @@ ShardRange read_shard(hid_t file, const std::string& path) {
   return r;
 }
 
+/// The schema-3 selection attributes (each pair all or none), checked against layers / heads.
+void read_selection(hid_t file, const std::string& path, StoreInfo& info) {
+  const auto one = [&](const char* list, const char* model, int stored, std::vector<int>& out,
+                       int& model_count) {
+    if (!has_attribute(file, list)) return;
+    out = get_ints(file, list, path);
+    model_count = static_cast<int>(get_int(file, model, path));
+    bool ok = static_cast<int>(out.size()) == stored;
+    for (std::size_t k = 0; ok && k < out.size(); ++k) {
+      ok = out[k] >= 1 && out[k] <= model_count && (k == 0 || out[k] > out[k - 1]);
+    }
+    if (!ok) {
+      throw Error(path + ": attribute '" + list + "' does not fit (expected " +
+                  std::to_string(stored) + " ascending numbers in 1.." +
+                  std::to_string(model_count) + ", the '" + model + "' attribute)");
+    }
+  };
+  one("layer_selection", "model_layers", info.layers, info.layer_selection, info.model_layers);
+  one("head_selection", "model_heads", info.heads, info.head_selection, info.model_heads);
+  if (has_attribute(file, "derived_run")) info.derived_run = get_string(file, "derived_run", path);
+}
+
 }  // namespace
 
 StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
@@ -150,11 +198,11 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
   }
   StoreInfo info;
   const std::int64_t version = get_int(file, kSchemaAttribute, path);
-  if (version < kOldestSchemaVersion || version > kSchemaVersion) {
+  if (version < kOldestSchemaVersion || version > kNewestSchemaVersion) {
     throw Error(path + ": schema version " + std::to_string(version) +
                 " is not supported (attnflow " ATTNFLOW_VERSION_STRING " reads schema versions " +
-                std::to_string(kOldestSchemaVersion) + " to " + std::to_string(kSchemaVersion) +
-                ")");
+                std::to_string(kOldestSchemaVersion) + " to " +
+                std::to_string(kNewestSchemaVersion) + ")");
   }
   info.schema_version = static_cast<int>(version);
   info.tool_version = get_string(file, "attnflow_version", path);
@@ -194,6 +242,7 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
     info.contributions = parse_contribution_list(get_string(file, "contributions", path),
                                                  path + ": attribute 'contributions'");
   }
+  if (version >= 3) read_selection(file, path, info);
   size = get_int(file, kCountAttribute, path);
   if (size < 0) {
     throw Error(path + ": attribute '" + std::string(kCountAttribute) + "' is " +

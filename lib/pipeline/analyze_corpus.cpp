@@ -150,6 +150,7 @@ Output open_output(Store& input, const CorpusAnalysisOptions& options, RunStart 
     info.extract_batch_size = 0;  // the derived store was not extracted
     info.shard = range;
     info.contributions.clear();  // it holds the results only
+    info.derived_run.clear();    // its runs are analyze's
     out.file.emplace(Store::create(out.partial, info));
     out.rename_at_end = true;
   }
@@ -366,7 +367,21 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
       path, options.output == CorpusOutput::InPlace ? Access::ReadWrite : Access::ReadOnly);
   const StoreInfo& info = input.info();
   if (info.mode == StoreMode::Derived) {
-    throw Error(path + ": a derived-mode store holds no attention to analyze");
+    throw Error(path + ": a derived-mode store holds no attention to analyze" +
+                (info.derived_run.empty()
+                     ? std::string()
+                     : "; its results are the run /derived/" + info.derived_run +
+                           " that attnflow extract --store derived computed"));
+  }
+  const HeadFusion fusion = options.analysis.prepare.fusion.method;
+  const bool attention_methods =
+      std::any_of(options.analysis.methods.begin(), options.analysis.methods.end(),
+                  [](Method m) { return !contribution_of(m) && m != Method::GradRollout; });
+  if (info.mode == StoreMode::Fused && attention_methods && fusion != HeadFusion::Mean &&
+      (fusion == HeadFusion::WeightedMean || info.fusion != to_string(fusion))) {
+    throw Error(path + ": a fused-mode store (its heads were fused with '" + info.fusion +
+                "' when extracted) has no per-head maps for --fusion " + to_string(fusion) +
+                ": extract with --store per-head, or analyze with the default fusion");
   }
   const bool need_gradient = uses(options.analysis, Method::GradRollout);
   if (need_gradient && info.mode != StoreMode::PerHead) {

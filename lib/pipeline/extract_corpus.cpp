@@ -12,8 +12,10 @@
 #include <optional>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/core/fusion.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/hf/tokenizer.hpp"
+#include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/merge.hpp"
 #include "attnflow/torch/model.hpp"
@@ -56,16 +58,6 @@ void check_device(const std::string& device) {
   }
 }
 
-// What extract writes (the store's own tables also name derived and float64).
-constexpr EnumName<io::StoreMode> kExtractStoreNames[] = {
-    {io::StoreMode::PerHead, "per-head"},
-    {io::StoreMode::Fused, "fused"},
-};
-constexpr EnumName<io::Precision> kExtractPrecisionNames[] = {
-    {io::Precision::Float32, "float32"},
-    {io::Precision::Float16, "float16"},
-};
-
 /// Error("<option>: unknown '<name>' (expected a or b)") unless `value` is in `names`.
 template <class E, std::size_t N>
 void require_choice(const EnumName<E> (&names)[N], E value, const char* option) {
@@ -76,11 +68,37 @@ void require_choice(const EnumName<E> (&names)[N], E value, const char* option) 
 
 /// The options on their own (nothing read yet).
 void check_options(const ExtractOptions& o) {
-  require_choice(kExtractStoreNames, o.store, "--store");
-  require_choice(kExtractPrecisionNames, o.precision, "--precision");
+  require_choice(kExtractStoreModes, o.store, "--store");
+  require_choice(kExtractPrecisions, o.precision, "--precision");
   if (o.target.kind != torch::TargetKind::None && o.store == io::StoreMode::Fused) {
     throw Error("--store fused keeps no gradients, but --target " + torch::to_string(o.target) +
                 " asks for them: use --store per-head, or --target none");
+  }
+  if (o.target.kind != torch::TargetKind::None && o.store == io::StoreMode::Derived) {
+    throw Error(
+        "--store derived computes raw, residual, rollout and flow from fused maps and "
+        "keeps no gradients, but --target " +
+        torch::to_string(o.target) +
+        " asks for them: use --store per-head (then attnflow analyze -m grad-rollout), "
+        "or --target none");
+  }
+  if (!o.contributions.empty() && !o.layers.empty()) {
+    throw Error("--contributions " + contribution_list(o.contributions) +
+                " are computed for every layer; they cannot be combined with --layers");
+  }
+  if (o.store == io::StoreMode::Derived) {
+    if (o.analysis.methods.empty()) throw Error("--store derived: no method chosen (-m)");
+    for (Method m : o.analysis.methods) {
+      if (m != Method::Raw && m != Method::Residual && m != Method::Rollout && m != Method::Flow) {
+        throw Error("--store derived: -m " + std::string(to_string(m)) +
+                    " needs per-head attention, gradients or contributions; derived stores "
+                    "compute raw, residual, rollout and flow (use --store per-head and "
+                    "attnflow analyze)");
+      }
+    }
+    if (o.run.empty() || o.run.find('/') != std::string::npos) {
+      throw Error("--run: '" + o.run + "' is not a run name (non-empty, no '/')");
+    }
   }
   if (o.batch_size < 1) {
     throw Error("--batch-size: must be at least 1 (got " + std::to_string(o.batch_size) + ")");
@@ -97,6 +115,34 @@ void check_options(const ExtractOptions& o) {
   parse_contribution_list(contribution_list(o.contributions), "--contributions");
   io::require_codec(o.write.codec, "--compression " + io::compression_name(o.write));
   check_device(o.device);
+}
+
+/// --layers / --heads against the model; --fusion weighted's weights against the heads kept.
+void check_selection(const ExtractOptions& o, const torch::ModelInfo& info) {
+  const auto check = [&](const std::vector<int>& chosen, int count, const char* option,
+                         const char* what) {
+    for (int k : chosen) {
+      if (k < 1 || k > count) {
+        throw Error(std::string(option) + " " + std::to_string(k) + ": out of range (" + info.path +
+                    " has " + std::to_string(count) + " " + what + ", 1.." + std::to_string(count) +
+                    ")");
+      }
+    }
+  };
+  check(o.layers, info.layers, "--layers", "layers");
+  check(o.heads, info.heads, "--heads", "heads");
+  const FusionOptions& f = o.analysis.prepare.fusion;
+  if (o.store != io::StoreMode::PerHead && f.method == HeadFusion::WeightedMean) {
+    // core's own checks of the weights (count, sign, not all zero) on the stack kept
+    const int layers = o.layers.empty() ? info.layers : static_cast<int>(o.layers.size());
+    const int heads = o.heads.empty() ? info.heads : static_cast<int>(o.heads.size());
+    try {
+      fuse_heads(AttentionStack(layers, heads, 1), f);
+    } catch (const Error& e) {
+      throw Error(std::string("--head-weights: ") + e.what() + " (of the " + std::to_string(heads) +
+                  " heads kept)");
+    }
+  }
 }
 
 /// The files that must (not) be there; returns whether the output exists. --resume of a run
@@ -194,8 +240,9 @@ class Extraction {
       batch.push_back(detail::model_input(example(i), model_.info()));
     }
     std::vector<torch::Output> outputs;
+    std::vector<detail::Collected> maps(batch.size());
     try {
-      outputs = model_.run(batch, run_);
+      outputs = model_.run(batch, streaming(maps));
     } catch (const std::exception& e) {
       if (batch.size() == 1) throw failed(example(begin), e.what());
       if (report_.batch_note.empty()) {
@@ -213,24 +260,34 @@ class Extraction {
                                        " examples");
     }
     for (std::int64_t i = std::max(begin, written_); i < end; ++i) {
-      store_one(example(i), outputs[static_cast<std::size_t>(i - begin)]);
+      const auto k = static_cast<std::size_t>(i - begin);
+      store_one(example(i), outputs[k], maps[k]);
     }
   }
 
   void run_one(std::int64_t i, const torch::Input& input) {
     std::vector<torch::Output> one;
+    std::vector<detail::Collected> maps(1);
     try {
-      one = model_.run({input}, run_);
+      one = model_.run({input}, streaming(maps));
     } catch (const std::exception& e) {
       throw failed(example(i), e.what());
     }
     if (one.size() != 1) throw failed(example(i), "the model returned no output");
-    store_one(example(i), one.front());
+    store_one(example(i), one.front(), maps.front());
   }
 
-  void store_one(const TokenizedExample& x, torch::Output& output) {
+  /// The run options with the stream that collects the batch's maps into `maps`.
+  torch::RunOptions streaming(std::vector<detail::Collected>& maps) const {
+    torch::RunOptions r = run_;
+    r.stream = detail::layer_stream(o_);
+    r.stream.sink = detail::collector(info_, maps);
+    return r;
+  }
+
+  void store_one(const TokenizedExample& x, const torch::Output& output, detail::Collected& maps) {
     try {
-      detail::write_example(store_, info_, x, output);
+      detail::write_example(store_, info_, x, output, maps, o_.analysis);
     } catch (const Error& e) {
       throw failed(x, e.what());
     }
@@ -405,6 +462,7 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
   const std::unique_ptr<TokenizedCorpus> c = read_and_tokenize(o);
   const std::unique_ptr<torch::Model> model = load_model(o);
   const torch::ModelInfo& info = model->info();
+  check_selection(o, info);
 
   ExtractReport report;
   report.output = o.output;
@@ -433,6 +491,7 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
   report.examples = static_cast<std::int64_t>(c->examples.size());
   report.range = ExampleRange{store_info.shard.first, store_info.shard.end};
   io::Store store = detail::open_store(o, store_info, output_exists, c->corpus, c->examples);
+  if (o.store == io::StoreMode::Derived) detail::begin_derived(store, o, o.resume && output_exists);
   report.resumed = store.size();
   if (report.resumed == report.examples) {
     report.nothing_to_do = true;
@@ -443,9 +502,42 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
   const Clock::time_point start = Clock::now();
   Extraction(o, *model, run, store, store_info, c->corpus, c->examples, progress, report)
       .run(first);
+  if (o.store == io::StoreMode::Derived) io::finish_run(store, o.run);
   store.close();
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
+}
+
+std::vector<int> parse_selection(const std::string& text, const std::string& option) {
+  const auto bad = [&](const std::string& why) {
+    return Error(option + " '" + text + "': " + why +
+                 " (expected 1-based numbers and ranges, e.g. 1,6-8)");
+  };
+  if (text.find_first_not_of(" ,") == std::string::npos) throw bad("empty selection");
+  const auto number = [&](const std::string& t) {
+    if (t.empty() || t.size() > 6 || t.find_first_not_of("0123456789") != std::string::npos) {
+      throw bad("'" + t + "' is not a number");
+    }
+    const int v = std::stoi(t);
+    if (v < 1) throw bad("'" + t + "' is below 1 (layers and heads count from 1)");
+    return v;
+  };
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string part = text.substr(start, comma - start);
+    const std::size_t dash = part.find('-');
+    const int first = number(dash == std::string::npos ? part : part.substr(0, dash));
+    const int last = dash == std::string::npos ? first : number(part.substr(dash + 1));
+    if (last < first) throw bad("range " + part + " is empty");
+    for (int v = first; v <= last; ++v) out.push_back(v);
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  const auto twice = std::adjacent_find(out.begin(), out.end());
+  if (twice != out.end()) throw bad(std::to_string(*twice) + " is given twice");
+  return out;
 }
 
 std::string line_list(const std::vector<std::int64_t>& lines) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/io/derived_run.hpp"
 
 namespace attnflow::pipeline::detail {
 
@@ -16,6 +17,16 @@ namespace {
                           const std::string& stored, const std::string& now) {
   throw Error(out + ": --resume needs the options of the first run, but the file has " + what +
               (stored.empty() ? "" : " " + stored) + " and this run " + now);
+}
+
+/// The `fusion` root attribute: "mean", "max", "min" or "weighted:w1,w2,...".
+std::string fusion_name(const FusionOptions& f) {
+  std::string name = to_string(f.method);
+  if (f.method != HeadFusion::WeightedMean) return name;
+  for (std::size_t k = 0; k < f.head_weights.size(); ++k) {
+    name += (k ? "," : ":") + std::to_string(f.head_weights[k]);
+  }
+  return name;
 }
 
 /// The batch size of the first run (when recorded) against this run's.
@@ -48,6 +59,23 @@ void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
     differs(out, "causal", have.causal ? "true" : "false", want.causal ? "true" : "false");
   }
   if (have.mode != want.mode) differs(out, "--store", to_string(have.mode), to_string(want.mode));
+  const auto list = [](const std::vector<int>& v) {
+    std::string t;
+    for (int k : v) t += (t.empty() ? "" : ",") + std::to_string(k);
+    return t.empty() ? std::string("all") : t;
+  };
+  if (have.layer_selection != want.layer_selection) {
+    differs(out, "--layers", list(have.layer_selection), list(want.layer_selection));
+  }
+  if (have.head_selection != want.head_selection) {
+    differs(out, "--heads", list(have.head_selection), list(want.head_selection));
+  }
+  if (have.mode != io::StoreMode::PerHead && have.fusion != want.fusion) {
+    differs(out, "--fusion", have.fusion, want.fusion);
+  }
+  if (have.derived_run != want.derived_run) {
+    differs(out, "--run", "'" + have.derived_run + "'", "'" + want.derived_run + "'");
+  }
   if (have.contributions != want.contributions) {
     const auto names = [](const std::vector<Contribution>& cs) {
       return cs.empty() ? std::string("none") : contribution_list(cs);
@@ -104,21 +132,6 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
   check_resume_batch(store, want);
 }
 
-/// The mean over heads of [L, H, n, n] maps: [L, 1, n, n].
-AttentionStack fuse_heads(const std::vector<float>& attention, int layers, int heads, int n) {
-  std::vector<float> fused(static_cast<std::size_t>(layers) * n * n, 0.0f);
-  const std::size_t map = static_cast<std::size_t>(n) * n;
-  for (int l = 0; l < layers; ++l) {
-    float* dst = fused.data() + static_cast<std::size_t>(l) * map;
-    for (int h = 0; h < heads; ++h) {
-      const float* src = attention.data() + (static_cast<std::size_t>(l) * heads + h) * map;
-      for (std::size_t k = 0; k < map; ++k) dst[k] += src[k];
-    }
-    for (std::size_t k = 0; k < map; ++k) dst[k] /= static_cast<float>(heads);
-  }
-  return AttentionStack(std::move(fused), layers, 1, n);
-}
-
 }  // namespace
 
 io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
@@ -126,8 +139,18 @@ io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
   io::StoreInfo info;
   info.model = o.model;
   info.tokenizer = tokenizer_description;
-  info.layers = model.layers;
-  info.heads = model.heads;
+  info.layers = o.layers.empty() ? model.layers : static_cast<int>(o.layers.size());
+  info.heads = o.heads.empty() ? model.heads : static_cast<int>(o.heads.size());
+  if (!o.layers.empty()) {
+    info.layer_selection = o.layers;
+    info.model_layers = model.layers;
+  }
+  if (!o.heads.empty()) {
+    info.head_selection = o.heads;
+    info.model_heads = model.heads;
+  }
+  if (o.store != io::StoreMode::PerHead) info.fusion = fusion_name(o.analysis.prepare.fusion);
+  if (o.store == io::StoreMode::Derived) info.derived_run = o.run;
   info.causal = model.causal;
   info.mode = o.store;
   info.attention_precision = o.precision;
@@ -164,15 +187,66 @@ std::int64_t first_batch(const io::Store& store, int batch_size, std::string& no
   return done;
 }
 
+torch::LayerStream layer_stream(const ExtractOptions& o) {
+  torch::LayerStream s;
+  s.layers = o.layers;
+  s.heads = o.heads;
+  if (o.store != io::StoreMode::PerHead) s.fusion = o.analysis.prepare.fusion;
+  return s;
+}
+
+std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& info,
+                                                           std::vector<Collected>& collected) {
+  return [&info, &collected](const torch::StreamedLayer& s) {
+    Collected& c = collected.at(s.example);
+    const auto map = static_cast<std::size_t>(s.n * s.n);
+    const auto layers = static_cast<std::size_t>(info.layers);
+    const auto at = static_cast<std::size_t>(s.index);
+    if (s.fused != nullptr && info.mode == io::StoreMode::Derived) {
+      c.fused.resize(layers);
+      c.fused[at] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
+    } else if (s.fused != nullptr) {
+      c.attention.resize(layers * map);
+      float* dst = c.attention.data() + at * map;
+      for (std::size_t k = 0; k < map; ++k) dst[k] = static_cast<float>(s.fused[k]);
+    } else {
+      std::vector<float>& dst = s.gradient ? c.gradient : c.attention;
+      const std::size_t block = static_cast<std::size_t>(s.heads) * map;
+      dst.resize(layers * block);
+      std::copy(s.values, s.values + block, dst.begin() + static_cast<long>(at * block));
+    }
+  };
+}
+
+void begin_derived(io::Store& store, const ExtractOptions& o, bool resume) {
+  io::RunInfo run;
+  run.name = o.run;
+  run.options = o.analysis;
+  run.options.flow.threads = 1;  // not recorded
+  const io::RunInfo have =
+      io::begin_run(store, run, resume ? io::RunStart::Resume : io::RunStart::New);
+  if (have.size != store.size()) {
+    throw Error(store.path() + ": the run /derived/" + o.run + " holds " +
+                std::to_string(have.size) + " examples, the store " + std::to_string(store.size()) +
+                " (a run killed between the two writes): --overwrite to start over");
+  }
+}
+
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
-                   torch::Output& o) {
+                   const torch::Output& o, Collected& maps, const AnalysisOptions& analysis) {
   const hf::Encoding& e = example.encoding;
   const int n = static_cast<int>(e.ids.size());
-  const std::size_t size = static_cast<std::size_t>(info.layers) * info.heads * n * n;
-  if (o.n != n || o.attention.size() != size) {
-    throw Error("the model returned " + std::to_string(o.attention.size()) +
-                " attention values for " + std::to_string(o.n) + " tokens; expected " +
-                std::to_string(size) + " for " + std::to_string(n));
+  const std::size_t map = static_cast<std::size_t>(n) * n;
+  const std::size_t layers = static_cast<std::size_t>(info.layers);
+  const std::size_t size = layers * (info.mode == io::StoreMode::PerHead ? info.heads : 1) * map;
+  const bool complete = info.mode == io::StoreMode::Derived ? maps.fused.size() == layers
+                                                            : maps.attention.size() == size;
+  if (o.n != n || !complete) {
+    throw Error("the model returned " + std::to_string(o.n) + " tokens (" +
+                std::to_string(info.mode == io::StoreMode::Derived ? maps.fused.size()
+                                                                   : maps.attention.size()) +
+                " streamed values or layers); expected " + std::to_string(n) + " tokens and " +
+                std::to_string(info.mode == io::StoreMode::Derived ? layers : size));
   }
   io::Example x;
   x.tokens = e.tokens;
@@ -180,22 +254,25 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   x.label = example.source->label;
   x.target = o.target_index;
   x.prediction = o.prediction;
-  if (info.mode == io::StoreMode::Fused) {
-    x.attention = fuse_heads(o.attention, info.layers, info.heads, n);
-  } else {
-    x.attention = AttentionStack(std::move(o.attention), info.layers, info.heads, n);
-    if (!o.attention_gradient.empty()) {
-      if (o.attention_gradient.size() != size) {
-        throw Error("the model returned " + std::to_string(o.attention_gradient.size()) +
-                    " gradient values; expected " + std::to_string(size));
-      }
-      x.gradient = AttentionStack(std::move(o.attention_gradient), info.layers, info.heads, n);
+  if (info.mode != io::StoreMode::Derived) {
+    x.attention = AttentionStack(std::move(maps.attention), info.layers,
+                                 info.mode == io::StoreMode::PerHead ? info.heads : 1, n);
+  }
+  if (!maps.gradient.empty()) {
+    if (maps.gradient.size() != size) {
+      throw Error("the model returned " + std::to_string(maps.gradient.size()) +
+                  " gradient values; expected " + std::to_string(size));
     }
+    x.gradient = AttentionStack(std::move(maps.gradient), info.layers, info.heads, n);
   }
   for (Contribution c : info.contributions) {
-    x.contributions[c] = AttentionStack(std::move(o.contributions.at(c)), info.layers, 1, n);
+    x.contributions[c] = AttentionStack(o.contributions.at(c), info.layers, 1, n);
   }
-  store.append(x);
+  const std::int64_t index = store.append(x);
+  if (info.mode == io::StoreMode::Derived) {
+    io::write_derived(store, info.derived_run, index,
+                      analyze_fused(std::move(maps.fused), analysis));
+  }
 }
 
 }  // namespace attnflow::pipeline::detail

@@ -3,6 +3,7 @@
 // that it was made by the same model, options and corpus, and appending one model output.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,30 @@ io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool ou
 /// with `note` saying that the resumed examples may differ in their last float digits.
 std::int64_t first_batch(const io::Store& store, int batch_size, std::string& note);
 
-/// Appends the model's output for `example` to a store made with `info` (the mean over heads
-/// for a fused store). Throws Error when the output's size does not fit the example.
+/// One example's maps as the model streamed them (torch::RunOptions::stream), in the layout
+/// of the store: only what its mode keeps, never a per-head stack for fused or derived.
+struct Collected {
+  std::vector<float> attention;  ///< per-head [L', H', n, n]; fused [L', n, n]
+  std::vector<float> gradient;   ///< per-head with a target: [L', H', n, n]
+  LayerMatrices fused;           ///< derived: the L' fused n x n layers
+};
+
+/// The layers, heads and (fused, derived) fusion the model streams for `o`.
+torch::LayerStream layer_stream(const ExtractOptions& o);
+
+/// A sink that puts each streamed layer of example b into collected[b], laid out for a store
+/// made with `info`; `collected` must have one entry per example of the batch.
+std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& info,
+                                                           std::vector<Collected>& collected);
+
+/// Derived mode: starts the run info.derived_run (resume: continues it; its examples must be
+/// those of the store).
+void begin_derived(io::Store& store, const ExtractOptions& o, bool resume);
+
+/// Appends `example` with the model's `output` and the `maps` it streamed to a store made with
+/// `info`; derived mode: also its analysis (`analysis`, from the fused layers) to the run
+/// info.derived_run. Throws Error when the maps do not fit the example.
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
-                   torch::Output& output);
+                   const torch::Output& output, Collected& maps, const AnalysisOptions& analysis);
 
 }  // namespace attnflow::pipeline::detail

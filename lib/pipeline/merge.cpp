@@ -116,6 +116,16 @@ void check_alike(const ShardFile& a, const ShardFile& b) {
     differs(a, b, "precision", to_string(x.attention_precision), to_string(y.attention_precision));
   }
   if (x.fusion != y.fusion) differs(a, b, "fusion", quote(x.fusion), quote(y.fusion));
+  if (x.layer_selection != y.layer_selection || x.head_selection != y.head_selection) {
+    const auto selection = [](const io::StoreInfo& i) {  // schema 3 (--layers, --heads)
+      std::string t = "layers";
+      for (int k : i.layer_selection) t += " " + std::to_string(k);
+      t += i.layer_selection.empty() ? " all, heads" : ", heads";
+      for (int k : i.head_selection) t += " " + std::to_string(k);
+      return i.head_selection.empty() ? t + " all" : t;
+    };
+    differs(a, b, "selection", selection(x), selection(y));
+  }
   if (x.extract_batch_size != y.extract_batch_size) {
     differs(a, b, "batch size", std::to_string(x.extract_batch_size),
             std::to_string(y.extract_batch_size));

@@ -131,7 +131,8 @@ class Encoder final : public Network {
     }
     x = emb.norm(x);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
-    x = run_layers(*this, static_cast<int>(parts_.layers.size()), x, mask, batch.keep_layers, r);
+    x = run_layers(*this, static_cast<int>(parts_.layers.size()), x, mask, batch.keep_layers, r,
+                   &batch);
     if (parts_.head) r.logits = parts_.head(x);
     return r;
   }

@@ -93,7 +93,7 @@ class Gpt2 final : public Network {
     r.input_embeddings = e;
     Tensor x = e + wpe_.narrow(0, 0, N).unsqueeze(0);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
-    x = run_layers(*this, static_cast<int>(blocks_.size()), x, mask, batch.keep_layers, r);
+    x = run_layers(*this, static_cast<int>(blocks_.size()), x, mask, batch.keep_layers, r, &batch);
     x = ln_f_(x);
     if (options_.head == Gpt2Head::LanguageModel) r.logits = F::linear(x, lm_head_);
     if (options_.head == Gpt2Head::FirstTokenClassifier) {

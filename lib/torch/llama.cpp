@@ -146,6 +146,7 @@ class Llama final : public Network {
     const double lowest = std::numeric_limits<float>::lowest();
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
 
+    int layer = 0;
     for (const Block& b : blocks_) {
       const Tensor h = b.input_norm(x);
       const Tensor q = rotate(b.q(h).view({B, N, H, dh}).transpose(1, 2));
@@ -158,7 +159,7 @@ class Llama final : public Network {
       const Tensor scores =
           (::torch::matmul(q, k.transpose(-1, -2)) * scale).masked_fill(blocked, lowest);
       const Tensor probs = ::torch::softmax(scores, -1);
-      r.attentions.push_back(probs);
+      emit_attention(batch, layer++, probs, r);
       const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, H * dh});
       x = x + b.o(context);
       const Tensor m = b.post_attention_norm(x);

@@ -13,6 +13,7 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/hf/config.hpp"
 #include "contributions.hpp"
+#include "layer_stream.hpp"
 #include "network.hpp"
 #include "script.hpp"
 #include "weights.hpp"
@@ -258,7 +259,27 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   }
   std::unique_ptr<::torch::NoGradGuard> no_grad;
   if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();
+  std::unique_ptr<detail::LayerStreamer> stream;
+  if (options.stream.sink) {
+    if (info_.decoder_layers > 0) {
+      throw Error(info_.path +
+                  ": an encoder-decoder model; maps streamed layer by layer (--store fused or "
+                  "derived, --layers, --heads) are for encoder-only and decoder-only models");
+    }
+    stream = std::make_unique<detail::LayerStreamer>(options.stream, info_.layers, info_.heads,
+                                                     t.lengths, info_.path);
+    if (options.attention) {
+      t.on_attention = [&](int layer, const Tensor& probs) { stream->attention(layer, probs); };
+    }
+    t.keep_attentions = grads || !options.contributions.empty();
+  }
   detail::ForwardResult r = net_->forward(t, grads);
+  if (stream && options.attention && stream->attention_calls() == 0) {
+    // a network that hands out no layer on its own (TorchScript: all maps at the end)
+    for (std::size_t l = 0; l < r.attentions.size(); ++l) {
+      stream->attention(static_cast<int>(l), r.attentions[l]);
+    }
+  }
 
   std::vector<Output> out(static_cast<std::size_t>(B));
   if (!options.contributions.empty()) {
@@ -364,13 +385,21 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     attention_grads = std::move(g);
   }
 
+  if (stream) {
+    // the gradients, layer after layer, each freed once handed out
+    for (std::size_t l = 0; l < attention_grads.size(); ++l) {
+      stream->gradient(static_cast<int>(l), attention_grads[l]);
+      attention_grads[l] = Tensor();
+    }
+    attention_grads.clear();
+  }
   const auto fields = [&](std::vector<float> Output::*field) {
     std::vector<std::vector<float>*> p;
     for (Output& o : out) p.push_back(&(o.*field));
     return p;
   };
   const auto decoder_count = static_cast<std::ptrdiff_t>(r.decoder_attentions.size());
-  if (options.attention) {
+  if (options.attention && !stream) {
     copy_batch_maps(r.attentions, ns, ns, fields(&Output::attention));
     if (seq2seq) {
       copy_batch_maps(r.decoder_attentions, ms, ms, fields(&Output::decoder_attention));

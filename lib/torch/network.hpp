@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,7 +25,18 @@ struct BatchTensors {
   /// Keep what every layer computed (ForwardResult::layer_inputs, layers): for the value-aware
   /// methods only, since it holds ~3 [B, N, d] tensors per layer alive.
   bool keep_layers = false;
+  /// Streaming (RunOptions::stream): called with each layer's attention [B, H, N, N] (0-based
+  /// layer) as soon as it is computed; the map is then kept in ForwardResult::attentions only
+  /// with keep_attentions (gradients need them), so that it is freed after the layer.
+  std::function<void(int layer, const ::torch::Tensor& probs)> on_attention;
+  bool keep_attentions = true;
 };
+
+struct ForwardResult;
+
+/// Hands layer `layer`'s attention to batch.on_attention and/or keeps it in r.attentions.
+void emit_attention(const BatchTensors& batch, int layer, const ::torch::Tensor& probs,
+                    ForwardResult& r);
 
 /// LayerNorm over the last dimension with the given parameters (the encoders, GPT-2).
 struct LayerNorm {
@@ -103,9 +115,10 @@ class Network {
 
 /// Runs layers 0..layers-1 of a native network on x with the additive padding `mask`, filling
 /// r.attentions and, with `keep`, r.layer_inputs, r.layers and r.additive_mask; returns the
-/// last layer's output.
+/// last layer's output. With `batch`, each layer's attention goes through emit_attention.
 ::torch::Tensor run_layers(const Network& net, int layers, ::torch::Tensor x,
-                           const ::torch::Tensor& mask, bool keep, ForwardResult& r);
+                           const ::torch::Tensor& mask, bool keep, ForwardResult& r,
+                           const BatchTensors* batch = nullptr);
 
 /// HF's "extended attention mask": 0 for tokens, the lowest float for padding, [B, 1, 1, N].
 ::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype);

@@ -183,13 +183,24 @@ namespace detail {
   return scores.masked_fill(future, lowest);
 }
 
+void emit_attention(const BatchTensors& batch, int layer, const ::torch::Tensor& probs,
+                    ForwardResult& r) {
+  if (batch.on_attention) batch.on_attention(layer, probs);
+  if (!batch.on_attention || batch.keep_attentions) r.attentions.push_back(probs);
+}
+
 ::torch::Tensor run_layers(const Network& net, int layers, ::torch::Tensor x,
-                           const ::torch::Tensor& mask, bool keep, ForwardResult& r) {
+                           const ::torch::Tensor& mask, bool keep, ForwardResult& r,
+                           const BatchTensors* batch) {
   if (keep) r.additive_mask = mask;
   for (int l = 0; l < layers; ++l) {
     if (keep) r.layer_inputs.push_back(x);
     LayerResult out = net.layer(l, x, mask, {});
-    r.attentions.push_back(out.probs);
+    if (batch != nullptr) {
+      emit_attention(*batch, l, out.probs, r);
+    } else {
+      r.attentions.push_back(out.probs);
+    }
     x = out.output;
     if (keep) r.layers.push_back(std::move(out));
   }

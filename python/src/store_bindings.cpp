@@ -114,6 +114,9 @@ py::dict info_dict(const io::StoreInfo& s) {
     d["shard"] = py::none();
   }
   d["schema_version"] = s.schema_version;
+  d["layer_selection"] = s.layer_selection;  // schema 3; [] = all layers
+  d["head_selection"] = s.head_selection;
+  d["derived_run"] = s.derived_run;
   d["tool_version"] = s.tool_version;
   d["created"] = s.created;
   return d;
@@ -237,7 +240,8 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
           "gradient_precision, fusion, contributions (comma-separated method names, \"\" = none), "
           "compression (the codec, \"\" in older files), extract_batch_size (0 = not recorded), "
           "shard (None, or dict index, count, first, end, total, source of a --shard K/N store), "
-          "schema_version, tool_version, created.")
+          "schema_version, layer_selection, head_selection (schema 3; [] = all), derived_run, "
+          "tool_version, created.")
       .def_property_readonly(
           "metadata", [](const PyStore& s) { return info_dict(s.store().info()); }, "Same as info.")
       .def_property_readonly("writable", [](const PyStore& s) { return s.store().writable(); })

@@ -61,8 +61,14 @@ expect_failure("${WORK}/bad_label.tsv:2: label 'great' is neither an integer cla
 # Options.
 expect_failure("target 'sideways': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, next:TOKEN_ID, last or prob-diff"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --target sideways)
-expect_failure("--store: unknown 'per-layer' (expected per-head or fused)"
+expect_failure("--store: unknown 'per-layer' (expected per-head, fused or derived)"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --store per-layer)
+expect_failure("--layers '0,2': '0' is below 1 (layers and heads count from 1) (expected 1-based numbers and ranges, e.g. 1,6-8)"
+               ${MODEL} ${WORK}/good.txt -o ${OUT} --layers 0,2)
+expect_failure("--heads ',': empty selection"
+               ${MODEL} ${WORK}/good.txt -o ${OUT} --heads ,)
+expect_failure("--heads 5: out of range (${MODEL} has 4 heads, 1..4)"
+               ${MODEL} ${WORK}/good.txt -o ${OUT} --heads 2-5)
 expect_failure("--precision: unknown 'float64' (expected float32 or float16)"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --precision float64)
 expect_failure("--format: unknown 'csv' (expected auto, text, jsonl or tsv)"

@@ -33,6 +33,39 @@ TEST(Analysis, MatchesDirectCalls) {
   }
 }
 
+// analyze_fused (streaming extraction): the fused layers alone give analyze's maps exactly.
+TEST(Analysis, FusedLayersGiveTheSameMaps) {
+  const AttentionStack a = test::random_stack(3, 4, 6, 11, false);
+  AnalysisOptions o;
+  o.methods = {Method::Raw, Method::Residual, Method::Rollout, Method::Flow};
+  o.target_rows = {0, -1};
+  o.prepare.fusion.method = HeadFusion::Max;
+  o.prepare.discard.ratio = 0.2;
+  const AnalysisResult want = analyze(a, nullptr, o);
+  const AnalysisResult got = analyze_fused(fuse_heads(a, o.prepare.fusion), o);
+  ASSERT_EQ(got.maps.size(), 4u);
+  for (const auto& [method, maps] : want.maps) {
+    const LayerMaps& g = got.maps.at(method);
+    EXPECT_EQ(g.layers, maps.layers);
+    EXPECT_EQ(g.rows, maps.rows);
+    for (std::size_t k = 0; k < maps.maps.size(); ++k) {
+      test::expect_near(g.maps[k], maps.maps[k], 0.0);
+    }
+  }
+  o.methods = {Method::Rollout, Method::GradRollout};
+  test::expect_error([&] { analyze_fused(fuse_heads(a), o); },
+                     "grad-rollout: needs per-head attention and gradients, not head-fused "
+                     "attention (methods on fused maps: raw, residual, rollout, flow)");
+  o.methods = {Method::AltiRollout};
+  test::expect_error([&] { analyze_fused(fuse_heads(a), o); },
+                     "alti-rollout: needs its contribution matrices, not head-fused attention "
+                     "(methods on fused maps: raw, residual, rollout, flow)");
+  o.methods = {Method::Rollout};
+  LayerMatrices bad = fuse_heads(a);
+  bad[1](0, 0) = -1.0;
+  test::expect_error_prefix([&] { analyze_fused(bad, o); }, "fused attention");
+}
+
 TEST(Analysis, Errors) {
   const AttentionStack a = test::random_stack(2, 1, 3, 7, false);
   AnalysisOptions o;

@@ -153,8 +153,12 @@ TEST(ExtractCorpus, BadOptionsBeforeAnythingIsWritten) {
   const std::string out = temp_path("bad.h5");
   pl::ExtractOptions o = options(kModels + "bert_cls", corpus, out);
   o.store = io::StoreMode::Derived;
+  o.analysis.methods = {attnflow::Method::GradRollout};
   EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
-            "--store: unknown 'derived' (expected per-head or fused)");
+            "--store derived: -m grad-rollout needs per-head attention, gradients or "
+            "contributions; derived stores compute raw, residual, rollout and flow (use --store "
+            "per-head and attnflow analyze)");
+  o.analysis.methods = {attnflow::Method::Rollout};
   o.store = io::StoreMode::PerHead;
   o.precision = io::Precision::Float64;
   EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),

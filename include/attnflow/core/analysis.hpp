@@ -117,4 +117,11 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
 AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
                        const ContributionStacks* contributions, const AnalysisOptions& options);
 
+/// raw, residual, rollout and flow from head-fused matrices (fused[k] = layer k+1, as
+/// fuse_heads gives them; options.prepare.fusion is not used): exactly what analyze gives for a
+/// stack whose fused layers are `fused`. For streaming extraction (attnflow extract --store
+/// derived), which never holds per-head maps. Throws Error for grad-rollout and the value-aware
+/// methods (they need per-head attention and gradients, or contribution matrices).
+AnalysisResult analyze_fused(LayerMatrices fused, const AnalysisOptions& options);
+
 }  // namespace attnflow

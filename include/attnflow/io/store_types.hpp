@@ -18,6 +18,11 @@ namespace attnflow::io {
 /// added the per-example contribution matrices; version-1 files are still read (and appended
 /// to, as version 1: without contributions).
 inline constexpr int kSchemaVersion = 2;
+/// The newest schema version this build reads and writes. Version 3 (docs/hdf5-schema.md,
+/// "Schema 3: layer/head selections and streamed derived stores") is written only by stores
+/// that use its features: a layer or head selection, or a derived run computed during
+/// extraction (StoreInfo::layer_selection, head_selection, derived_run); others stay version 2.
+inline constexpr int kNewestSchemaVersion = 3;
 /// The oldest schema version this build reads.
 inline constexpr int kOldestSchemaVersion = 1;
 
@@ -92,6 +97,22 @@ struct StoreInfo {
   /// names comma-separated; schema version 2), stored as datasets `contribution_<name>`
   /// [L, n, n] at attention_precision.
   std::vector<Contribution> contributions;
+  /// Schema 3: the 1-based model layers / heads the stored stacks hold, ascending (root
+  /// attributes `layer_selection`, `head_selection`, `model_layers`, `model_heads`; written
+  /// only for a selection). Empty = all: `layers` / `heads` are then the model's; with a
+  /// selection they are its size and model_layers / model_heads the model's.
+  std::vector<int> layer_selection;
+  std::vector<int> head_selection;
+  int model_layers = 0;  ///< 0 = `layers` (no layer selection)
+  int model_heads = 0;   ///< 0 = `heads` (no head selection)
+  /// Schema 3: the /derived run `attnflow extract --store derived` computed while extracting
+  /// (root attribute `derived_run`); empty otherwise.
+  std::string derived_run;
+
+  /// Whether the store uses a schema-3 feature (and is written as version 3).
+  bool uses_schema3() const {
+    return !layer_selection.empty() || !head_selection.empty() || !derived_run.empty();
+  }
 
   // Filled on open (ignored by Store::create):
   int schema_version = kSchemaVersion;

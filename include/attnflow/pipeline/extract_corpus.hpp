@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/analysis.hpp"
 #include "attnflow/core/contribution.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/io/corpus_reader.hpp"
@@ -24,6 +25,7 @@ namespace attnflow::pipeline {
 inline constexpr EnumName<io::StoreMode> kExtractStoreModes[] = {
     {io::StoreMode::PerHead, "per-head"},
     {io::StoreMode::Fused, "fused"},
+    {io::StoreMode::Derived, "derived"},
 };
 inline constexpr EnumName<io::Precision> kExtractPrecisions[] = {
     {io::Precision::Float32, "float32"},
@@ -41,7 +43,18 @@ struct ExtractOptions {
   int batch_size = 8;           ///< examples per model run (>= 1; --resume: the first run's)
   std::int64_t max_length = 0;  ///< longest example in tokens; 0 = the model's max_positions
   bool truncate = false;        ///< cut longer examples (keeping a final [SEP]) instead of failing
-  io::StoreMode store = io::StoreMode::PerHead;      ///< PerHead or Fused (mean over heads)
+  /// PerHead; Fused (heads fused on the model's device, analysis.prepare.fusion); Derived (no
+  /// maps at all: the analysis of each example, computed from its fused layers as they are
+  /// produced, in the run /derived/<run>). docs/extract.md, "Bounded memory".
+  io::StoreMode store = io::StoreMode::PerHead;
+  /// --layers / --heads: the 1-based model layers and heads to keep, ascending (parse_selection);
+  /// empty = all. Recorded in the store (schema 3).
+  std::vector<int> layers;
+  std::vector<int> heads;
+  /// Fused: the fusion (analysis.prepare.fusion). Derived: the whole analysis (methods raw,
+  /// residual, rollout, flow; target rows; fusion, discard, residual, flow options).
+  AnalysisOptions analysis;
+  std::string run = "extract";  ///< Derived: the name of the run under /derived
   io::Precision precision = io::Precision::Float32;  ///< Float32 or Float16
   torch::Target target;                              ///< gradient target; kind None = no gradients
   /// --contributions: value-aware matrices stored per example as [L, n, n] datasets (native
@@ -94,6 +107,11 @@ struct ExtractReport {
 /// is then untouched); a failing example during the run, naming its line and what the store
 /// keeps.
 ExtractReport extract_corpus(const ExtractOptions& options, const ExtractProgress& progress = {});
+
+/// "1,6-8" -> {1, 6, 7, 8}: numbers and inclusive ranges, comma-separated, >= 1, returned
+/// ascending. Throws Error naming `option` and `text` for an empty list, a bad number or range,
+/// or a number given twice.
+std::vector<int> parse_selection(const std::string& text, const std::string& option);
 
 /// Line numbers for a message: "line 7", "lines 7, 19, 42" or "lines 7, 19, 42, 50, 61 and
 /// 12 more".

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "attnflow/core/contribution.hpp"
+#include "attnflow/core/fusion.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::torch {
@@ -105,6 +107,34 @@ struct ContributionOptions {
   std::int64_t value_zeroing_batch = 0;
 };
 
+/// One layer of one example, handed to LayerStream::sink while a batch runs (docs/extract.md,
+/// "Bounded memory"): the maps of the selected heads, or their fusion.
+struct StreamedLayer {
+  std::size_t example = 0;        ///< index in the batch
+  int layer = 0;                  ///< 1-based model layer
+  int index = 0;                  ///< 0-based position of `layer` in the selection
+  std::int64_t n = 0;             ///< the example's tokens
+  bool gradient = false;          ///< dy/dA (after the forward pass) rather than A
+  int heads = 0;                  ///< maps in `values` (the selected heads); 1 when fused
+  const float* values = nullptr;  ///< per-head: [heads, n, n] float32, row-major (else null)
+  const double* fused = nullptr;  ///< fused: [n, n] float64, row-major (else null)
+};
+
+/// Streaming of the maps layer by layer instead of Output::attention(_gradient): each layer's
+/// maps leave the device as soon as the layer is computed (gradients: as soon as the backward
+/// pass is done), one layer at a time, so that no [L, H, n, n] stack is ever held on the host;
+/// without gradients the layer's maps are then freed on the device too.
+struct LayerStream {
+  std::vector<int> layers;  ///< 1-based layers to hand out, ascending; empty = all
+  std::vector<int> heads;   ///< 1-based heads, ascending; empty = all
+  /// Set: the selected heads are fused on the device (in float64; weighted: one weight per
+  /// selected head) and only the [n, n] fusion is handed out. Attention only (no gradients).
+  std::optional<FusionOptions> fusion;
+  /// Called for every example of the batch, in layer order (attention during the forward
+  /// pass, then the gradients). The pointers are valid during the call only.
+  std::function<void(const StreamedLayer&)> sink;
+};
+
 struct RunOptions {
   bool attention = true;            ///< return the attention maps
   Target target;                    ///< kind None = no gradients
@@ -116,6 +146,9 @@ struct RunOptions {
   /// GPT-2 models only: a TorchScript model -> Error). Empty = none.
   std::vector<Contribution> contributions;
   ContributionOptions contribution_options;
+  /// sink set: the maps go to it layer by layer, Output::attention and attention_gradient
+  /// stay empty (attention is streamed when `attention` is set, gradients with a target).
+  LayerStream stream;
 };
 
 /// The result for one example, at its own length n (padding removed).
