@@ -13,7 +13,8 @@
 //    Qwen2Model, Qwen2ForCausalLM (weights in one model.safetensors or sharded with a
 //    model.safetensors.index.json; float32 / float16 / bfloat16, computed in float32), and the
 //    GPT-2-block encoder classifier of Abnar & Zuidema (config "attnflow_encoder_classifier",
-//    see docs/extract.md), implemented natively with eager attention;
+//    see docs/extract.md) and seed 004's character GPT (AttnflowCharGPT, `attnflow train lm`),
+//    implemented natively with eager attention;
 //  * a TorchScript module (a .pt file) that follows the contract in docs/extract.md:
 //    forward(input_ids: long[B, n], attention_mask: long[B, n]) -> (logits, attentions) with
 //    attentions a list/tuple of L tensors [B, H, n, n].
@@ -42,10 +43,22 @@ enum class HeadKind {
 /// How the model is implemented: a native BERT, native GPT-2 blocks (GPT2Model,
 /// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), a native RoBERTa
 /// (model_type roberta and xlm-roberta), a native DistilBERT, a native Llama-style decoder
-/// (Llama, Mistral, Qwen2: one implementation), or a TorchScript module.
-enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama, Mistral, Qwen2, TorchScript };
+/// (Llama, Mistral, Qwen2: one implementation), seed 004's character GPT (AttnflowCharGPT,
+/// attnflow/torch/char_gpt.hpp), or a TorchScript module.
+enum class ModelFamily {
+  Bert,
+  Gpt2,
+  Roberta,
+  DistilBert,
+  Llama,
+  Mistral,
+  Qwen2,
+  CharGpt,
+  TorchScript
+};
 
-/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2" or "torchscript"
+/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2", "char-gpt" or
+/// "torchscript"
 std::string_view to_string(ModelFamily family);
 
 struct ModelInfo {
