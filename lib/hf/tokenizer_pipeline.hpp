@@ -112,6 +112,9 @@ struct BpeSettings {
   bool fuse_unk = false;
   bool byte_fallback = false;
   bool ignore_merges = false;
+  /// attnflow's own key "attnflow_unknown_is_error" (the character vocabulary of `attnflow
+  /// train lm`): a character without an id is an Error naming it, where tokenizers drops it.
+  bool unknown_is_error = false;
 };
 /// A BPE model; `at` names the model in messages (its "merges" member for merge errors).
 std::unique_ptr<Model> make_bpe(Vocab vocab,

@@ -39,7 +39,8 @@ std::string read_text(const std::string& path) {
 
 // A Hugging Face tokenizer.json whose pipeline gives one id per character: a BPE model
 // without merges over the characters (ids in code point order), nothing before or after it,
-// and a decoder that joins the characters.
+// and a decoder that joins the characters. attnflow_unknown_is_error (attnflow's key): an
+// unknown character is an error, not dropped as tokenizers would without an unk_token.
 std::string char_tokenizer_json(const std::set<char32_t>& chars) {
   json vocab = json::object();
   std::int64_t id = 0;
@@ -64,6 +65,7 @@ std::string char_tokenizer_json(const std::set<char32_t>& chars) {
                     {"end_of_word_suffix", nullptr},
                     {"fuse_unk", false},
                     {"byte_fallback", false},
+                    {"attnflow_unknown_is_error", true},
                     {"vocab", vocab},
                     {"merges", json::array()}}}};
   return t.dump(1) + "\n";
