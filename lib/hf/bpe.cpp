@@ -188,8 +188,8 @@ class Bpe final : public Model {
         std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(piece[i]));
         std::string c;
         if (piece[i] >= 0x20 && piece[i] != 0x7f) append_utf8(c, piece[i]);
-        throw Error("text: character " + (c.empty() ? std::string() : "'" + c + "' ") + "(" +
-                    code + ") is not in the tokenizer's character vocabulary");
+        throw Error("text: character " + (c.empty() ? std::string() : "'" + c + "' ") + "(" + code +
+                    ") is not in the tokenizer's character vocabulary");
       }  // else: dropped, as tokenizers does without an unknown token
     }
     if (unk >= 0) symbols.push_back({unk});
