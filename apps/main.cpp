@@ -23,5 +23,8 @@ int main(int argc, char** argv) {
   attnflow::app::add_view_command(app);
   attnflow::app::add_merge_command(app);
   attnflow::app::add_torch_command_stubs(app, argv);
+  attnflow::app::add_torch_subcommand_stub(
+      *app.get_subcommand("generate"), "text",
+      "Sample a continuation of a prompt from a causal LM (runs in attnflow-torch)", argv);
   return attnflow::app::run_cli(app, argc, argv);
 }

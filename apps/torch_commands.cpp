@@ -11,7 +11,9 @@ const std::vector<TorchCommand>& torch_commands() {
       {"extract",
        "Run a transformer over a text corpus and store its attention maps (and gradients) in an "
        "HDF5 store"},
-      {"train", "Train the encoder classifier of Abnar & Zuidema (2020) on a labelled corpus"},
+      {"train",
+       "Train a model: classifier (Abnar & Zuidema's encoder classifier), lm (seed 004's "
+       "character GPT)"},
       {"demo", "Extract, analyze and draw on the shipped model and sentences (offline)"},
       {"reproduce", "Reproduce a paper's tables and figures (abnar2020: Abnar & Zuidema 2020)"},
       {"evaluate",

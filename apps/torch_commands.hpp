@@ -25,4 +25,8 @@ std::string torch_command_description(const std::string& name);
 /// libtorch (or without attnflow-torch beside attnflow) the subcommand fails with a clear error.
 void add_torch_command_stubs(CLI::App& app, char** argv);
 
+/// The same for one subcommand `name` of a lean command group (`generate text`).
+void add_torch_subcommand_stub(CLI::App& parent, const std::string& name,
+                               const std::string& description, char** argv);
+
 }  // namespace attnflow::app

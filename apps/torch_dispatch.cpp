@@ -55,14 +55,18 @@ std::string torch_executable() {
 
 }  // namespace
 
+void add_torch_subcommand_stub(CLI::App& parent, const std::string& name,
+                               const std::string& description, char** argv) {
+  CLI::App* cmd = parent.add_subcommand(name, description);
+  cmd->prefix_command();  // everything after the name is attnflow-torch's to parse
+  cmd->set_help_flag();   // so is --help
+  const std::string full = parent.get_parent() != nullptr ? parent.get_name() + " " + name : name;
+  cmd->callback([full, argv] { dispatch(full, argv); });
+}
+
 void add_torch_command_stubs(CLI::App& app, char** argv) {
-  for (const TorchCommand& c : torch_commands()) {
-    const std::string name = c.name;
-    CLI::App* cmd = app.add_subcommand(name, c.description);
-    cmd->prefix_command();  // everything after the name is attnflow-torch's to parse
-    cmd->set_help_flag();   // so is --help
-    cmd->callback([name, argv] { dispatch(name, argv); });
-  }
+  for (const TorchCommand& c : torch_commands())
+    add_torch_subcommand_stub(app, c.name, c.description, argv);
 }
 
 }  // namespace attnflow::app

@@ -7,6 +7,7 @@
 #include "demo_command.hpp"
 #include "evaluate_command.hpp"
 #include "extract_command.hpp"
+#include "generate_text_command.hpp"
 #include "reproduce_command.hpp"
 #include "train_command.hpp"
 
@@ -20,5 +21,6 @@ int main(int argc, char** argv) {
   attnflow::app::add_demo_command(app);
   attnflow::app::add_reproduce_command(app);
   attnflow::app::add_evaluate_command(app);
+  attnflow::app::add_generate_text_command(app);
   return attnflow::app::run_cli(app, argc, argv);
 }

@@ -9,6 +9,7 @@
 #include "attnflow/pipeline/train_classifier.hpp"
 #include "progress_bar.hpp"
 #include "torch_commands.hpp"
+#include "train_lm_command.hpp"
 
 namespace attnflow::app {
 namespace {
@@ -54,7 +55,11 @@ void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   pipeline::TrainClassifierOptions& o = args->job;
   torch::TrainOptions& t = o.training;
-  CLI::App* cmd = app.add_subcommand("train", torch_command_description("train"));
+  CLI::App* group = app.add_subcommand("train", torch_command_description("train"));
+  group->require_subcommand(1);
+  add_train_lm_command(*group);
+  CLI::App* cmd = group->add_subcommand(
+      "classifier", "Train the encoder classifier of Abnar & Zuidema (2020) on a labelled corpus");
   cmd->add_option("--train", o.train_path, "Training corpus (JSONL with text and label)")
       ->required();
   cmd->add_option("--valid", o.valid_path, "Validation corpus")->required();

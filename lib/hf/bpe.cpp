@@ -10,6 +10,7 @@
 #include <queue>
 #include <shared_mutex>
 
+#include "attnflow/core/error.hpp"
 #include "attnflow/core/util/utf8.hpp"
 #include "json_util.hpp"
 #include "tokenizer_json.hpp"
@@ -184,6 +185,13 @@ class Bpe final : public Model {
       if (unk_id_) {
         if (unk >= 0 && !s_.fuse_unk) symbols.push_back({unk});
         unk = *unk_id_;
+      } else if (s_.unknown_is_error) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(piece[i]));
+        std::string c;
+        if (piece[i] >= 0x20 && piece[i] != 0x7f) append_utf8(c, piece[i]);
+        throw Error("text: character " + (c.empty() ? std::string() : "'" + c + "' ") + "(" + code +
+                    ") is not in the tokenizer's character vocabulary");
       }  // else: dropped, as tokenizers does without an unknown token
     }
     if (unk >= 0) symbols.push_back({unk});
@@ -272,6 +280,7 @@ std::unique_ptr<Model> parse_bpe(const json& j, const JsonAt& at) {
   s.fuse_unk = at.get_bool(j, "fuse_unk", false);
   s.byte_fallback = at.get_bool(j, "byte_fallback", false);
   s.ignore_merges = at.get_bool(j, "ignore_merges", false);
+  s.unknown_is_error = at.get_bool(j, "attnflow_unknown_is_error", false);
   if (j.contains("dropout") && !j["dropout"].is_null() && !j["dropout"].is_number())
     (at / "dropout").fail("must be a number or null, got " + brief(j["dropout"]));
   const JsonAt merges_at = at / "merges";

@@ -118,6 +118,9 @@ struct BpeSettings {
   /// Every merge giving the same token has the rank of the first of them (SentencePiece's BPE,
   /// which merges the adjacent pair whose result scores highest, leftmost first).
   bool rank_by_result = false;
+  /// attnflow's own key "attnflow_unknown_is_error" (the character vocabulary of `attnflow
+  /// train lm`): a character without an id is an Error naming it, where tokenizers drops it.
+  bool unknown_is_error = false;
 };
 /// A BPE model; `at` names the model in messages (its "merges" member for merge errors).
 std::unique_ptr<Model> make_bpe(Vocab vocab,

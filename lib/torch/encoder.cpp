@@ -129,7 +129,7 @@ class Encoder final : public Network {
     } else {
       x = x + emb.position.narrow(0, 0, N).unsqueeze(0);
     }
-    x = emb.norm(x);
+    if (emb.norm.weight.defined()) x = emb.norm(x);  // the char GPT has none
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
     x = run_layers(*this, static_cast<int>(parts_.layers.size()), x, mask, batch.keep_layers, r,
                    &batch);

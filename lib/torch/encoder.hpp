@@ -78,7 +78,7 @@ struct EncoderEmbeddings {
   ::torch::Tensor word;      ///< [vocab, d]
   ::torch::Tensor position;  ///< [max_positions, d]
   ::torch::Tensor type;      ///< [type_vocab, d]; undefined: no token types (DistilBERT)
-  LayerNorm norm;
+  LayerNorm norm;            ///< undefined weight: no embedding LayerNorm (the char GPT)
   /// >= 0: RoBERTa's position ids, padding_idx + the running count of real non-pad tokens
   /// (pad tokens and padding get padding_idx); < 0: 0..n-1.
   std::int64_t padding_idx = -1;

@@ -12,6 +12,8 @@
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/hf/config.hpp"
+#include "attnflow/torch/char_gpt.hpp"
+#include "char_gpt.hpp"
 #include "contributions.hpp"
 #include "layer_stream.hpp"
 #include "network.hpp"
@@ -36,6 +38,7 @@ std::string_view to_string(ModelFamily family) {
     case ModelFamily::Mistral: return "mistral";
     case ModelFamily::Qwen2: return "qwen2";
     case ModelFamily::T5: return "t5";
+    case ModelFamily::CharGpt: return "char-gpt";
     case ModelFamily::TorchScript: return "torchscript";
   }
   return "bert";
@@ -473,7 +476,7 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
                                    ::torch::ScalarType dtype) {
   const std::string config_path = dir + "/config.json";
   hf::ConfigOptions copts;
-  copts.extra_architectures = {kEncoderClassifier};
+  copts.extra_architectures = {kEncoderClassifier, kCharGptArchitecture};
   const hf::ModelConfig c = hf::read_model_config(config_path, copts);
   std::string weights_path = dir + "/model.safetensors";
   if (!is_file(weights_path) && is_file(dir + "/model.safetensors.index.json")) {
@@ -501,7 +504,13 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
                 c.architectures[1] + ": attnflow needs exactly one");
   }
   std::unique_ptr<detail::Network> net;
-  if (c.family == hf::ModelFamily::Gpt2) {
+  if (arch == kCharGptArchitecture) {  // seed 004's character GPT (char_gpt.hpp)
+    info.family = ModelFamily::CharGpt;
+    info.causal = true;
+    info.head = HeadKind::LanguageModel;
+    detail::Weights w(weights_path, {}, device, dtype);
+    net = detail::make_char_gpt(c, w);
+  } else if (c.family == hf::ModelFamily::Gpt2) {
     info.family = ModelFamily::Gpt2;
     if (arch.empty()) arch = "GPT2Model";
     detail::Gpt2Options o;

@@ -13,9 +13,9 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/hf/config.hpp"
-#include "attnflow/hf/safetensors_writer.hpp"
 #include "attnflow/torch/model.hpp"
 #include "network.hpp"
+#include "random.hpp"
 #include "weights.hpp"
 
 namespace attnflow::torch {
@@ -26,15 +26,6 @@ using ::torch::Tensor;
 
 constexpr EnumName<SaveDtype> kSaveDtypeNames[] = {{SaveDtype::Float32, "float32"},
                                                    {SaveDtype::Float16, "float16"}};
-
-// A platform-independent bounded draw (std::uniform_int_distribution differs between
-// standard libraries): rejection sampling on 64-bit words.
-std::uint64_t draw_below(std::mt19937_64& rng, std::uint64_t bound) {
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  std::uint64_t x = rng();
-  while (x >= limit) x = rng();
-  return x % bound;
-}
 
 void check_data(const std::vector<TrainExample>& data, const std::string& name,
                 const TrainOptions& o) {
@@ -129,15 +120,8 @@ hf::ModelConfig make_config(const TrainOptions& o) {
 
 void save(const std::string& dir, const TrainOptions& o,
           const std::vector<std::pair<std::string, Tensor>>& tensors) {
-  const hf::Dtype dtype = o.save_dtype == SaveDtype::Float32 ? hf::Dtype::F32 : hf::Dtype::F16;
-  std::vector<hf::TensorData> out;
-  for (const auto& [name, tensor] : tensors) {
-    const Tensor t = tensor.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
-    std::vector<float> values(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    const std::string full = name.rfind("classifier.", 0) == 0 ? name : "transformer." + name;
-    out.push_back(hf::float_tensor(full, {t.sizes().begin(), t.sizes().end()}, values, dtype));
-  }
-  hf::write_safetensors(dir + "/model.safetensors", out);
+  detail::write_float_tensors(dir + "/model.safetensors", tensors,
+                              o.save_dtype == SaveDtype::Float16, "transformer.", {"classifier."});
   nlohmann::json config = {
       {"model_type", "gpt2"},
       {"architectures", {"AttnflowEncoderClassifier"}},
@@ -261,7 +245,7 @@ TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
   progress.steps = total;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     for (std::size_t i = order.size(); i > 1; --i) {  // Fisher-Yates with our own draws
-      std::swap(order[i - 1], order[draw_below(rng, i)]);
+      std::swap(order[i - 1], order[detail::draw_below(rng, i)]);
     }
     double loss_sum = 0;
     std::int64_t batches = 0;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "attnflow/core/error.hpp"
+#include "attnflow/hf/safetensors_writer.hpp"
 
 namespace attnflow::torch::detail {
 
@@ -117,6 +118,23 @@ std::vector<std::string> Weights::unused() const {
     }
   }
   return out;
+}
+
+void write_float_tensors(const std::string& path,
+                         const std::vector<std::pair<std::string, ::torch::Tensor>>& tensors,
+                         bool half, const std::string& prefix,
+                         const std::vector<std::string>& unprefixed) {
+  std::vector<hf::TensorData> out;
+  for (const auto& [name, tensor] : tensors) {
+    const ::torch::Tensor t = tensor.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();
+    std::vector<float> values(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    bool keep = false;
+    for (const std::string& u : unprefixed) keep = keep || name.rfind(u, 0) == 0;
+    out.push_back(hf::float_tensor(keep ? name : prefix + name,
+                                   {t.sizes().begin(), t.sizes().end()}, values,
+                                   half ? hf::Dtype::F16 : hf::Dtype::F32));
+  }
+  hf::write_safetensors(path, out);
 }
 
 }  // namespace attnflow::torch::detail

@@ -78,4 +78,12 @@ class InitTensors final : public TensorSource {
 
 std::string shape_string(const std::vector<std::int64_t>& shape);
 
+/// Writes `tensors` (any float dtype and device) to the safetensors file `path` as float32 or
+/// float16 (`half`), each under `prefix` + its name unless the name starts with one of
+/// `unprefixed`.
+void write_float_tensors(const std::string& path,
+                         const std::vector<std::pair<std::string, ::torch::Tensor>>& tensors,
+                         bool half, const std::string& prefix = "",
+                         const std::vector<std::string>& unprefixed = {});
+
 }  // namespace attnflow::torch::detail

@@ -13,7 +13,8 @@
 //    Qwen2Model, Qwen2ForCausalLM (weights in one model.safetensors or sharded with a
 //    model.safetensors.index.json; float32 / float16 / bfloat16, computed in float32), and the
 //    GPT-2-block encoder classifier of Abnar & Zuidema (config "attnflow_encoder_classifier",
-//    see docs/extract.md), implemented natively with eager attention;
+//    see docs/extract.md) and seed 004's character GPT (AttnflowCharGPT, `attnflow train lm`),
+//    implemented natively with eager attention;
 //  * a TorchScript module (a .pt file) that follows the contract in docs/extract.md:
 //    forward(input_ids: long[B, n], attention_mask: long[B, n]) -> (logits, attentions) with
 //    attentions a list/tuple of L tensors [B, H, n, n].
@@ -45,10 +46,23 @@ enum class HeadKind {
 /// GPT2LMHeadModel and the encoder classifier AttnflowEncoderClassifier), a native RoBERTa
 /// (model_type roberta and xlm-roberta), a native DistilBERT, a native Llama-style decoder
 /// (Llama, Mistral, Qwen2: one implementation), a native T5 (encoder-decoder, or its encoder
-/// alone), or a TorchScript module.
-enum class ModelFamily { Bert, Gpt2, Roberta, DistilBert, Llama, Mistral, Qwen2, T5, TorchScript };
+/// alone), seed 004's character GPT (AttnflowCharGPT, attnflow/torch/char_gpt.hpp), or a
+/// TorchScript module.
+enum class ModelFamily {
+  Bert,
+  Gpt2,
+  Roberta,
+  DistilBert,
+  Llama,
+  Mistral,
+  Qwen2,
+  T5,
+  CharGpt,
+  TorchScript
+};
 
-/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2", "t5" or "torchscript"
+/// "bert", "gpt2", "roberta", "distilbert", "llama", "mistral", "qwen2", "t5", "char-gpt" or
+/// "torchscript"
 std::string_view to_string(ModelFamily family);
 
 struct ModelInfo {
