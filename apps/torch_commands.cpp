@@ -11,7 +11,8 @@ const std::vector<TorchCommand>& torch_commands() {
       {"extract",
        "Run a transformer over a text corpus and store its attention maps (and gradients) in an "
        "HDF5 store"},
-      {"train", "Train the encoder classifier of Abnar & Zuidema (2020) on a labelled corpus"},
+      {"train",
+       "Train a model: classifier (from scratch or on a --backbone), mlm (BERT pretraining)"},
       {"demo", "Extract, analyze and draw on the shipped model and sentences (offline)"},
       {"reproduce", "Reproduce a paper's tables and figures (abnar2020: Abnar & Zuidema 2020)"},
       {"evaluate",

@@ -132,7 +132,11 @@ class Encoder final : public Network {
     x = emb.norm(x);
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
     x = run_layers(*this, static_cast<int>(parts_.layers.size()), x, mask, batch.keep_layers, r);
-    if (parts_.head) r.logits = parts_.head(x);
+    if (parts_.pooled_head) {
+      r.logits = parts_.pooled_head(x, batch.mask);
+    } else if (parts_.head) {
+      r.logits = parts_.head(x);
+    }
     return r;
   }
 
