@@ -32,6 +32,29 @@ std::function<void(const torch::TrainProgress&)> progress_printer(ProgressBar& b
   };
 }
 
+// The options every trainer has, bound to the fields of its options struct `t` (any of
+// torch::TrainOptions, torch::MaskedLmTrainOptions).
+template <class Options>
+void add_architecture_options(CLI::App* cmd, Options& t) {
+  cmd->add_option("--layers", t.layers, "Layers")->capture_default_str();
+  cmd->add_option("--heads", t.heads, "Heads")->capture_default_str();
+  cmd->add_option("--hidden", t.hidden, "Hidden size")->capture_default_str();
+  cmd->add_option("--inner", t.inner, "Feed-forward width")->capture_default_str();
+  cmd->add_option("--max-positions", t.max_positions, "Longest input")->capture_default_str();
+}
+
+template <class Options>
+void add_optimiser_options(CLI::App* cmd, Options& t, std::string& save_dtype) {
+  cmd->add_option("--epochs", t.epochs, "Epochs")->capture_default_str();
+  cmd->add_option("--batch-size", t.batch_size, "Batch size")->capture_default_str();
+  cmd->add_option("--lr", t.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();
+  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--seed", t.seed, "Random seed")->capture_default_str();
+  cmd->add_option("-j,--threads", t.threads, "CPU threads (0 = libtorch default)")
+      ->capture_default_str();
+  cmd->add_option("--save-dtype", save_dtype, "float16 or float32 weights")->capture_default_str();
+}
+
 // ---- train classifier ---------------------------------------------------------------------
 
 struct ClassifierArgs {
@@ -124,20 +147,8 @@ void add_train_classifier(CLI::App& group) {
                   "With --backbone: mean (over the non-pad tokens, the default) or cls");
   cmd->add_flag("--freeze-backbone", args->freeze,
                 "With --backbone: train only the head (backbone parameters get no gradient)");
-  cmd->add_option("--layers", t.layers, "Layers")->capture_default_str();
-  cmd->add_option("--heads", t.heads, "Heads")->capture_default_str();
-  cmd->add_option("--hidden", t.hidden, "Hidden size")->capture_default_str();
-  cmd->add_option("--inner", t.inner, "Feed-forward width")->capture_default_str();
-  cmd->add_option("--max-positions", t.max_positions, "Longest input")->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "Epochs")->capture_default_str();
-  cmd->add_option("--batch-size", t.batch_size, "Batch size")->capture_default_str();
-  cmd->add_option("--lr", t.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();
-  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd->add_option("--seed", t.seed, "Random seed")->capture_default_str();
-  cmd->add_option("-j,--threads", t.threads, "CPU threads (0 = libtorch default)")
-      ->capture_default_str();
-  cmd->add_option("--save-dtype", args->save_dtype, "float16 or float32 weights")
-      ->capture_default_str();
+  add_architecture_options(cmd, t);
+  add_optimiser_options(cmd, t, args->save_dtype);
   cmd->add_option("--labels", o.labels, "Class names (id2label)")->delimiter(',');
   cmd->add_option("--curves", o.curves, "Figure of the loss / accuracy curves (.png/.svg/.pdf)");
   cmd->add_flag("--overwrite", o.overwrite, "Replace an existing output directory");
@@ -187,23 +198,11 @@ void add_train_mlm(CLI::App& group) {
   cmd->add_option("--vocab", o.vocab_path, "WordPiece vocab.txt (word level, with [MASK])")
       ->required();
   cmd->add_option("-o,--output", o.output, "Model directory to write")->required();
-  cmd->add_option("--layers", t.layers, "Layers")->capture_default_str();
-  cmd->add_option("--heads", t.heads, "Heads")->capture_default_str();
-  cmd->add_option("--hidden", t.hidden, "Hidden size")->capture_default_str();
-  cmd->add_option("--inner", t.inner, "Feed-forward width")->capture_default_str();
-  cmd->add_option("--max-positions", t.max_positions, "Longest input")->capture_default_str();
+  add_architecture_options(cmd, t);
   cmd->add_option("--mask-probability", t.masking.probability,
                   "Share of the tokens predicted (of them 80% [MASK], 10% random, 10% kept)")
       ->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "Epochs")->capture_default_str();
-  cmd->add_option("--batch-size", t.batch_size, "Batch size")->capture_default_str();
-  cmd->add_option("--lr", t.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();
-  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd->add_option("--seed", t.seed, "Random seed")->capture_default_str();
-  cmd->add_option("-j,--threads", t.threads, "CPU threads (0 = libtorch default)")
-      ->capture_default_str();
-  cmd->add_option("--save-dtype", args->save_dtype, "float16 or float32 weights")
-      ->capture_default_str();
+  add_optimiser_options(cmd, t, args->save_dtype);
   cmd->add_option("--curves", o.curves, "Figure of the loss / accuracy curves (.png/.svg/.pdf)");
   cmd->add_flag("--overwrite", o.overwrite, "Replace an existing output directory");
   cmd->add_flag("-q,--quiet", args->quiet, "Print only the result line");

@@ -139,14 +139,8 @@ TrainResult fine_tune_classifier(const std::vector<TrainExample>& train,
       trainable.push_back(t);
     }
   }
-  detail::LoopSettings loop;
-  loop.epochs = o.epochs;
-  loop.batch_size = o.batch_size;
-  loop.learning_rate = o.learning_rate;
-  loop.weight_decay = o.weight_decay;
-  loop.seed = o.seed;
+  detail::LoopSettings loop = detail::loop_settings(o);
   loop.warmup_decay = false;  // seed 002: a plain AdamW loop
-  loop.progress = o.progress;
   TrainResult result = detail::train_loop(
       trainable, train.size(), loop,
       [&](const std::vector<std::size_t>& batch) {

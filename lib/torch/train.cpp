@@ -141,13 +141,7 @@ TrainResult train_encoder_classifier(const std::vector<TrainExample>& train,
     parameters += t.numel();
     all.push_back(t);
   }
-  detail::LoopSettings loop;
-  loop.epochs = o.epochs;
-  loop.batch_size = o.batch_size;
-  loop.learning_rate = o.learning_rate;
-  loop.weight_decay = o.weight_decay;
-  loop.seed = o.seed;
-  loop.progress = o.progress;
+  detail::LoopSettings loop = detail::loop_settings(o);
   TrainResult result = detail::train_loop(
       all, train.size(), loop,
       [&](const std::vector<std::size_t>& batch) {

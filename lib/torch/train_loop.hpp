@@ -36,6 +36,20 @@ struct LoopSettings {
   std::function<void(const TrainProgress&)> progress;
 };
 
+/// The loop settings of a trainer's options (any struct with epochs, batch_size,
+/// learning_rate, weight_decay, seed and progress).
+template <class Options>
+LoopSettings loop_settings(const Options& o) {
+  LoopSettings l;
+  l.epochs = o.epochs;
+  l.batch_size = o.batch_size;
+  l.learning_rate = o.learning_rate;
+  l.weight_decay = o.weight_decay;
+  l.seed = o.seed;
+  l.progress = o.progress;
+  return l;
+}
+
 /// What the end of an epoch measured on the validation set.
 struct EpochEnd {
   double valid_loss = -1.0;      ///< < 0: not measured

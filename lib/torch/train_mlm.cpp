@@ -248,13 +248,7 @@ TrainResult train_masked_lm(const std::vector<std::vector<std::int64_t>>& train,
   detail::Network* network = net.get();
   std::unique_ptr<Model> model = detail::wrap_network(info, std::move(net), device);
 
-  detail::LoopSettings loop;
-  loop.epochs = o.epochs;
-  loop.batch_size = o.batch_size;
-  loop.learning_rate = o.learning_rate;
-  loop.weight_decay = o.weight_decay;
-  loop.seed = o.seed;
-  loop.progress = o.progress;
+  detail::LoopSettings loop = detail::loop_settings(o);
   std::mt19937_64 mask_rng(o.seed + 2);  // training masks, drawn afresh in every batch
   TrainResult result = detail::train_loop(
       all, train.size(), loop,
