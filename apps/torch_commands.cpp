@@ -12,8 +12,8 @@ const std::vector<TorchCommand>& torch_commands() {
        "Run a transformer over a text corpus and store its attention maps (and gradients) in an "
        "HDF5 store"},
       {"train",
-       "Train a model: classifier (Abnar & Zuidema's encoder classifier), lm (seed 004's "
-       "character GPT)"},
+       "Train a model: classifier (Abnar & Zuidema's encoder classifier from scratch, or a head on "
+       "a --backbone), mlm (BERT pretraining), lm (seed 004's character GPT)"},
       {"demo", "Extract, analyze and draw on the shipped model and sentences (offline)"},
       {"reproduce", "Reproduce a paper's tables and figures (abnar2020: Abnar & Zuidema 2020)"},
       {"evaluate",

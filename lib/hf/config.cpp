@@ -358,6 +358,10 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
              "' (only 'absolute')");
     }
     c.is_decoder = f.boolean("is_decoder", false);
+    c.attnflow_pooling = f.string({"attnflow_pooling"}, "mean");
+    if (c.attnflow_pooling != "mean" && c.attnflow_pooling != "cls") {
+      f.fail("attnflow_pooling '" + c.attnflow_pooling + "' is not supported (mean or cls)");
+    }
     c.pad_token_id = 0;
     if (roberta) {  // RobertaConfig / XLMRobertaConfig: <s> 0, <pad> 1, </s> 2
       c.pad_token_id = 1;

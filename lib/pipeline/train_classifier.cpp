@@ -1,113 +1,140 @@
 // train_classifier: corpora -> tokenizer -> training -> model directory with training.json.
 #include "attnflow/pipeline/train_classifier.hpp"
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
-#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/utc_time.hpp"
 #include "attnflow/hf/tokenizer.hpp"
-#include "attnflow/io/corpus_reader.hpp"
 #include "attnflow/pipeline/output_folder.hpp"
 #include "attnflow/torch/model.hpp"
+#include "attnflow/torch/train_bert.hpp"
 #include "attnflow/version.hpp"
+#include "train_common.hpp"
 
 namespace attnflow::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Reads a labelled corpus and tokenizes every line.
-std::vector<torch::TrainExample> encode(const std::string& path, const hf::Tokenizer& tok,
-                                        std::int64_t max_positions) {
-  const io::Corpus corpus = io::read_corpus(path);
-  std::vector<torch::TrainExample> out;
-  out.reserve(corpus.examples.size());
-  for (const io::CorpusExample& e : corpus.examples) {
-    const std::string where = path + ":" + std::to_string(e.line);
-    if (!e.label) throw Error(where + ": no label (training needs one on every line)");
-    hf::Encoding enc = e.text_pair ? tok.encode_pair(e.text, *e.text_pair) : tok.encode(e.text);
-    if (static_cast<std::int64_t>(enc.ids.size()) > max_positions) {
-      throw Error(where + ": " + std::to_string(enc.ids.size()) +
-                  " tokens, more than --max-positions " + std::to_string(max_positions));
-    }
-    out.push_back({std::move(enc.ids), *e.label});
-  }
-  return out;
-}
-
-// The tokenizer files of the model directory: the vocabulary and a BERT tokenizer config.
-void write_tokenizer(const TrainClassifierOptions& o, const fs::path& dir) {
-  fs::copy_file(o.vocab_path, dir / "vocab.txt");
-  std::ofstream f(dir / "tokenizer_config.json");
-  f << "{\n  \"do_lower_case\": true,\n  \"model_max_length\": " << o.training.max_positions
-    << ",\n  \"tokenizer_class\": \"BertTokenizer\"\n}\n";
-  if (!f) throw Error((dir / "tokenizer_config.json").string() + ": cannot write");
-}
-
 void write_training_json(const TrainClassifierOptions& o, const TrainClassifierReport& r,
                          const fs::path& dir) {
+  const bool fine_tune = !o.backbone.empty();
   const torch::TrainOptions& t = o.training;
+  const torch::FineTuneOptions& ft = o.fine_tune;
+  nlohmann::json j = {
+      {"attnflow_version", ATTNFLOW_VERSION_STRING},
+      {"created", r.created},
+      {"train", o.train_path},
+      {"train_examples", r.train_examples},
+      {"valid", o.valid_path},
+      {"valid_examples", r.valid_examples},
+      {"test", o.test_path},
+      {"test_examples", r.test_examples},
+  };
+  if (fine_tune) {
+    j["backbone"] = o.backbone;
+    j["pooling"] = torch::to_string(ft.pooling);
+    j["freeze_backbone"] = ft.freeze_backbone;
+    j["epochs"] = ft.epochs;
+    j["batch_size"] = ft.batch_size;
+    j["learning_rate"] = ft.learning_rate;
+    j["weight_decay"] = ft.weight_decay;
+    j["seed"] = ft.seed;
+    j["learning_rate_schedule"] = "constant";
+  } else {
+    j["layers"] = t.layers;
+    j["heads"] = t.heads;
+    j["hidden"] = t.hidden;
+    j["inner"] = t.inner;
+    j["epochs"] = t.epochs;
+    j["batch_size"] = t.batch_size;
+    j["learning_rate"] = t.learning_rate;
+    j["weight_decay"] = t.weight_decay;
+    j["seed"] = t.seed;
+  }
+  j["parameters"] = r.result.parameters;
+  j["trainable_parameters"] = r.result.trainable_parameters;
+  j["steps"] = r.result.steps;
+  j["final_loss"] = r.result.final_loss;
+  j["valid_accuracy"] = r.valid_accuracy;
+  j["test_accuracy"] = r.test_accuracy;
+  j["history"] = history_json(r.result.history);
+  j["train_seconds"] = r.result.seconds;
+  j["train_cpu_seconds"] = r.cpu_seconds;
+  j["hardware"] = hardware_text(fine_tune ? ft.threads : t.threads);
+  j["save_dtype"] = torch::to_string(fine_tune ? ft.save_dtype : t.save_dtype);
   std::ofstream f(dir / "training.json");
-  f << std::setprecision(6) << "{\n"
-    << "  \"attnflow_version\": \"" << ATTNFLOW_VERSION_STRING << "\",\n"
-    << "  \"created\": \"" << r.created << "\",\n"
-    << "  \"train\": \"" << o.train_path << "\", \"train_examples\": " << r.train_examples << ",\n"
-    << "  \"valid\": \"" << o.valid_path << "\", \"valid_examples\": " << r.valid_examples << ",\n"
-    << "  \"test\": \"" << o.test_path << "\", \"test_examples\": " << r.test_examples << ",\n"
-    << "  \"layers\": " << t.layers << ", \"heads\": " << t.heads << ", \"hidden\": " << t.hidden
-    << ", \"inner\": " << t.inner << ", \"parameters\": " << r.result.parameters << ",\n"
-    << "  \"epochs\": " << t.epochs << ", \"batch_size\": " << t.batch_size
-    << ", \"learning_rate\": " << t.learning_rate << ", \"weight_decay\": " << t.weight_decay
-    << ", \"seed\": " << t.seed << ",\n"
-    << "  \"steps\": " << r.result.steps << ", \"final_loss\": " << r.result.final_loss << ",\n"
-    << "  \"valid_accuracy\": " << r.valid_accuracy << ", \"test_accuracy\": " << r.test_accuracy
-    << ",\n"
-    << "  \"train_seconds\": " << r.result.seconds << ", \"hardware\": \"CPU, "
-    << std::thread::hardware_concurrency() << " cores, " << (t.threads > 0 ? t.threads : 0)
-    << " threads requested (0 = libtorch default)\",\n"
-    << "  \"save_dtype\": \"" << torch::to_string(t.save_dtype) << "\"\n}\n";
+  f << j.dump(2) << "\n";
   if (!f) throw Error((dir / "training.json").string() + ": cannot write");
 }
 
 }  // namespace
 
 TrainClassifierReport train_classifier(const TrainClassifierOptions& o) {
-  if (o.vocab_path.empty() || !fs::is_regular_file(o.vocab_path)) {
+  const bool fine_tune = !o.backbone.empty();
+  std::int64_t max_positions = o.training.max_positions;
+  if (fine_tune) {
+    if (!o.vocab_path.empty()) {
+      throw Error("--vocab " + o.vocab_path +
+                  ": not with --backbone (the backbone's own tokenizer is used)");
+    }
+    max_positions = torch::backbone_info(o.backbone).max_positions;
+  } else if (o.vocab_path.empty() || !fs::is_regular_file(o.vocab_path)) {
     throw Error("--vocab " + o.vocab_path + ": no such file (a WordPiece vocab.txt)");
   }
   OutputFolder folder(o.output, o.overwrite);
   const fs::path dir = folder.path();
-  write_tokenizer(o, dir);
+  if (fine_tune) {
+    copy_tokenizer_files(o.backbone, dir);
+  } else {
+    write_word_tokenizer(o.vocab_path, max_positions, dir);
+  }
   const auto tok = hf::load_tokenizer(dir.string());
-  const std::int64_t max_positions = o.training.max_positions;
-  const auto train = encode(o.train_path, *tok, max_positions);
-  const auto valid = encode(o.valid_path, *tok, max_positions);
+  const auto train = encode_labelled(o.train_path, *tok, max_positions);
+  const auto valid = encode_labelled(o.valid_path, *tok, max_positions);
   const auto test = o.test_path.empty() ? std::vector<torch::TrainExample>{}
-                                        : encode(o.test_path, *tok, max_positions);
+                                        : encode_labelled(o.test_path, *tok, max_positions);
 
-  torch::TrainOptions t = o.training;
-  t.vocab_size = tok->vocab_size();
-  t.num_labels = static_cast<std::int64_t>(o.labels.size());
-  t.label_names = o.labels;
   TrainClassifierReport r;
   r.output = o.output;
   r.train_examples = static_cast<std::int64_t>(train.size());
   r.valid_examples = static_cast<std::int64_t>(valid.size());
   r.test_examples = static_cast<std::int64_t>(test.size());
   if (o.on_start) o.on_start(r);
-  r.result = torch::train_encoder_classifier(train, valid, t, dir.string());
+  const std::clock_t cpu_start = std::clock();
+  int threads = o.training.threads;
+  if (fine_tune) {
+    torch::FineTuneOptions ft = o.fine_tune;
+    ft.backbone = o.backbone;
+    ft.num_labels = static_cast<std::int64_t>(o.labels.size());
+    ft.label_names = o.labels;
+    threads = ft.threads;
+    r.result = torch::fine_tune_classifier(train, valid, ft, dir.string());
+  } else {
+    torch::TrainOptions t = o.training;
+    t.vocab_size = tok->vocab_size();
+    t.num_labels = static_cast<std::int64_t>(o.labels.size());
+    t.label_names = o.labels;
+    r.result = torch::train_encoder_classifier(train, valid, t, dir.string());
+  }
+  r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
 
   // Accuracy of the saved model as it is read back (weights in save_dtype).
   torch::LoadOptions lo;
-  lo.threads = t.threads;
+  lo.threads = threads;
   auto model = torch::Model::load(dir.string(), lo);
   r.valid_accuracy = torch::accuracy(*model, valid);
   r.test_accuracy = test.empty() ? -1.0 : torch::accuracy(*model, test);
   r.created = utc_now_iso8601();
   write_training_json(o, r, dir);
+  plot_history(r.result.history, o.curves,
+               fs::path(o.output).filename().string() + ": training curves");
   folder.commit();
   return r;
 }

@@ -122,4 +122,62 @@ void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& row_toke
       });
 }
 
+void plot_table_heatmap(const Matrix& values, const std::vector<std::string>& row_labels,
+                        const std::vector<std::string>& col_labels, const std::string& path,
+                        const HeatmapOptions& options) {
+  if (values.size() == 0) throw Error(path + ": empty table");
+  const auto R = static_cast<int>(values.rows()), C = static_cast<int>(values.cols());
+  if (static_cast<int>(row_labels.size()) != R || static_cast<int>(col_labels.size()) != C) {
+    throw Error(path + ": " + std::to_string(row_labels.size()) + " row and " +
+                std::to_string(col_labels.size()) + " column labels for a " + std::to_string(R) +
+                "x" + std::to_string(C) + " table");
+  }
+  detail::require_finite(values, path + ": table");
+  if (options.value_format.find('%') == std::string::npos) {
+    throw Error(path + ": value format '" + options.value_format + "' has no % conversion");
+  }
+  std::vector<detail::Cell> cells;
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < C; ++k) cells.push_back({k, r, values(r, k)});
+  }
+  const auto [lo, hi] = detail::value_range(cells);
+  const detail::ResolvedScale scale = detail::resolve_scale(options.colors, lo, hi, path);
+  detail::Canvas c0 = detail::sizing_canvas(options.figure);
+  const double fs = c0.font_size;
+  const double cell = std::clamp(480.0 / std::max(R, C), 3.6 * fs, 6.0 * fs);
+  const double auto_w =
+      detail::y_tics(row_labels, cell, c0).extent + 3.0 * fs + cell * C + 12.0 * fs;
+  const double auto_h =
+      3.5 * fs + cell * R + detail::x_tics(col_labels, cell, c0).extent + 3.0 * fs;
+  detail::render(
+      path, options.figure, static_cast<int>(std::max(auto_w, 30.0 * fs)), static_cast<int>(auto_h),
+      "Table", [&](Gnuplot& gp, const detail::Canvas& c) {
+        const double top = !c.title.empty() ? 3.5 * c.font_size : 1.5 * c.font_size;
+        const double left = detail::y_tics(row_labels, 1e9, c).extent + 3.0 * c.font_size;
+        const double right = 10.0 * c.font_size;
+        const double bottom = detail::x_tics_extent_upright(col_labels, c) + 3.0 * c.font_size;
+        const double px =
+            std::max(4.0, std::min((c.width - left - right) / C, (c.height - top - bottom) / R));
+        detail::Panel panel;
+        panel.width = px * C;
+        panel.height = px * R;
+        panel.left = left + std::max(0.0, (c.width - left - right - panel.width) / 2.0);
+        panel.top = top;
+        const detail::Tics x = detail::x_tics(col_labels, px, c),
+                           y = detail::y_tics(row_labels, px, c);
+        const bool shown = options.values == HeatmapOptions::Values::Show ||
+                           (options.values == HeatmapOptions::Values::Auto && R <= 16 && C <= 16 &&
+                            px >= 2.6 * c.font_size);
+        const double value_fs = std::max(5.0, std::min(px / (0.7 * 4.6), c.font_size));
+        gp << detail::palette_commands(scale)
+           << detail::panel_commands(c, panel, x, y, options.x_label, options.y_label, "")
+           << detail::title_label(c)
+           << detail::colorbox_at(c, panel.left + panel.width + 1.5 * c.font_size, panel.top,
+                                  1.2 * c.font_size, panel.height)
+           << "set xrange [-0.5:" << detail::num(C - 0.5) << "]\n"
+           << "set yrange [" << detail::num(R - 0.5) << ":-0.5]\n";
+        detail::plot_cells(gp, cells, scale, shown, options.value_format, value_fs);
+      });
+}
+
 }  // namespace attnflow::plot

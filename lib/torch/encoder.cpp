@@ -133,7 +133,11 @@ class Encoder final : public Network {
     const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
     x = run_layers(*this, static_cast<int>(parts_.layers.size()), x, mask, batch.keep_layers, r,
                    &batch);
-    if (parts_.head) r.logits = parts_.head(x);
+    if (parts_.pooled_head) {
+      r.logits = parts_.pooled_head(x, batch.mask);
+    } else if (parts_.head) {
+      r.logits = parts_.head(x);
+    }
     return r;
   }
 

@@ -96,6 +96,9 @@ struct EncoderParts {
   bool scale_queries = false;
   /// Logits from the last hidden state [B, N, d]; empty for a base model (no logits).
   std::function<::torch::Tensor(const ::torch::Tensor&)> head;
+  /// Logits from the last hidden state [B, N, d] and the padding mask (long [B, N], 1 = token),
+  /// for heads that pool over the tokens (AttnflowPooledClassifier); used instead of `head`.
+  std::function<::torch::Tensor(const ::torch::Tensor&, const ::torch::Tensor&)> pooled_head;
 };
 
 std::unique_ptr<Network> make_encoder(const hf::ModelConfig& config, EncoderParts parts);

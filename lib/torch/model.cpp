@@ -16,6 +16,7 @@
 #include "char_gpt.hpp"
 #include "contributions.hpp"
 #include "layer_stream.hpp"
+#include "model_internal.hpp"
 #include "network.hpp"
 #include "script.hpp"
 #include "weights.hpp"
@@ -88,6 +89,7 @@ std::string device_name(const ::torch::Device& d) {
 }
 
 constexpr const char* kEncoderClassifier = "AttnflowEncoderClassifier";
+constexpr const char* kPooledClassifier = "AttnflowPooledClassifier";
 
 class TorchModel final : public Model {
  public:
@@ -472,24 +474,33 @@ void TorchModel::probe() {
   }
 }
 
-std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device& device,
-                                   ::torch::ScalarType dtype) {
-  const std::string config_path = dir + "/config.json";
-  hf::ConfigOptions copts;
-  copts.extra_architectures = {kEncoderClassifier, kCharGptArchitecture};
-  const hf::ModelConfig c = hf::read_model_config(config_path, copts);
-  std::string weights_path = dir + "/model.safetensors";
-  if (!is_file(weights_path) && is_file(dir + "/model.safetensors.index.json")) {
-    weights_path = dir + "/model.safetensors.index.json";  // a sharded checkpoint
+}  // namespace
+
+std::string detail::weights_path(const std::string& dir) {
+  std::string path = dir + "/model.safetensors";
+  if (!is_file(path) && is_file(dir + "/model.safetensors.index.json")) {
+    path = dir + "/model.safetensors.index.json";  // a sharded checkpoint
   }
-  if (!is_file(weights_path)) {
+  if (!is_file(path)) {
     if (is_file(dir + "/pytorch_model.bin")) {
       throw Error(dir +
                   ": only pytorch_model.bin, no model.safetensors: convert the weights to "
                   "safetensors (e.g. model.save_pretrained(dir, safe_serialization=True))");
     }
-    throw Error(weights_path + ": missing (the model's weights)");
+    throw Error(path + ": missing (the model's weights)");
   }
+  return path;
+}
+
+namespace {
+
+std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device& device,
+                                   ::torch::ScalarType dtype) {
+  const std::string config_path = dir + "/config.json";
+  hf::ConfigOptions copts;
+  copts.extra_architectures = {kEncoderClassifier, kCharGptArchitecture, kPooledClassifier};
+  const hf::ModelConfig c = hf::read_model_config(config_path, copts);
+  const std::string weights_path = detail::weights_path(dir);
   ModelInfo info;
   info.path = dir;
   info.layers = static_cast<int>(c.num_layers);
@@ -595,6 +606,18 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
     } else if (arch == base + "ForMaskedLM") {
       head = detail::BertHead::MaskedLM;
       info.head = HeadKind::LanguageModel;
+    } else if (arch == kPooledClassifier) {
+      if (kind.family == ModelFamily::DistilBert) {
+        throw Error(config_path + ": " + arch +
+                    " over a DistilBERT body is not supported (BERT or RoBERTa)");
+      }
+      info.head = HeadKind::Classifier;
+      info.num_labels = c.num_labels;
+      info.architecture = arch;
+      const auto pooling =
+          c.attnflow_pooling == "cls" ? detail::Pooling::Cls : detail::Pooling::Mean;
+      return std::make_unique<TorchModel>(std::move(info),
+                                          detail::make_pooled_classifier(c, w, pooling), device);
     }
     switch (kind.family) {
       case ModelFamily::Roberta: net = detail::make_roberta(c, w, head); break;
@@ -607,6 +630,11 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
 }
 
 }  // namespace
+
+std::unique_ptr<Model> detail::wrap_network(ModelInfo info, std::unique_ptr<Network> net,
+                                            const ::torch::Device& device) {
+  return std::make_unique<TorchModel>(std::move(info), std::move(net), device);
+}
 
 Model::~Model() = default;
 

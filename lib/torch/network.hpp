@@ -155,6 +155,15 @@ std::unique_ptr<Network> make_bert(const hf::ModelConfig& config, TensorSource& 
 std::unique_ptr<Network> make_roberta(const hf::ModelConfig& config, TensorSource& weights,
                                       BertHead head);
 
+/// How AttnflowPooledClassifier reads the last hidden state: its mean over the non-pad tokens,
+/// or token 0 ([CLS]).
+enum class Pooling { Mean, Cls };
+
+/// AttnflowPooledClassifier: a BERT or RoBERTa body (config.family) and one linear layer
+/// "classifier" [num_labels, d] on the pooled last hidden state (no pooler, no tanh).
+std::unique_ptr<Network> make_pooled_classifier(const hf::ModelConfig& config,
+                                                TensorSource& weights, Pooling pooling);
+
 /// DistilBertModel / DistilBertForSequenceClassification / DistilBertForMaskedLM.
 std::unique_ptr<Network> make_distilbert(const hf::ModelConfig& config, TensorSource& weights,
                                          BertHead head);

@@ -6,7 +6,7 @@ file(MAKE_DIRECTORY ${WORK})
 include(${CMAKE_CURRENT_LIST_DIR}/expect_failure.cmake)
 
 run_ok(--help)
-foreach(sub analyze plot generate extract train demo reproduce)
+foreach(sub analyze plot generate compare extract train demo reproduce)
   string(REGEX MATCH "\n  ${sub} " found "${LAST_OUT}")
   if(NOT found)
     message(FATAL_ERROR "attnflow --help does not list '${sub}':\n${LAST_OUT}")
@@ -32,6 +32,19 @@ if(HAVE_TORCH)
   if(NOT LAST_OUT MATCHES "--examples")
     message(FATAL_ERROR "attnflow reproduce --help:\n${LAST_OUT}")
   endif()
+  # `train` is a group: classifier and mlm; the backbone-only flags are checked.
+  run_ok(train --help)
+  if(NOT LAST_OUT MATCHES "classifier" OR NOT LAST_OUT MATCHES "mlm")
+    message(FATAL_ERROR "attnflow train --help:\n${LAST_OUT}")
+  endif()
+  expect_error("--freeze-backbone: only with --backbone" ${ATTNFLOW} train classifier --train a
+               --valid b --vocab v -o ${WORK}/t --freeze-backbone)
+  expect_error("--pooling: only with --backbone" ${ATTNFLOW} train classifier --train a
+               --valid b --vocab v -o ${WORK}/t --pooling cls)
+  expect_error("--layers: not with --backbone (the backbone's config.json decides)" ${ATTNFLOW}
+               train classifier --train a --valid b --backbone ${WORK} -o ${WORK}/t --layers 2)
+  expect_error("pooling: unknown 'max' (expected mean or cls)" ${ATTNFLOW} train classifier
+               --train a --valid b --backbone ${WORK} -o ${WORK}/t --pooling max)
   expect_error("attnflow: error: ${WORK}/no-model: no such model directory or file"
                ${ATTNFLOW} extract ${WORK}/no-model ${WORK}/c.txt -o ${WORK}/o.h5)
   expect_error("cannot run ${WORK}/missing-torch-exe for extract"

@@ -88,6 +88,10 @@ struct ModelConfig {
   bool attnflow_causal = false;                   ///< attnflow_causal: keep GPT-2's causal mask
   std::int64_t attnflow_classifier_position = 0;  ///< attnflow_classifier_position: the token the
                                                   ///< classifier reads (0: the CLS token)
+  /// attnflow_pooling (AttnflowPooledClassifier over a BERT / RoBERTa backbone,
+  /// docs/extract.md): "mean" (the last hidden state averaged over the non-pad tokens) or "cls"
+  /// (token 0)
+  std::string attnflow_pooling = "mean";
 
   std::int64_t head_dim() const { return head_size > 0 ? head_size : hidden_size / num_heads; }
   /// RoBERTa's position ids start at pad_token_id + 1 (fairseq); 0 for the other families.

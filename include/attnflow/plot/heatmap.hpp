@@ -39,4 +39,13 @@ void plot_heatmap(const Matrix& matrix, const std::vector<std::string>& row_toke
                   const std::vector<std::string>& column_tokens, const std::string& path,
                   const HeatmapOptions& options = {});
 
+/// Draws a table `values` (rows x cols, finite; e.g. layer x head) as a heatmap with square
+/// cells: `row_labels` on y (first row at the top), `col_labels` on x, the values printed in
+/// the cells (Values::Auto: up to 16 columns and rows). options.hide_tokens is not used.
+/// Throws Error naming `path` on an empty table, label counts that do not match, or when
+/// gnuplot fails.
+void plot_table_heatmap(const Matrix& values, const std::vector<std::string>& row_labels,
+                        const std::vector<std::string>& col_labels, const std::string& path,
+                        const HeatmapOptions& options = {});
+
 }  // namespace attnflow::plot

@@ -35,6 +35,15 @@ struct TrainProgress {
   std::int64_t step = 0, steps = 0;  ///< optimiser steps done / planned in total
   double loss = 0.0;                 ///< running mean of the epoch so far
   double valid_accuracy = -1.0;      ///< set at the end of an epoch (-1 = not yet)
+  double valid_loss = -1.0;          ///< set at the end of an epoch where measured (-1 = not)
+};
+
+/// One epoch of a training run (training.json's "history": the loss / accuracy curves).
+struct EpochStats {
+  int epoch = 0;                 ///< 1-based
+  double train_loss = 0.0;       ///< mean training loss over the epoch's batches
+  double valid_loss = -1.0;      ///< validation loss after the epoch (-1 = not measured)
+  double valid_accuracy = -1.0;  ///< validation accuracy after the epoch (-1 = not measured)
 };
 
 struct TrainOptions {
@@ -63,7 +72,9 @@ struct TrainResult {
   double valid_accuracy = 0.0;  ///< of the saved model (after the last epoch)
   std::int64_t steps = 0;
   double seconds = 0.0;
-  std::int64_t parameters = 0;
+  std::int64_t parameters = 0;            ///< all parameters of the model
+  std::int64_t trainable_parameters = 0;  ///< those the optimiser updated
+  std::vector<EpochStats> history;        ///< one entry per epoch
 };
 
 /// Trains on `train`, reports accuracy on `valid` after every epoch, and writes `dir`/config.json
