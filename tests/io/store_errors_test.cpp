@@ -119,10 +119,10 @@ TEST(StoreErrors, TruncatedFile) {
 
 TEST(StoreErrors, WrongOrMissingRootMetadata) {
   const std::string path = valid_store("schema.h5");
-  { Raw(path).set_int("/", "attnflow_schema_version", 3); }
+  { Raw(path).set_int("/", "attnflow_schema_version", 4); }
   test::expect_error([&] { Store::open(path); },
-                     path + ": schema version 3 is not supported (attnflow " ATTNFLOW_VERSION_STRING
-                            " reads schema versions 1 to 2)");
+                     path + ": schema version 4 is not supported (attnflow " ATTNFLOW_VERSION_STRING
+                            " reads schema versions 1 to 3)");
   { Raw(path).set_string("/", "attnflow_schema_version", "1"); }
   test::expect_error(
       [&] { Store::open(path); },

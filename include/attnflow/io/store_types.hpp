@@ -18,6 +18,10 @@ namespace attnflow::io {
 /// added the per-example contribution matrices; version-1 files are still read (and appended
 /// to, as version 1: without contributions).
 inline constexpr int kSchemaVersion = 2;
+/// Schema version of encoder-decoder stores (StoreInfo::decoder_layers > 0): version 3 added the
+/// decoder and cross-attention datasets. The newest version this build reads.
+inline constexpr int kEncoderDecoderSchemaVersion = 3;
+inline constexpr int kNewestSchemaVersion = 3;
 /// The oldest schema version this build reads.
 inline constexpr int kOldestSchemaVersion = 1;
 
@@ -92,6 +96,12 @@ struct StoreInfo {
   /// names comma-separated; schema version 2), stored as datasets `contribution_<name>`
   /// [L, n, n] at attention_precision.
   std::vector<Contribution> contributions;
+  /// Encoder-decoder models (T5; schema version 3, root attribute `decoder_layers`): the
+  /// decoder's layers L_dec. Then `layers` / `heads` / `causal` / attention describe the
+  /// encoder, and every example also holds the decoder's tokens, its causal self-attention
+  /// [L_dec, H, m, m] and its cross-attention [L_dec, H, m, n] (with their gradients when the
+  /// encoder's gradient is stored). 0 = no decoder (every other store). Per-head mode only.
+  int decoder_layers = 0;
 
   // Filled on open (ignored by Store::create):
   int schema_version = kSchemaVersion;
@@ -100,6 +110,37 @@ struct StoreInfo {
   /// The codec the file was created with (root attribute `compression`, compression_name);
   /// empty in files written before attnflow recorded it (their examples are gzip-4 + shuffle).
   std::string compression;
+};
+
+/// Cross-attention of an encoder-decoder (or its dy/dA): layers x heads x m decoder queries x
+/// n encoder keys, row-major [layer][head][query][key].
+struct CrossAttentionStack {
+  std::vector<float> data;
+  int layers = 0;
+  int heads = 0;
+  int queries = 0;  ///< m, the decoder tokens
+  int keys = 0;     ///< n, the encoder tokens
+
+  bool empty() const { return data.empty(); }
+  /// Head `h` of layer `l` (0-based) as an m x n map.
+  Eigen::Map<const MatrixF> head(int l, int h) const {
+    return {data.data() + (static_cast<std::size_t>(l) * static_cast<std::size_t>(heads) +
+                           static_cast<std::size_t>(h)) *
+                              static_cast<std::size_t>(queries) * static_cast<std::size_t>(keys),
+            queries, keys};
+  }
+};
+
+/// The decoder side of one example of an encoder-decoder store (StoreInfo::decoder_layers > 0).
+struct DecoderMaps {
+  std::vector<std::string> tokens;      ///< m UTF-8 strings: the teacher-forced decoder input
+  std::vector<std::int64_t> token_ids;  ///< empty, or one id per token
+  AttentionStack attention;             ///< decoder self-attention L_dec x H x m x m (causal)
+  AttentionStack gradient;              ///< its dy/dA; empty = none
+  CrossAttentionStack cross_attention;  ///< L_dec x H x m x n
+  CrossAttentionStack cross_gradient;   ///< its dy/dA; empty = none
+
+  int tokens_count() const { return static_cast<int>(tokens.size()); }
 };
 
 /// One example (a sequence of n tokens).
@@ -115,6 +156,9 @@ struct Example {
   std::optional<std::int64_t> prediction;  ///< e.g. predicted class
   /// One L x 1 x n x n stack per StoreInfo::contributions (exactly those; any store mode).
   ContributionStacks contributions;
+  /// Encoder-decoder stores only: the decoder input and the decoder / cross-attention maps
+  /// (`attention` and `gradient` above are the encoder's self-attention).
+  DecoderMaps decoder;
 
   int tokens_count() const { return static_cast<int>(tokens.size()); }
 };
