@@ -238,6 +238,7 @@ class Reader {
     if (!doc.is_object()) fail(example.line, "expected a JSON object, got " + type_words(doc));
     example.text = *json_text(doc, "text", example.line, true);
     example.text_pair = json_text(doc, "text_pair", example.line, false);
+    example.decoder_text = json_text(doc, "decoder_text", example.line, false);
     const auto label = doc.find("label");
     if (label == doc.end() || label->is_null()) return;
     if (label->is_number_integer()) {

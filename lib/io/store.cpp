@@ -216,6 +216,10 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
   const std::string where = s.where(index);
   Example example;
   detail::FetchedFloats attention, gradient;
+  // encoder-decoder stores: decoder self-attention, cross-attention and their gradients
+  detail::FetchedFloats decoder_attention, decoder_gradient, cross_attention, cross_gradient;
+  bool has_decoder_gradient = false;
+  int m = 0;
   std::vector<std::pair<Contribution, detail::FetchedFloats>> contributions;
   bool has_attention = false, has_gradient = false;
   int n = 0;
@@ -231,40 +235,52 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
                                        s.heap_check, index, where);
     std::vector<std::string> datasets = {"tokens", "token_ids", "attention", "gradient"};
     for (Contribution c : info.contributions) datasets.push_back(detail::contribution_dataset(c));
+    if (info.decoder_layers > 0) {
+      for (const char* name : {"decoder_tokens", "decoder_token_ids", "decoder_attention",
+                               "decoder_gradient", "cross_attention", "cross_gradient"}) {
+        datasets.emplace_back(name);
+      }
+    }
     for (const std::string& dataset : datasets) {
       s.heap_check.check_attributes(group.get(), dataset.c_str(),
                                     where + ": dataset '" + dataset + "'");
     }
-    {
-      Handle tokens = detail::open_dataset(group.get(), "tokens", where);
-      const std::string what = where + ": dataset 'tokens'";
-      const std::vector<hsize_t> shape = detail::dataset_shape(tokens.get());
-      Handle type = detail::checked(H5Dget_type(tokens.get()), H5Tclose, what);
-      if (shape.size() == 1 && H5Tget_class(type.get()) == H5T_STRING &&
-          H5Tis_variable_str(type.get()) > 0 && shape[0] <= static_cast<hsize_t>(kMaxTokens)) {
-        s.heap_check.check(tokens.get(), static_cast<std::size_t>(shape[0]), what);
+    // `tokens` / `token_ids` (and the decoder's `decoder_tokens` / `decoder_token_ids`)
+    const auto read_tokens = [&](const std::string& name, const std::string& ids_name,
+                                 const std::string& word, std::vector<std::string>& tokens,
+                                 std::vector<std::int64_t>& ids) {
+      {
+        Handle dataset = detail::open_dataset(group.get(), name.c_str(), where);
+        const std::string what = where + ": dataset '" + name + "'";
+        const std::vector<hsize_t> shape = detail::dataset_shape(dataset.get());
+        Handle type = detail::checked(H5Dget_type(dataset.get()), H5Tclose, what);
+        if (shape.size() == 1 && H5Tget_class(type.get()) == H5T_STRING &&
+            H5Tis_variable_str(type.get()) > 0 && shape[0] <= static_cast<hsize_t>(kMaxTokens)) {
+          s.heap_check.check(dataset.get(), static_cast<std::size_t>(shape[0]), what);
+        }
+        tokens = detail::read_string_dataset(dataset.get(), what);
       }
-      example.tokens = detail::read_string_dataset(tokens.get(), what);
-    }
+      const int count = static_cast<int>(tokens.size());
+      if (count == 0) throw Error(where + ": dataset '" + name + "' is empty");
+      if (count > kMaxTokens) {
+        throw Error(where + ": dataset '" + name + "' has " + std::to_string(count) +
+                    " entries (at most " + std::to_string(kMaxTokens) + ")");
+      }
+      for (int k = 0; k < count; ++k) {
+        require_utf8(tokens[static_cast<std::size_t>(k)], where + ": " + word + std::to_string(k),
+                     NulBytes::Rejected);
+      }
+      if (detail::has_link(group.get(), ids_name)) {
+        Handle dataset = detail::open_dataset(group.get(), ids_name.c_str(), where);
+        ids = detail::read_int64_dataset(dataset.get(), where + ": dataset '" + ids_name + "'");
+        if (static_cast<int>(ids.size()) != count) {
+          throw Error(where + ": dataset '" + ids_name + "' has " + std::to_string(ids.size()) +
+                      " entries for " + std::to_string(count) + " tokens");
+        }
+      }
+    };
+    read_tokens("tokens", "token_ids", "token ", example.tokens, example.token_ids);
     n = example.tokens_count();
-    if (n == 0) throw Error(where + ": dataset 'tokens' is empty");
-    if (n > kMaxTokens) {
-      throw Error(where + ": dataset 'tokens' has " + std::to_string(n) + " entries (at most " +
-                  std::to_string(kMaxTokens) + ")");
-    }
-    for (int k = 0; k < n; ++k) {
-      require_utf8(example.tokens[static_cast<std::size_t>(k)],
-                   where + ": token " + std::to_string(k), NulBytes::Rejected);
-    }
-    if (detail::has_link(group.get(), "token_ids")) {
-      Handle ids = detail::open_dataset(group.get(), "token_ids", where);
-      example.token_ids = detail::read_int64_dataset(ids.get(), where + ": dataset 'token_ids'");
-      if (static_cast<int>(example.token_ids.size()) != n) {
-        throw Error(where + ": dataset 'token_ids' has " +
-                    std::to_string(example.token_ids.size()) + " entries for " + std::to_string(n) +
-                    " tokens");
-      }
-    }
     example.label = detail::find_int(group.get(), "label", where);
     example.target = detail::find_int(group.get(), "target", where);
     example.prediction = detail::find_int(group.get(), "prediction", where);
@@ -272,15 +288,17 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
     const std::vector<hsize_t> expected = detail::stack_dims(info, static_cast<hsize_t>(n));
     const std::vector<hsize_t> per_layer = {static_cast<hsize_t>(info.layers),
                                             static_cast<hsize_t>(n), static_cast<hsize_t>(n)};
-    const auto fetch = [&](const std::string& dataset_name, const std::vector<hsize_t>& dims) {
+    const auto fetch = [&](const std::string& dataset_name, const std::vector<hsize_t>& dims,
+                           const char* axes = nullptr) {
       Handle dataset = detail::open_dataset(group.get(), dataset_name.c_str(), where);
       const std::string what = where + ": dataset '" + dataset_name + "'";
       const std::vector<hsize_t> shape = detail::dataset_shape(dataset.get());
       if (shape != dims) {
-        throw Error(
-            what + " has shape " + detail::shape_string(shape) + ", expected " +
-            detail::shape_string(dims) +
-            (dims.size() == 4 ? " (layers, heads, tokens, tokens)" : " (layers, tokens, tokens)"));
+        throw Error(what + " has shape " + detail::shape_string(shape) + ", expected " +
+                    detail::shape_string(dims) +
+                    (axes               ? axes
+                     : dims.size() == 4 ? " (layers, heads, tokens, tokens)"
+                                        : " (layers, tokens, tokens)"));
       }
       double elements = 1.0;
       for (hsize_t d : dims) elements *= static_cast<double>(d);
@@ -301,6 +319,25 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
         contributions.emplace_back(c, fetch(detail::contribution_dataset(c), per_layer));
       }
     }
+    if (info.decoder_layers > 0) {
+      DecoderMaps& d = example.decoder;
+      read_tokens("decoder_tokens", "decoder_token_ids", "decoder token ", d.tokens, d.token_ids);
+      m = d.tokens_count();
+      const auto Ld = static_cast<hsize_t>(info.decoder_layers);
+      const auto H = static_cast<hsize_t>(info.heads);
+      const auto hm = static_cast<hsize_t>(m), hn = static_cast<hsize_t>(n);
+      const char* self_axes = " (decoder layers, heads, decoder tokens, decoder tokens)";
+      const char* cross_axes = " (decoder layers, heads, decoder tokens, tokens)";
+      if (options.attention) {
+        decoder_attention = fetch("decoder_attention", {Ld, H, hm, hm}, self_axes);
+        cross_attention = fetch("cross_attention", {Ld, H, hm, hn}, cross_axes);
+      }
+      if (options.gradient && detail::has_link(group.get(), "decoder_gradient")) {
+        decoder_gradient = fetch("decoder_gradient", {Ld, H, hm, hm}, self_axes);
+        cross_gradient = fetch("cross_gradient", {Ld, H, hm, hn}, cross_axes);
+        has_decoder_gradient = true;
+      }
+    }
     unlocked = Clock::now();
   }
   const int heads = info.mode == StoreMode::PerHead ? info.heads : 1;
@@ -315,6 +352,28 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
   for (auto& [c, floats] : contributions) {
     example.contributions[c] =
         AttentionStack(detail::decode_floats(std::move(floats)), info.layers, 1, n);
+  }
+  if (info.decoder_layers > 0) {
+    DecoderMaps& d = example.decoder;
+    const auto cross = [&](detail::FetchedFloats&& floats) {
+      CrossAttentionStack c;
+      c.data = detail::decode_floats(std::move(floats));
+      c.layers = info.decoder_layers;
+      c.heads = info.heads;
+      c.queries = m;
+      c.keys = n;
+      return c;
+    };
+    if (options.attention) {
+      d.attention = AttentionStack(detail::decode_floats(std::move(decoder_attention)),
+                                   info.decoder_layers, info.heads, m);
+      d.cross_attention = cross(std::move(cross_attention));
+    }
+    if (has_decoder_gradient) {
+      d.gradient = AttentionStack(detail::decode_floats(std::move(decoder_gradient)),
+                                  info.decoder_layers, info.heads, m);
+      d.cross_gradient = cross(std::move(cross_gradient));
+    }
   }
   if (timing != nullptr) {
     timing->waiting = seconds(asked, locked);
@@ -356,6 +415,28 @@ std::int64_t Store::append(const Example& example) {
     detail::write_floats(group.get(), detail::contribution_dataset(c),
                          {static_cast<hsize_t>(s.info.layers), n, n}, stack.data().data(),
                          s.info.attention_precision, s.write_options, where);
+  }
+  if (s.info.decoder_layers > 0) {
+    const DecoderMaps& d = example.decoder;
+    const auto m = static_cast<hsize_t>(d.tokens_count());
+    const auto Ld = static_cast<hsize_t>(s.info.decoder_layers);
+    const auto H = static_cast<hsize_t>(s.info.heads);
+    detail::write_string_dataset(group.get(), "decoder_tokens", d.tokens, where);
+    if (!d.token_ids.empty()) {
+      detail::write_int64_dataset(group.get(), "decoder_token_ids", d.token_ids, where);
+    }
+    detail::write_floats(group.get(), "decoder_attention", {Ld, H, m, m}, d.attention.data().data(),
+                         s.info.attention_precision, s.write_options, where);
+    detail::write_floats(group.get(), "cross_attention", {Ld, H, m, n},
+                         d.cross_attention.data.data(), s.info.attention_precision, s.write_options,
+                         where);
+    if (!d.gradient.empty()) {
+      detail::write_floats(group.get(), "decoder_gradient", {Ld, H, m, m}, d.gradient.data().data(),
+                           s.info.gradient_precision, s.write_options, where);
+      detail::write_floats(group.get(), "cross_gradient", {Ld, H, m, n},
+                           d.cross_gradient.data.data(), s.info.gradient_precision, s.write_options,
+                           where);
+    }
   }
   if (example.label) detail::set_int(group.get(), "label", *example.label, H5T_STD_I64LE);
   if (example.target) detail::set_int(group.get(), "target", *example.target, H5T_STD_I64LE);

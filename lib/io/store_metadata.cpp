@@ -86,6 +86,15 @@ void validate_info(const StoreInfo& info, const std::string& path) {
   selection(info.layer_selection, info.layers, info.model_layers, "layer");
   selection(info.head_selection, info.heads, info.model_heads, "head");
   require_utf8(info.derived_run, path + ": derived run", NulBytes::Rejected);
+  if (info.decoder_layers < 0 || info.decoder_layers > kMaxLayersOrHeads) {
+    throw Error(path + ": decoder_layers is " + std::to_string(info.decoder_layers) +
+                " (expected 0 to " + std::to_string(kMaxLayersOrHeads) + ")");
+  }
+  if (info.decoder_layers > 0 && info.mode != StoreMode::PerHead) {
+    throw Error(path + ": an encoder-decoder store (decoder_layers " +
+                std::to_string(info.decoder_layers) + ") must be per-head, not " +
+                to_string(info.mode));
+  }
   require_utf8(info.model, path + ": model name", NulBytes::Rejected);
   require_utf8(info.tokenizer, path + ": tokenizer", NulBytes::Rejected);
   require_utf8(info.fusion, path + ": fusion", NulBytes::Rejected);
@@ -142,6 +151,7 @@ void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options) 
     set_int(file, "model_heads", info.model_heads, H5T_STD_I32LE);
   }
   if (!info.derived_run.empty()) set_string(file, "derived_run", info.derived_run);
+  if (info.decoder_layers > 0) set_int(file, "decoder_layers", info.decoder_layers, H5T_STD_I32LE);
   set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
 }
 
@@ -243,6 +253,18 @@ StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size) {
                                                  path + ": attribute 'contributions'");
   }
   if (version >= 3) read_selection(file, path, info);
+  if (version >= kEncoderDecoderSchemaVersion && has_attribute(file, "decoder_layers")) {
+    const std::int64_t v = get_int(file, "decoder_layers", path);
+    if (v < 1 || v > kMaxLayersOrHeads) {
+      throw Error(path + ": attribute 'decoder_layers' is " + std::to_string(v) +
+                  " (expected 1 to " + std::to_string(kMaxLayersOrHeads) + ")");
+    }
+    info.decoder_layers = static_cast<int>(v);
+    if (info.mode != StoreMode::PerHead) {
+      throw Error(path + ": attribute 'decoder_layers' in a " + to_string(info.mode) +
+                  " store (encoder-decoder stores are per-head)");
+    }
+  }
   size = get_int(file, kCountAttribute, path);
   if (size < 0) {
     throw Error(path + ": attribute '" + std::string(kCountAttribute) + "' is " +
@@ -279,6 +301,90 @@ void validate_contributions(const Example& e, const StoreInfo& info, const std::
   }
 }
 
+std::string map_shape(int layers, int heads, int rows, int cols) {
+  return std::to_string(layers) + " layers x " + std::to_string(heads) + " heads x " +
+         std::to_string(rows) + " x " + std::to_string(cols);
+}
+
+void validate_cross(const CrossAttentionStack& c, const StoreInfo& info, int m, int n, bool weights,
+                    const std::string& what) {
+  if (c.layers != info.decoder_layers || c.heads != info.heads || c.queries != m || c.keys != n ||
+      c.data.size() != static_cast<std::size_t>(c.layers) * static_cast<std::size_t>(c.heads) *
+                           static_cast<std::size_t>(m) * static_cast<std::size_t>(n)) {
+    throw Error(what + " is " + map_shape(c.layers, c.heads, c.queries, c.keys) + " (" +
+                std::to_string(c.data.size()) + " values), the store expects " +
+                map_shape(info.decoder_layers, info.heads, m, n) + " (" + std::to_string(m) +
+                " decoder tokens, " + std::to_string(n) + " tokens)");
+  }
+  for (std::size_t k = 0; k < c.data.size(); ++k) {
+    const float x = c.data[k];
+    if (!std::isfinite(x) || (weights && x < 0)) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", static_cast<double>(x));
+      throw Error(what + ": value " + value + " at entry " + std::to_string(k) +
+                  (weights ? " is not a finite non-negative weight" : " is not finite"));
+    }
+    if ((weights ? info.attention_precision : info.gradient_precision) == Precision::Float16 &&
+        std::fabs(x) > kFloat16Max) {
+      throw Error(what + ": value at entry " + std::to_string(k) +
+                  " does not fit float16 (largest 65504); store float32");
+    }
+  }
+}
+
+// The decoder side of an example against StoreInfo::decoder_layers.
+void validate_decoder(const Example& e, const StoreInfo& info, const std::string& where) {
+  const DecoderMaps& d = e.decoder;
+  const bool given = !d.tokens.empty() || !d.token_ids.empty() || !d.attention.empty() ||
+                     !d.gradient.empty() || !d.cross_attention.empty() || !d.cross_gradient.empty();
+  if (info.decoder_layers == 0) {
+    if (given) {
+      throw Error(where +
+                  ": decoder tokens or maps given, but the store has no decoder "
+                  "(StoreInfo::decoder_layers 0)");
+    }
+    return;
+  }
+  const int m = d.tokens_count(), n = e.tokens_count();
+  if (m == 0) throw Error(where + ": no decoder tokens (an encoder-decoder store)");
+  if (m > kMaxTokens) {
+    throw Error(where + ": " + std::to_string(m) + " decoder tokens (at most " +
+                std::to_string(kMaxTokens) + ")");
+  }
+  for (int k = 0; k < m; ++k) {
+    require_utf8(d.tokens[static_cast<std::size_t>(k)],
+                 where + ": decoder token " + std::to_string(k), NulBytes::Rejected);
+  }
+  if (!d.token_ids.empty() && static_cast<int>(d.token_ids.size()) != m) {
+    throw Error(where + ": " + std::to_string(d.token_ids.size()) + " decoder token ids for " +
+                std::to_string(m) + " decoder tokens");
+  }
+  const std::string self = where + ": decoder attention";
+  if (d.attention.layers() != info.decoder_layers || d.attention.heads() != info.heads ||
+      d.attention.tokens() != m) {
+    throw Error(self + " is " + stack_shape(d.attention) + ", the store expects " +
+                map_shape(info.decoder_layers, info.heads, m, m) + " (" + std::to_string(m) +
+                " decoder tokens)");
+  }
+  validate(d.attention, AttentionCheck::weights(self));
+  if (info.attention_precision == Precision::Float16) check_float16_range(d.attention, self);
+  validate_cross(d.cross_attention, info, m, n, true, where + ": cross-attention");
+  const bool gradients = !e.gradient.empty();
+  if (gradients != !d.gradient.empty() || gradients != !d.cross_gradient.empty()) {
+    throw Error(where +
+                ": the encoder, decoder and cross-attention gradients come together (all "
+                "three or none)");
+  }
+  if (gradients) {
+    require_same_shape(d.attention, d.gradient, self, where + ": decoder gradient");
+    validate(d.gradient, AttentionCheck::any_sign(where + ": decoder gradient"));
+    if (info.gradient_precision == Precision::Float16) {
+      check_float16_range(d.gradient, where + ": decoder gradient");
+    }
+    validate_cross(d.cross_gradient, info, m, n, false, where + ": cross-attention gradient");
+  }
+}
+
 }  // namespace
 
 void validate_example(const Example& e, const StoreInfo& info, const std::string& where) {
@@ -297,6 +403,7 @@ void validate_example(const Example& e, const StoreInfo& info, const std::string
                 std::to_string(n) + " tokens");
   }
   validate_contributions(e, info, where);
+  validate_decoder(e, info, where);
   if (info.mode == StoreMode::Derived) {
     if (!e.attention.empty() || !e.gradient.empty()) {
       throw Error(where +

@@ -131,9 +131,54 @@ std::vector<std::int64_t> fit_lengths(const io::Corpus& corpus,
   return too_long;
 }
 
+void encode_decoder_inputs(const io::Corpus& corpus, std::vector<TokenizedExample>& examples,
+                           const hf::Tokenizer& tokenizer, const torch::ModelInfo& info,
+                           const std::string& target_name) {
+  if (info.decoder_layers == 0) return;
+  if (info.decoder_start_token_id < 0) {
+    throw Error(info.path + "/config.json: no 'decoder_start_token_id', which an encoder-decoder " +
+                info.architecture + " needs to start its decoder input");
+  }
+  hf::EncodeOptions plain;
+  plain.add_special_tokens = false;
+  for (TokenizedExample& x : examples) {
+    const io::CorpusExample& src = *x.source;
+    const std::optional<std::string>& text = src.decoder_text ? src.decoder_text : src.text_pair;
+    if (!text && !target_name.empty()) {
+      throw Error(where(corpus, x) + ": no decoder text (\"decoder_text\" or \"text_pair\"), but " +
+                  target_name + " is a logit of the decoder of " + info.path + " (a " +
+                  info.architecture + "): give the decoder's input text");
+    }
+    hf::Encoding d;
+    if (text) {
+      try {
+        if (!src.decoder_text)
+          x.encoding = tokenizer.encode(src.text);  // the pair is the decoder's
+        d = tokenizer.encode(*text, plain);
+      } catch (const Error& e) {
+        throw Error(where(corpus, x) + ": decoder text: " + e.what());
+      }
+      x.full_length = x.encoding.ids.size();
+    }
+    x.decoder_ids = {info.decoder_start_token_id};
+    x.decoder_tokens = {tokenizer.id_to_token(info.decoder_start_token_id)};
+    x.decoder_ids.insert(x.decoder_ids.end(), d.ids.begin(), d.ids.end());
+    x.decoder_tokens.insert(x.decoder_tokens.end(), d.tokens.begin(), d.tokens.end());
+    for (std::size_t k = 0; k < x.decoder_ids.size(); ++k) {
+      if (x.decoder_ids[k] < 0 || x.decoder_ids[k] >= info.vocab_size) {
+        throw Error(where(corpus, x) + ": decoder token " + std::to_string(k) + " '" +
+                    x.decoder_tokens[k] + "' has id " + std::to_string(x.decoder_ids[k]) +
+                    ", outside the vocabulary of " + info.path + " (" +
+                    std::to_string(info.vocab_size) + " ids)");
+      }
+    }
+  }
+}
+
 torch::Input model_input(const TokenizedExample& example, const torch::ModelInfo& info) {
   torch::Input in;
   in.ids = example.encoding.ids;
+  if (info.decoder_layers > 0) in.decoder_ids = example.decoder_ids;
   if (info.uses_type_ids) in.type_ids = example.encoding.type_ids;
   in.label = example.source->label;
   return in;

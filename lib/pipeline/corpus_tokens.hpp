@@ -20,6 +20,9 @@ struct TokenizedExample {
   const io::CorpusExample* source = nullptr;
   hf::Encoding encoding;
   std::size_t full_length = 0;  ///< tokens before truncation
+  /// Encoder-decoder models: the teacher-forced decoder input (encode_decoder_inputs).
+  std::vector<std::int64_t> decoder_ids;
+  std::vector<std::string> decoder_tokens;
 };
 
 /// "corpus.txt:7", for messages.
@@ -52,6 +55,17 @@ void check_vocabulary(const io::Corpus& corpus, const std::vector<TokenizedExamp
 std::vector<std::int64_t> fit_lengths(const io::Corpus& corpus,
                                       std::vector<TokenizedExample>& examples, std::int64_t limit,
                                       const std::string& limit_source, bool truncate);
+
+/// Encoder-decoder models (info.decoder_layers > 0): every example's decoder input, the
+/// decoder_start_token_id and then the tokens of its decoder text ("decoder_text", else
+/// "text_pair", which then is no longer the encoder's second text) without special tokens, so
+/// that the decoder positions read like a causal LM's (next: after the text; last: its last
+/// token). Without decoder text the input is the start token alone, which is an Error naming
+/// the line when `target_name` is not empty (a target of the decoder's logits). Also an Error:
+/// a model without decoder_start_token_id, an id outside the vocabulary.
+void encode_decoder_inputs(const io::Corpus& corpus, std::vector<TokenizedExample>& examples,
+                           const hf::Tokenizer& tokenizer, const torch::ModelInfo& info,
+                           const std::string& target_name);
 
 /// The model input of one example (token types only for a model that uses them).
 torch::Input model_input(const TokenizedExample& example, const torch::ModelInfo& info);

@@ -478,6 +478,15 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
                 " is a TorchScript module, which gives only its attention maps");
   }
   run.mask_token_id = check_target(o.target, info, *c->tokenizer);
+  if (info.decoder_layers > 0 && o.store != io::StoreMode::PerHead) {
+    throw Error("--store " + std::string(to_string(o.store)) + ": " + info.path + " is an " +
+                "encoder-decoder " + info.architecture +
+                ", whose decoder and cross-attention are stored per head only: use --store "
+                "per-head");
+  }
+  detail::encode_decoder_inputs(
+      c->corpus, c->examples, *c->tokenizer, info,
+      o.target.kind == torch::TargetKind::None ? "" : "--target " + torch::to_string(o.target));
   detail::check_vocabulary(c->corpus, c->examples, info, c->tokenizer_dir);
   report.length_limit = o.max_length > 0 ? o.max_length : info.max_positions;
   report.truncated_lines = detail::fit_lengths(

@@ -51,6 +51,10 @@ void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
       fs::weakly_canonical(have.model, ec1) != fs::weakly_canonical(want.model, ec2)) {
     differs(out, "model", "'" + have.model + "'", "'" + want.model + "'");
   }
+  if (have.decoder_layers != want.decoder_layers) {
+    differs(out, "decoder layers", std::to_string(have.decoder_layers),
+            std::to_string(want.decoder_layers));
+  }
   if (have.layers != want.layers || have.heads != want.heads) {
     differs(out, "layers x heads", std::to_string(have.layers) + " x " + std::to_string(have.heads),
             std::to_string(want.layers) + " x " + std::to_string(want.heads));
@@ -132,6 +136,42 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
   check_resume_batch(store, want);
 }
 
+/// The decoder side of an encoder-decoder's output into x.decoder.
+void add_decoder(const io::StoreInfo& info, const TokenizedExample& example,
+                 const torch::Output& o, io::Example& x) {
+  const int m = static_cast<int>(example.decoder_ids.size()), n = static_cast<int>(o.n);
+  const std::size_t self = static_cast<std::size_t>(info.decoder_layers) *
+                           static_cast<std::size_t>(info.heads) * static_cast<std::size_t>(m) *
+                           static_cast<std::size_t>(m);
+  const std::size_t cross = self / static_cast<std::size_t>(m) * static_cast<std::size_t>(n);
+  if (o.m != m || o.decoder_attention.size() != self || o.cross_attention.size() != cross) {
+    throw Error("the model returned " + std::to_string(o.decoder_attention.size()) +
+                " decoder and " + std::to_string(o.cross_attention.size()) +
+                " cross-attention values for " + std::to_string(o.m) +
+                " decoder tokens; expected " + std::to_string(self) + " and " +
+                std::to_string(cross) + " for " + std::to_string(m));
+  }
+  io::DecoderMaps& d = x.decoder;
+  d.tokens = example.decoder_tokens;
+  d.token_ids = example.decoder_ids;
+  d.attention = AttentionStack(std::vector<float>(o.decoder_attention), info.decoder_layers, info.heads, m);
+  const auto stack = [&](std::vector<float>&& values) {
+    io::CrossAttentionStack c;
+    c.data = std::move(values);
+    c.layers = info.decoder_layers;
+    c.heads = info.heads;
+    c.queries = m;
+    c.keys = n;
+    return c;
+  };
+  d.cross_attention = stack(std::vector<float>(o.cross_attention));
+  if (!o.decoder_attention_gradient.empty()) {
+    d.gradient =
+        AttentionStack(std::vector<float>(o.decoder_attention_gradient), info.decoder_layers, info.heads, m);
+    d.cross_gradient = stack(std::vector<float>(o.cross_attention_gradient));
+  }
+}
+
 }  // namespace
 
 io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
@@ -157,6 +197,7 @@ io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
   info.gradient_precision = o.precision;
   info.extract_batch_size = o.batch_size;
   info.contributions = o.contributions;
+  info.decoder_layers = model.decoder_layers;
   return info;
 }
 
@@ -268,6 +309,7 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   for (Contribution c : info.contributions) {
     x.contributions[c] = AttentionStack(o.contributions.at(c), info.layers, 1, n);
   }
+  if (info.decoder_layers > 0) add_decoder(info, example, o, x);
   const std::int64_t index = store.append(x);
   if (info.mode == io::StoreMode::Derived) {
     io::write_derived(store, info.derived_run, index,

@@ -266,11 +266,6 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();
   std::unique_ptr<detail::LayerStreamer> stream;
   if (options.stream.sink) {
-    if (info_.decoder_layers > 0) {
-      throw Error(info_.path +
-                  ": an encoder-decoder model; maps streamed layer by layer (--store fused or "
-                  "derived, --layers, --heads) are for encoder-only and decoder-only models");
-    }
     stream = std::make_unique<detail::LayerStreamer>(options.stream, info_.layers, info_.heads,
                                                      t.lengths, info_.path);
     if (options.attention) {
@@ -390,39 +385,41 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     attention_grads = std::move(g);
   }
 
+  // attention_grads: [encoder..., decoder self..., cross...] as put into `inputs` above
+  const auto decoder_count = static_cast<std::ptrdiff_t>(r.decoder_attentions.size());
+  const std::ptrdiff_t encoder_grads =
+      attention_grads.empty() ? 0
+                              : static_cast<std::ptrdiff_t>(attention_grads.size()) - 2 * decoder_count;
   if (stream) {
-    // the gradients, layer after layer, each freed once handed out
-    for (std::size_t l = 0; l < attention_grads.size(); ++l) {
-      stream->gradient(static_cast<int>(l), attention_grads[l]);
-      attention_grads[l] = Tensor();
+    // the encoder's (or the only stack's) gradients, layer after layer, each freed once handed out
+    for (std::ptrdiff_t l = 0; l < encoder_grads; ++l) {
+      stream->gradient(static_cast<int>(l), attention_grads[static_cast<std::size_t>(l)]);
+      attention_grads[static_cast<std::size_t>(l)] = Tensor();
     }
-    attention_grads.clear();
   }
   const auto fields = [&](std::vector<float> Output::*field) {
     std::vector<std::vector<float>*> p;
     for (Output& o : out) p.push_back(&(o.*field));
     return p;
   };
-  const auto decoder_count = static_cast<std::ptrdiff_t>(r.decoder_attentions.size());
-  if (options.attention && !stream) {
-    copy_batch_maps(r.attentions, ns, ns, fields(&Output::attention));
-    if (seq2seq) {
-      copy_batch_maps(r.decoder_attentions, ms, ms, fields(&Output::decoder_attention));
-      copy_batch_maps(r.cross_attentions, ms, ns, fields(&Output::cross_attention));
-    }
+  if (options.attention && !stream) copy_batch_maps(r.attentions, ns, ns, fields(&Output::attention));
+  if (options.attention && seq2seq) {  // the decoder's maps are never streamed
+    copy_batch_maps(r.decoder_attentions, ms, ms, fields(&Output::decoder_attention));
+    copy_batch_maps(r.cross_attentions, ms, ns, fields(&Output::cross_attention));
   }
   if (!attention_grads.empty()) {
-    // [encoder..., decoder self..., cross...] as put into `inputs` above
-    const auto encoder_end =
-        attention_grads.begin() + static_cast<std::ptrdiff_t>(r.attentions.size());
-    copy_batch_maps(std::vector<Tensor>(attention_grads.begin(), encoder_end), ns, ns,
-                    fields(&Output::attention_gradient));
+    const auto encoder_end = attention_grads.begin() + encoder_grads;
+    if (!stream) {
+      copy_batch_maps(std::vector<Tensor>(attention_grads.begin(), encoder_end), ns, ns,
+                      fields(&Output::attention_gradient));
+    }
     if (seq2seq) {
       copy_batch_maps(std::vector<Tensor>(encoder_end, encoder_end + decoder_count), ms, ms,
                       fields(&Output::decoder_attention_gradient));
       copy_batch_maps(std::vector<Tensor>(encoder_end + decoder_count, attention_grads.end()), ms,
                       ns, fields(&Output::cross_attention_gradient));
     }
+    attention_grads.clear();
   }
   if (input_grad.defined()) {
     const Tensor e = r.input_embeddings.detach().to(::torch::kCPU, ::torch::kFloat32).contiguous();

@@ -100,33 +100,31 @@ class T5 final : public Network {
     const std::string why_bias = "relative_attention_num_buckets " +
                                  std::to_string(c.relative_buckets) + ", num_heads " +
                                  std::to_string(c.num_heads);
-    for (std::int64_t l = 0; l < c.num_layers; ++l) {
-      const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
-      Block b;
-      b.self_norm = norm(p + "0.layer_norm");
-      b.self = attention(p + "0.SelfAttention.");
-      b.ffn_norm = norm(p + "1.layer_norm");
-      b.ffn = ffn(p + "1.DenseReluDense.");
-      encoder_.push_back(std::move(b));
-    }
-    encoder_bias_ = w.get("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-                          {c.relative_buckets, c.num_heads}, why_bias);
-    encoder_norm_ = norm("encoder.final_layer_norm");
+    // one stack: "encoder." / "decoder." blocks (the decoder's with cross-attention as
+    // layer.1), the relative-position table of its block 0, its final norm
+    const auto stack = [&](const std::string& name, std::int64_t layers, bool decoder,
+                           std::vector<Block>& blocks, Tensor& bias, RmsNorm& final_norm) {
+      for (std::int64_t l = 0; l < layers; ++l) {
+        const std::string p = name + ".block." + std::to_string(l) + ".layer.";
+        const std::string sub = decoder ? "2." : "1.";
+        Block b;
+        b.self_norm = norm(p + "0.layer_norm");
+        b.self = attention(p + "0.SelfAttention.");
+        if (decoder) {
+          b.cross_norm = norm(p + "1.layer_norm");
+          b.cross = attention(p + "1.EncDecAttention.");
+        }
+        b.ffn_norm = norm(p + sub + "layer_norm");
+        b.ffn = ffn(p + sub + "DenseReluDense.");
+        blocks.push_back(std::move(b));
+      }
+      bias = w.get(name + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+                   {c.relative_buckets, c.num_heads}, why_bias);
+      final_norm = norm(name + ".final_layer_norm");
+    };
+    stack("encoder", c.num_layers, false, encoder_, encoder_bias_, encoder_norm_);
     if (head == T5Head::EncoderOnly) return;
-    for (std::int64_t l = 0; l < c.decoder_layers; ++l) {
-      const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
-      Block b;
-      b.self_norm = norm(p + "0.layer_norm");
-      b.self = attention(p + "0.SelfAttention.");
-      b.cross_norm = norm(p + "1.layer_norm");
-      b.cross = attention(p + "1.EncDecAttention.");
-      b.ffn_norm = norm(p + "2.layer_norm");
-      b.ffn = ffn(p + "2.DenseReluDense.");
-      decoder_.push_back(std::move(b));
-    }
-    decoder_bias_ = w.get("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-                          {c.relative_buckets, c.num_heads}, why_bias);
-    decoder_norm_ = norm("decoder.final_layer_norm");
+    stack("decoder", c.decoder_layers, true, decoder_, decoder_bias_, decoder_norm_);
     if (head == T5Head::LanguageModel) {
       lm_head_ = c.tie_word_embeddings ? shared_
                                        : w.get("lm_head.weight", {c.vocab_size, d},

@@ -16,7 +16,8 @@ namespace attnflow::io {
 enum class CorpusFormat {
   Auto,   ///< from the extension: .txt/.text -> Text, .jsonl/.ndjson -> Jsonl, .tsv -> Tsv
   Text,   ///< one text per line
-  Jsonl,  ///< one JSON object per line: {"text": ..., "text_pair": ..., "label": ...}
+  Jsonl,  ///< one JSON object per line: {"text": ..., "text_pair": ..., "decoder_text": ...,
+          ///< "label": ...}
   Tsv,    ///< text[<TAB>label], text<TAB>text_pair<TAB>label, or named columns (header row)
 };
 
@@ -36,8 +37,11 @@ CorpusFormat corpus_format_of(const std::string& path);
 struct CorpusExample {
   std::string text;                      ///< non-empty, valid UTF-8, no NUL
   std::optional<std::string> text_pair;  ///< second text (premise/hypothesis pairs)
-  std::optional<std::int64_t> label;     ///< class id
-  std::int64_t line = 0;                 ///< 1-based line number in the file
+  /// JSONL "decoder_text": an encoder-decoder's teacher-forced decoder input (T5; else the
+  /// text_pair is).
+  std::optional<std::string> decoder_text;
+  std::optional<std::int64_t> label;  ///< class id
+  std::int64_t line = 0;              ///< 1-based line number in the file
 };
 
 struct CorpusReadOptions {

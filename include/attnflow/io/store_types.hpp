@@ -18,10 +18,13 @@ namespace attnflow::io {
 /// added the per-example contribution matrices; version-1 files are still read (and appended
 /// to, as version 1: without contributions).
 inline constexpr int kSchemaVersion = 2;
-/// The newest schema version this build reads and writes. Version 3 (docs/hdf5-schema.md,
-/// "Schema 3: layer/head selections and streamed derived stores") is written only by stores
-/// that use its features: a layer or head selection, or a derived run computed during
-/// extraction (StoreInfo::layer_selection, head_selection, derived_run); others stay version 2.
+/// Schema version of encoder-decoder stores (StoreInfo::decoder_layers > 0): version 3 added the
+/// decoder and cross-attention datasets.
+inline constexpr int kEncoderDecoderSchemaVersion = 3;
+/// The newest schema version this build reads and writes. Version 3 (docs/hdf5-schema.md) is
+/// written only by stores that use its features: encoder-decoder datasets (decoder_layers), a
+/// layer or head selection, or a derived run computed during extraction (layer_selection,
+/// head_selection, derived_run); others stay version 2.
 inline constexpr int kNewestSchemaVersion = 3;
 /// The oldest schema version this build reads.
 inline constexpr int kOldestSchemaVersion = 1;
@@ -97,6 +100,12 @@ struct StoreInfo {
   /// names comma-separated; schema version 2), stored as datasets `contribution_<name>`
   /// [L, n, n] at attention_precision.
   std::vector<Contribution> contributions;
+  /// Encoder-decoder models (T5; schema version 3, root attribute `decoder_layers`): the
+  /// decoder's layers L_dec. Then `layers` / `heads` / `causal` / attention describe the
+  /// encoder, and every example also holds the decoder's tokens, its causal self-attention
+  /// [L_dec, H, m, m] and its cross-attention [L_dec, H, m, n] (with their gradients when the
+  /// encoder's gradient is stored). 0 = no decoder (every other store). Per-head mode only.
+  int decoder_layers = 0;
   /// Schema 3: the 1-based model layers / heads the stored stacks hold, ascending (root
   /// attributes `layer_selection`, `head_selection`, `model_layers`, `model_heads`; written
   /// only for a selection). Empty = all: `layers` / `heads` are then the model's; with a
@@ -111,7 +120,8 @@ struct StoreInfo {
 
   /// Whether the store uses a schema-3 feature (and is written as version 3).
   bool uses_schema3() const {
-    return !layer_selection.empty() || !head_selection.empty() || !derived_run.empty();
+    return decoder_layers > 0 || !layer_selection.empty() || !head_selection.empty() ||
+           !derived_run.empty();
   }
 
   // Filled on open (ignored by Store::create):
@@ -121,6 +131,37 @@ struct StoreInfo {
   /// The codec the file was created with (root attribute `compression`, compression_name);
   /// empty in files written before attnflow recorded it (their examples are gzip-4 + shuffle).
   std::string compression;
+};
+
+/// Cross-attention of an encoder-decoder (or its dy/dA): layers x heads x m decoder queries x
+/// n encoder keys, row-major [layer][head][query][key].
+struct CrossAttentionStack {
+  std::vector<float> data;
+  int layers = 0;
+  int heads = 0;
+  int queries = 0;  ///< m, the decoder tokens
+  int keys = 0;     ///< n, the encoder tokens
+
+  bool empty() const { return data.empty(); }
+  /// Head `h` of layer `l` (0-based) as an m x n map.
+  Eigen::Map<const MatrixF> head(int l, int h) const {
+    return {data.data() + (static_cast<std::size_t>(l) * static_cast<std::size_t>(heads) +
+                           static_cast<std::size_t>(h)) *
+                              static_cast<std::size_t>(queries) * static_cast<std::size_t>(keys),
+            queries, keys};
+  }
+};
+
+/// The decoder side of one example of an encoder-decoder store (StoreInfo::decoder_layers > 0).
+struct DecoderMaps {
+  std::vector<std::string> tokens;      ///< m UTF-8 strings: the teacher-forced decoder input
+  std::vector<std::int64_t> token_ids;  ///< empty, or one id per token
+  AttentionStack attention;             ///< decoder self-attention L_dec x H x m x m (causal)
+  AttentionStack gradient;              ///< its dy/dA; empty = none
+  CrossAttentionStack cross_attention;  ///< L_dec x H x m x n
+  CrossAttentionStack cross_gradient;   ///< its dy/dA; empty = none
+
+  int tokens_count() const { return static_cast<int>(tokens.size()); }
 };
 
 /// One example (a sequence of n tokens).
@@ -136,6 +177,9 @@ struct Example {
   std::optional<std::int64_t> prediction;  ///< e.g. predicted class
   /// One L x 1 x n x n stack per StoreInfo::contributions (exactly those; any store mode).
   ContributionStacks contributions;
+  /// Encoder-decoder stores only: the decoder input and the decoder / cross-attention maps
+  /// (`attention` and `gradient` above are the encoder's self-attention).
+  DecoderMaps decoder;
 
   int tokens_count() const { return static_cast<int>(tokens.size()); }
 };

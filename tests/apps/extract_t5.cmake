@@ -1,0 +1,72 @@
+# `attnflow extract` of a T5ForConditionalGeneration (tests/data/models/t5_lm): a JSONL corpus
+# with decoder_text / text_pair -> a schema-3 store with the encoder, decoder and cross-attention
+# (and their gradients, --target last); `attnflow analyze` of the encoder on it; the errors of a
+# line without decoder text and of --store fused.
+#   cmake -DATTNFLOW=... -DDATA=tests/data -DWORK=... -DPYTHON=/usr/bin/python3 -P extract_t5.cmake
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(MODEL ${DATA}/models/t5_lm)
+file(WRITE ${WORK}/corpus.jsonl
+  "{\"text\": \"translate English to German: the house is small.\", \"decoder_text\": \"das Haus ist klein.\"}\n"
+  "{\"text\": \"hello world\", \"text_pair\": \"hallo welt\"}\n")
+
+function(run)
+  execute_process(COMMAND ${ATTNFLOW} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "attnflow ${ARGN} failed (${rc}):\n${out}\n${err}")
+  endif()
+endfunction()
+
+function(expect_failure expected)
+  execute_process(COMMAND ${ATTNFLOW} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(FIND "${err}" "attnflow: error: ${expected}" pos)
+  if(NOT rc EQUAL 1 OR pos EQUAL -1)
+    message(FATAL_ERROR "attnflow ${ARGN}: expected exit 1 and 'attnflow: error: ${expected}', "
+                        "got ${rc}:\n${err}")
+  endif()
+endfunction()
+
+run(extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/t5.h5 --target last -b 2)
+run(analyze ${WORK}/t5.h5 -m rollout,flow)
+file(WRITE ${WORK}/check.py [=[
+import sys
+import h5py
+import numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert f.attrs["attnflow_schema_version"] == 3
+assert f.attrs["decoder_layers"] == 3 and f.attrs["layers"] == 2 and f.attrs["heads"] == 4
+assert not f.attrs["causal"]
+for name, decoder_text in (("000000000", "das Haus ist klein."), ("000000001", "hallo welt")):
+    g = f["examples"][name]
+    n, m = len(g["tokens"]), len(g["decoder_tokens"])
+    assert g["decoder_tokens"].asstr()[0] == "<pad>" and g["decoder_token_ids"][0] == 0
+    assert g["tokens"].asstr()[-1] == "</s>" and "</s>" not in list(g["decoder_tokens"].asstr()[...])
+    assert g["attention"].shape == (2, 4, n, n) and g["gradient"].shape == (2, 4, n, n)
+    assert g["decoder_attention"].shape == (3, 4, m, m) and g["decoder_gradient"].shape == (3, 4, m, m)
+    assert g["cross_attention"].shape == (3, 4, m, n) and g["cross_gradient"].shape == (3, 4, m, n)
+    d, c = g["decoder_attention"][...], g["cross_attention"][...]
+    assert np.allclose(d.sum(-1), 1, atol=1e-5) and np.allclose(c.sum(-1), 1, atol=1e-5)
+    assert (np.triu(d, 1) == 0).all(), "decoder self-attention is causal"
+    assert g.attrs["target"] == g["decoder_token_ids"][m - 1], "last: the last decoder token"
+    assert np.abs(g["cross_gradient"][...]).max() > 0
+# the second line's text_pair is its decoder text, not the encoder's second text
+assert list(f["examples/000000001/tokens"].asstr()[...]) == ["\u2581hello", "\u2581world", "</s>"]
+assert "analyze" in f["derived"]
+print("ok")
+]=])
+execute_process(COMMAND ${PYTHON} ${WORK}/check.py ${WORK}/t5.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "check.py failed:\n${out}\n${err}")
+endif()
+
+file(WRITE ${WORK}/bad.jsonl "{\"text\": \"a\", \"decoder_text\": \"b\"}\n{\"text\": \"no decoder\"}\n")
+expect_failure("${WORK}/bad.jsonl:2: no decoder text (\"decoder_text\" or \"text_pair\"), but --target last is a logit of the decoder"
+               extract ${MODEL} ${WORK}/bad.jsonl -o ${WORK}/bad.h5 --target last)
+expect_failure("--store fused: ${MODEL} is an encoder-decoder T5ForConditionalGeneration"
+               extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/fused.h5 --store fused)
+expect_failure("--target mask needs a masked language model"
+               extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/mask.h5 --target mask)
+if(EXISTS ${WORK}/bad.h5 OR EXISTS ${WORK}/fused.h5 OR EXISTS ${WORK}/mask.h5)
+  message(FATAL_ERROR "a failed run left its output behind")
+endif()
