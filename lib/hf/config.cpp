@@ -314,7 +314,7 @@ ModelConfig parse_config(std::string_view json_text, const std::string& source,
     if (c.model_type.empty()) {
       f.fail(
           "no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT, GPT-2, Llama, "
-          "Mistral or Qwen2 architecture to infer it from");
+          "Mistral, Qwen2 or T5 architecture to infer it from");
     }
   }
   const FamilyEntry* entry = nullptr;

@@ -340,13 +340,51 @@ TEST(Config, LlamaFamilyErrors) {
             "'llama' (supported: LlamaModel, LlamaForCausalLM)");
 }
 
+// T5Config: t5-small's keys (4.x: the defaults of T5Config) and flan-t5's gated-gelu (5.x).
+TEST(Config, T5) {
+  const ModelConfig small = parse_model_config(
+      R"({"architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "d_ff": 2048,
+          "d_kv": 64, "d_model": 512, "decoder_start_token_id": 0, "num_heads": 8,
+          "num_layers": 6, "vocab_size": 32128, "feed_forward_proj": "relu",
+          "transformers_version": "4.46.0"})",
+      "t5-small");
+  EXPECT_EQ(small.family, ModelFamily::T5);
+  EXPECT_EQ(small.hidden_size, 512);
+  EXPECT_EQ(small.head_dim(), 64);
+  EXPECT_EQ(small.intermediate_size, 2048);
+  EXPECT_EQ(small.num_layers, 6);
+  EXPECT_EQ(small.decoder_layers, 6);  // num_decoder_layers defaults to num_layers
+  EXPECT_EQ(small.relative_buckets, 32);
+  EXPECT_EQ(small.relative_max_distance, 128);
+  EXPECT_EQ(small.activation, Activation::Relu);
+  EXPECT_FALSE(small.gated_ffn);
+  EXPECT_TRUE(small.tie_word_embeddings);
+  EXPECT_EQ(small.decoder_start_token_id, 0);
+  EXPECT_EQ(small.max_positions, 0);
+  EXPECT_DOUBLE_EQ(small.layer_norm_eps, 1e-6);
+  const ModelConfig flan = parse_model_config(
+      R"({"model_type": "t5", "d_model": 64, "d_kv": 16, "num_heads": 6, "num_layers": 8,
+          "num_decoder_layers": 4, "feed_forward_proj": "gated-gelu",
+          "tie_word_embeddings": false, "dtype": "bfloat16", "transformers_version": "5.0.0"})",
+      "flan");
+  EXPECT_TRUE(flan.gated_ffn);
+  EXPECT_EQ(flan.activation, Activation::GeluTanh);  // T5Config: gated-gelu is gelu_new
+  EXPECT_EQ(flan.decoder_layers, 4);
+  EXPECT_EQ(flan.head_dim(), 16);  // d_kv, not d_model / num_heads
+  EXPECT_FALSE(flan.tie_word_embeddings);
+  EXPECT_FALSE(flan.decoder_start_token_id.has_value());
+  EXPECT_EQ(parse_model_config(R"({"model_type": "t5", "feed_forward_proj": "gated-silu"})", "s")
+                .activation,
+            Activation::Silu);
+}
+
 TEST(Config, Errors) {
   const auto err = [](const std::string& text) {
     return error_of([&] { parse_model_config(text, "m/config.json"); });
   };
-  EXPECT_EQ(err(R"({"model_type": "t5"})"),
-            "m/config.json: unknown model_type 't5' (supported: bert, roberta, xlm-roberta, "
-            "distilbert, gpt2, llama, mistral, qwen2)");
+  EXPECT_EQ(err(R"({"model_type": "mt5"})"),
+            "m/config.json: unknown model_type 'mt5' (supported: bert, roberta, xlm-roberta, "
+            "distilbert, gpt2, llama, mistral, qwen2, t5)");
   EXPECT_EQ(
       err(R"({"model_type": "bert", "architectures": ["BertForTokenClassification"]})"),
       "m/config.json: unknown architecture 'BertForTokenClassification' for model_type 'bert' "
@@ -354,9 +392,15 @@ TEST(Config, Errors) {
   EXPECT_EQ(err(R"({"model_type": "gpt2", "architectures": ["BertModel"]})"),
             "m/config.json: unknown architecture 'BertModel' for model_type 'gpt2' (supported: "
             "GPT2Model, GPT2LMHeadModel)");
-  EXPECT_EQ(err(R"({"architectures": ["T5Model"]})"),
+  EXPECT_EQ(err(R"({"architectures": ["MT5Model"]})"),
             "m/config.json: no 'model_type' and no BERT, RoBERTa, XLM-RoBERTa, DistilBERT, "
-            "GPT-2, Llama, Mistral or Qwen2 architecture to infer it from");
+            "GPT-2, Llama, Mistral, Qwen2 or T5 architecture to infer it from");
+  EXPECT_EQ(err(R"({"model_type": "t5", "feed_forward_proj": "gelu-gated"})"),
+            "m/config.json: 'feed_forward_proj' 'gelu-gated' is not ACT or gated-ACT (e.g. "
+            "relu, gated-gelu)");
+  EXPECT_EQ(err(R"({"model_type": "t5", "feed_forward_proj": "gated-tanh"})"),
+            "m/config.json: unsupported feed_forward_proj 'tanh' (supported: gelu, gelu_new, "
+            "gelu_pytorch_tanh, gelu_fast, relu, silu, quick_gelu)");
   EXPECT_EQ(err(R"({"model_type": "bert", "hidden_size": "768"})"),
             "m/config.json: 'hidden_size' must be a positive integer, got \"768\"");
   EXPECT_EQ(err(R"({"model_type": "bert", "num_hidden_layers": 0})"),

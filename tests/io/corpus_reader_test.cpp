@@ -188,6 +188,18 @@ TEST(CorpusReader, JsonlExamples) {
   EXPECT_EQ(lines(c), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
 }
 
+TEST(CorpusReader, JsonlDecoderText) {
+  const Corpus c = parse(
+      "{\"text\": \"translate: the house\", \"decoder_text\": \"das Haus\"}\n"
+      "{\"text\": \"no decoder\", \"decoder_text\": null}\n",
+      "c.jsonl");
+  EXPECT_EQ(c.examples[0].decoder_text, std::string("das Haus"));
+  EXPECT_FALSE(c.examples[0].text_pair);
+  EXPECT_FALSE(c.examples[1].decoder_text);
+  expect_parse_error("{\"text\": \"a\", \"decoder_text\": 3}\n", "c.jsonl",
+                     "c.jsonl:1: \"decoder_text\" must be a string, not a number");
+}
+
 TEST(CorpusReader, JsonlStringLabels) {
   // Integer strings always; names only with a name -> id map (a model's id2label).
   const std::string content =
