@@ -356,13 +356,8 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
   if (info.decoder_layers > 0) {
     DecoderMaps& d = example.decoder;
     const auto cross = [&](detail::FetchedFloats&& floats) {
-      CrossAttentionStack c;
-      c.data = detail::decode_floats(std::move(floats));
-      c.layers = info.decoder_layers;
-      c.heads = info.heads;
-      c.queries = m;
-      c.keys = n;
-      return c;
+      return CrossAttentionStack(detail::decode_floats(std::move(floats)), info.decoder_layers,
+                                 info.heads, m, n);
     };
     if (options.attention) {
       d.attention = AttentionStack(detail::decode_floats(std::move(decoder_attention)),
@@ -428,14 +423,14 @@ std::int64_t Store::append(const Example& example) {
     detail::write_floats(group.get(), "decoder_attention", {Ld, H, m, m}, d.attention.data().data(),
                          s.info.attention_precision, s.write_options, where);
     detail::write_floats(group.get(), "cross_attention", {Ld, H, m, n},
-                         d.cross_attention.data.data(), s.info.attention_precision, s.write_options,
-                         where);
+                         d.cross_attention.data().data(), s.info.attention_precision,
+                         s.write_options, where);
     if (!d.gradient.empty()) {
       detail::write_floats(group.get(), "decoder_gradient", {Ld, H, m, m}, d.gradient.data().data(),
                            s.info.gradient_precision, s.write_options, where);
       detail::write_floats(group.get(), "cross_gradient", {Ld, H, m, n},
-                           d.cross_gradient.data.data(), s.info.gradient_precision, s.write_options,
-                           where);
+                           d.cross_gradient.data().data(), s.info.gradient_precision,
+                           s.write_options, where);
     }
   }
   if (example.label) detail::set_int(group.get(), "label", *example.label, H5T_STD_I64LE);

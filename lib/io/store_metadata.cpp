@@ -308,16 +308,18 @@ std::string map_shape(int layers, int heads, int rows, int cols) {
 
 void validate_cross(const CrossAttentionStack& c, const StoreInfo& info, int m, int n, bool weights,
                     const std::string& what) {
-  if (c.layers != info.decoder_layers || c.heads != info.heads || c.queries != m || c.keys != n ||
-      c.data.size() != static_cast<std::size_t>(c.layers) * static_cast<std::size_t>(c.heads) *
-                           static_cast<std::size_t>(m) * static_cast<std::size_t>(n)) {
-    throw Error(what + " is " + map_shape(c.layers, c.heads, c.queries, c.keys) + " (" +
-                std::to_string(c.data.size()) + " values), the store expects " +
+  if (c.layers() != info.decoder_layers || c.heads() != info.heads || c.queries() != m ||
+      c.keys() != n ||
+      c.data().size() != static_cast<std::size_t>(c.layers()) *
+                             static_cast<std::size_t>(c.heads()) * static_cast<std::size_t>(m) *
+                             static_cast<std::size_t>(n)) {
+    throw Error(what + " is " + map_shape(c.layers(), c.heads(), c.queries(), c.keys()) + " (" +
+                std::to_string(c.data().size()) + " values), the store expects " +
                 map_shape(info.decoder_layers, info.heads, m, n) + " (" + std::to_string(m) +
                 " decoder tokens, " + std::to_string(n) + " tokens)");
   }
-  for (std::size_t k = 0; k < c.data.size(); ++k) {
-    const float x = c.data[k];
+  for (std::size_t k = 0; k < c.data().size(); ++k) {
+    const float x = c.data()[k];
     if (!std::isfinite(x) || (weights && x < 0)) {
       char value[32];
       std::snprintf(value, sizeof value, "%g", static_cast<double>(x));

@@ -137,8 +137,8 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
 }
 
 /// The decoder side of an encoder-decoder's output into x.decoder.
-void add_decoder(const io::StoreInfo& info, const TokenizedExample& example,
-                 const torch::Output& o, io::Example& x) {
+void add_decoder(const io::StoreInfo& info, const TokenizedExample& example, const torch::Output& o,
+                 io::Example& x) {
   const int m = static_cast<int>(example.decoder_ids.size()), n = static_cast<int>(o.n);
   const std::size_t self = static_cast<std::size_t>(info.decoder_layers) *
                            static_cast<std::size_t>(info.heads) * static_cast<std::size_t>(m) *
@@ -154,20 +154,15 @@ void add_decoder(const io::StoreInfo& info, const TokenizedExample& example,
   io::DecoderMaps& d = x.decoder;
   d.tokens = example.decoder_tokens;
   d.token_ids = example.decoder_ids;
-  d.attention = AttentionStack(std::vector<float>(o.decoder_attention), info.decoder_layers, info.heads, m);
+  d.attention =
+      AttentionStack(std::vector<float>(o.decoder_attention), info.decoder_layers, info.heads, m);
   const auto stack = [&](std::vector<float>&& values) {
-    io::CrossAttentionStack c;
-    c.data = std::move(values);
-    c.layers = info.decoder_layers;
-    c.heads = info.heads;
-    c.queries = m;
-    c.keys = n;
-    return c;
+    return CrossAttentionStack(std::move(values), info.decoder_layers, info.heads, m, n);
   };
   d.cross_attention = stack(std::vector<float>(o.cross_attention));
   if (!o.decoder_attention_gradient.empty()) {
-    d.gradient =
-        AttentionStack(std::vector<float>(o.decoder_attention_gradient), info.decoder_layers, info.heads, m);
+    d.gradient = AttentionStack(std::vector<float>(o.decoder_attention_gradient),
+                                info.decoder_layers, info.heads, m);
     d.cross_gradient = stack(std::vector<float>(o.cross_attention_gradient));
   }
 }

@@ -388,8 +388,9 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   // attention_grads: [encoder..., decoder self..., cross...] as put into `inputs` above
   const auto decoder_count = static_cast<std::ptrdiff_t>(r.decoder_attentions.size());
   const std::ptrdiff_t encoder_grads =
-      attention_grads.empty() ? 0
-                              : static_cast<std::ptrdiff_t>(attention_grads.size()) - 2 * decoder_count;
+      attention_grads.empty()
+          ? 0
+          : static_cast<std::ptrdiff_t>(attention_grads.size()) - 2 * decoder_count;
   if (stream) {
     // the encoder's (or the only stack's) gradients, layer after layer, each freed once handed out
     for (std::ptrdiff_t l = 0; l < encoder_grads; ++l) {
@@ -402,7 +403,8 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
     for (Output& o : out) p.push_back(&(o.*field));
     return p;
   };
-  if (options.attention && !stream) copy_batch_maps(r.attentions, ns, ns, fields(&Output::attention));
+  if (options.attention && !stream)
+    copy_batch_maps(r.attentions, ns, ns, fields(&Output::attention));
   if (options.attention && seq2seq) {  // the decoder's maps are never streamed
     copy_batch_maps(r.decoder_attentions, ms, ms, fields(&Output::decoder_attention));
     copy_batch_maps(r.cross_attentions, ms, ns, fields(&Output::cross_attention));

@@ -12,7 +12,7 @@
 namespace {
 
 using attnflow::AttentionStack;
-using attnflow::io::CrossAttentionStack;
+using attnflow::CrossAttentionStack;
 using attnflow::io::Example;
 using attnflow::io::Precision;
 using attnflow::io::ReadOptions;
@@ -43,13 +43,9 @@ std::vector<float> values(std::size_t count, int salt, bool signed_values) {
 }
 
 CrossAttentionStack cross(int layers, int heads, int m, int n, int salt, bool signed_values) {
-  CrossAttentionStack c;
-  c.layers = layers;
-  c.heads = heads;
-  c.queries = m;
-  c.keys = n;
-  c.data = values(static_cast<std::size_t>(layers * heads * m * n), salt, signed_values);
-  return c;
+  return CrossAttentionStack(
+      values(static_cast<std::size_t>(layers * heads * m * n), salt, signed_values), layers, heads,
+      m, n);
 }
 
 Example seq2seq_example(int n, int m, bool gradients) {
@@ -94,20 +90,20 @@ TEST(StoreEncoderDecoder, RoundTripIsExact) {
     EXPECT_EQ(a.decoder.attention.data(), want.decoder.attention.data());
     EXPECT_EQ(a.decoder.attention.layers(), 4);
     EXPECT_EQ(a.decoder.gradient.data(), want.decoder.gradient.data());
-    EXPECT_EQ(a.decoder.cross_attention.data, want.decoder.cross_attention.data);
-    EXPECT_EQ(a.decoder.cross_attention.queries, 3);
-    EXPECT_EQ(a.decoder.cross_attention.keys, 5);
-    EXPECT_EQ(a.decoder.cross_gradient.data, want.decoder.cross_gradient.data);
+    EXPECT_EQ(a.decoder.cross_attention.data(), want.decoder.cross_attention.data());
+    EXPECT_EQ(a.decoder.cross_attention.queries(), 3);
+    EXPECT_EQ(a.decoder.cross_attention.keys(), 5);
+    EXPECT_EQ(a.decoder.cross_gradient.data(), want.decoder.cross_gradient.data());
     // head(l, h) is the m x n map of layer l, head h
-    EXPECT_EQ(
-        a.decoder.cross_attention.head(1, 2)(2, 4),
-        want.decoder.cross_attention.data[static_cast<std::size_t>(((1 * 3 + 2) * 3 + 2) * 5 + 4)]);
+    EXPECT_EQ(a.decoder.cross_attention.head(1, 2)(2, 4),
+              want.decoder.cross_attention
+                  .data()[static_cast<std::size_t>(((1 * 3 + 2) * 3 + 2) * 5 + 4)]);
     const Example b = s.read(1);
     EXPECT_TRUE(b.gradient.empty());
     EXPECT_TRUE(b.decoder.gradient.empty());
     EXPECT_TRUE(b.decoder.cross_gradient.empty());
-    EXPECT_EQ(b.decoder.cross_attention.data,
-              seq2seq_example(2, 6, false).decoder.cross_attention.data);
+    EXPECT_EQ(b.decoder.cross_attention.data(),
+              seq2seq_example(2, 6, false).decoder.cross_attention.data());
     const Example meta = s.read(0, ReadOptions::metadata_only());
     EXPECT_EQ(meta.decoder.tokens, want.decoder.tokens);
     EXPECT_TRUE(meta.decoder.attention.empty());
@@ -148,7 +144,7 @@ TEST(StoreEncoderDecoder, BadExamplesNameTheProblem) {
   test::expect_error([&] { s.append(e); },
                      where + ": no decoder tokens (an encoder-decoder store)");
   e = seq2seq_example(5, 3, false);
-  e.decoder.cross_attention.data[7] = -0.5f;
+  e.decoder.cross_attention.data()[7] = -0.5f;
   test::expect_error_contains([&] { s.append(e); },
                               where + ": cross-attention: value -0.5 at entry 7");
   e = seq2seq_example(5, 3, true);

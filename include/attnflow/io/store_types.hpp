@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attnflow/core/contribution.hpp"
+#include "attnflow/core/cross_stack.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/util/enum_names.hpp"
 
@@ -131,25 +132,6 @@ struct StoreInfo {
   /// The codec the file was created with (root attribute `compression`, compression_name);
   /// empty in files written before attnflow recorded it (their examples are gzip-4 + shuffle).
   std::string compression;
-};
-
-/// Cross-attention of an encoder-decoder (or its dy/dA): layers x heads x m decoder queries x
-/// n encoder keys, row-major [layer][head][query][key].
-struct CrossAttentionStack {
-  std::vector<float> data;
-  int layers = 0;
-  int heads = 0;
-  int queries = 0;  ///< m, the decoder tokens
-  int keys = 0;     ///< n, the encoder tokens
-
-  bool empty() const { return data.empty(); }
-  /// Head `h` of layer `l` (0-based) as an m x n map.
-  Eigen::Map<const MatrixF> head(int l, int h) const {
-    return {data.data() + (static_cast<std::size_t>(l) * static_cast<std::size_t>(heads) +
-                           static_cast<std::size_t>(h)) *
-                              static_cast<std::size_t>(queries) * static_cast<std::size_t>(keys),
-            queries, keys};
-  }
 };
 
 /// The decoder side of one example of an encoder-decoder store (StoreInfo::decoder_layers > 0).
