@@ -484,6 +484,11 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
                 ", whose decoder and cross-attention are stored per head only: use --store "
                 "per-head");
   }
+  if (info.decoder_layers > 0 && (!o.layers.empty() || !o.heads.empty())) {
+    throw Error(std::string(o.layers.empty() ? "--heads" : "--layers") + ": " + info.path +
+                " is an encoder-decoder " + info.architecture +
+                ", whose stores hold every layer and head of both stacks");
+  }
   detail::encode_decoder_inputs(
       c->corpus, c->examples, *c->tokenizer, info,
       o.target.kind == torch::TargetKind::None ? "" : "--target " + torch::to_string(o.target));

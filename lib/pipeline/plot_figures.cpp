@@ -93,11 +93,15 @@ PlotReport plot_corpus(const PlotOptions& a) {
   const io::StoreInfo& info = store.info();
   const std::vector<std::int64_t> indices =
       choose_examples(a.input, store.size(), a.example_given, a.example, a.examples);
-  if (detail::uses_cross(a.kind)) {
+  if (detail::uses_cross(a.kind) && info.decoder_layers == 0) {
     throw Error("-k " + std::string(to_string(a.kind)) + ": " + a.input +
-                " holds no cross-attention that plot reads yet; give it as .npy of shape "
-                "(layers, heads, decoder tokens, encoder tokens) with --tokens and "
+                " holds no cross-attention (not an encoder-decoder store); give it as .npy of "
+                "shape (layers, heads, decoder tokens, encoder tokens) with --tokens and "
                 "--encoder-tokens");
+  }
+  if (detail::uses_cross(a.kind) && (!a.tokens.empty() || !a.encoder_tokens.empty())) {
+    throw Error("--tokens / --encoder-tokens: " + a.input +
+                " holds its own decoder and encoder tokens");
   }
   detail::check_examples(a, store, indices);
   if (folder) prepare_folder(a.output);
@@ -108,6 +112,11 @@ PlotReport plot_corpus(const PlotOptions& a) {
   for (std::int64_t i : indices) {
     io::Example example = store.read(i, read);
     PlotInput in;
+    if (detail::uses_cross(a.kind)) {  // an encoder-decoder store: decoder rows, encoder columns
+      in.cross = std::move(example.decoder.cross_attention);
+      in.encoder_tokens = example.tokens;
+      example.tokens = std::move(example.decoder.tokens);
+    }
     in.attention = std::move(example.attention);
     in.contributions = std::move(example.contributions);
     if (!example.gradient.empty()) {

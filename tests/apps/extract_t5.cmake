@@ -67,6 +67,17 @@ expect_failure("--store fused: ${MODEL} is an encoder-decoder T5ForConditionalGe
                extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/fused.h5 --store fused)
 expect_failure("--target mask needs a masked language model"
                extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/mask.h5 --target mask)
-if(EXISTS ${WORK}/bad.h5 OR EXISTS ${WORK}/fused.h5 OR EXISTS ${WORK}/mask.h5)
+expect_failure("--layers: ${MODEL} is an encoder-decoder T5ForConditionalGeneration"
+               extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/sel.h5 --layers 1)
+# the cross-attention heatmap of a stored example (decoder rows x encoder columns)
+run(plot ${WORK}/t5.h5 --example 0 -k cross -o ${WORK}/cross.png)
+run(plot ${WORK}/t5.h5 --example 1 -k cross-heads --layer 2 -o ${WORK}/cross_heads.png)
+foreach(png cross.png cross_heads.png)
+  file(SIZE ${WORK}/${png} size)
+  if(size LESS 1000)
+    message(FATAL_ERROR "${png}: ${size} bytes")
+  endif()
+endforeach()
+if(EXISTS ${WORK}/bad.h5 OR EXISTS ${WORK}/fused.h5 OR EXISTS ${WORK}/mask.h5 OR EXISTS ${WORK}/sel.h5)
   message(FATAL_ERROR "a failed run left its output behind")
 endif()

@@ -53,5 +53,5 @@ endif()
 # CLI flags reach the pipeline.
 expect_error("attnflow: error: --encoder-tokens is for -k cross and -k cross-heads"
                ${ATTNFLOW} plot ${WORK}/bert.h5 --example 0 --encoder-tokens ${WORK}/x.txt -o ${WORK}/bad.png)
-expect_error("attnflow: error: -k cross: ${WORK}/bert.h5 holds no cross-attention that plot reads yet; give it as .npy of shape (layers, heads, decoder tokens, encoder tokens) with --tokens and --encoder-tokens"
+expect_error("attnflow: error: -k cross: ${WORK}/bert.h5 holds no cross-attention (not an encoder-decoder store); give it as .npy of shape (layers, heads, decoder tokens, encoder tokens) with --tokens and --encoder-tokens"
                ${ATTNFLOW} plot ${WORK}/bert.h5 --example 0 -k cross -o ${WORK}/bad.png)

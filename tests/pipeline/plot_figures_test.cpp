@@ -244,7 +244,7 @@ TEST(PlotFigures, CompareStoresSideBySide) {
   o.kind = PlotKind::Cross;
   test::expect_error_prefix(
       [&] { plot_figures(o); },
-      "-k cross: " + o.input + " holds no cross-attention that plot reads yet");
+      "-k cross: " + o.input + " holds no cross-attention (not an encoder-decoder store)");
 }
 
 }  // namespace
