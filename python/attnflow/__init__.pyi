@@ -165,6 +165,18 @@ def view(
 def show(source: str | PathLike[str] | AttentionLike, example: int | None = None,
          **options: Any) -> View: ...
 
+def encdec_relevance(
+    encoder: AttentionLike,
+    encoder_gradient: AttentionLike,
+    decoder: AttentionLike,
+    decoder_gradient: AttentionLike,
+    cross: npt.ArrayLike,
+    cross_gradient: npt.ArrayLike,
+    *,
+    normalize_self_relevance: bool = True,
+    self_in_cross: bool = True,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+
 class Example:
     @property
     def index(self) -> int: ...
@@ -184,6 +196,18 @@ class Example:
     def prediction(self) -> int | None: ...
     @property
     def contributions(self) -> dict[str, npt.NDArray[np.float32]]: ...  # {method: (L, 1, n, n)}
+    @property
+    def decoder_tokens(self) -> list[str]: ...  # encoder-decoder stores; [] otherwise
+    @property
+    def decoder_token_ids(self) -> npt.NDArray[np.int64] | None: ...
+    @property
+    def decoder_attention(self) -> npt.NDArray[np.float32] | None: ...  # (L_dec, H, m, m)
+    @property
+    def decoder_gradient(self) -> npt.NDArray[np.float32] | None: ...
+    @property
+    def cross_attention(self) -> npt.NDArray[np.float32] | None: ...  # (L_dec, H, m, n)
+    @property
+    def cross_gradient(self) -> npt.NDArray[np.float32] | None: ...
 
 class Store:
     def __init__(self, path: str, mode: str = "r") -> None: ...

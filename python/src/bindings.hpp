@@ -16,6 +16,7 @@ void bind_correlations(py::module_& m);  ///< spearman, pearson, kendall
 void bind_store(py::module_& m);         ///< Store, Example (store_bindings.cpp)
 void bind_view(py::module_& m);          ///< the view page (view_bindings.cpp)
 void bind_torch(py::module_& m);     ///< extract, load_model, Model (torch_bindings.cpp or stub)
+void bind_encdec(py::module_& m);    ///< encdec_relevance (encdec_bindings.cpp)
 void bind_evaluate(py::module_& m);  ///< evaluate (evaluate_bindings.cpp or torch_unavailable.cpp)
 
 }  // namespace attnflow::python

@@ -18,6 +18,7 @@ PYBIND11_MODULE(_attnflow, m) {
   bind_flow(m);
   bind_analyze(m);
   bind_correlations(m);
+  bind_encdec(m);
   bind_store(m);
   bind_view(m);
   bind_torch(m);

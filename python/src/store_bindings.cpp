@@ -3,6 +3,7 @@
 // write examples from numpy so that `attnflow analyze` reads what a Python pipeline wrote.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "arrays.hpp"
@@ -24,7 +25,22 @@ struct PyExample {
   py::object gradient = py::none();   ///< float32 (L, H, n, n) or None
   std::optional<std::int64_t> label, target, prediction;
   py::dict contributions;  ///< {method name: float32 (L, 1, n, n)}
+  // encoder-decoder stores (info["decoder_layers"] > 0): the decoder side, else empty / None
+  std::vector<std::string> decoder_tokens;
+  py::object decoder_token_ids = py::none();  ///< int64 (m,)
+  py::object decoder_attention = py::none();  ///< float32 (L_dec, H, m, m)
+  py::object decoder_gradient = py::none();   ///< float32 (L_dec, H, m, m)
+  py::object cross_attention = py::none();    ///< float32 (L_dec, H, m, n)
+  py::object cross_gradient = py::none();     ///< float32 (L_dec, H, m, n)
 };
+
+py::array_t<float> cross_array(const CrossAttentionStack& c) {
+  py::array_t<float> out({static_cast<py::ssize_t>(c.layers()), static_cast<py::ssize_t>(c.heads()),
+                          static_cast<py::ssize_t>(c.queries()),
+                          static_cast<py::ssize_t>(c.keys())});
+  std::copy(c.data().begin(), c.data().end(), out.mutable_data());
+  return out;
+}
 
 class PyStore {
  public:
@@ -80,6 +96,14 @@ class PyStore {
     out.prediction = e.prediction;
     for (const auto& [method, stack] : e.contributions)
       out.contributions[py::str(to_string(method))] = to_array(stack);
+    io::DecoderMaps& d = e.decoder;
+    out.decoder_tokens = std::move(d.tokens);
+    if (!d.token_ids.empty())
+      out.decoder_token_ids = py::array_t<std::int64_t>(d.token_ids.size(), d.token_ids.data());
+    if (!d.attention.empty()) out.decoder_attention = to_array(d.attention);
+    if (!d.gradient.empty()) out.decoder_gradient = to_array(d.gradient);
+    if (!d.cross_attention.empty()) out.cross_attention = cross_array(d.cross_attention);
+    if (!d.cross_gradient.empty()) out.cross_gradient = cross_array(d.cross_gradient);
     return out;
   }
 
@@ -101,6 +125,7 @@ py::dict info_dict(const io::StoreInfo& s) {
   d["contributions"] = contribution_list(s.contributions);
   d["compression"] = s.compression;
   d["extract_batch_size"] = s.extract_batch_size;
+  d["decoder_layers"] = s.decoder_layers;
   if (s.shard.active()) {
     py::dict shard;
     shard["index"] = s.shard.index;
@@ -188,7 +213,10 @@ token_ids (int64 array (n,) or None), attention (float32 array (L, H, n, n), H =
 store; None in a derived store or when read without it), gradient (float32 (L, H, n, n) dy/dA
 or None), label, target, prediction (int or None), contributions ({method: float32 array
 (L, 1, n, n)} of the value-aware matrices the store holds, e.g. "alti"; empty when none or read
-without them). Row = query, column = key.)doc")
+without them). Encoder-decoder stores (info["decoder_layers"] > 0; attention is then the
+encoder's): decoder_tokens (list of m str), decoder_token_ids, decoder_attention and
+decoder_gradient (L_dec, H, m, m), cross_attention and cross_gradient (L_dec, H, m, n:
+decoder query, encoder key); [] / None otherwise. Row = query, column = key.)doc")
       .def_readonly("index", &PyExample::index)
       .def_readonly("tokens", &PyExample::tokens)
       .def_readonly("token_ids", &PyExample::token_ids)
@@ -198,6 +226,12 @@ without them). Row = query, column = key.)doc")
       .def_readonly("target", &PyExample::target)
       .def_readonly("prediction", &PyExample::prediction)
       .def_readonly("contributions", &PyExample::contributions)
+      .def_readonly("decoder_tokens", &PyExample::decoder_tokens)
+      .def_readonly("decoder_token_ids", &PyExample::decoder_token_ids)
+      .def_readonly("decoder_attention", &PyExample::decoder_attention)
+      .def_readonly("decoder_gradient", &PyExample::decoder_gradient)
+      .def_readonly("cross_attention", &PyExample::cross_attention)
+      .def_readonly("cross_gradient", &PyExample::cross_gradient)
       .def("__repr__", [](const PyExample& e) {
         return "attnflow.Example(index=" + std::to_string(e.index) +
                ", tokens=" + std::to_string(e.tokens.size()) + ")";
@@ -239,6 +273,7 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
           "Metadata dict: model, tokenizer, layers, heads, causal, mode, attention_precision, "
           "gradient_precision, fusion, contributions (comma-separated method names, \"\" = none), "
           "compression (the codec, \"\" in older files), extract_batch_size (0 = not recorded), "
+          "decoder_layers (encoder-decoder stores; 0 otherwise), "
           "shard (None, or dict index, count, first, end, total, source of a --shard K/N store), "
           "schema_version, layer_selection, head_selection (schema 3; [] = all), derived_run, "
           "tool_version, created.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import attnflow, random_gradient, random_stack
+from conftest import SOURCE_DIR, attnflow, random_gradient, random_stack
 
 
 def hand_stack():
@@ -264,3 +264,43 @@ def test_every_public_name_is_documented_and_in_the_stub():
         if callable(obj):
             assert obj.__doc__ and len(obj.__doc__.strip()) > 30, name
     assert issubclass(attnflow.Error, ValueError)
+
+
+def _encdec_reference():
+    import importlib.util
+
+    path = SOURCE_DIR / "tests" / "reference" / "encdec_reference.py"
+    spec = importlib.util.spec_from_file_location("encdec_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _softmax_rows(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_encdec_relevance_matches_numpy_reference():
+    ref = _encdec_reference()
+    rng = np.random.default_rng(17)
+    le, ld, h, n, m = 2, 3, 4, 5, 4
+    enc = _softmax_rows(rng.normal(size=(le, h, n, n))).astype(np.float32)
+    dec = np.tril(_softmax_rows(rng.normal(size=(ld, h, m, m)))).astype(np.float32)
+    dec /= dec.sum(axis=-1, keepdims=True)
+    cross = _softmax_rows(rng.normal(size=(ld, h, m, n))).astype(np.float32)
+    grads = [rng.normal(size=a.shape).astype(np.float32) for a in (enc, dec, cross)]
+    for normalize, self_in_cross in ((True, True), (False, True), (True, False)):
+        got = attnflow.encdec_relevance(enc, grads[0], dec, grads[1], cross, grads[2],
+                                        normalize_self_relevance=normalize,
+                                        self_in_cross=self_in_cross)
+        r_ee, r_dd, after = ref.relevance(*(a.astype(np.float64) for a in
+                                            (enc, grads[0], dec, grads[1], cross, grads[2])),
+                                          normalize=normalize, self_in_cross=self_in_cross)
+        np.testing.assert_allclose(got["encoder"], r_ee, atol=1e-12)
+        np.testing.assert_allclose(got["decoder"], r_dd, atol=1e-12)
+        np.testing.assert_allclose(got["cross_by_layer"], after, atol=1e-12)
+        np.testing.assert_allclose(got["cross"], after[-1], atol=1e-12)
+    with pytest.raises(attnflow.Error, match="cross"):
+        attnflow.encdec_relevance(enc, grads[0], dec, grads[1], cross[:, :, :, :3],
+                                  grads[2][:, :, :, :3])

@@ -90,3 +90,36 @@ def test_extract_contributions_read_back(tmp_path):
         assert s.read(0, contributions=False).contributions == {}
     with pytest.raises(attnflow.Error, match="contributions: unknown 'attn'"):
         attnflow.extract(MODEL, texts, str(tmp_path / "w.h5"), contributions="attn")
+
+
+@needs_torch
+def test_t5_store_decoder_side_and_encdec_relevance(tmp_path):
+    import importlib.util
+
+    model = str(SOURCE_DIR / "tests" / "data" / "models" / "t5_lm")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "hello world", "decoder_text": "hallo welt"}\n')
+    out = str(tmp_path / "t5.h5")
+    attnflow.extract(model, corpus, out, target="last")
+    spec = importlib.util.spec_from_file_location(
+        "encdec_reference", SOURCE_DIR / "tests" / "reference" / "encdec_reference.py")
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    with attnflow.Store(out) as s:
+        assert s.info["decoder_layers"] == 3 and s.info["schema_version"] == 3
+        ex = s[0]
+        n, m = len(ex.tokens), len(ex.decoder_tokens)
+        assert ex.decoder_tokens[0] == "<pad>" and ex.decoder_token_ids[0] == 0
+        assert ex.decoder_attention.shape == (3, 4, m, m) == ex.decoder_gradient.shape
+        assert ex.cross_attention.shape == (3, 4, m, n) == ex.cross_gradient.shape
+        np.testing.assert_allclose(ex.cross_attention.sum(-1), 1.0, atol=1e-5)
+        arrays = (ex.attention, ex.gradient, ex.decoder_attention, ex.decoder_gradient,
+                  ex.cross_attention, ex.cross_gradient)
+        got = attnflow.encdec_relevance(*arrays)
+        r_ee, r_dd, after = ref.relevance(*(a.astype(np.float64) for a in arrays))
+        np.testing.assert_allclose(got["cross"], after[-1], atol=1e-10)
+        np.testing.assert_allclose(got["encoder"], r_ee, atol=1e-10)
+        assert np.abs(got["cross"]).max() > 0
+    with attnflow.Store(str(SOURCE_DIR / "tests" / "data" / "store_v2.h5")) as s:
+        assert s.info["decoder_layers"] == 0
+        assert s[0].decoder_tokens == [] and s[0].cross_attention is None
