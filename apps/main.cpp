@@ -7,6 +7,7 @@
 #include "attnflow/version.hpp"
 #include "cli_main.hpp"
 #include "compare_command.hpp"
+#include "encdec_command.hpp"
 #include "generate_command.hpp"
 #include "merge_command.hpp"
 #include "plot_command.hpp"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   attnflow::app::add_view_command(app);
   attnflow::app::add_merge_command(app);
   attnflow::app::add_compare_command(app);
+  attnflow::app::add_encdec_command(app);
   attnflow::app::add_torch_command_stubs(app, argv);
   attnflow::app::add_torch_subcommand_stub(
       *app.get_subcommand("generate"), "text",

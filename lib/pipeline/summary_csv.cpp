@@ -8,20 +8,21 @@
 #include "attnflow/core/error.hpp"
 
 namespace attnflow::pipeline {
-namespace {
 
-std::string quoted(const std::string& text) {
+std::string csv_quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 
-std::string number(double v) {
+std::string csv_number(double v) {
   if (std::isnan(v)) return "";
   char text[32];
   std::snprintf(text, sizeof text, "%.9g", v);
   return text;
 }
+
+namespace {
 
 std::string optional_number(const std::optional<std::int64_t>& v) {
   return v ? std::to_string(*v) : std::string();
@@ -44,7 +45,7 @@ void SummaryCsv::add(const CorpusItem& item) {
                              std::to_string(e.tokens.size()) + ",";
   const auto token = [&](Eigen::Index k) {
     return k >= 0 && static_cast<std::size_t>(k) < e.tokens.size()
-               ? quoted(e.tokens[static_cast<std::size_t>(k)])
+               ? csv_quoted(e.tokens[static_cast<std::size_t>(k)])
                : std::string("\"\"");
   };
   for (const auto& [method, maps] : item.result->maps) {
@@ -74,11 +75,11 @@ void SummaryCsv::add(const CorpusItem& item) {
         }
         const double self = row >= 0 && row < n ? values(row) : NAN;
         out << prefix << to_string(method) << "," << maps.layers[k] << "," << row << ","
-            << token(row) << "," << number(sum) << "," << number(max) << "," << argmax << ","
-            << token(argmax) << "," << number(entropy) << "," << number(self);
+            << token(row) << "," << csv_number(sum) << "," << csv_number(max) << "," << argmax
+            << "," << token(argmax) << "," << csv_number(entropy) << "," << csv_number(self);
         if (values_) {
           out << ",\"";
-          for (Eigen::Index j = 0; j < n; ++j) out << (j ? " " : "") << number(values(j));
+          for (Eigen::Index j = 0; j < n; ++j) out << (j ? " " : "") << csv_number(values(j));
           out << "\"";
         }
         out << "\n";

@@ -60,6 +60,52 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "check.py failed:\n${out}\n${err}")
 endif()
 
+# attnflow encdec: Chefer et al.'s encoder-decoder relevance and the fused cross-attention of
+# every example, against the numpy reference (tests/reference/encdec_reference.py) on the store
+run(encdec ${WORK}/t5.h5 -o ${WORK}/encdec.csv)
+file(WRITE ${WORK}/check_encdec.py [=[
+import csv, importlib.util, sys
+import h5py
+import numpy as np
+spec = importlib.util.spec_from_file_location("encdec_reference", sys.argv[3])
+ref = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ref)
+f = h5py.File(sys.argv[1], "r")
+got = {}
+with open(sys.argv[2], newline="") as fh:
+    for r in csv.DictReader(fh):
+        got[(int(r["example"]), r["method"], int(r["layer"]), int(r["decoder_position"]),
+             int(r["encoder_position"]))] = float(r["value"])
+count = 0
+for i, name in enumerate(sorted(k for k in f["examples"] if k.isdigit())):
+    g = f["examples"][name]
+    a = [g[k][...].astype(np.float64) for k in ("attention", "gradient", "decoder_attention",
+         "decoder_gradient", "cross_attention", "cross_gradient")]
+    _, _, after = ref.relevance(*a)
+    fused = a[4].mean(axis=1)
+    for method, maps in (("encdec-relevance", after), ("cross-attention", fused)):
+        for l in range(maps.shape[0]):
+            for p in range(maps.shape[1]):
+                for j in range(maps.shape[2]):
+                    v = got.pop((i, method, l + 1, p, j))
+                    assert abs(v - maps[l, p, j]) <= 1e-6 * max(1.0, abs(maps[l, p, j])), (method, l, p, j, v, maps[l, p, j])
+                    count += 1
+assert not got and count > 0, (len(got), count)
+print("ok", count)
+]=])
+execute_process(COMMAND ${PYTHON} ${WORK}/check_encdec.py ${WORK}/t5.h5 ${WORK}/encdec.csv
+                        ${DATA}/../reference/encdec_reference.py
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "check_encdec.py failed:\n${out}\n${err}")
+endif()
+run(extract ${MODEL} ${WORK}/corpus.jsonl -o ${WORK}/nograd.h5)
+expect_failure("${WORK}/nograd.h5 example 0: no gradient stored (extract with a --target"
+               encdec ${WORK}/nograd.h5 -o ${WORK}/nograd.csv)
+if(EXISTS ${WORK}/nograd.csv)
+  message(FATAL_ERROR "a failed encdec left its CSV behind")
+endif()
+
 file(WRITE ${WORK}/bad.jsonl "{\"text\": \"a\", \"decoder_text\": \"b\"}\n{\"text\": \"no decoder\"}\n")
 expect_failure("${WORK}/bad.jsonl:2: no decoder text (\"decoder_text\" or \"text_pair\"), but --target last is a logit of the decoder"
                extract ${MODEL} ${WORK}/bad.jsonl -o ${WORK}/bad.h5 --target last)

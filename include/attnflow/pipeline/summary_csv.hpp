@@ -10,6 +10,11 @@
 
 namespace attnflow::pipeline {
 
+/// A CSV field in double quotes, inner quotes doubled.
+std::string csv_quoted(const std::string& text);
+/// %.9g of `v`; NaN -> "" (an empty field).
+std::string csv_number(double v);
+
 class SummaryCsv {
  public:
   /// Opens <path>.partial and writes the header. `values`: add a column
