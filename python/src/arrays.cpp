@@ -168,8 +168,9 @@ std::vector<int> to_int_list(py::handle obj) {
 }
 
 py::array_t<double> to_array(const LayerMatrices& layers) {
-  const py::ssize_t n = layers.empty() ? 0 : layers[0].rows();
-  py::array_t<double> out({static_cast<py::ssize_t>(layers.size()), n, n});
+  const py::ssize_t rows = layers.empty() ? 0 : layers[0].rows();
+  const py::ssize_t cols = layers.empty() ? 0 : layers[0].cols();
+  py::array_t<double> out({static_cast<py::ssize_t>(layers.size()), rows, cols});
   double* dst = out.mutable_data();
   for (const Matrix& m : layers) {
     std::memcpy(dst, m.data(), m.size() * sizeof(double));
@@ -182,6 +183,16 @@ py::array_t<float> to_array(const AttentionStack& stack) {
   py::array_t<float> out(
       {static_cast<py::ssize_t>(stack.layers()), static_cast<py::ssize_t>(stack.heads()),
        static_cast<py::ssize_t>(stack.tokens()), static_cast<py::ssize_t>(stack.tokens())});
+  if (!stack.data().empty()) {
+    std::memcpy(out.mutable_data(), stack.data().data(), stack.data().size() * sizeof(float));
+  }
+  return out;
+}
+
+py::array_t<float> to_array(const CrossAttentionStack& stack) {
+  py::array_t<float> out(
+      {static_cast<py::ssize_t>(stack.layers()), static_cast<py::ssize_t>(stack.heads()),
+       static_cast<py::ssize_t>(stack.queries()), static_cast<py::ssize_t>(stack.keys())});
   if (!stack.data().empty()) {
     std::memcpy(out.mutable_data(), stack.data().data(), stack.data().size() * sizeof(float));
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "attnflow/core/cross_stack.hpp"
 #include "attnflow/core/stack.hpp"
 #include "attnflow/core/types.hpp"
 
@@ -36,11 +37,14 @@ std::vector<double> to_vector(py::handle obj, const std::string& name);
 /// None -> empty; an int -> {int}; a sequence of ints -> as is.
 std::vector<int> to_int_list(py::handle obj);
 
-/// (L, n, n) float64 array of per-layer matrices.
+/// (L, rows, cols) float64 array of per-layer matrices of one shape (n x n, or m x n).
 py::array_t<double> to_array(const LayerMatrices& layers);
 
 /// (L, H, n, n) float32 array of a stack (copied).
 py::array_t<float> to_array(const AttentionStack& stack);
+
+/// (L, H, m, n) float32 array of a cross-attention stack (copied).
+py::array_t<float> to_array(const CrossAttentionStack& stack);
 
 /// The Python result object of rollout, flow, grad_rollout and raw_readout (python/src/maps.cpp).
 struct PyMaps {

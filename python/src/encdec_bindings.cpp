@@ -60,15 +60,7 @@ py::dict py_encdec_relevance(py::handle encoder, py::handle encoder_gradient, py
   d["encoder"] = matrix_array(r.encoder);
   d["decoder"] = matrix_array(r.decoder);
   d["cross"] = matrix_array(r.cross);
-  const auto m = static_cast<py::ssize_t>(r.cross.rows()),
-             n = static_cast<py::ssize_t>(r.cross.cols());
-  py::array_t<double> by_layer({static_cast<py::ssize_t>(r.cross_by_layer.size()), m, n});
-  double* dst = by_layer.mutable_data();
-  for (const Matrix& x : r.cross_by_layer) {
-    std::memcpy(dst, x.data(), static_cast<std::size_t>(x.size()) * sizeof(double));
-    dst += x.size();
-  }
-  d["cross_by_layer"] = by_layer;
+  d["cross_by_layer"] = to_array(r.cross_by_layer);  // (L_dec, m, n)
   return d;
 }
 

@@ -3,7 +3,6 @@
 // write examples from numpy so that `attnflow analyze` reads what a Python pipeline wrote.
 #include <pybind11/stl.h>
 
-#include <algorithm>
 #include <memory>
 
 #include "arrays.hpp"
@@ -33,14 +32,6 @@ struct PyExample {
   py::object cross_attention = py::none();    ///< float32 (L_dec, H, m, n)
   py::object cross_gradient = py::none();     ///< float32 (L_dec, H, m, n)
 };
-
-py::array_t<float> cross_array(const CrossAttentionStack& c) {
-  py::array_t<float> out({static_cast<py::ssize_t>(c.layers()), static_cast<py::ssize_t>(c.heads()),
-                          static_cast<py::ssize_t>(c.queries()),
-                          static_cast<py::ssize_t>(c.keys())});
-  std::copy(c.data().begin(), c.data().end(), out.mutable_data());
-  return out;
-}
 
 class PyStore {
  public:
@@ -102,8 +93,8 @@ class PyStore {
       out.decoder_token_ids = py::array_t<std::int64_t>(d.token_ids.size(), d.token_ids.data());
     if (!d.attention.empty()) out.decoder_attention = to_array(d.attention);
     if (!d.gradient.empty()) out.decoder_gradient = to_array(d.gradient);
-    if (!d.cross_attention.empty()) out.cross_attention = cross_array(d.cross_attention);
-    if (!d.cross_gradient.empty()) out.cross_gradient = cross_array(d.cross_gradient);
+    if (!d.cross_attention.empty()) out.cross_attention = to_array(d.cross_attention);
+    if (!d.cross_gradient.empty()) out.cross_gradient = to_array(d.cross_gradient);
     return out;
   }
 
