@@ -100,19 +100,26 @@ namespace detail {
 void validate_values(const std::vector<float>& data, int layers, int heads, int rows, int columns,
                      const AttentionCheck& check) {
   if (data.empty()) throw Error(check.name + ": empty stack (no layers, heads or tokens)");
-  if (check.row_sum_tolerance <= 0.0 && all_valid(data.data(), data.size(), check.non_negative)) {
+  validate_values(data.data(), 0, layers, heads, rows, columns, check);
+}
+
+void validate_values(const float* data, int first_layer, int layers, int heads, int rows,
+                     int columns, const AttentionCheck& check) {
+  const std::size_t block = static_cast<std::size_t>(rows) * static_cast<std::size_t>(columns);
+  const std::size_t size =
+      static_cast<std::size_t>(layers) * static_cast<std::size_t>(heads) * block;
+  if (check.row_sum_tolerance <= 0.0 && all_valid(data, size, check.non_negative)) {
     return;  // else the walk below finds the first bad value and names it
   }
-  const std::size_t block = static_cast<std::size_t>(rows) * static_cast<std::size_t>(columns);
   for (int l = 0; l < layers; ++l) {
     for (int h = 0; h < heads; ++h) {
-      const float* m = data.data() + (static_cast<std::size_t>(l) * heads + h) * block;
+      const float* m = data + (static_cast<std::size_t>(l) * heads + h) * block;
       for (int i = 0; i < rows; ++i) {
         double row_sum = 0.0;
         for (int j = 0; j < columns; ++j) {
           const float v = m[static_cast<std::size_t>(i) * columns + j];
           const auto where = [&] {
-            return check.name + ": layer " + std::to_string(l + 1) + " head " +
+            return check.name + ": layer " + std::to_string(first_layer + l + 1) + " head " +
                    std::to_string(h + 1) + " row " + std::to_string(i) + " column " +
                    std::to_string(j);
           };
@@ -126,7 +133,7 @@ void validate_values(const std::vector<float>& data, int layers, int heads, int 
           row_sum += v;
         }
         if (check.row_sum_tolerance > 0.0 && std::abs(row_sum - 1.0) > check.row_sum_tolerance) {
-          throw Error(check.name + ": layer " + std::to_string(l + 1) + " head " +
+          throw Error(check.name + ": layer " + std::to_string(first_layer + l + 1) + " head " +
                       std::to_string(h + 1) + " row " + std::to_string(i) + " sums to " +
                       std::to_string(row_sum) + ", not 1");
         }
@@ -140,6 +147,12 @@ void validate_values(const std::vector<float>& data, int layers, int heads, int 
 void validate(const AttentionStack& stack, const AttentionCheck& check) {
   detail::validate_values(stack.data(), stack.layers(), stack.heads(), stack.tokens(),
                           stack.tokens(), check);
+}
+
+void validate_layer(const float* values, int layer_index, int heads, int tokens,
+                    const AttentionCheck& check) {
+  if (heads < 1 || tokens < 1) throw Error(check.name + ": empty layer (no heads or tokens)");
+  detail::validate_values(values, layer_index, 1, heads, tokens, tokens, check);
 }
 
 void require_same_shape(const AttentionStack& stack, const AttentionStack& other,

@@ -17,5 +17,8 @@ std::string shape_string(int layers, int heads, int rows, int columns);
 /// check.name, the layer, head, row and column.
 void validate_values(const std::vector<float>& data, int layers, int heads, int rows, int columns,
                      const AttentionCheck& check);
+/// The same for `layers` layers at `data` that are layers first_layer.. of a stack (named so).
+void validate_values(const float* data, int first_layer, int layers, int heads, int rows,
+                     int columns, const AttentionCheck& check);
 
 }  // namespace attnflow::detail

@@ -241,13 +241,18 @@ std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t
   return chunk;
 }
 
+Handle create_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                     Precision precision, const WriteOptions& options, const std::string& context) {
+  return create_float_dataset(
+      loc, name, shape, choose_chunk(shape, size_of(precision), options.chunk_bytes), precision,
+      options, context + ": cannot write dataset '" + name + "'");
+}
+
 void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                   const float* values, Precision precision, const WriteOptions& options,
                   const std::string& context) {
   const std::string what = context + ": cannot write dataset '" + name + "'";
-  Handle dataset = create_float_dataset(
-      loc, name, shape, choose_chunk(shape, size_of(precision), options.chunk_bytes), precision,
-      options, what);
+  Handle dataset = create_floats(loc, name, shape, precision, options, context);
   const std::size_t count = static_cast<std::size_t>(product(shape));
   if (precision == Precision::Float16) {
     std::vector<std::uint16_t> halves(count);
@@ -258,6 +263,31 @@ void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>
     check(H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), what);
   }
   close_written(dataset, what);
+}
+
+void write_float_block(hid_t dataset, const std::vector<hsize_t>& shape, hsize_t first,
+                       const float* values, Precision precision, std::vector<std::uint16_t>& halves,
+                       const std::string& context) {
+  std::vector<hsize_t> offset(shape.size(), 0), count = shape;
+  offset[0] = first;
+  count[0] = 1;
+  const hsize_t values_count = product(count);
+  Handle file_space = checked(H5Dget_space(dataset), H5Sclose, context);
+  check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr, count.data(),
+                            nullptr),
+        context);
+  Handle memory_space = checked(H5Screate_simple(1, &values_count, nullptr), H5Sclose, context);
+  if (precision == Precision::Float16) {
+    halves.resize(static_cast<std::size_t>(values_count));
+    floats_to_halves(values, halves.data(), static_cast<std::size_t>(values_count));
+    check(H5Dwrite(dataset, float16_type(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+                   halves.data()),
+          context);
+  } else {
+    check(H5Dwrite(dataset, H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                   values),
+          context);
+  }
 }
 
 void close_written(Handle& dataset, const std::string& context) {

@@ -26,6 +26,16 @@ std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& shape, std::size_t
 void write_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
                   const float* values, Precision precision, const WriteOptions& options,
                   const std::string& context);
+/// Creates float dataset `name` with write_floats' chunks and filters; nothing written yet (HDF5
+/// allocates a chunk when it is first written). Fill it with write_float_block.
+Handle create_floats(hid_t loc, const std::string& name, const std::vector<hsize_t>& shape,
+                     Precision precision, const WriteOptions& options, const std::string& context);
+/// Writes block `first` of the first dimension of `dataset` (of shape `shape`: the product of
+/// shape[1..] values, row-major), converted to float16 in `halves` for Precision::Float16. A
+/// chunk never spans two blocks (choose_chunk), so each block writes whole chunks.
+void write_float_block(hid_t dataset, const std::vector<hsize_t>& shape, hsize_t first,
+                       const float* values, Precision precision, std::vector<std::uint16_t>& halves,
+                       const std::string& context);
 /// Closes a dataset that was written: HDF5 writes its cached chunks then (uncompressed chunks
 /// stay in the chunk cache until the close), so a failure there (a full disk) must throw, not
 /// pass unnoticed as in Handle's destructor, before the example is committed.

@@ -13,6 +13,7 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/utf8.hpp"
 #include "chunk_codec.hpp"
+#include "example_writer_impl.hpp"
 #include "store_impl.hpp"
 
 namespace attnflow::io {
@@ -378,6 +379,74 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
   return example;
 }
 
+namespace {
+
+/// Everything of `example` but what `streamed` (an ExampleWriter) holds, into `group`.
+void write_members(const detail::StoreImpl& s, hid_t group, const Example& example, bool streamed,
+                   const std::string& where) {
+  const hsize_t n = static_cast<hsize_t>(example.tokens_count());
+  detail::write_string_dataset(group, "tokens", example.tokens, where);
+  if (!example.token_ids.empty()) {
+    detail::write_int64_dataset(group, "token_ids", example.token_ids, where);
+  }
+  if (s.info.mode != StoreMode::Derived && !streamed) {
+    const std::vector<hsize_t> dims = detail::stack_dims(s.info, n);
+    detail::write_floats(group, "attention", dims, example.attention.data().data(),
+                         s.info.attention_precision, s.write_options, where);
+    if (!example.gradient.empty()) {
+      detail::write_floats(group, "gradient", dims, example.gradient.data().data(),
+                           s.info.gradient_precision, s.write_options, where);
+    }
+  }
+  for (const auto& [c, stack] : example.contributions) {
+    detail::write_floats(group, detail::contribution_dataset(c),
+                         {static_cast<hsize_t>(s.info.layers), n, n}, stack.data().data(),
+                         s.info.attention_precision, s.write_options, where);
+  }
+  if (s.info.decoder_layers > 0) {
+    const DecoderMaps& d = example.decoder;
+    const auto m = static_cast<hsize_t>(d.tokens_count());
+    const auto Ld = static_cast<hsize_t>(s.info.decoder_layers);
+    const auto H = static_cast<hsize_t>(s.info.heads);
+    detail::write_string_dataset(group, "decoder_tokens", d.tokens, where);
+    if (!d.token_ids.empty()) {
+      detail::write_int64_dataset(group, "decoder_token_ids", d.token_ids, where);
+    }
+    detail::write_floats(group, "decoder_attention", {Ld, H, m, m}, d.attention.data().data(),
+                         s.info.attention_precision, s.write_options, where);
+    detail::write_floats(group, "cross_attention", {Ld, H, m, n}, d.cross_attention.data().data(),
+                         s.info.attention_precision, s.write_options, where);
+    if (!d.gradient.empty()) {
+      detail::write_floats(group, "decoder_gradient", {Ld, H, m, m}, d.gradient.data().data(),
+                           s.info.gradient_precision, s.write_options, where);
+      detail::write_floats(group, "cross_gradient", {Ld, H, m, n}, d.cross_gradient.data().data(),
+                           s.info.gradient_precision, s.write_options, where);
+    }
+  }
+  if (example.label) detail::set_int(group, "label", *example.label, H5T_STD_I64LE);
+  if (example.target) detail::set_int(group, "target", *example.target, H5T_STD_I64LE);
+  if (example.prediction) {
+    detail::set_int(group, "prediction", *example.prediction, H5T_STD_I64LE);
+  }
+}
+
+/// Links `group` as example `index` and raises the count (the commit protocol of append).
+std::int64_t commit(detail::StoreImpl& s, hid_t group, std::int64_t index,
+                    const std::string& where) {
+  try {
+    detail::commit_member(s.file.get(), group, s.examples.get(), s.commits, index, s.file.get(),
+                          where);
+  } catch (...) {
+    if (s.commits.present()) s.size = s.commits.count();  // the entry may have been written
+    throw;
+  }
+  if (!s.commits.present()) s.recorded = index + 1;
+  s.size = index + 1;
+  return index;
+}
+
+}  // namespace
+
 std::int64_t Store::append(const Example& example) {
   Impl& s = *impl_;
   s.require_writable("append examples");
@@ -390,64 +459,71 @@ std::int64_t Store::append(const Example& example) {
   detail::validate_example(example, s.info, where);
   detail::Hdf5Lock lock;
   if (!s.file.valid()) throw Error(s.path + ": store is closed");
-  const hsize_t n = static_cast<hsize_t>(example.tokens_count());
   Handle group = detail::checked(H5Gcreate_anon(s.file.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                                  where + ": cannot create group");
-  detail::write_string_dataset(group.get(), "tokens", example.tokens, where);
-  if (!example.token_ids.empty()) {
-    detail::write_int64_dataset(group.get(), "token_ids", example.token_ids, where);
+  write_members(s, group.get(), example, false, where);
+  return commit(s, group.get(), index, where);
+}
+
+ExampleWriter Store::begin_example(int tokens, bool gradient) {
+  Impl& s = *impl_;
+  s.require_writable("append examples");
+  const std::string where = s.path + ": example of " + std::to_string(tokens) + " tokens";
+  if (s.info.mode == StoreMode::Derived) {
+    throw Error(where + ": a derived-mode store holds no attention to write a layer at a time");
   }
-  if (s.info.mode != StoreMode::Derived) {
-    const std::vector<hsize_t> dims = detail::stack_dims(s.info, n);
-    detail::write_floats(group.get(), "attention", dims, example.attention.data().data(),
-                         s.info.attention_precision, s.write_options, where);
-    if (!example.gradient.empty()) {
-      detail::write_floats(group.get(), "gradient", dims, example.gradient.data().data(),
-                           s.info.gradient_precision, s.write_options, where);
-    }
+  if (gradient && s.info.mode != StoreMode::PerHead) {
+    throw Error(where + ": a " + to_string(s.info.mode) + "-mode store holds no gradient");
   }
-  for (const auto& [c, stack] : example.contributions) {
-    detail::write_floats(group.get(), detail::contribution_dataset(c),
-                         {static_cast<hsize_t>(s.info.layers), n, n}, stack.data().data(),
-                         s.info.attention_precision, s.write_options, where);
+  if (tokens < 1 || tokens > kMaxTokens) {
+    throw Error(where + ": the number of tokens must be 1.." + std::to_string(kMaxTokens));
   }
-  if (s.info.decoder_layers > 0) {
-    const DecoderMaps& d = example.decoder;
-    const auto m = static_cast<hsize_t>(d.tokens_count());
-    const auto Ld = static_cast<hsize_t>(s.info.decoder_layers);
-    const auto H = static_cast<hsize_t>(s.info.heads);
-    detail::write_string_dataset(group.get(), "decoder_tokens", d.tokens, where);
-    if (!d.token_ids.empty()) {
-      detail::write_int64_dataset(group.get(), "decoder_token_ids", d.token_ids, where);
-    }
-    detail::write_floats(group.get(), "decoder_attention", {Ld, H, m, m}, d.attention.data().data(),
-                         s.info.attention_precision, s.write_options, where);
-    detail::write_floats(group.get(), "cross_attention", {Ld, H, m, n},
-                         d.cross_attention.data().data(), s.info.attention_precision,
-                         s.write_options, where);
-    if (!d.gradient.empty()) {
-      detail::write_floats(group.get(), "decoder_gradient", {Ld, H, m, m}, d.gradient.data().data(),
-                           s.info.gradient_precision, s.write_options, where);
-      detail::write_floats(group.get(), "cross_gradient", {Ld, H, m, n},
-                           d.cross_gradient.data().data(), s.info.gradient_precision,
-                           s.write_options, where);
-    }
+  auto w = std::make_unique<ExampleWriter::Impl>();
+  w->store = &s;
+  w->tokens = tokens;
+  w->heads = s.info.mode == StoreMode::PerHead ? s.info.heads : 1;
+  w->dims = detail::stack_dims(s.info, static_cast<hsize_t>(tokens));
+  w->attention_done.assign(static_cast<std::size_t>(s.info.layers), false);
+  detail::Hdf5Lock lock;
+  if (!s.file.valid()) throw Error(s.path + ": store is closed");
+  w->where = where + " (being written)";
+  w->group = detail::checked(H5Gcreate_anon(s.file.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                             where + ": cannot create group");
+  w->attention = detail::create_floats(w->group.get(), "attention", w->dims,
+                                       s.info.attention_precision, s.write_options, where);
+  if (gradient) {
+    w->gradient_done.assign(static_cast<std::size_t>(s.info.layers), false);
+    w->gradient = detail::create_floats(w->group.get(), "gradient", w->dims,
+                                        s.info.gradient_precision, s.write_options, where);
   }
-  if (example.label) detail::set_int(group.get(), "label", *example.label, H5T_STD_I64LE);
-  if (example.target) detail::set_int(group.get(), "target", *example.target, H5T_STD_I64LE);
-  if (example.prediction) {
-    detail::set_int(group.get(), "prediction", *example.prediction, H5T_STD_I64LE);
+  return ExampleWriter(std::move(w));
+}
+
+std::int64_t Store::append(const Example& example, ExampleWriter&& layers) {
+  Impl& s = *impl_;
+  s.require_writable("append examples");
+  if (!layers.impl_ || layers.impl_->store != &s) {
+    throw Error(s.path +
+                ": append of an ExampleWriter that this store did not begin (or that "
+                "was committed already)");
   }
-  try {
-    detail::commit_member(s.file.get(), group.get(), s.examples.get(), s.commits, index,
-                          s.file.get(), where);
-  } catch (...) {
-    if (s.commits.present()) s.size = s.commits.count();  // the entry may have been written
-    throw;
+  const std::unique_ptr<ExampleWriter::Impl> w = std::move(layers.impl_);
+  std::int64_t index;
+  {
+    detail::Hdf5Lock lock;
+    index = s.size;
   }
-  if (!s.commits.present()) s.recorded = index + 1;
-  s.size = index + 1;
-  return index;
+  const std::string where = s.where(index);
+  if (example.tokens_count() != w->tokens) {
+    throw Error(where + ": " + std::to_string(example.tokens_count()) +
+                " tokens, but its attention was written for " + std::to_string(w->tokens));
+  }
+  detail::validate_example(example, s.info, where, w->gradient.valid());
+  detail::Hdf5Lock lock;
+  if (!s.file.valid()) throw Error(s.path + ": store is closed");
+  w->finish(where);
+  write_members(s, w->group.get(), example, true, where);
+  return commit(s, w->group.get(), index, where);
 }
 
 void Store::close() {

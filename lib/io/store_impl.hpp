@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -69,8 +70,15 @@ void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options);
 WriteOptions recorded_write_options(const StoreInfo& info, const std::string& path);
 /// Reads and validates the root attributes; `size` gets num_examples.
 StoreInfo read_root(hid_t file, const std::string& path, std::int64_t& size);
-/// Everything append() checks before touching the file.
-void validate_example(const Example& e, const StoreInfo& info, const std::string& where);
+/// Everything append() checks before touching the file. With `streamed_gradient` set, the
+/// attention (and, when it is true, the gradient) were written a layer at a time
+/// (ExampleWriter), so `e` must hold neither.
+void validate_example(const Example& e, const StoreInfo& info, const std::string& where,
+                      std::optional<bool> streamed_gradient = std::nullopt);
+/// Throws Error naming `what`, the layer (first_layer + 1 ...), head, row and column of the first
+/// of `count` values (layers of heads x tokens x tokens) whose magnitude float16 cannot hold.
+void check_float16_range(const float* values, std::size_t count, int first_layer, int heads,
+                         int tokens, const std::string& what);
 /// Shape of the attention/gradient datasets of an n-token example.
 std::vector<hsize_t> stack_dims(const StoreInfo& info, hsize_t n);
 /// Name of the dataset of contribution `c`: "contribution_" + its name with '-' -> '_'.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "attnflow/core/error.hpp"
 #include "attnflow/core/util/enum_names.hpp"
@@ -30,31 +31,37 @@ std::string stack_shape(const AttentionStack& s) {
 }
 
 void check_float16_range(const AttentionStack& stack, const std::string& what) {
-  const auto& v = stack.data();
+  detail::check_float16_range(stack.data().data(), stack.data().size(), 0, stack.heads(),
+                              stack.tokens(), what);
+}
+
+}  // namespace
+
+void check_float16_range(const float* v, std::size_t count, int first_layer, int heads, int tokens,
+                         const std::string& what) {
   // One branch-free (vectorised) pass over the bits: |x| above 65504 (or not finite, which
   // validate() has ruled out before); the loop below names the value.
   std::uint32_t out_of_range = 0;
-  for (float x : v) {
+  for (std::size_t k = 0; k < count; ++k) {
     std::uint32_t u;
-    std::memcpy(&u, &x, sizeof u);
+    std::memcpy(&u, v + k, sizeof u);
     out_of_range |= static_cast<std::uint32_t>((u & 0x7fffffffu) > 0x477fe000u);
   }
   if (out_of_range == 0) return;
-  for (std::size_t k = 0; k < v.size(); ++k) {
+  for (std::size_t k = 0; k < count; ++k) {
     if (std::fabs(v[k]) > kFloat16Max) {
-      const std::size_t n = static_cast<std::size_t>(stack.tokens());
-      const std::size_t map = n * n, heads = static_cast<std::size_t>(stack.heads());
+      const std::size_t n = static_cast<std::size_t>(tokens);
+      const std::size_t map = n * n, h = static_cast<std::size_t>(heads);
       char value[32];
       std::snprintf(value, sizeof value, "%g", static_cast<double>(v[k]));
-      throw Error(what + ": value " + value + " at layer " + std::to_string(k / map / heads + 1) +
-                  " head " + std::to_string(k / map % heads + 1) + " row " +
+      throw Error(what + ": value " + value + " at layer " +
+                  std::to_string(static_cast<std::size_t>(first_layer) + k / map / h + 1) +
+                  " head " + std::to_string(k / map % h + 1) + " row " +
                   std::to_string(k % map / n) + " column " + std::to_string(k % n) +
                   " does not fit float16 (largest 65504); store float32");
     }
   }
 }
-
-}  // namespace
 
 void validate_info(const StoreInfo& info, const std::string& path) {
   if (info.layers < 1 || info.layers > kMaxLayersOrHeads) {
@@ -335,7 +342,8 @@ void validate_cross(const CrossAttentionStack& c, const StoreInfo& info, int m, 
 }
 
 // The decoder side of an example against StoreInfo::decoder_layers.
-void validate_decoder(const Example& e, const StoreInfo& info, const std::string& where) {
+void validate_decoder(const Example& e, const StoreInfo& info, const std::string& where,
+                      bool gradients) {
   const DecoderMaps& d = e.decoder;
   const bool given = !d.tokens.empty() || !d.token_ids.empty() || !d.attention.empty() ||
                      !d.gradient.empty() || !d.cross_attention.empty() || !d.cross_gradient.empty();
@@ -371,7 +379,6 @@ void validate_decoder(const Example& e, const StoreInfo& info, const std::string
   validate(d.attention, AttentionCheck::weights(self));
   if (info.attention_precision == Precision::Float16) check_float16_range(d.attention, self);
   validate_cross(d.cross_attention, info, m, n, true, where + ": cross-attention");
-  const bool gradients = !e.gradient.empty();
   if (gradients != !d.gradient.empty() || gradients != !d.cross_gradient.empty()) {
     throw Error(where +
                 ": the encoder, decoder and cross-attention gradients come together (all "
@@ -389,7 +396,8 @@ void validate_decoder(const Example& e, const StoreInfo& info, const std::string
 
 }  // namespace
 
-void validate_example(const Example& e, const StoreInfo& info, const std::string& where) {
+void validate_example(const Example& e, const StoreInfo& info, const std::string& where,
+                      std::optional<bool> streamed_gradient) {
   const int n = e.tokens_count();
   if (n == 0) throw Error(where + ": no tokens");
   if (n > kMaxTokens) {
@@ -405,12 +413,20 @@ void validate_example(const Example& e, const StoreInfo& info, const std::string
                 std::to_string(n) + " tokens");
   }
   validate_contributions(e, info, where);
-  validate_decoder(e, info, where);
+  validate_decoder(e, info, where, streamed_gradient.value_or(!e.gradient.empty()));
   if (info.mode == StoreMode::Derived) {
     if (!e.attention.empty() || !e.gradient.empty()) {
       throw Error(where +
                   ": a derived-mode store holds no attention or gradient (leave them "
                   "empty and write derived results)");
+    }
+    return;
+  }
+  if (streamed_gradient) {
+    if (!e.attention.empty() || !e.gradient.empty()) {
+      throw Error(where +
+                  ": its attention and gradient were written a layer at a time; the example "
+                  "must not hold them again");
     }
     return;
   }

@@ -242,6 +242,9 @@ class Extraction {
     std::vector<torch::Output> outputs;
     std::vector<detail::Collected> maps(batch.size());
     try {
+      for (std::int64_t i = std::max(begin, written_); i < end; ++i) {
+        begin_example(i, maps[static_cast<std::size_t>(i - begin)]);
+      }
       outputs = model_.run(batch, streaming(maps));
     } catch (const std::exception& e) {
       if (batch.size() == 1) throw failed(example(begin), e.what());
@@ -269,6 +272,7 @@ class Extraction {
     std::vector<torch::Output> one;
     std::vector<detail::Collected> maps(1);
     try {
+      begin_example(i, maps.front());
       one = model_.run({input}, streaming(maps));
     } catch (const std::exception& e) {
       throw failed(example(i), e.what());
@@ -277,7 +281,13 @@ class Extraction {
     store_one(example(i), one.front(), maps.front());
   }
 
-  /// The run options with the stream that collects the batch's maps into `maps`.
+  /// Example i begun in the store, its layers to be written as the model streams them.
+  void begin_example(std::int64_t i, detail::Collected& maps) {
+    detail::begin_example(store_, info_, example(i), o_.target.kind != torch::TargetKind::None,
+                          maps);
+  }
+
+  /// The run options with the stream that writes the batch's maps through `maps`.
   torch::RunOptions streaming(std::vector<detail::Collected>& maps) const {
     torch::RunOptions r = run_;
     r.stream = detail::layer_stream(o_);

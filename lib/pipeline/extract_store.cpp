@@ -231,25 +231,34 @@ torch::LayerStream layer_stream(const ExtractOptions& o) {
   return s;
 }
 
+void begin_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& x,
+                   bool gradients, Collected& maps) {
+  if (info.mode == io::StoreMode::Derived) return;
+  maps.writer = store.begin_example(static_cast<int>(x.encoding.ids.size()),
+                                    gradients && info.mode == io::StoreMode::PerHead);
+}
+
 std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& info,
                                                            std::vector<Collected>& collected) {
   return [&info, &collected](const torch::StreamedLayer& s) {
     Collected& c = collected.at(s.example);
-    const auto map = static_cast<std::size_t>(s.n * s.n);
-    const auto layers = static_cast<std::size_t>(info.layers);
-    const auto at = static_cast<std::size_t>(s.index);
     if (s.fused != nullptr && info.mode == io::StoreMode::Derived) {
-      c.fused.resize(layers);
-      c.fused[at] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
-    } else if (s.fused != nullptr) {
-      c.attention.resize(layers * map);
-      float* dst = c.attention.data() + at * map;
-      for (std::size_t k = 0; k < map; ++k) dst[k] = static_cast<float>(s.fused[k]);
+      c.fused.resize(static_cast<std::size_t>(info.layers));
+      c.fused[static_cast<std::size_t>(s.index)] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
+      return;
+    }
+    if (c.writer.tokens() == 0) return;  // stored already (a resumed batch)
+    if (c.writer.tokens() != s.n) {
+      throw Error("the model streamed layer " + std::to_string(s.layer) + " of " +
+                  std::to_string(s.n) + " tokens for an example of " +
+                  std::to_string(c.writer.tokens()));
+    }
+    if (s.fused != nullptr) {
+      c.layer.assign(s.fused, s.fused + s.n * s.n);
+      c.writer.write_layer(io::StackPart::Attention, s.index, c.layer.data());
     } else {
-      std::vector<float>& dst = s.gradient ? c.gradient : c.attention;
-      const std::size_t block = static_cast<std::size_t>(s.heads) * map;
-      dst.resize(layers * block);
-      std::copy(s.values, s.values + block, dst.begin() + static_cast<long>(at * block));
+      c.writer.write_layer(s.gradient ? io::StackPart::Gradient : io::StackPart::Attention, s.index,
+                           s.values);
     }
   };
 }
@@ -272,17 +281,15 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
                    const torch::Output& o, Collected& maps, const AnalysisOptions& analysis) {
   const hf::Encoding& e = example.encoding;
   const int n = static_cast<int>(e.ids.size());
-  const std::size_t map = static_cast<std::size_t>(n) * n;
-  const std::size_t layers = static_cast<std::size_t>(info.layers);
-  const std::size_t size = layers * (info.mode == io::StoreMode::PerHead ? info.heads : 1) * map;
-  const bool complete = info.mode == io::StoreMode::Derived ? maps.fused.size() == layers
-                                                            : maps.attention.size() == size;
-  if (o.n != n || !complete) {
-    throw Error("the model returned " + std::to_string(o.n) + " tokens (" +
-                std::to_string(info.mode == io::StoreMode::Derived ? maps.fused.size()
-                                                                   : maps.attention.size()) +
-                " streamed values or layers); expected " + std::to_string(n) + " tokens and " +
-                std::to_string(info.mode == io::StoreMode::Derived ? layers : size));
+  const bool derived = info.mode == io::StoreMode::Derived;
+  const auto layers = static_cast<std::size_t>(info.layers);
+  if (o.n != n) {
+    throw Error("the model returned " + std::to_string(o.n) + " tokens; expected " +
+                std::to_string(n));
+  }
+  if (derived && maps.fused.size() != layers) {
+    throw Error("the model streamed " + std::to_string(maps.fused.size()) + " fused layers; " +
+                "expected " + std::to_string(layers));
   }
   io::Example x;
   x.tokens = e.tokens;
@@ -290,23 +297,12 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   x.label = example.source->label;
   x.target = o.target_index;
   x.prediction = o.prediction;
-  if (info.mode != io::StoreMode::Derived) {
-    x.attention = AttentionStack(std::move(maps.attention), info.layers,
-                                 info.mode == io::StoreMode::PerHead ? info.heads : 1, n);
-  }
-  if (!maps.gradient.empty()) {
-    if (maps.gradient.size() != size) {
-      throw Error("the model returned " + std::to_string(maps.gradient.size()) +
-                  " gradient values; expected " + std::to_string(size));
-    }
-    x.gradient = AttentionStack(std::move(maps.gradient), info.layers, info.heads, n);
-  }
   for (Contribution c : info.contributions) {
     x.contributions[c] = AttentionStack(o.contributions.at(c), info.layers, 1, n);
   }
   if (info.decoder_layers > 0) add_decoder(info, example, o, x);
-  const std::int64_t index = store.append(x);
-  if (info.mode == io::StoreMode::Derived) {
+  const std::int64_t index = derived ? store.append(x) : store.append(x, std::move(maps.writer));
+  if (derived) {
     io::write_derived(store, info.derived_run, index,
                       analyze_fused(std::move(maps.fused), analysis));
   }

@@ -30,19 +30,27 @@ io::Store open_store(const ExtractOptions& o, const io::StoreInfo& info, bool ou
 /// with `note` saying that the resumed examples may differ in their last float digits.
 std::int64_t first_batch(const io::Store& store, int batch_size, std::string& note);
 
-/// One example's maps as the model streamed them (torch::RunOptions::stream), in the layout
-/// of the store: only what its mode keeps, never a per-head stack for fused or derived.
+/// One example's maps as the model streams them (torch::RunOptions::stream): a per-head or
+/// fused store gets each layer written into the store as it comes (`writer`), so no example's
+/// whole stack is ever held; a derived store keeps the fused n x n layers for its analysis.
 struct Collected {
-  std::vector<float> attention;  ///< per-head [L', H', n, n]; fused [L', n, n]
-  std::vector<float> gradient;   ///< per-head with a target: [L', H', n, n]
-  LayerMatrices fused;           ///< derived: the L' fused n x n layers
+  io::ExampleWriter writer;  ///< per-head / fused: the example being written (see begin_example)
+  LayerMatrices fused;       ///< derived: the L' fused n x n layers
+  std::vector<float> layer;  ///< fused: one layer converted to float32
 };
+
+/// Per-head and fused stores: begins example `x` in `store` (with a gradient dataset when
+/// `gradients`) into maps.writer. Derived stores: nothing. An example without a begun writer
+/// (one already stored, in a resumed batch) is not written.
+void begin_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& x,
+                   bool gradients, Collected& maps);
 
 /// The layers, heads and (fused, derived) fusion the model streams for `o`.
 torch::LayerStream layer_stream(const ExtractOptions& o);
 
-/// A sink that puts each streamed layer of example b into collected[b], laid out for a store
-/// made with `info`; `collected` must have one entry per example of the batch.
+/// A sink that writes each streamed layer of example b into collected[b] (its writer, or its
+/// fused layers for a derived store), for a store made with `info`; `collected` must have one
+/// entry per example of the batch.
 std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& info,
                                                            std::vector<Collected>& collected);
 
@@ -50,9 +58,9 @@ std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& 
 /// those of the store).
 void begin_derived(io::Store& store, const ExtractOptions& o, bool resume);
 
-/// Appends `example` with the model's `output` and the `maps` it streamed to a store made with
+/// Commits `example` with the model's `output` and the `maps` it streamed to a store made with
 /// `info`; derived mode: also its analysis (`analysis`, from the fused layers) to the run
-/// info.derived_run. Throws Error when the maps do not fit the example.
+/// info.derived_run. Throws Error when the maps do not fit the example or a layer is missing.
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
                    const torch::Output& output, Collected& maps, const AnalysisOptions& analysis);
 

@@ -138,18 +138,22 @@ void LayerStreamer::hand_out(int layer, int index, const Tensor& maps, bool grad
   const float* src = c.data_ptr<float>();
   for (std::size_t b = 0; b < lengths_.size(); ++b) {
     const std::int64_t n = lengths_[b];
-    values_.resize(static_cast<std::size_t>(H * n * n));
-    float* dst = values_.data();
-    for (std::int64_t h = 0; h < H; ++h)
-      for (std::int64_t i = 0; i < n; ++i) {
-        std::memcpy(dst, src + ((static_cast<std::int64_t>(b) * H + h) * N + i) * N,
-                    static_cast<std::size_t>(n) * sizeof(float));
-        dst += n;
-      }
+    const float* example = src + static_cast<std::int64_t>(b) * H * N * N;
+    if (n == N) {
+      s.values = example;  // not padded: the maps as they are
+    } else {
+      values_.resize(static_cast<std::size_t>(H * n * n));
+      float* dst = values_.data();
+      for (std::int64_t h = 0; h < H; ++h)
+        for (std::int64_t i = 0; i < n; ++i) {
+          std::memcpy(dst, example + (h * N + i) * N, static_cast<std::size_t>(n) * sizeof(float));
+          dst += n;
+        }
+      s.values = values_.data();
+    }
     s.example = b;
     s.n = n;
     s.heads = static_cast<int>(H);
-    s.values = values_.data();
     stream_.sink(s);
   }
 }

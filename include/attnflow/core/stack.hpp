@@ -68,6 +68,11 @@ struct AttentionCheck {
 /// or rows that do not sum to 1 (when a tolerance is given).
 void validate(const AttentionStack& stack, const AttentionCheck& check = {});
 
+/// validate() of one layer of a stack: `heads` maps of tokens x tokens at `values`, errors
+/// naming layer `layer_index` + 1 (a stack written a layer at a time, io::ExampleWriter).
+void validate_layer(const float* values, int layer_index, int heads, int tokens,
+                    const AttentionCheck& check = {});
+
 /// Throws Error unless `other` has the same layers/heads/tokens as `stack`.
 void require_same_shape(const AttentionStack& stack, const AttentionStack& other,
                         const std::string& stack_name, const std::string& other_name);

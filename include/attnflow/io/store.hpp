@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "attnflow/io/example_writer.hpp"
 #include "attnflow/io/store_types.hpp"
 
 namespace attnflow::io {
@@ -58,6 +59,18 @@ class Store {
   /// and flushed, then the count is raised and flushed. A process killed at
   /// any point leaves every earlier example readable.
   std::int64_t append(const Example& example);
+
+  /// An example of `tokens` tokens whose attention (and, with `gradient`, gradient) is written
+  /// a layer at a time through the writer, then committed by append(example, writer). Several
+  /// may be open at once (a batch); each is committed by the append it is given to, in the order
+  /// of those calls. Not for a derived-mode store (it holds no attention); a gradient only for a
+  /// per-head store. Commit or destroy every writer before the store closes.
+  ExampleWriter begin_example(int tokens, bool gradient);
+  /// append() of an example whose attention and gradient `layers` holds; `example` holds the
+  /// rest (tokens, ids, label, target, prediction, contributions, decoder maps) and no attention
+  /// or gradient. Throws Error naming the first missing layer when not every layer was written,
+  /// and for a writer of another store; the writer is used up either way.
+  std::int64_t append(const Example& example, ExampleWriter&& layers);
 
   /// Flushes and closes (also done by the destructor, which never throws).
   void close();
