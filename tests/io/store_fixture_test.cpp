@@ -13,7 +13,7 @@ namespace attnflow::io {
 namespace {
 
 // `created` of the committed tests/data/store_v3_*.h5 (all written by one command).
-constexpr const char* kV3Created = "2026-12-01T16:20:00Z";
+constexpr const char* kV3Created = "2026-12-01T16:23:34Z";
 
 void expect_fixture(const Store& store, int schema_version) {
   const StoreInfo& info = store.info();

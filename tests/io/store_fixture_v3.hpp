@@ -177,6 +177,10 @@ inline io::Example v3_example(V3Fixture f, int index) {
         (f == V3Fixture::PerHead && index == 2) || (f == V3Fixture::Fused && index == 1);
     if (!none) e.token_ids.push_back((index == 1 ? (std::int64_t{1} << 40) : 0) + 10 * index + k);
   }
+  for (Contribution c : info.contributions) {  // causal stores: 0 above the diagonal
+    e.contributions[c] =
+        v3_stack(info.layers, 1, n, salt + 3 + static_cast<int>(c), false, info.causal);
+  }
   switch (f) {
     case V3Fixture::PerHead:
       if (index < 2) e.label = index == 0 ? 1 : -2;
@@ -184,15 +188,11 @@ inline io::Example v3_example(V3Fixture f, int index) {
       if (index != 1) e.prediction = index == 0 ? 1 : 0;
       e.attention = v3_stack(info.layers, info.heads, n, salt + 1, false);
       e.gradient = v3_stack(info.layers, info.heads, n, salt + 2, true);
-      for (Contribution c : info.contributions) {
-        e.contributions[c] = v3_stack(info.layers, 1, n, salt + 3 + static_cast<int>(c), false);
-      }
       break;
     case V3Fixture::Fused:
       if (index == 0) e.label = 0;
       if (index == 1) e.prediction = 2;
       e.attention = v3_stack(info.layers, 1, n, salt + 1, false, true);
-      e.contributions[Contribution::Alti] = v3_stack(info.layers, 1, n, salt + 3, false, true);
       break;
     case V3Fixture::Derived: e.label = index % 2; break;
     case V3Fixture::EncoderDecoder: {
