@@ -2,6 +2,7 @@
 // with `attnflow_store_tool fixture`. Every later version must read it back
 // exactly; it is never regenerated (see tests/data/README.md).
 #include <cstdio>
+#include <tuple>
 
 #include "../core/test_util.hpp"
 #include "attnflow/io/derived_run.hpp"
@@ -129,31 +130,20 @@ void expect_same_example(const Example& got, const Example& want, const std::str
                     where + ": cross gradient");
 }
 
-// The fields a creator sets (StoreInfo without the ones filled on open).
+// The fields a creator sets (StoreInfo without the ones filled on open), compared as one tuple
+// (gtest prints both sides on a mismatch).
 void expect_same_info(const StoreInfo& got, const StoreInfo& want, const std::string& where) {
-  EXPECT_EQ(got.model, want.model) << where;
-  EXPECT_EQ(got.tokenizer, want.tokenizer) << where;
-  EXPECT_EQ(got.layers, want.layers) << where;
-  EXPECT_EQ(got.heads, want.heads) << where;
-  EXPECT_EQ(got.causal, want.causal) << where;
-  EXPECT_EQ(got.mode, want.mode) << where;
-  EXPECT_EQ(got.attention_precision, want.attention_precision) << where;
-  EXPECT_EQ(got.gradient_precision, want.gradient_precision) << where;
-  EXPECT_EQ(got.fusion, want.fusion) << where;
-  EXPECT_EQ(got.extract_batch_size, want.extract_batch_size) << where;
-  EXPECT_EQ(got.shard.index, want.shard.index) << where;
-  EXPECT_EQ(got.shard.count, want.shard.count) << where;
-  EXPECT_EQ(got.shard.first, want.shard.first) << where;
-  EXPECT_EQ(got.shard.end, want.shard.end) << where;
-  EXPECT_EQ(got.shard.total, want.shard.total) << where;
-  EXPECT_EQ(got.shard.source, want.shard.source) << where;
-  EXPECT_EQ(got.contributions, want.contributions) << where;
-  EXPECT_EQ(got.decoder_layers, want.decoder_layers) << where;
-  EXPECT_EQ(got.layer_selection, want.layer_selection) << where;
-  EXPECT_EQ(got.head_selection, want.head_selection) << where;
-  EXPECT_EQ(got.model_layers, want.model_layers) << where;
-  EXPECT_EQ(got.model_heads, want.model_heads) << where;
-  EXPECT_EQ(got.derived_run, want.derived_run) << where;
+  const auto fields = [](const StoreInfo& i) {
+    return std::tie(i.model, i.tokenizer, i.layers, i.heads, i.causal, i.mode,
+                    i.attention_precision, i.gradient_precision, i.fusion, i.extract_batch_size,
+                    i.contributions, i.decoder_layers, i.layer_selection, i.model_layers,
+                    i.head_selection, i.model_heads, i.derived_run);
+  };
+  const auto shard = [](const ShardRange& r) {
+    return std::tie(r.index, r.count, r.first, r.end, r.total, r.source);
+  };
+  EXPECT_EQ(fields(got), fields(want)) << where;
+  EXPECT_EQ(shard(got.shard), shard(want.shard)) << where;
 }
 
 // Stored maps of run `name` in `got` against `want(i)`: layers and rows exactly, values within

@@ -66,67 +66,61 @@ inline AttentionStack v3_stack(int layers, int heads, int n, int salt, bool sign
   return s;
 }
 
+/// The metadata every file sets (fusion "mean" unless the file's own says otherwise).
+inline io::StoreInfo v3_base(const char* model, const char* tokenizer, int layers, int heads,
+                             io::StoreMode mode, io::Precision attention, io::Precision gradient,
+                             std::int64_t batch_size) {
+  io::StoreInfo info;
+  info.model = model;
+  info.tokenizer = tokenizer;
+  info.layers = layers;
+  info.heads = heads;
+  info.mode = mode;
+  info.attention_precision = attention;
+  info.gradient_precision = gradient;
+  info.fusion = "mean";
+  info.extract_batch_size = batch_size;
+  return info;
+}
+
 /// The root metadata of each file (created and attnflow_version are the writer's).
 inline io::StoreInfo v3_info(V3Fixture f) {
+  using io::Precision;
+  using io::StoreMode;
   io::StoreInfo info;
-  info.fusion = "mean";
   switch (f) {
     case V3Fixture::PerHead:
-      info.model = "attnflow-fixture-v3";
-      info.tokenizer = "whitespace";
-      info.layers = 2;
-      info.heads = 2;
+      info = v3_base("attnflow-fixture-v3", "whitespace", 2, 2, StoreMode::PerHead,
+                     Precision::Float16, Precision::Float16, 2);
       info.layer_selection = {1, 3};
       info.model_layers = 3;
       info.head_selection = {2, 4};
       info.model_heads = 4;
-      info.mode = io::StoreMode::PerHead;
-      info.attention_precision = io::Precision::Float16;
-      info.gradient_precision = io::Precision::Float16;
-      info.extract_batch_size = 2;
       info.shard = {1, 3, 3, 6, 8, "fixture corpus (token-id digest 5c0ffee)"};
       info.contributions = {Contribution::Norm, Contribution::GlobEnc, Contribution::Alti,
                             Contribution::ValueZeroing};
       break;
     case V3Fixture::Fused:
-      info.model = "attnflow-fixture-v3-fused";
-      info.tokenizer = "bpe";
-      info.layers = 3;
-      info.heads = 2;
+      info = v3_base("attnflow-fixture-v3-fused", "bpe", 3, 2, StoreMode::Fused, Precision::Float32,
+                     Precision::Float32, 1);
       info.head_selection = {1, 3};
       info.model_heads = 3;
       info.causal = true;
-      info.mode = io::StoreMode::Fused;
-      info.attention_precision = io::Precision::Float32;
-      info.gradient_precision = io::Precision::Float32;
       info.fusion = "weighted:0.250000,0.750000";  // as extract names --head-weights 0.25,0.75
-      info.extract_batch_size = 1;
       info.contributions = {Contribution::Alti};
       break;
     case V3Fixture::Derived:
-      info.model = "attnflow-fixture-v3-derived";
-      info.tokenizer = "wordpiece";
-      info.layers = 2;
-      info.heads = 4;
+      info = v3_base("attnflow-fixture-v3-derived", "wordpiece", 2, 4, StoreMode::Derived,
+                     Precision::Float16, Precision::Float16, 4);
       info.layer_selection = {2, 3};
       info.model_layers = 3;
-      info.mode = io::StoreMode::Derived;
-      info.attention_precision = io::Precision::Float16;
-      info.gradient_precision = io::Precision::Float16;
       info.fusion = "max";
       info.derived_run = "extract";
-      info.extract_batch_size = 4;
       break;
     case V3Fixture::EncoderDecoder:
-      info.model = "attnflow-fixture-v3-t5";
-      info.tokenizer = "unigram";
-      info.layers = 2;
-      info.heads = 2;
+      info = v3_base("attnflow-fixture-v3-t5", "unigram", 2, 2, StoreMode::PerHead,
+                     Precision::Float16, Precision::Float32, 2);
       info.decoder_layers = 3;
-      info.mode = io::StoreMode::PerHead;
-      info.attention_precision = io::Precision::Float16;
-      info.gradient_precision = io::Precision::Float32;
-      info.extract_batch_size = 2;
       break;
   }
   return info;
