@@ -10,12 +10,15 @@
 #
 # * the file metadata (root attributes) and the committed example count
 #   (from the commit index `/examples/index`, see `committed()`),
-# * example *i* (tokens, ids, labels, attention, gradient, and in schema
-#   version 2 the value-aware contribution matrices) by direct lookup,
+# * example *i* (tokens, ids, labels, attention, gradient, in schema
+#   version 2 the value-aware contribution matrices, in schema version 3 the
+#   decoder side of an encoder-decoder store) by direct lookup,
+# * which model layers and heads the stored stacks are (schema 3 selections),
 # * derived runs (/derived/NAME) with the options they were computed with.
 #
-# `--check` validates a file against schema version 1 or 2 and exits non-zero on
-# any problem (the attnflow test suite runs it on files attnflow wrote).
+# `--check` validates a file against schema versions 1 to 3 and exits non-zero on
+# any problem (the attnflow test suite runs it on files attnflow wrote, and on the
+# committed fixtures tests/data/store_v*.h5).
 
 # %%
 from __future__ import annotations
@@ -27,11 +30,13 @@ import sys
 import h5py
 import numpy as np
 
-SCHEMA_VERSIONS = (1, 2)  # 2 added the per-example contribution matrices
+# 2 added the per-example contribution matrices; 3 the layer/head selections, derived_run and
+# the encoder-decoder datasets (docs/hdf5-schema.md, "Versioning")
+SCHEMA_VERSIONS = (1, 2, 3)
 
 
 def open_store(path: str) -> h5py.File:
-    """Opens a store read-only and checks that it is schema version 1 or 2."""
+    """Opens a store read-only and checks that it is schema version 1 to 3."""
     f = h5py.File(path, "r")
     version = f.attrs.get("attnflow_schema_version")
     if version is None:
@@ -51,6 +56,17 @@ def contribution_names(f: h5py.File) -> list[str]:
 def contribution_dataset(name: str) -> str:
     """Dataset of contribution `name` in an example group: value-zeroing -> contribution_value_zeroing."""
     return "contribution_" + name.replace("-", "_")
+
+
+def model_layers_and_heads(f: h5py.File) -> tuple[list[int], list[int]]:
+    """The 1-based model layer of each stored layer and model head of each stored head: the
+    schema-3 selections (`layer_selection`, `head_selection`, written by `attnflow extract
+    --layers/--heads`), else 1..layers and 1..heads."""
+    a = f.attrs
+    layers = a.get("layer_selection")
+    heads = a.get("head_selection")
+    return ([int(x) for x in layers] if layers is not None else list(range(1, int(a["layers"]) + 1)),
+            [int(x) for x in heads] if heads is not None else list(range(1, int(a["heads"]) + 1)))
 
 
 def store_info(f: h5py.File) -> dict:
@@ -90,7 +106,10 @@ def example_name(i: int) -> str:
 # in a fused store; row = query token, column = key token. Schema version 2
 # adds one (layers, n, n) dataset per value-aware method the store holds
 # (`contribution_alti`, ...): row i = output token of that layer, column j =
-# input token.
+# input token. Schema version 3, encoder-decoder stores (root attribute
+# `decoder_layers`): `attention` is the encoder's, and the example also holds
+# the decoder tokens (m), its self-attention (decoder_layers, heads, m, m) and
+# the cross-attention (decoder_layers, heads, m, n), with their gradients.
 
 # %%
 def example(f: h5py.File, i: int) -> dict:
@@ -107,6 +126,15 @@ def example(f: h5py.File, i: int) -> dict:
         out[key] = int(g.attrs[key]) if key in g.attrs else None
     out["contributions"] = {name: g[contribution_dataset(name)][...].astype(np.float32)
                             for name in contribution_names(f)}
+    if "decoder_layers" in f.attrs:
+        def array(key):
+            return g[key][...].astype(np.float32) if key in g else None
+        out["decoder"] = {
+            "tokens": list(g["decoder_tokens"].asstr()[...]),
+            "token_ids": g["decoder_token_ids"][...] if "decoder_token_ids" in g else None,
+            **{key: array(name) for key, name in (
+                ("attention", "decoder_attention"), ("gradient", "decoder_gradient"),
+                ("cross_attention", "cross_attention"), ("cross_gradient", "cross_gradient"))}}
     return out
 
 
@@ -145,7 +173,7 @@ def derived(f: h5py.File, run: str, i: int) -> dict:
 
 # %%
 def check(f: h5py.File) -> list[str]:
-    """Problems found (empty list = the file follows schema version 1 or 2)."""
+    """Problems found (empty list = the file follows schema versions 1 to 3)."""
     problems = []
     a = f.attrs
     for key in ("attnflow_version", "created", "model", "tokenizer", "store_mode",
@@ -161,6 +189,19 @@ def check(f: h5py.File) -> list[str]:
         return problems
     mode, layers, heads = a["store_mode"], int(a["layers"]), int(a["heads"])
     dtypes = {"float32": np.float32, "float16": np.float16}
+    for chosen, model, stored in (("layer_selection", "model_layers", layers),
+                                  ("head_selection", "model_heads", heads)):
+        if (chosen in a) != (model in a):
+            problems.append(f"root attributes {chosen} and {model} come together")
+        elif chosen in a:
+            s, top = [int(x) for x in a[chosen]], int(a[model])
+            if len(s) != stored or s != sorted(set(s)) or s[0] < 1 or s[-1] > top:
+                problems.append(f"{chosen} {s}: expected {stored} ascending numbers in 1..{top}")
+    if "derived_run" in a and a["derived_run"] not in runs(f):
+        problems.append(f"derived_run {a['derived_run']!r}: no such run under /derived")
+    decoder_layers = int(a.get("decoder_layers", 0))
+    if decoder_layers and mode != "per-head":
+        problems.append(f"decoder_layers in a {mode} store (encoder-decoder stores are per-head)")
     for i in range(num_examples(f)):
         where = f"example {i}"
         if example_name(i) not in f["examples"]:
@@ -199,6 +240,8 @@ def check(f: h5py.File) -> list[str]:
                 problems.append(f"{where}: {key} shape {c.shape}, expected {(layers, n, n)}")
             elif not (np.all(np.isfinite(c)) and np.all(c >= 0)):
                 problems.append(f"{where}: {key} not finite and >= 0")
+        if decoder_layers:
+            problems += check_decoder(g, where, decoder_layers, heads, n)
     for name, info in runs(f).items():
         count = min(committed(f["derived"][name], int(info["num_examples"])), num_examples(f))
         if info["status"] not in ("running", "complete", "failed"):
@@ -210,6 +253,26 @@ def check(f: h5py.File) -> list[str]:
                         problems.append(f"run {name}: example {i}: {method} shape {d['maps'].shape}")
             except KeyError as e:
                 problems.append(f"run {name}: example {i}: missing {e}")
+    return problems
+
+
+def check_decoder(g: h5py.Group, where: str, decoder_layers: int, heads: int, n: int) -> list[str]:
+    """The decoder datasets of one example of an encoder-decoder store (schema 3)."""
+    if "decoder_tokens" not in g:
+        return [f"{where}: no decoder_tokens"]
+    m = g["decoder_tokens"].shape[0]
+    want = {"decoder_token_ids": (m,), "decoder_attention": (decoder_layers, heads, m, m),
+            "cross_attention": (decoder_layers, heads, m, n),
+            "decoder_gradient": (decoder_layers, heads, m, m),
+            "cross_gradient": (decoder_layers, heads, m, n)}
+    problems = [f"{where}: no {key}" for key in ("decoder_attention", "cross_attention")
+                if key not in g]
+    for key, shape in want.items():
+        if key in g and g[key].shape != shape:
+            problems.append(f"{where}: {key} shape {g[key].shape}, expected {shape}")
+    gradients = {key in g for key in ("gradient", "decoder_gradient", "cross_gradient")}
+    if len(gradients) != 1:
+        problems.append(f"{where}: gradient, decoder_gradient and cross_gradient come together")
     return problems
 
 
@@ -246,6 +309,11 @@ def main(argv: list[str]) -> int:
             print(f"{args.path}: {s['num_examples']} examples; model {s['info']['model']!r}, "
                   f"{s['info']['layers']} layers x {s['info']['heads']} heads, "
                   f"mode {s['info']['store_mode']}")
+            layers, heads = model_layers_and_heads(f)
+            for what, chosen, model in (("layers", layers, "model_layers"),
+                                        ("heads", heads, "model_heads")):
+                if model in f.attrs:
+                    print(f"stored {what} are model {what} {chosen} of {int(f.attrs[model])}")
             if "example0" in s:
                 print("example 0 tokens:", " ".join(s["example0"]["tokens"]))
             for name, r in s["runs"].items():

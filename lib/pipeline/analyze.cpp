@@ -16,6 +16,7 @@
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/merge.hpp"
 #include "attnflow/pipeline/summary_csv.hpp"
+#include "store_selection.hpp"
 
 namespace attnflow::pipeline {
 namespace {
@@ -37,6 +38,22 @@ std::string join_rows(const std::vector<int>& rows) {
   std::string s;
   for (int r : rows) s += (s.empty() ? "" : ",") + std::to_string(r);
   return s;
+}
+
+/// CorpusReport::layout of a store.
+std::string stored_layout(const io::StoreInfo& info) {
+  std::vector<std::string> parts;
+  if (!info.layer_selection.empty() || !info.head_selection.empty()) {
+    parts.push_back("stored " + std::string(info.layer_selection.empty() ? "heads" : "layers") +
+                    " are " + describe_selection(info));
+  }
+  if (info.mode == io::StoreMode::Fused) parts.push_back("heads fused with '" + info.fusion + "'");
+  if (info.decoder_layers > 0) {
+    parts.push_back("the encoder of an encoder-decoder store (the decoder: attnflow encdec)");
+  }
+  std::string text;
+  for (const std::string& p : parts) text += (text.empty() ? "" : "; ") + p;
+  return text;
 }
 
 /// After a failure: what was kept, and how to continue.
@@ -120,6 +137,7 @@ AnalyzeReport run_corpus(const AnalyzeOptions& a, const AnalysisOptions& analysi
       io::Store::open(o.output == CorpusOutput::File ? o.output_path : a.input).info();
   r.layers = info.layers;
   r.heads = info.heads;
+  r.layout = stored_layout(o.output == CorpusOutput::File ? io::Store::open(a.input).info() : info);
   r.analysis = o.analysis;
   r.output = o.output;
   r.run = o.run;
@@ -231,8 +249,9 @@ void print_corpus(const AnalyzeReport& report, std::ostream& os) {
     os << " (shard " << to_string(r.shard) << ": examples " << stats.range.first << ".."
        << stats.range.end - 1 << ")";
   }
-  os << " (" << r.layers << " layers, " << r.heads << " heads); methods "
-     << join_methods(r.analysis) << "; target rows " << join_rows(r.analysis.target_rows) << "\n";
+  os << " (" << r.layers << " layers, " << r.heads << " heads"
+     << (r.layout.empty() ? "" : "; " + r.layout) << "); methods " << join_methods(r.analysis)
+     << "; target rows " << join_rows(r.analysis.target_rows) << "\n";
   char line[256];
   const double rate =
       stats.wall_seconds > 0 ? static_cast<double>(stats.computed) / stats.wall_seconds : 0.0;

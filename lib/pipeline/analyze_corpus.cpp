@@ -17,6 +17,7 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
+#include "store_selection.hpp"
 
 namespace attnflow::pipeline {
 
@@ -372,6 +373,16 @@ CorpusAnalysisStats analyze_corpus(const std::string& path, const CorpusAnalysis
                      ? std::string()
                      : "; its results are the run /derived/" + info.derived_run +
                            " that attnflow extract --store derived computed"));
+  }
+  if (!info.layer_selection.empty()) {  // --layers counts the stored layers, not the model's
+    for (int l : options.analysis.layers) {
+      if (l < 1 || l > info.layers) {
+        throw Error(path + ": layer " + std::to_string(l) + " (--layers) out of range: the store " +
+                    "holds " + std::to_string(info.layers) + " layers (" +
+                    describe_selection(info) + "), analyzed as layers 1.." +
+                    std::to_string(info.layers));
+      }
+    }
   }
   const HeadFusion fusion = options.analysis.prepare.fusion.method;
   const bool attention_methods =

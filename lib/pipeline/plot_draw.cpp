@@ -25,6 +25,20 @@ constexpr EnumName<plot::BarScaling> kScalingNames[] = {
     {plot::BarScaling::Max, "max"},
 };
 
+// " (model layer 3)" for stored layer or head `k` (1-based) of a selection; "" without one.
+std::string model_number(const std::vector<int>& selection, int k, const char* what) {
+  if (selection.empty()) return "";
+  return " (model " + std::string(what) + " " +
+         std::to_string(selection[static_cast<std::size_t>(k - 1)]) + ")";
+}
+
+// "model heads 2,4" for a head selection; "heads" without one.
+std::string model_heads(const std::vector<int>& selection) {
+  std::string text;
+  for (int h : selection) text += (text.empty() ? "model heads " : ",") + std::to_string(h);
+  return text.empty() ? "heads" : text;
+}
+
 // heatmap, cross: layer `layer` with its heads fused (--head 0) or head --head of it.
 template <class Stack>
 Matrix chosen_map(const PlotOptions& a, const Stack& stack, int layer, const std::string& name) {
@@ -45,15 +59,18 @@ void draw_heatmap(const PlotOptions& a, const PlotInput& in, const std::string& 
   o.hide_tokens = hidden_tokens(a);
   o.values = parse_enum(kValuesNames, a.values, "--values");
   const Matrix m = chosen_map(a, attention, layer, in.name);
+  const std::string title_layer =
+      "Layer " + std::to_string(layer) + model_number(in.layer_selection, layer, "layer");
   if (a.head == 0) {
     if (!o.figure.title) {
       o.figure.title =
-          "Layer " + std::to_string(layer) + ", heads fused (" +
+          title_layer + ", " + model_heads(in.head_selection) + " fused (" +
           (in.fused_by.empty() ? a.analysis.fusion : in.fused_by + ", before storing") + ")";
     }
   } else {
     if (!o.figure.title) {
-      o.figure.title = "Layer " + std::to_string(layer) + ", head " + std::to_string(a.head);
+      o.figure.title = title_layer + ", head " + std::to_string(a.head) +
+                       model_number(in.head_selection, a.head, "head");
     }
   }
   plot::plot_heatmap(m, in.tokens, output, o);
@@ -169,8 +186,14 @@ void draw_figure(const PlotOptions& a, int target, const PlotInput& in, const st
       plot::HeadGridOptions o;
       o.figure = a.figure;
       o.hide_tokens = hidden_tokens(a);
-      plot::plot_head_grid(in.attention, chosen_layer(a, in.attention.layers(), in.name), in.tokens,
-                           output, o);
+      const int layer = chosen_layer(a, in.attention.layers(), in.name);
+      if (!o.figure.title && !(in.layer_selection.empty() && in.head_selection.empty())) {
+        o.figure.title =
+            "Layer " + std::to_string(layer) + model_number(in.layer_selection, layer, "layer") +
+            ": attention of each head" +
+            (in.head_selection.empty() ? "" : " (" + model_heads(in.head_selection) + ")");
+      }
+      plot::plot_head_grid(in.attention, layer, in.tokens, output, o);
       break;
     }
     case PlotKind::Graph: {

@@ -23,8 +23,11 @@ struct PlotInput {
   ContributionStacks contributions;          ///< value-aware matrices (stores of schema 2)
   std::vector<std::string> tokens;           ///< empty = indices
   std::string name;                          ///< for messages: "a.npy", "c.h5 example 3"
-  std::string fused_by;       ///< head-fused corpus: how the heads were fused; empty = per-head
-  CrossAttentionStack cross;  ///< cross kinds: decoder x encoder attention
+  std::string fused_by;  ///< head-fused corpus: how the heads were fused; empty = per-head
+  /// Schema-3 store of a --layers / --heads extraction: the model layer / head of each stored
+  /// one (io::StoreInfo::layer_selection, head_selection), named in the titles; empty = all.
+  std::vector<int> layer_selection, head_selection;
+  CrossAttentionStack cross;                ///< cross kinds: decoder x encoder attention
   std::vector<std::string> encoder_tokens;  ///< cross kinds: encoder labels (empty = indices)
 };
 

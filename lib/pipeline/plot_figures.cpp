@@ -125,6 +125,8 @@ PlotReport plot_corpus(const PlotOptions& a) {
     in.tokens = std::move(example.tokens);
     in.name = a.input + " example " + std::to_string(i);
     if (info.mode == io::StoreMode::Fused) in.fused_by = info.fusion;
+    in.layer_selection = info.layer_selection;
+    in.head_selection = info.head_selection;
     // In a decoder the first token sees only itself: explain the last one.
     const int target = info.causal && !a.target_given ? -1 : a.target;
     const std::string output = folder ? figure_in_folder(a, i) : a.output;

@@ -132,6 +132,8 @@ py::dict info_dict(const io::StoreInfo& s) {
   d["schema_version"] = s.schema_version;
   d["layer_selection"] = s.layer_selection;  // schema 3; [] = all layers
   d["head_selection"] = s.head_selection;
+  d["model_layers"] = s.model_layers;  // with a layer_selection; 0 otherwise
+  d["model_heads"] = s.model_heads;
   d["derived_run"] = s.derived_run;
   d["tool_version"] = s.tool_version;
   d["created"] = s.created;
@@ -266,7 +268,8 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
           "compression (the codec, \"\" in older files), extract_batch_size (0 = not recorded), "
           "decoder_layers (encoder-decoder stores; 0 otherwise), "
           "shard (None, or dict index, count, first, end, total, source of a --shard K/N store), "
-          "schema_version, layer_selection, head_selection (schema 3; [] = all), derived_run, "
+          "schema_version, layer_selection, head_selection (schema 3; [] = all), model_layers, "
+          "model_heads (the model's, with a selection; 0 otherwise), derived_run, "
           "tool_version, created.")
       .def_property_readonly(
           "metadata", [](const PyStore& s) { return info_dict(s.store().info()); }, "Same as info.")

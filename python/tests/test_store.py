@@ -126,6 +126,77 @@ def test_v2_store_contributions_match_h5py():
                 np.testing.assert_array_equal(got.reshape(want.shape), want)
 
 
+@pytest.mark.parametrize("name", ["per_head", "fused", "derived", "encdec"])
+def test_v3_fixtures_match_h5py(name):
+    """The schema-3 fixtures (tests/data/README.md) read through attnflow.Store as h5py reads them."""
+    h5py = pytest.importorskip("h5py")
+    path = SOURCE_DIR / "tests" / "data" / f"store_v3_{name}.h5"
+    with attnflow.Store(str(path)) as s, h5py.File(path, "r") as f:
+        a, info = f.attrs, s.info
+        assert info["schema_version"] == a["attnflow_schema_version"] == 3
+        for key, attr in (("mode", "store_mode"), ("attention_precision", "attention_dtype"),
+                          ("gradient_precision", "gradient_dtype")):
+            assert info[key] == a[attr]
+        for key in ("model", "tokenizer", "layers", "heads", "causal", "fusion", "compression",
+                    "contributions", "extract_batch_size"):
+            assert info[key] == a[key], key
+        for key, empty in (("layer_selection", []), ("head_selection", []), ("model_layers", 0),
+                           ("model_heads", 0), ("derived_run", ""), ("decoder_layers", 0)):
+            want = a.get(key, empty)
+            assert info[key] == (list(want) if isinstance(want, np.ndarray) else want), key
+        shard = info["shard"]
+        assert (shard is None) == ("shard_count" not in a)
+        if shard is not None:
+            assert {k: shard[k] for k in ("index", "count", "first", "end", "total", "source")} == \
+                {k: a["shard_" + k] for k in ("index", "count", "first", "end", "total", "source")}
+        assert len(s) == a["num_examples"]
+        for i, ex in enumerate(s):
+            g = f["examples"][f"{i:09d}"]
+
+            def stored(key, shape=None):
+                if key not in g:
+                    return None
+                v = g[key][()]
+                return v.astype(np.float32).reshape(shape or v.shape) if v.dtype.kind == "f" else v
+
+            assert ex.tokens == list(g["tokens"].asstr()[()])
+            for key in ("label", "target", "prediction"):
+                assert getattr(ex, key) == (int(g.attrs[key]) if key in g.attrs else None), key
+            n = len(ex.tokens)
+            fused = (info["layers"], 1, n, n) if info["mode"] == "fused" else None
+            for key, want in (("token_ids", stored("token_ids")),
+                              ("attention", stored("attention", fused)),
+                              ("gradient", stored("gradient")),
+                              ("decoder_token_ids", stored("decoder_token_ids")),
+                              ("decoder_attention", stored("decoder_attention")),
+                              ("decoder_gradient", stored("decoder_gradient")),
+                              ("cross_attention", stored("cross_attention")),
+                              ("cross_gradient", stored("cross_gradient"))):
+                got = getattr(ex, key)
+                assert (got is None) == (want is None), key
+                if want is not None:
+                    assert got.dtype == want.dtype, key
+                    np.testing.assert_array_equal(got, want, err_msg=key)
+            names = [c for c in info["contributions"].split(",") if c]
+            assert sorted(ex.contributions) == sorted(names)
+            for c in names:
+                want = stored("contribution_" + c.replace("-", "_"), (info["layers"], 1, n, n))
+                np.testing.assert_array_equal(ex.contributions[c], want)
+            decoder = list(g["decoder_tokens"].asstr()[()]) if "decoder_tokens" in g else []
+            assert ex.decoder_tokens == decoder
+        assert s.runs == sorted(f["derived"]) if "derived" in f else s.runs == []
+        for run in s.runs:
+            for i in range(len(s)):
+                got = s.derived(run, i)
+                stored_run = f["derived"][run][f"{i:09d}"]
+                assert sorted(got) == sorted(stored_run)
+                for method, maps in got.items():
+                    d = stored_run[method]
+                    assert list(maps.layers) == list(d.attrs["layers"])
+                    assert list(maps.rows) == list(d.attrs["rows"])
+                    np.testing.assert_array_equal(maps.values, d[()].astype(np.float64))
+
+
 @pytest.mark.skipif(not attnflow.HAVE_TORCH, reason="built without libtorch (extract)")
 def test_shard_info(tmp_path, cli):
     shard = tmp_path / "s.h5"

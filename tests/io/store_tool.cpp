@@ -7,6 +7,8 @@
 //   attnflow_store_tool codec-available NAME   (exit 0: this process can write it, 3: not)
 //   attnflow_store_tool fixture PATH      (tests/data/store_v1.h5 when it was written)
 //   attnflow_store_tool fixture-v2 PATH   (tests/data/store_v2.h5: schema 2, contributions)
+//   attnflow_store_tool fixture-v3 DIR    (tests/data/store_v3_*.h5: schema 3, one file per
+//                                          test::V3Fixture, into the existing folder DIR)
 //   attnflow_store_tool poison PATH EXAMPLE nan|negative|bad-utf8|drop-attention|bad-shape
 //   attnflow_store_tool set-root-int PATH NAME VALUE
 #include <hdf5.h>
@@ -20,6 +22,7 @@
 #include "attnflow/core/error.hpp"
 #include "attnflow/io/derived_run.hpp"
 #include "attnflow/io/store.hpp"
+#include "store_fixture_v3.hpp"
 #include "store_test_util.hpp"
 
 namespace {
@@ -83,6 +86,16 @@ int write_corpus(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Run `run` over every example of `store`, the results of example i being result(i).
+template <class Result>
+void write_run(io::Store& store, const io::RunInfo& run, Result result) {
+  io::begin_run(store, run);
+  for (std::int64_t i = 0; i < store.size(); ++i) {
+    io::write_derived(store, run.name, i, result(static_cast<int>(i)));
+  }
+  io::finish_run(store, run.name);
+}
+
 int write_fixture(const std::string& path, bool v2) {
   io::Store store = io::Store::create(path, v2 ? test::fixture_v2_info() : test::fixture_info());
   for (int i = 0; i < test::kFixtureExamples; ++i) {
@@ -92,12 +105,21 @@ int write_fixture(const std::string& path, bool v2) {
   run.name = "fixture";
   run.options = test::fixture_run_options();
   run.precision = io::Precision::Float64;
-  io::begin_run(store, run);
-  for (int i = 0; i < test::kFixtureExamples; ++i) {
-    const io::Example e = store.read(i);
-    io::write_derived(store, run.name, i, analyze(e.attention, nullptr, run.options));
+  write_run(store, run,
+            [&](int i) { return analyze(store.read(i).attention, nullptr, run.options); });
+  return 0;
+}
+
+int write_fixture_v3(const std::string& dir) {
+  for (test::V3Fixture f : test::kV3Fixtures) {
+    io::WriteOptions write;
+    io::set_compression(write, test::v3_compression(f));
+    io::Store store = io::Store::create(dir + "/" + test::v3_file(f), test::v3_info(f), write);
+    for (int i = 0; i < test::v3_examples(f); ++i) store.append(test::v3_example(f, i));
+    if (const auto run = test::v3_run(f)) {
+      write_run(store, *run, [f](int i) { return test::v3_run_result(f, i); });
+    }
   }
-  io::finish_run(store, run.name);
   return 0;
 }
 
@@ -178,6 +200,7 @@ int main(int argc, char** argv) {
     }
     if (args.size() == 2 && args[0] == "fixture") return write_fixture(args[1], false);
     if (args.size() == 2 && args[0] == "fixture-v2") return write_fixture(args[1], true);
+    if (args.size() == 2 && args[0] == "fixture-v3") return write_fixture_v3(args[1]);
     if (args.size() == 2 && args[0] == "codec-available") {
       io::WriteOptions w;
       io::set_compression(w, args[1]);

@@ -52,6 +52,9 @@ struct CorpusReport {
   CorpusAnalysisStats stats;
   int layers = 0;
   int heads = 0;
+  /// What the stored layers and heads are when they are not simply the model's: "" or e.g.
+  /// "layers 1..2 are model layers 1,3 of 3" (a schema-3 selection), "heads fused with 'max'".
+  std::string layout;
   AnalysisOptions analysis;  ///< methods and target rows as requested
   CorpusOutput output = CorpusOutput::InPlace;
   std::string run;
