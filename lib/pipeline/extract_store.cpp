@@ -289,6 +289,7 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   x.token_ids = e.ids;
   x.label = example.source->label;
   x.target = o.target_index;
+  x.target_position = o.target_position;
   x.prediction = o.prediction;
   if (info.mode != io::StoreMode::Derived) {
     x.attention = AttentionStack(std::move(maps.attention), info.layers,
