@@ -9,6 +9,7 @@
 #include <cmath>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attnflow/core/error.hpp"
@@ -39,19 +40,19 @@ TEST(TokenTarget, ParsesAndPrints) {
 TEST(TokenTarget, MalformedTextIsOneError) {
   const std::string form =
       "expected token:POS:TOKEN_ID (an output position, negative from the end, and a token id)";
-  test::expect_error([] { at::parse_target("token:3"); }, "target 'token:3': " + form);
-  test::expect_error([] { at::parse_target("token:x:5"); },
-                     "target 'token:x:5': position 'x' is not an integer");
-  test::expect_error([] { at::parse_target("token::5"); },
-                     "target 'token::5': position '' is not an integer");
-  test::expect_error([] { at::parse_target("token:3:-1"); },
-                     "target 'token:3:-1': token id '-1' is not a non-negative integer");
-  test::expect_error([] { at::parse_target("token:3:"); },
-                     "target 'token:3:': token id '' is not a non-negative integer");
-  test::expect_error([] { at::parse_target("token:3:5:7"); },
-                     "target 'token:3:5:7': token id '5:7' is not a non-negative integer");
-  test::expect_error([] { at::parse_target("token:1.5:2"); },
-                     "target 'token:1.5:2': position '1.5' is not an integer");
+  const std::pair<const char*, std::string> cases[] = {
+      {"token:3", form},
+      {"token:x:5", "position 'x' is not an integer"},
+      {"token::5", "position '' is not an integer"},
+      {"token:1.5:2", "position '1.5' is not an integer"},
+      {"token:3:-1", "token id '-1' is not a non-negative integer"},
+      {"token:3:", "token id '' is not a non-negative integer"},
+      {"token:3:5:7", "token id '5:7' is not a non-negative integer"},
+  };
+  for (const auto& [text, problem] : cases) {
+    test::expect_error([&] { at::parse_target(text); },
+                       "target '" + std::string(text) + "': " + problem);
+  }
   test::expect_error_contains([] { at::parse_target("token"); },
                               "target 'token': expected none, class:K,");
   test::expect_error_contains([] { at::parse_target("token"); }, "token:POS:TOKEN_ID");
