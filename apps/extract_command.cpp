@@ -189,7 +189,8 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
       ->capture_default_str();
   cmd->add_option("--target", args.target,
                   "Gradient target: none, class:K, label, predicted, prob-diff "
-                  "(classifiers); mask, mask:ID (masked LM); next, next:ID, last (causal LM)")
+                  "(classifiers); mask, mask:ID (masked LM); next, next:ID, last (causal LM); "
+                  "token:POS:ID (any LM: the logit of token ID at position POS, -1 = last)")
       ->capture_default_str();
   cmd->add_option("--contributions", args.contributions,
                   "Also store value-aware contribution matrices [L, n, n] per example: norm, "

@@ -284,6 +284,7 @@ Example Store::read(std::int64_t index, const ReadOptions& options, ReadTiming* 
     n = example.tokens_count();
     example.label = detail::find_int(group.get(), "label", where);
     example.target = detail::find_int(group.get(), "target", where);
+    example.target_position = detail::find_int(group.get(), "target_position", where);
     example.prediction = detail::find_int(group.get(), "prediction", where);
 
     const std::vector<hsize_t> expected = detail::stack_dims(info, static_cast<hsize_t>(n));
@@ -425,6 +426,9 @@ void write_members(const detail::StoreImpl& s, hid_t group, const Example& examp
   }
   if (example.label) detail::set_int(group, "label", *example.label, H5T_STD_I64LE);
   if (example.target) detail::set_int(group, "target", *example.target, H5T_STD_I64LE);
+  if (example.target_position) {
+    detail::set_int(group, "target_position", *example.target_position, H5T_STD_I64LE);
+  }
   if (example.prediction) {
     detail::set_int(group, "prediction", *example.prediction, H5T_STD_I64LE);
   }

@@ -188,8 +188,10 @@ void check_target_examples(const torch::Target& target, const torch::ModelInfo& 
     try {
       torch::check_target_input(target, info, detail::model_input(x, info), mask_id, names);
     } catch (const Error& e) {
-      const bool cut =
-          target.kind == torch::TargetKind::MaskedToken && x.encoding.ids.size() < x.full_length;
+      // a position the example had before --truncate (an encoder-decoder's is a decoder one)
+      const bool cut = (target.kind == torch::TargetKind::MaskedToken ||
+                        (target.kind == torch::TargetKind::Token && info.decoder_layers == 0)) &&
+                       x.encoding.ids.size() < x.full_length;
       if (!cut) throw;
       throw Error(std::string(e.what()) + " (--truncate cut it off)");
     }

@@ -296,6 +296,7 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   x.token_ids = e.ids;
   x.label = example.source->label;
   x.target = o.target_index;
+  x.target_position = o.target_position;
   x.prediction = o.prediction;
   for (Contribution c : info.contributions) {
     x.contributions[c] = AttentionStack(o.contributions.at(c), info.layers, 1, n);

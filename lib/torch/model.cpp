@@ -325,6 +325,10 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
         position[bi] = n - 2;
         index[bi] = ids[static_cast<std::size_t>(n - 1)];
         break;
+      case TargetKind::Token:  // against this example's own length, not the padded one
+        position[bi] = resolve_position(options.target, n);
+        index[bi] = options.target.index;
+        break;
     }
     if (position[bi] >= 0) {
       const std::int64_t argmax = logits_cpu[b][position[bi]].argmax().item<std::int64_t>();

@@ -2,6 +2,7 @@
 // but they live with the layer that uses them), and the small tensor helpers shared by the
 // native models.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -18,13 +19,20 @@ namespace attnflow::torch {
 namespace {
 
 // Every spelling of a target, "NAME" or "NAME:ARG" (ARG a non-negative integer, the
-// Target::index), in the order of the "expected ..." text. A kind's name is its NAME.
+// Target::index; token's ARG is "POS:ID", Target::position and index), in the order of the
+// "expected ..." text. A kind's name is its NAME.
 constexpr EnumName<TargetKind> kTargetForms[] = {
-    {TargetKind::None, "none"},        {TargetKind::Class, "class:K"},
-    {TargetKind::Label, "label"},      {TargetKind::PredictedClass, "predicted"},
-    {TargetKind::MaskedToken, "mask"}, {TargetKind::MaskedToken, "mask:TOKEN_ID"},
-    {TargetKind::NextToken, "next"},   {TargetKind::NextToken, "next:TOKEN_ID"},
-    {TargetKind::LastToken, "last"},   {TargetKind::ProbabilityDifference, "prob-diff"},
+    {TargetKind::None, "none"},
+    {TargetKind::Class, "class:K"},
+    {TargetKind::Label, "label"},
+    {TargetKind::PredictedClass, "predicted"},
+    {TargetKind::MaskedToken, "mask"},
+    {TargetKind::MaskedToken, "mask:TOKEN_ID"},
+    {TargetKind::NextToken, "next"},
+    {TargetKind::NextToken, "next:TOKEN_ID"},
+    {TargetKind::LastToken, "last"},
+    {TargetKind::Token, "token:POS:TOKEN_ID"},
+    {TargetKind::ProbabilityDifference, "prob-diff"},
 };
 
 std::string_view form_name(std::string_view form) {
@@ -34,7 +42,9 @@ bool form_has_value(std::string_view form) {
   return form.find(':') != std::string_view::npos;
 }
 
-std::int64_t parse_index(const std::string& text, const std::string& value) {
+/// `value` as an integer (>= 0 unless `negative_ok`); the error names `what` in `text`.
+std::int64_t parse_integer(const std::string& text, const std::string& value,
+                           const std::string& what, bool negative_ok) {
   std::size_t used = 0;
   long long v = -1;
   try {
@@ -42,10 +52,29 @@ std::int64_t parse_index(const std::string& text, const std::string& value) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (value.empty() || used != value.size() || v < 0) {
-    throw Error("target '" + text + "': '" + value + "' is not a non-negative integer");
+  const bool digits = !value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) != 0 ||
+                                         (value[0] == '-' && value.size() > 1));
+  if (!digits || used != value.size() || (v < 0 && !negative_ok)) {
+    throw Error("target '" + text + "': " + what + "'" + value + "' is not " +
+                (negative_ok ? "an integer" : "a non-negative integer"));
   }
   return v;
+}
+
+std::int64_t parse_index(const std::string& text, const std::string& value) {
+  return parse_integer(text, value, "", false);
+}
+
+/// "POS:ID" of "token:POS:ID".
+void parse_token_target(const std::string& text, const std::string& value, Target& t) {
+  const std::size_t colon = value.find(':');
+  if (colon == std::string::npos) {
+    throw Error("target '" + text +
+                "': expected token:POS:TOKEN_ID (an output position, negative from the end, "
+                "and a token id)");
+  }
+  t.position = parse_integer(text, value.substr(0, colon), "position ", true);
+  t.index = parse_integer(text, value.substr(colon + 1), "token id ", false);
 }
 
 }  // namespace
@@ -59,7 +88,11 @@ Target parse_target(const std::string& text) {
     if (form_name(form.name) == kind && form_has_value(form.name) == has_value) {
       Target t;
       t.kind = form.value;
-      if (has_value) t.index = parse_index(text, value);
+      if (t.kind == TargetKind::Token) {
+        parse_token_target(text, value, t);
+      } else if (has_value) {
+        t.index = parse_index(text, value);
+      }
       return t;
     }
   }
@@ -67,6 +100,9 @@ Target parse_target(const std::string& text) {
 }
 
 std::string to_string(const Target& t) {
+  if (t.kind == TargetKind::Token) {
+    return "token:" + std::to_string(t.position) + ":" + std::to_string(t.index);
+  }
   std::string name;
   bool takes_value = false;  // the kind has a NAME:ARG form, so a set index is printed
   for (const EnumName<TargetKind>& form : kTargetForms) {
@@ -76,6 +112,10 @@ std::string to_string(const Target& t) {
   }
   if (name.empty()) return "none";
   return takes_value && t.index >= 0 ? name + ":" + std::to_string(t.index) : name;
+}
+
+std::int64_t resolve_position(const Target& target, std::int64_t n) {
+  return target.position < 0 ? n + target.position : target.position;
 }
 
 bool is_classifier_target(TargetKind kind) {
@@ -108,8 +148,8 @@ void check_head(const Target& target, const ModelInfo& info, const std::string& 
     throw Error(what + ": the model has " + std::to_string(info.num_labels) + " classes (0.." +
                 std::to_string(info.num_labels - 1) + ")");
   }
-  if ((k == TargetKind::MaskedToken || k == TargetKind::NextToken) && info.vocab_size > 0 &&
-      target.index >= info.vocab_size) {
+  if ((k == TargetKind::MaskedToken || k == TargetKind::NextToken || k == TargetKind::Token) &&
+      info.vocab_size > 0 && target.index >= info.vocab_size) {
     throw Error(what + ": token id " + std::to_string(target.index) +
                 " is outside the vocabulary (" + std::to_string(info.vocab_size) + " ids)");
   }
@@ -161,6 +201,18 @@ void check_target_input(const Target& target, const ModelInfo& info, const Input
     throw Error(where + ": " + std::to_string(ids.size()) +
                 (info.decoder_layers > 0 ? " decoder token" : " token") + ", but " + what +
                 " needs at least 2");
+  } else if (k == TargetKind::Token) {
+    const auto n = static_cast<std::int64_t>(ids.size());
+    const std::int64_t p = resolve_position(target, n);
+    if (p < 0 || p >= n) {
+      const std::string tokens = std::to_string(n) +
+                                 (info.decoder_layers > 0 ? " decoder token" : " token") +
+                                 (n == 1 ? "" : "s");
+      const std::string valid =
+          n == 0 ? "none" : "0.." + std::to_string(n - 1) + " or -" + std::to_string(n) + "..-1";
+      throw Error(where + ": position " + std::to_string(target.position) + " is outside its " +
+                  tokens + " (valid " + valid + "), but " + what + " needs it");
+    }
   }
 }
 

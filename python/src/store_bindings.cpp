@@ -22,7 +22,7 @@ struct PyExample {
   py::object token_ids = py::none();  ///< int64 (n,) or None
   py::object attention = py::none();  ///< float32 (L, H, n, n) or None
   py::object gradient = py::none();   ///< float32 (L, H, n, n) or None
-  std::optional<std::int64_t> label, target, prediction;
+  std::optional<std::int64_t> label, target, target_position, prediction;
   py::dict contributions;  ///< {method name: float32 (L, 1, n, n)}
   // encoder-decoder stores (info["decoder_layers"] > 0): the decoder side, else empty / None
   std::vector<std::string> decoder_tokens;
@@ -84,6 +84,7 @@ class PyStore {
     if (!e.gradient.empty()) out.gradient = to_array(e.gradient);
     out.label = e.label;
     out.target = e.target;
+    out.target_position = e.target_position;
     out.prediction = e.prediction;
     for (const auto& [method, stack] : e.contributions)
       out.contributions[py::str(to_string(method))] = to_array(stack);
@@ -204,7 +205,8 @@ void bind_store(py::module_& m) {
 One example of a Store. Attributes: index (0-based), tokens (list of str, n entries),
 token_ids (int64 array (n,) or None), attention (float32 array (L, H, n, n), H = 1 in a fused
 store; None in a derived store or when read without it), gradient (float32 (L, H, n, n) dy/dA
-or None), label, target, prediction (int or None), contributions ({method: float32 array
+or None), label, target, prediction (int or None), target_position (the position whose
+logit `target` is, for LM targets; int or None), contributions ({method: float32 array
 (L, 1, n, n)} of the value-aware matrices the store holds, e.g. "alti"; empty when none or read
 without them). Encoder-decoder stores (info["decoder_layers"] > 0; attention is then the
 encoder's): decoder_tokens (list of m str), decoder_token_ids, decoder_attention and
@@ -217,6 +219,7 @@ decoder query, encoder key); [] / None otherwise. Row = query, column = key.)doc
       .def_readonly("gradient", &PyExample::gradient)
       .def_readonly("label", &PyExample::label)
       .def_readonly("target", &PyExample::target)
+      .def_readonly("target_position", &PyExample::target_position)
       .def_readonly("prediction", &PyExample::prediction)
       .def_readonly("contributions", &PyExample::contributions)
       .def_readonly("decoder_tokens", &PyExample::decoder_tokens)

@@ -250,7 +250,7 @@ void bind_torch(py::module_& m) {
 `attnflow extract` as a call (docs/extract.md): runs the model (a Hugging Face directory or a
 TorchScript .pt) on every example of `corpus` and writes the HDF5 store `output` with the
 attention maps and, with a target ("class:K", "label", "predicted", "mask", "next", "last",
-"prob-diff"), their gradients dy/dA. corpus: a path (.txt, .jsonl, .tsv) or a list of texts
+"token:POS:ID", "prob-diff"), their gradients dy/dA. corpus: a path (.txt, .jsonl, .tsv) or a list of texts
 (with labels= a list of ints for target="label"), written to a temporary JSON Lines corpus.
 progress(done, total) is called after every example; Ctrl-C stops between examples (the
 store keeps the finished ones). Returns the report as a dict (examples, extracted, resumed,
@@ -277,7 +277,8 @@ batches. Each dict: tokens (list of str), ids (int64 (n,)), attention (float32
 None when target="none"), logits (float32 (C,) or (n, V)), input_gradient / input_embedding
 ((n, d) with input_gradients=True), prediction, target_index, target_position, target_value.
 target: "class:K", "label" (needs labels=), "predicted", "mask", "mask:ID", "next",
-"next:ID", "last", "prob-diff" or "none" (as `attnflow extract --target`).)doc");
+"next:ID", "last", "token:POS:ID" (the logit of token ID at position POS, negative from the
+end), "prob-diff" or "none" (as `attnflow extract --target`).)doc");
 
   m.def(
       "load_model",

@@ -74,6 +74,28 @@ def test_extract_texts_and_corpus(tmp_path, cli):
 
 
 @needs_torch
+def test_token_target_run_and_store(tmp_path):
+    lm = str(SOURCE_DIR / "tests" / "data" / "models" / "gpt2_lm")
+    m = attnflow.load_model(lm)
+    texts = ["the cat sat on the mat", "a dog"]
+    runs = m.run(texts, target="token:-2:5", batch_size=2)  # padded: each its own n - 2
+    for r in runs:
+        n = len(r["tokens"])
+        assert r["target_position"] == n - 2 and r["target_index"] == 5
+        assert r["target_value"] == pytest.approx(float(r["logits"][n - 2, 5]), abs=1e-6)
+    nxt = m.run(texts[0], target="next:5")
+    np.testing.assert_array_equal(m.run(texts[0], target="token:-1:5")["gradient"], nxt["gradient"])
+    out = str(tmp_path / "token.h5")
+    attnflow.extract(lm, texts, out, target="token:-2:5", batch_size=2)
+    with attnflow.Store(out) as s:
+        for ex, r in zip(s, runs):
+            assert (ex.target, ex.target_position) == (5, r["target_position"])
+            np.testing.assert_allclose(ex.gradient, r["gradient"], atol=1e-6)
+    with pytest.raises(attnflow.Error, match="token id '-1' is not a non-negative integer"):
+        m.run(texts[0], target="token:1:-1")
+
+
+@needs_torch
 def test_extract_contributions_read_back(tmp_path):
     texts = ["the keys to the cabinet"]
     out = str(tmp_path / "v.h5")

@@ -59,7 +59,7 @@ expect_failure("${WORK}/bad_label.tsv:2: label 'great' is neither an integer cla
                ${MODEL} ${WORK}/bad_label.tsv -o ${OUT})
 
 # Options.
-expect_failure("target 'sideways': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, next:TOKEN_ID, last or prob-diff"
+expect_failure("target 'sideways': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, next, next:TOKEN_ID, last, token:POS:TOKEN_ID or prob-diff"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --target sideways)
 expect_failure("--store: unknown 'per-layer' (expected per-head, fused or derived)"
                ${MODEL} ${WORK}/good.txt -o ${OUT} --store per-layer)
@@ -104,6 +104,24 @@ expect_failure("${WORK}/good.txt:1: no mask token ([MASK], id 4), but --target m
                ${DATA}/models/bert_mlm ${WORK}/good.txt -o ${OUT} --target mask)
 expect_failure("--target next needs a causal language model (GPT-2); ${DATA}/models/bert_mlm is a BertForMaskedLM"
                ${DATA}/models/bert_mlm ${WORK}/good.txt -o ${OUT} --target next)
+# token:POS:ID: malformed, an id outside the vocabulary, no LM head, a position the example
+# lacks (counted from either end; one that --truncate cut off says so)
+expect_failure("target 'token:3': expected token:POS:TOKEN_ID (an output position, negative from the end, and a token id)"
+               ${DATA}/models/gpt2_lm ${WORK}/good.txt -o ${OUT} --target token:3)
+expect_failure("target 'token:x:5': position 'x' is not an integer"
+               ${DATA}/models/gpt2_lm ${WORK}/good.txt -o ${OUT} --target token:x:5)
+expect_failure("target 'token:3:-1': token id '-1' is not a non-negative integer"
+               ${DATA}/models/gpt2_lm ${WORK}/good.txt -o ${OUT} --target token:3:-1)
+expect_failure("--target token:1:509: token id 509 is outside the vocabulary (509 ids)"
+               ${DATA}/models/gpt2_lm ${WORK}/good.txt -o ${OUT} --target token:1:509)
+expect_failure("--target token:1:5 needs a language-model head; ${MODEL} is a BertForSequenceClassification"
+               ${MODEL} ${WORK}/good.txt -o ${OUT} --target token:1:5)
+expect_failure("${WORK}/good.txt:2: position 3 is outside its 3 tokens (valid 0..2 or -3..-1), but --target token:3:5 needs it"
+               ${DATA}/models/gpt2_lm ${WORK}/good.txt -o ${OUT} --target token:3:5)
+expect_failure("${WORK}/good.txt:2: position -5 is outside its 4 tokens (valid 0..3 or -4..-1), but --target token:-5:5 needs it"
+               ${DATA}/models/bert_mlm ${WORK}/good.txt -o ${OUT} --target token:-5:5)
+expect_failure("${WORK}/good.txt:1: position 5 is outside its 5 tokens (valid 0..4 or -5..-1), but --target token:5:5 needs it (--truncate cut it off)"
+               ${DATA}/models/gpt2_lm ${WORK}/good.txt -o ${OUT} --target token:5:5 --max-length 5 --truncate)
 string(REPEAT "cat " 70 long)
 file(WRITE ${WORK}/long.txt "short\n${long}\n")
 expect_failure("${WORK}/long.txt:2: 72 tokens, more than 64 (the model's max_positions); 1 example is too long (line 2): --truncate cuts them"

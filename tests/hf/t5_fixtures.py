@@ -252,10 +252,11 @@ def check_finite_differences(M, name: str, model, b: dict, targets: dict, res: d
     M.check(abs(g) > 1e-6 and abs(fd - g) <= 1e-6 * max(1.0, abs(g)), f"{name}: dy/de = {g:.6g} matches {fd:.6g}")
 
 
-def check_padding(M, name: str, model, b: dict, targets, res: dict) -> None:
+def check_padding(M, name: str, model, b: dict, targets, res: dict, targets_of=last_targets) -> None:
+    """Each padded example equals its run alone, with the targets targets_of(its batch of 1)."""
     for i, (n, m) in enumerate(zip(b["lengths"].tolist(), b["decoder_lengths"].tolist())):
         one_b = t5_batch(M, [b["input_ids"][i, :n].tolist()], [b["decoder_input_ids"][i, :m].tolist()])
-        one = reference(M, model, one_b, last_targets(one_b) if targets is not None else None)
+        one = reference(M, model, one_b, targets_of(one_b) if targets is not None else None)
         size = {"attentions": (n, n), "decoder_attentions": (m, m), "cross_attentions": (m, n)}
         d = 0.0
         for key, grad, _ in STACKS:

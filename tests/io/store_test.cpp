@@ -49,6 +49,7 @@ void expect_example(const Example& got, const Example& want, const StoreInfo& in
   EXPECT_EQ(got.token_ids, want.token_ids);
   EXPECT_EQ(got.label, want.label);
   EXPECT_EQ(got.target, want.target);
+  EXPECT_EQ(got.target_position, want.target_position);
   EXPECT_EQ(got.prediction, want.prediction);
   if (info.mode == StoreMode::Derived) {
     EXPECT_TRUE(got.attention.empty());
@@ -77,6 +78,7 @@ TEST_P(StoreRoundTrip, EveryExampleReadsBackExactly) {
     EXPECT_EQ(store.size(), 0);
     for (int i = 0; i < 7; ++i) {
       written.push_back(test::make_example(i, info, 5, /*gradient=*/i % 2 == 0));
+      if (i % 3 != 0) written.back().target_position = 4 - i % 3;  // an LM target's position
       EXPECT_EQ(store.append(written.back()), i);
     }
     EXPECT_EQ(store.size(), 7);

@@ -285,7 +285,7 @@ TEST(Targets, ParseAndPrint) {
   test::expect_error(
       [] { at::parse_target("class"); },
       "target 'class': expected none, class:K, label, predicted, mask, mask:TOKEN_ID, "
-      "next, next:TOKEN_ID, last or prob-diff");
+      "next, next:TOKEN_ID, last, token:POS:TOKEN_ID or prob-diff");
   test::expect_error([] { at::parse_target("class:-1"); },
                      "target 'class:-1': '-1' is not a non-negative integer");
   test::expect_error([] { at::parse_target("next:x"); },

@@ -59,6 +59,28 @@ double max_map_diff(const std::vector<float>& ref, std::int64_t L, std::int64_t 
   return worst;
 }
 
+// The examples of a golden file: input_ids cut to lengths, token_type_ids when stored.
+std::vector<at::Input> golden_inputs(const Golden& g) {
+  const auto& ids_info = g.info("input_ids");
+  const std::int64_t B = ids_info.shape[0], N = ids_info.shape[1];
+  const auto ids = g.i("input_ids");
+  const auto lengths = g.i("lengths");
+  const std::vector<std::int64_t> types =
+      g.has("token_type_ids") ? g.i("token_type_ids") : std::vector<std::int64_t>{};
+  std::vector<at::Input> batch(static_cast<std::size_t>(B));
+  for (std::int64_t b = 0; b < B; ++b) {
+    at::Input& in = batch[static_cast<std::size_t>(b)];
+    const std::int64_t n = lengths[static_cast<std::size_t>(b)];
+    in.ids.assign(ids.begin() + b * N, ids.begin() + b * N + n);
+    if (!types.empty()) {
+      for (std::int64_t k = 0; k < n; ++k)
+        in.type_ids.push_back(
+            static_cast<std::int32_t>(types[static_cast<std::size_t>(b * N + k)]));
+    }
+  }
+  return batch;
+}
+
 class ModelGolden : public testing::TestWithParam<Case> {};
 
 TEST_P(ModelGolden, MatchesTheReference) {
@@ -71,8 +93,6 @@ TEST_P(ModelGolden, MatchesTheReference) {
   const std::int64_t B = ids_info.shape[0], N = ids_info.shape[1];
   const auto ids = g.i("input_ids");
   const auto lengths = g.i("lengths");
-  const std::vector<std::int64_t> types =
-      g.has("token_type_ids") ? g.i("token_type_ids") : std::vector<std::int64_t>{};
   const bool lm = g.has("target_position");
   const bool has_target = g.has("target_index");
   const std::vector<std::int64_t> target_index =
@@ -80,17 +100,10 @@ TEST_P(ModelGolden, MatchesTheReference) {
   const std::vector<std::int64_t> target_position =
       lm ? g.i("target_position") : std::vector<std::int64_t>{};
 
-  std::vector<at::Input> batch(static_cast<std::size_t>(B));
+  std::vector<at::Input> batch = golden_inputs(g);
   for (std::int64_t b = 0; b < B; ++b) {
-    at::Input& in = batch[static_cast<std::size_t>(b)];
-    const std::int64_t n = lengths[static_cast<std::size_t>(b)];
-    in.ids.assign(ids.begin() + b * N, ids.begin() + b * N + n);
-    if (!types.empty()) {
-      for (std::int64_t k = 0; k < n; ++k)
-        in.type_ids.push_back(
-            static_cast<std::int32_t>(types[static_cast<std::size_t>(b * N + k)]));
-    }
-    if (has_target && !lm) in.label = target_index[static_cast<std::size_t>(b)];
+    if (has_target && !lm)
+      batch[static_cast<std::size_t>(b)].label = target_index[static_cast<std::size_t>(b)];
   }
   at::RunOptions options;
   options.logits = true;
@@ -192,6 +205,52 @@ std::vector<Case> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelGolden, testing::ValuesIn(cases()), name_of);
+
+// token:POS:ID at an interior position and at one counted from the end (resolved against each
+// padded example's own length) against golden_token.safetensors (tests/hf/make_token_golden.py:
+// the float64 reference, checked there against finite differences).
+class TokenTargetGolden : public testing::TestWithParam<std::string> {};
+
+TEST_P(TokenTargetGolden, MatchesTheReference) {
+  const Golden g(kModels + GetParam() + "/golden_token.safetensors");
+  auto model = at::Model::load(kModels + GetParam());
+  const std::vector<at::Input> batch = golden_inputs(g);
+  const auto B = static_cast<std::int64_t>(batch.size());
+  const std::int64_t N = g.info("input_ids").shape[1];
+  const std::int64_t V = model->info().vocab_size;
+  for (const std::string c : {"a", "b"}) {
+    at::Target target;
+    target.kind = at::TargetKind::Token;
+    target.position = g.i(c + "_pos").at(0);
+    target.index = g.i(c + "_index").at(0);
+    SCOPED_TRACE(at::to_string(target));
+    at::RunOptions options;
+    options.logits = true;
+    options.target = at::parse_target(at::to_string(target));
+    const std::vector<at::Output> out = model->run(batch, options);
+    const auto positions = g.i(c + "_target_position");
+    const auto values = g.f(c + "_values");
+    const auto grads = g.f(c + "_attention_grads");
+    const auto& gi = g.info(c + "_attention_grads");
+    for (std::int64_t b = 0; b < B; ++b) {
+      SCOPED_TRACE("example " + std::to_string(b));
+      const at::Output& o = out[static_cast<std::size_t>(b)];
+      const auto bi = static_cast<std::size_t>(b);
+      ASSERT_TRUE(o.target_position.has_value());
+      EXPECT_EQ(*o.target_position, positions[bi]);
+      EXPECT_EQ(*o.target_index, target.index);
+      EXPECT_NEAR(o.target_value, values[bi], 1e-5);
+      EXPECT_DOUBLE_EQ(o.target_value,
+                       o.logits[static_cast<std::size_t>(positions[bi] * V + target.index)]);
+      EXPECT_LT(max_map_diff(grads, gi.shape[0], B, gi.shape[2], N, b, o.n, o.attention_gradient),
+                1e-4);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LanguageModels, TokenTargetGolden,
+                         testing::Values("gpt2_lm", "llama_lm", "mistral_lm", "qwen2_lm",
+                                         "bert_mlm"));
 
 }  // namespace
 

@@ -75,6 +75,24 @@ std::vector<std::int64_t> row(const std::vector<std::int64_t>& all, std::int64_t
   return {all.begin() + b * width, all.begin() + b * width + n};
 }
 
+// The examples of a golden file (encoder ids, decoder ids when stored), cut to their lengths.
+std::vector<at::Input> golden_inputs(const Golden& g) {
+  const bool seq2seq = g.has("decoder_input_ids");
+  const auto ids = g.i("input_ids");
+  const auto lengths = g.i("lengths");
+  const std::int64_t B = g.shape("input_ids")[0], N = g.shape("input_ids")[1];
+  const std::int64_t M = seq2seq ? g.shape("decoder_input_ids")[1] : 0;
+  const auto dec = seq2seq ? g.i("decoder_input_ids") : std::vector<std::int64_t>{};
+  const auto dec_lengths = seq2seq ? g.i("decoder_lengths") : std::vector<std::int64_t>{};
+  std::vector<at::Input> batch(static_cast<std::size_t>(B));
+  for (std::int64_t b = 0; b < B; ++b) {
+    auto& in = batch[static_cast<std::size_t>(b)];
+    in.ids = row(ids, b, N, lengths[static_cast<std::size_t>(b)]);
+    if (seq2seq) in.decoder_ids = row(dec, b, M, dec_lengths[static_cast<std::size_t>(b)]);
+  }
+  return batch;
+}
+
 struct Case {
   std::string model, golden;
 };
@@ -92,18 +110,10 @@ TEST_P(T5Golden, MatchesTheReference) {
   EXPECT_EQ(info.layers, g.shape("attentions")[0]);
   EXPECT_EQ(info.decoder_layers, seq2seq ? g.shape("decoder_attentions")[0] : 0);
 
-  const auto ids = g.i("input_ids");
   const auto lengths = g.i("lengths");
-  const std::int64_t B = g.shape("input_ids")[0], N = g.shape("input_ids")[1];
-  const std::int64_t M = seq2seq ? g.shape("decoder_input_ids")[1] : 0;
-  const auto dec = seq2seq ? g.i("decoder_input_ids") : std::vector<std::int64_t>{};
+  const std::int64_t B = g.shape("input_ids")[0];
   const auto dec_lengths = seq2seq ? g.i("decoder_lengths") : std::vector<std::int64_t>{};
-  std::vector<at::Input> batch(static_cast<std::size_t>(B));
-  for (std::int64_t b = 0; b < B; ++b) {
-    auto& in = batch[static_cast<std::size_t>(b)];
-    in.ids = row(ids, b, N, lengths[static_cast<std::size_t>(b)]);
-    if (seq2seq) in.decoder_ids = row(dec, b, M, dec_lengths[static_cast<std::size_t>(b)]);
-  }
+  const std::vector<at::Input> batch = golden_inputs(g);
   at::RunOptions o;
   o.logits = true;
   if (targets) {
@@ -155,6 +165,42 @@ INSTANTIATE_TEST_SUITE_P(Models, T5Golden, testing::ValuesIn(cases()),
                          [](const testing::TestParamInfo<Case>& p) {
                            return p.param.model + "_" + p.param.golden.substr(7, 2);
                          });
+
+// token:POS:ID at decoder positions (token:1:5; token:-3:7 resolved against each example's own
+// decoder length) against golden_token.safetensors (tests/hf/make_token_golden.py).
+TEST(T5, TokenTargetMatchesTheReference) {
+  const Golden g(kModels + "t5_lm/golden_token.safetensors");
+  auto model = at::Model::load(kModels + "t5_lm");
+  const std::vector<at::Input> batch = golden_inputs(g);
+  const std::int64_t V = model->info().vocab_size;
+  for (const std::string c : {"a", "b"}) {
+    at::RunOptions o;
+    o.logits = true;
+    o.target = at::parse_target("token:" + std::to_string(g.i(c + "_pos").at(0)) + ":" +
+                                std::to_string(g.i(c + "_index").at(0)));
+    SCOPED_TRACE(at::to_string(o.target));
+    const auto out = model->run(batch, o);
+    const auto positions = g.i(c + "_target_position");
+    const auto values = g.f(c + "_values");
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      SCOPED_TRACE("example " + std::to_string(b));
+      const at::Output& r = out[b];
+      const auto bi = static_cast<std::int64_t>(b);
+      ASSERT_TRUE(r.target_position.has_value());
+      EXPECT_EQ(*r.target_position, positions[b]);
+      EXPECT_EQ(*r.target_index, o.target.index);
+      EXPECT_NEAR(r.target_value, values[b], 1e-5);
+      EXPECT_DOUBLE_EQ(r.target_value,
+                       r.logits[static_cast<std::size_t>(positions[b] * V + o.target.index)]);
+      EXPECT_LT(max_diff(g, c + "_attention_grads", bi, r.n, r.n, r.attention_gradient), 1e-4);
+      EXPECT_LT(
+          max_diff(g, c + "_decoder_attention_grads", bi, r.m, r.m, r.decoder_attention_gradient),
+          1e-4);
+      EXPECT_LT(max_diff(g, c + "_cross_attention_grads", bi, r.m, r.n, r.cross_attention_gradient),
+                1e-4);
+    }
+  }
+}
 
 TEST(T5, Info) {
   auto lm = at::Model::load(kModels + "t5_lm");

@@ -154,8 +154,11 @@ struct Example {
   AttentionStack attention;
   /// Optional dy/dA (PerHead only), same shape as attention; empty = none.
   AttentionStack gradient;
-  std::optional<std::int64_t> label;       ///< e.g. gold class
-  std::optional<std::int64_t> target;      ///< e.g. the logit the gradient is of
+  std::optional<std::int64_t> label;   ///< e.g. gold class
+  std::optional<std::int64_t> target;  ///< e.g. the logit the gradient is of
+  /// The position whose logits `target` is of (LM targets: mask, next, last, token:POS:ID),
+  /// 0-based and resolved (never negative); nullopt for a classifier's target.
+  std::optional<std::int64_t> target_position;
   std::optional<std::int64_t> prediction;  ///< e.g. predicted class
   /// One L x 1 x n x n stack per StoreInfo::contributions (exactly those; any store mode).
   ContributionStacks contributions;

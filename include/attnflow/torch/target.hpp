@@ -21,6 +21,7 @@ enum class TargetKind {
   MaskedToken,     ///< LM logit at the first mask token: `Target::index` if >= 0, else argmax
   NextToken,       ///< causal LM logit at the last position: `index` if >= 0, else argmax
   LastToken,       ///< causal LM logit, at position n-2, of the example's actual last token
+  Token,           ///< LM logit of token `index` at position `position` (negative: from the end)
   ProbabilityDifference,  ///< classifier: softmax probability of class 0 minus class 1
                           ///< (Abnar & Zuidema's input-gradient target)
 };
@@ -28,12 +29,21 @@ enum class TargetKind {
 struct Target {
   TargetKind kind = TargetKind::None;
   std::int64_t index = -1;  ///< class or token id, see TargetKind
+  /// TargetKind::Token: the output position whose logits are taken, 0-based (a causal LM's
+  /// row POS predicts the token at POS+1); negative counts from the end (-1 = the last).
+  std::int64_t position = 0;
 };
 
 /// Parses "class:K", "label", "predicted", "mask", "mask:TOKEN_ID", "next", "next:TOKEN_ID",
-/// "last", "prob-diff", "none". Throws Error naming the text.
+/// "last", "token:POS:TOKEN_ID" (POS an integer, negative from the end), "prob-diff", "none".
+/// Throws Error naming the text.
 Target parse_target(const std::string& text);
 std::string to_string(const Target& target);
+
+/// The position a TargetKind::Token target takes in a sequence of n tokens (the decoder's for an
+/// encoder-decoder): `position`, or n + `position` when negative. Out of 0..n-1 when the
+/// sequence has no such position (check_target_input says so).
+std::int64_t resolve_position(const Target& target, std::int64_t n);
 
 /// True for the targets a sequence classifier gives (class:K, label, predicted, prob-diff).
 bool is_classifier_target(TargetKind kind);
@@ -53,7 +63,8 @@ void check_target(const Target& target, const ModelInfo& info, std::int64_t mask
                   const TargetNames& names = {});
 
 /// Throws Error when one example cannot give `target`: no label (or a label that is not a
-/// class of the model) for `label`, no mask token for `mask`, fewer than 2 tokens for `last`.
+/// class of the model) for `label`, no mask token for `mask`, fewer than 2 tokens for `last`,
+/// no position POS for `token:POS:ID`.
 void check_target_input(const Target& target, const ModelInfo& info, const Input& input,
                         std::int64_t mask_token_id, const TargetNames& names = {});
 
