@@ -234,6 +234,17 @@ class EditedModel {
 
 constexpr int kD = 16;  // gpt2_base: n_embd 16, 4 heads of 4; the Llama fixtures: hidden_size 16
 
+// Layer 1's matrix of every method for one example.
+std::map<Contribution, attnflow::MatrixF> layer1_maps(at::Model& model,
+                                                      const std::vector<std::int64_t>& ids) {
+  at::RunOptions options;
+  options.contributions = kAll;
+  const at::Output o = model.run({at::Input{ids, {}, {}}}, options).front();
+  std::map<Contribution, attnflow::MatrixF> out;
+  for (Contribution c : kAll) out[c] = at::contribution_stack(o, c).head(0, 0);
+  return out;
+}
+
 // Token 10 at position 0 has a constant embedding and there are no position embeddings, so
 // LN1(x_0) = beta1 = 0; with b_V = 0 its value vectors in layer 1 are 0 in every head.
 TEST(Contributions, ATokenWithZeroValueVectorsContributesNothing) {
@@ -243,13 +254,8 @@ TEST(Contributions, ATokenWithZeroValueVectorsContributesNothing) {
   std::fill(m["h.0.ln_1.bias"].begin(), m["h.0.ln_1.bias"].end(), 0.f);
   std::fill_n(m["h.0.attn.c_attn.bias"].begin() + 2 * kD, kD, 0.f);
   auto model = m.load();
-  at::RunOptions options;
-  options.contributions = kAll;
-  const at::Output o = model->run({at::Input{{10, 40, 77, 123, 200}, {}, {}}}, options).front();
-  for (Contribution c : kAll) {
+  for (const auto& [c, layer1] : layer1_maps(*model, {10, 40, 77, 123, 200})) {
     SCOPED_TRACE(attnflow::to_string(c));
-    const attnflow::AttentionStack stack = at::contribution_stack(o, c);
-    const auto layer1 = stack.head(0, 0);
     // Through the residual, x_0 still reaches its own output (i = 0) in norm-res, GlobEnc and
     // ALTI; value zeroing changes nothing at all, so even (0, 0) is 0 there.
     const bool own_residual = c == Contribution::GlobEnc || c == Contribution::Alti;
@@ -272,20 +278,16 @@ TEST(Contributions, LlamaFamilyTokenWithZeroEmbeddingContributesOnlyThroughTheVa
     EditedModel m(std::string("zero_embedding_") + name, name);
     std::fill_n(m[prefix + "embed_tokens.weight"].begin() + 5 * kD, kD, 0.f);
     auto model = m.load();
-    at::RunOptions options;
-    options.contributions = kAll;
-    const at::Output o = model->run({at::Input{{5, 40, 17, 23, 8}, {}, {}}}, options).front();
-    for (Contribution c : kAll) {
+    for (const auto& [c, layer1] : layer1_maps(*model, {5, 40, 17, 23, 8})) {
       SCOPED_TRACE(attnflow::to_string(c));
-      const attnflow::AttentionStack stack = at::contribution_stack(o, c);
-      const auto layer1 = stack.head(0, 0);  // a view into stack
-      // Value zeroing: row 0 (causal: key 0 alone) has only rounding-level distances here,
-      // which its normalisation to 1 scales up; rows i > 0 have real ones from keys 1..i.
-      for (int i = c == Contribution::ValueZeroing ? 1 : 0; i < 5; ++i) {
+      for (int i = 0; i < 5; ++i) {
         if (!value_bias) {
-          EXPECT_LT(layer1(i, 0), 1e-6f) << "row " << i;
-        } else if (i > 0 && c != Contribution::Alti) {
-          // ALTI may clip a small part to 0; the norms and distances cannot vanish
+          // Value zeroing: row 0 (causal: key 0 alone) has only rounding-level distances
+          // here, which its normalisation to 1 scales up; rows i > 0 have real ones.
+          if (i > 0 || c != Contribution::ValueZeroing) {
+            EXPECT_LT(layer1(i, 0), 1e-6f) << "row " << i;
+          }
+        } else if (c != Contribution::Alti) {  // ALTI may clip a small part to 0
           EXPECT_GT(layer1(i, 0), 1e-4f) << "row " << i;
         }
       }
