@@ -194,7 +194,8 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
       ->capture_default_str();
   cmd->add_option("--contributions", args.contributions,
                   "Also store value-aware contribution matrices [L, n, n] per example: norm, "
-                  "globenc, alti, value-zeroing (native BERT / GPT-2 models; docs/methods.md)")
+                  "globenc, alti, value-zeroing (native BERT-family, GPT-2 and Llama-family "
+                  "models; docs/methods.md)")
       ->delimiter(',');
   cmd->add_flag("--resume", args.resume,
                 "Continue OUT.h5: skip the examples it holds, append the rest of the corpus");

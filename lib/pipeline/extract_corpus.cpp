@@ -486,8 +486,8 @@ ExtractReport extract_corpus(const ExtractOptions& o, const ExtractProgress& pro
   run.contributions = o.contributions;
   if (!o.contributions.empty() && info.family == torch::ModelFamily::TorchScript) {
     throw Error("--contributions " + std::string(to_string(o.contributions.front())) +
-                ": needs a native BERT or GPT-2 model directory; " + info.path +
-                " is a TorchScript module, which gives only its attention maps");
+                ": needs a native BERT-family, GPT-2 or Llama-family model directory; " +
+                info.path + " is a TorchScript module, which gives only its attention maps");
   }
   run.mask_token_id = check_target(o.target, info, *c->tokenizer);
   if (info.decoder_layers > 0 && o.store != io::StoreMode::PerHead) {

@@ -21,12 +21,17 @@ bool wants(const std::vector<Contribution>& methods, Contribution m) {
   return std::find(methods.begin(), methods.end(), m) != methods.end();
 }
 
+/// t in float64 (undefined stays undefined: a bias or norm the block lacks).
 Tensor f64(const Tensor& t) {
-  return t.detach().to(kF64);
+  return t.defined() ? t.detach().to(kF64) : t;
 }
 
 LayerNorm f64(const LayerNorm& n) {
   return LayerNorm{f64(n.weight), f64(n.bias), n.eps};
+}
+
+RmsNorm f64(const RmsNorm& n) {
+  return RmsNorm{f64(n.weight), n.eps};
 }
 
 /// Population standard deviation of the rows of u [R, d] as LayerNorm uses it: sqrt(var + eps).
@@ -53,20 +58,25 @@ struct LayerMaps {
 };
 
 /// Norm, GlobEnc and ALTI of one layer for one example of n tokens: x [n, d] the layer input,
-/// a [H, n, n] its attention, ffn_sum [n, d] (post-LN: the input of LN2). Rows i are done in
-/// blocks so that the [rows, n, d] decomposition stays around 128 MB.
+/// a [H, n, n] its attention (one map per query head), ffn_sum [n, d] (post-LN: the input of
+/// LN2). Rows i are done in blocks so that the [rows, n, d] decomposition stays around 128 MB.
 LayerMaps decompose(const BlockWeights& w, int heads, const Tensor& x, const Tensor& a,
                     const Tensor& ffn_sum, const std::vector<Contribution>& methods,
                     const ContributionOptions& options) {
-  const std::int64_t n = x.size(0), d = x.size(1), H = heads, dh = d / H;
+  const std::int64_t n = x.size(0), d = x.size(1), H = heads;
+  const std::int64_t KV = w.kv_heads > 0 ? w.kv_heads : H, dh = w.output_weight.size(0) / H;
   const bool pre = w.placement == Placement::PreLN;
   const LayerNorm ln1 = f64(w.ln1), ln2 = f64(w.ln2);
-  // f^h(x'_j) = (x'_j W_V^h + b_V^h) W_O^h, x' = x (post-LN) or LN1(x) (pre-LN): [H, n, d].
-  const Tensor xin = pre ? ln1(x) : x;
-  const Tensor v =
-      (xin.matmul(f64(w.value_weight)) + f64(w.value_bias)).view({n, H, dh}).permute({1, 0, 2});
+  // f^h(x'_j) = (x'_j W_V^g + b_V^g) W_O^h with g = h's value head, x' = x (post-LN), LN1(x)
+  // or RMSNorm(x) (pre-norm): [H, n, d].
+  const Tensor xin = !pre ? x : w.rms1.weight.defined() ? f64(w.rms1)(x) : ln1(x);
+  Tensor v = xin.matmul(f64(w.value_weight));
+  if (w.value_bias.defined()) v = v + f64(w.value_bias);
+  v = v.view({n, KV, dh}).permute({1, 0, 2});
+  if (KV != H) v = v.repeat_interleave(H / KV, 0);  // [H, n, dh]
   const Tensor f = ::torch::matmul(v, f64(w.output_weight).view({H, dh, d}));
-  const Tensor b_o = f64(w.output_bias);
+  const Tensor b_o =
+      w.output_bias.defined() ? f64(w.output_bias) : ::torch::zeros({d}, x.options());
   const bool norm = wants(methods, Contribution::Norm);
   const bool globenc = wants(methods, Contribution::GlobEnc);
   const bool alti = wants(methods, Contribution::Alti);

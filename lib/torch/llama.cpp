@@ -2,7 +2,9 @@
 // pre-RMSNorm decoder blocks, rotary position embeddings (rope_theta; rope_scaling "linear" or
 // "llama3"), grouped-query attention (num_key_value_heads, every query head's map reported),
 // a SwiGLU MLP, tied or untied output embeddings. Mistral adds a sliding window to the causal
-// mask, Qwen2 biases on q/k/v_proj. Computed in float32 whatever the stored dtype.
+// mask, Qwen2 biases on q/k/v_proj. Computed in float32 whatever the stored dtype. The blocks
+// run one at a time through run_layers, so that the value-aware methods (contributions.cpp)
+// read each block's input and value path and re-run it with values zeroed.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -115,15 +117,45 @@ class Llama final : public Network {
 
   ForwardResult forward(const BatchTensors& batch, bool track_inputs) override {
     ForwardResult r;
-    const std::int64_t B = batch.ids.size(0), N = batch.ids.size(1);
-    const std::int64_t H = config_.num_heads, KV = config_.num_kv_heads, dh = config_.head_dim();
-    const auto device = batch.ids.device();
     Tensor x = F::embedding(batch.ids, embed_);
     if (track_inputs) x = x.detach().requires_grad_(true);
     r.input_embeddings = x;
+    const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
+    x = run_layers(*this, static_cast<int>(blocks_.size()), x, mask, batch.keep_layers, r, &batch);
+    x = norm_(x);
+    if (lm_head_.defined()) r.logits = F::linear(x, lm_head_);
+    return r;
+  }
 
-    // cos / sin [N, dh] at positions 0..N-1 (right padding: every example starts at 0),
-    // computed in double and used in the model's dtype
+  bool has_layers() const override { return true; }
+  int heads() const override { return static_cast<int>(config_.num_heads); }
+
+  // The value path of a pre-RMSNorm block: v = RMSNorm(x) W_V (+ Qwen2's b_V), shared by the
+  // H / KV query heads of a group; o_proj without bias (Llama's attention_bias: with).
+  BlockWeights block(int l) const override {
+    const Block& b = blocks_[static_cast<std::size_t>(l)];
+    BlockWeights w;
+    w.placement = Placement::PreLN;
+    w.value_weight = b.v.weight.t();
+    w.value_bias = b.v.bias;
+    w.output_weight = b.o.weight.t();
+    w.output_bias = b.o.bias;
+    w.rms1 = b.input_norm;
+    w.kv_heads = static_cast<int>(config_.num_kv_heads);
+    return w;
+  }
+
+  // One decoder block on x [B, N, d]: RoPE at positions 0..N-1 (right padding: every example
+  // starts at 0), the causal mask (and Mistral's sliding window) of the block itself, the
+  // padding keys of the additive `mask` [B, 1, 1, N]; value_scale [B, N] multiplies token j's
+  // vector in every key/value head (value zeroing).
+  LayerResult layer(int l, const Tensor& x, const Tensor& mask,
+                    const Tensor& value_scale) const override {
+    const Block& b = blocks_[static_cast<std::size_t>(l)];
+    const std::int64_t B = x.size(0), N = x.size(1);
+    const std::int64_t H = config_.num_heads, KV = config_.num_kv_heads, dh = config_.head_dim();
+    const auto device = x.device();
+    // cos / sin [N, dh], computed in double and used in the model's dtype
     const Tensor pos = ::torch::arange(N, ::torch::TensorOptions().dtype(::torch::kFloat64));
     const Tensor freqs = ::torch::outer(pos, inv_freq_);
     const Tensor angles = ::torch::cat({freqs, freqs}, -1);
@@ -133,7 +165,6 @@ class Llama final : public Network {
       const auto halves = t.chunk(2, -1);
       return t * cos + ::torch::cat({-halves[1], halves[0]}, -1) * sin;
     };
-
     // allowed[b, 1, i, j]: j <= i, i - j < sliding_window (Mistral), key j not padding
     const auto idx =
         ::torch::arange(N, ::torch::TensorOptions().dtype(::torch::kLong).device(device));
@@ -141,32 +172,28 @@ class Llama final : public Network {
     if (config_.sliding_window > 0) {
       allowed = allowed & ((idx.unsqueeze(1) - idx.unsqueeze(0)) < config_.sliding_window);
     }
-    allowed = allowed.view({1, 1, N, N}) & (batch.mask != 0).view({B, 1, 1, N});
-    const Tensor blocked = allowed.logical_not();
+    allowed = allowed.view({1, 1, N, N}) & (mask >= 0);
     const double lowest = std::numeric_limits<float>::lowest();
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
 
-    int layer = 0;
-    for (const Block& b : blocks_) {
-      const Tensor h = b.input_norm(x);
-      const Tensor q = rotate(b.q(h).view({B, N, H, dh}).transpose(1, 2));
-      Tensor k = rotate(b.k(h).view({B, N, KV, dh}).transpose(1, 2));
-      Tensor v = b.v(h).view({B, N, KV, dh}).transpose(1, 2);
-      if (KV != H) {  // query head g * (H / KV) + r reads key/value head g (repeat_kv)
-        k = k.repeat_interleave(H / KV, 1);
-        v = v.repeat_interleave(H / KV, 1);
-      }
-      const Tensor scores =
-          (::torch::matmul(q, k.transpose(-1, -2)) * scale).masked_fill(blocked, lowest);
-      const Tensor probs = ::torch::softmax(scores, -1);
-      emit_attention(batch, layer++, probs, r);
-      const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, H * dh});
-      x = x + b.o(context);
-      const Tensor m = b.post_attention_norm(x);
-      x = x + b.down(activation(b.gate(m), config_.activation) * b.up(m));
+    const Tensor h = b.input_norm(x);
+    const Tensor q = rotate(b.q(h).view({B, N, H, dh}).transpose(1, 2));
+    Tensor k = rotate(b.k(h).view({B, N, KV, dh}).transpose(1, 2));
+    Tensor v = b.v(h).view({B, N, KV, dh}).transpose(1, 2);
+    if (value_scale.defined()) v = v * value_scale.view({B, 1, N, 1}).to(v.scalar_type());
+    if (KV != H) {  // query head g * (H / KV) + r reads key/value head g (repeat_kv)
+      k = k.repeat_interleave(H / KV, 1);
+      v = v.repeat_interleave(H / KV, 1);
     }
-    x = norm_(x);
-    if (lm_head_.defined()) r.logits = F::linear(x, lm_head_);
+    const Tensor scores = (::torch::matmul(q, k.transpose(-1, -2)) * scale)
+                              .masked_fill(allowed.logical_not(), lowest);
+    LayerResult r;
+    r.probs = ::torch::softmax(scores, -1);
+    const Tensor context = ::torch::matmul(r.probs, v).transpose(1, 2).reshape({B, N, H * dh});
+    r.attention_sum = x + b.o(context);
+    const Tensor m = b.post_attention_norm(r.attention_sum);
+    r.ffn_sum = r.attention_sum + b.down(activation(b.gate(m), config_.activation) * b.up(m));
+    r.output = r.ffn_sum;
     return r;
   }
 

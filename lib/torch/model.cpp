@@ -259,8 +259,10 @@ std::vector<Output> TorchModel::run(const std::vector<Input>& batch, const RunOp
   }
   if (!options.contributions.empty() && !net_->has_layers()) {
     throw Error(info_.path + ": contributions (" + to_string(options.contributions.front()) +
-                ") need a native BERT or GPT-2 model; a TorchScript module gives only its "
-                "attention maps");
+                ") need a native BERT-family, GPT-2 or Llama-family model; " +
+                (info_.family == ModelFamily::TorchScript
+                     ? std::string("a TorchScript module gives only its attention maps")
+                     : info_.architecture + " exposes no per-layer value path"));
   }
   std::unique_ptr<::torch::NoGradGuard> no_grad;
   if (!grads) no_grad = std::make_unique<::torch::NoGradGuard>();

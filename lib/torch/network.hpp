@@ -85,12 +85,20 @@ enum class Placement { PostLN, PreLN };
 /// The tensors of one layer the value-aware methods read, in x W layout ([in, out]).
 struct BlockWeights {
   Placement placement = Placement::PostLN;
-  ::torch::Tensor value_weight;   ///< [d, d]: v = x' W_V + b_V (x' = x, or LN1(x) pre-LN)
-  ::torch::Tensor value_bias;     ///< [d]
-  ::torch::Tensor output_weight;  ///< [d, d]: z = context W_O + b_O (rows h*dh.. = head h)
-  ::torch::Tensor output_bias;    ///< [d]
+  /// [d, KV dh]: v = x' W_V + b_V (x' = x, or LN1(x) / RMSNorm(x) pre-norm)
+  ::torch::Tensor value_weight;
+  ::torch::Tensor value_bias;  ///< [KV dh]; undefined = none (Llama, Mistral)
+  /// [H dh, d]: z = context W_O + b_O (rows h*dh.. = head h)
+  ::torch::Tensor output_weight;
+  ::torch::Tensor output_bias;  ///< [d]; undefined = none (the Llama family)
   LayerNorm ln1;  ///< post-LN: after the attention residual; pre-LN: before the attention
   LayerNorm ln2;  ///< post-LN: after the feed-forward residual; pre-LN: before the feed-forward
+  /// Pre-RMSNorm blocks (the Llama family): the input norm before the attention, used instead
+  /// of ln1 (ln1 and ln2 are then unset: nothing reads the post-attention norm).
+  RmsNorm rms1{};
+  /// Grouped-query attention: KV, the number of value heads (0 = one per query head); query
+  /// head h reads value head h / (H / KV), as repeat_kv lays them out.
+  int kv_heads = 0;
 };
 
 class Network {
@@ -104,9 +112,10 @@ class Network {
   virtual bool has_layers() const { return false; }
   virtual int heads() const { return 0; }
   virtual BlockWeights block(int /*layer*/) const { return {}; }
-  /// Layer `layer` (0-based) on x [B, N, d] with the additive padding mask [B, 1, 1, N];
-  /// every head's value vector of token j is multiplied by value_scale[b, j] ([B, N];
-  /// undefined = 1), the hook of value zeroing.
+  /// Layer `layer` (0-based) on x [B, N, d] with the additive padding mask [B, 1, 1, N]
+  /// (the causal and sliding-window masks are the layer's own); every value head's vector of
+  /// token j is multiplied by value_scale[b, j] ([B, N]; undefined = 1), the hook of value
+  /// zeroing.
   virtual LayerResult layer(int layer, const ::torch::Tensor& x, const ::torch::Tensor& mask,
                             const ::torch::Tensor& value_scale) const {
     throw std::logic_error("Network::layer: not a native model");

@@ -2,7 +2,10 @@
 """End to end: `attnflow extract --contributions` -> HDF5 (schema 2) -> `attnflow analyze` with
 the value-aware methods, checked with h5py and the independent references only.
 
-For a post-LN model (bert_cls) and a causal pre-LN model (gpt2_lm) of tests/data/models:
+For a post-LN model (bert_cls), a causal pre-LN model (gpt2_lm) and a pre-RMSNorm decoder with
+grouped-query attention and a sliding window (mistral_lm, fed through a WordPiece vocab.txt of
+under 64 ids written here, since the Llama-family fixtures have no tokenizer) of
+tests/data/models:
   1. extract a small corpus with --contributions norm,globenc,alti,value-zeroing;
   2. notebooks/read_attnflow_h5.py --check accepts the file (schema version 2);
   3. every stored contribution matrix equals tests/reference/contributions.py's float64 numpy
@@ -58,14 +61,26 @@ def prepared(m: np.ndarray, name: str) -> np.ndarray:
     return ref.residual(a, alpha=0.5) if name == "norm" else a
 
 
-def one_model(attnflow: str, model_name: str, work: str) -> float:
+def small_vocab(work: str) -> str:
+    """A WordPiece vocab.txt of the corpus's words (ids < 64, the Llama fixtures' vocab_size)."""
+    words = sorted({w for line in CORPUS for w in line.split()})
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words
+    check(len(tokens) <= 64, "the corpus's words fit a 64-id vocabulary")
+    d = os.path.join(work, "vocab64")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    return d
+
+
+def one_model(attnflow: str, model_name: str, work: str, tokenizer: str | None = None) -> float:
     model_dir = os.path.join(ROOT, "tests", "data", "models", model_name)
     corpus = os.path.join(work, "corpus.txt")
     with open(corpus, "w") as f:
         f.write("\n".join(CORPUS) + "\n")
     h5 = os.path.join(work, model_name + ".h5")
     run([attnflow, "extract", model_dir, corpus, "-o", h5, "-b", "3", "-q", "--overwrite",
-         "--contributions", ",".join(METHODS)])
+         "--contributions", ",".join(METHODS)] + (["--tokenizer", tokenizer] if tokenizer else []))
     run([sys.executable, os.path.join(ROOT, "notebooks", "read_attnflow_h5.py"), h5, "--check"])
     model = cref.Model(model_dir)
     worst = 0.0
@@ -115,7 +130,8 @@ def main() -> None:
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    worst = max(one_model(a.attnflow, m, a.work) for m in ("bert_cls", "gpt2_lm"))
+    worst = max([one_model(a.attnflow, m, a.work) for m in ("bert_cls", "gpt2_lm")] +
+                [one_model(a.attnflow, "mistral_lm", a.work, small_vocab(a.work))])
     # A method whose matrices the store lacks: one clear error.
     plain = os.path.join(a.work, "plain.h5")
     run([a.attnflow, "extract", os.path.join(ROOT, "tests", "data", "models", "bert_cls"),
@@ -123,7 +139,7 @@ def main() -> None:
     p = run([a.attnflow, "analyze", plain, "-m", "alti-rollout", "-q"], expect_ok=False)
     want = f"{plain}: the alti contributions are not in this store (extract with --contributions alti)"
     check(want in p.stderr, f"error message: {p.stderr!r}")
-    print(f"contributions end to end: bert_cls and gpt2_lm, {len(METHODS)} methods stored "
+    print(f"contributions end to end: bert_cls, gpt2_lm and mistral_lm, {len(METHODS)} methods stored "
           f"(max diff to numpy {worst:.2g}), {len(ANALYZED)} analyses match numpy/networkx")
 
 
