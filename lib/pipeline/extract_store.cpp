@@ -128,7 +128,8 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
                   " gives now: --resume needs the corpus, tokenizer and --max-length/--truncate "
                   "of the first run");
     }
-    if (i == 0 && stored.gradient.empty() == gradients) {
+    // derived stores keep no gradients (their run's methods say whether it had a target)
+    if (i == 0 && want.mode != io::StoreMode::Derived && stored.gradient.empty() == gradients) {
       differs(out, gradients ? "no gradients (--target none)" : "gradients (a --target)", "",
               "--target " + torch::to_string(target));
     }
@@ -228,6 +229,9 @@ torch::LayerStream layer_stream(const ExtractOptions& o) {
   s.layers = o.layers;
   s.heads = o.heads;
   if (o.store != io::StoreMode::PerHead) s.fusion = o.analysis.prepare.fusion;
+  if (o.store == io::StoreMode::Derived && o.target.kind != torch::TargetKind::None) {
+    s.gradient_mean = gradient_head_mean(o.analysis.grad);
+  }
   return s;
 }
 
@@ -239,8 +243,9 @@ std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& 
     const auto layers = static_cast<std::size_t>(info.layers);
     const auto at = static_cast<std::size_t>(s.index);
     if (s.fused != nullptr && info.mode == io::StoreMode::Derived) {
-      c.fused.resize(layers);
-      c.fused[at] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
+      LayerMatrices& dst = s.weighted ? c.weighted : c.fused;
+      dst.resize(layers);
+      dst[at] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
     } else if (s.fused != nullptr) {
       c.attention.resize(layers * map);
       float* dst = c.attention.data() + at * map;
@@ -308,7 +313,7 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   const std::int64_t index = store.append(x);
   if (info.mode == io::StoreMode::Derived) {
     io::write_derived(store, info.derived_run, index,
-                      analyze_fused(std::move(maps.fused), analysis));
+                      analyze_fused(std::move(maps.fused), std::move(maps.weighted), analysis));
   }
 }
 

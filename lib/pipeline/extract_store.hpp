@@ -36,9 +36,11 @@ struct Collected {
   std::vector<float> attention;  ///< per-head [L', H', n, n]; fused [L', n, n]
   std::vector<float> gradient;   ///< per-head with a target: [L', H', n, n]
   LayerMatrices fused;           ///< derived: the L' fused n x n layers
+  LayerMatrices weighted;        ///< derived with a target: the L' gradient-weighted head means
 };
 
-/// The layers, heads and (fused, derived) fusion the model streams for `o`.
+/// The layers, heads and (fused, derived) fusion the model streams for `o`; derived with a
+/// target: gradient-weighted head means (for grad-rollout) instead of dy/dA.
 torch::LayerStream layer_stream(const ExtractOptions& o);
 
 /// A sink that puts each streamed layer of example b into collected[b], laid out for a store
@@ -51,7 +53,8 @@ std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& 
 void begin_derived(io::Store& store, const ExtractOptions& o, bool resume);
 
 /// Appends `example` with the model's `output` and the `maps` it streamed to a store made with
-/// `info`; derived mode: also its analysis (`analysis`, from the fused layers) to the run
+/// `info`; derived mode: also its analysis (`analysis`, from the fused layers and, with a
+/// target, the gradient-weighted head means) to the run
 /// info.derived_run. Throws Error when the maps do not fit the example.
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
                    const torch::Output& output, Collected& maps, const AnalysisOptions& analysis);
