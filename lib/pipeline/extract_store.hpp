@@ -54,8 +54,8 @@ void begin_derived(io::Store& store, const ExtractOptions& o, bool resume);
 
 /// Appends `example` with the model's `output` and the `maps` it streamed to a store made with
 /// `info`; derived mode: also its analysis (`analysis`, from the fused layers and, with a
-/// target, the gradient-weighted head means) to the run
-/// info.derived_run. Throws Error when the maps do not fit the example.
+/// target, the gradient-weighted head means) to the run info.derived_run. Throws Error when the
+/// maps do not fit the example.
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
                    const torch::Output& output, Collected& maps, const AnalysisOptions& analysis);
 
