@@ -165,8 +165,9 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
                 "without it a longer example is an error");
   cmd->add_option("--store", args.store,
                   "per-head: every head's map; fused: the heads fused (--fusion, no gradients); "
-                  "derived: no maps, only the analysis (-m raw,residual,rollout,flow; --rows) "
-                  "computed from the fused layers as they are produced (docs/extract.md)")
+                  "derived: no maps, only the analysis (-m raw,residual,rollout,flow, and "
+                  "grad-rollout with --target; --rows) computed from the fused layers as they "
+                  "are produced (docs/extract.md)")
       ->capture_default_str();
   cmd->add_option("--layers", args.layers,
                   "Only these model layers, 1-based: numbers and ranges, e.g. 1,6-8 (default "

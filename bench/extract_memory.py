@@ -15,8 +15,14 @@ weights, the process), and the difference against the formula of docs/extract.md
   (k = 4: one layer's scores, masked scores, probabilities and its streamed copy; L', H' the
   layers and heads kept)
 
+With --target T (per-head and derived; derived adds grad-rollout to -m) the backward pass adds,
+on the device (here: the CPU, so in the RSS), the kept attention and dy/dA of every layer,
+2 * 4 L H n^2 (plus ~3 * 8 n^2 for derived's float64 head mean being made); per-head mode also
+stores the gradient stack on the host (4 L' H' n^2), derived mode keeps the gradient-weighted head
+means (8 L' n^2) next to the fused layers, analysed with 24 L' n^2.
+
 Usage: bench/extract_memory.py --attnflow build/attnflow [--n 512,1024] [--layers 4,8]
-       [--modes per-head,fused,derived] [--work DIR] [--threads 1]
+       [--modes per-head,fused,derived] [--target next] [--work DIR] [--threads 1]
 """
 import argparse
 import json
@@ -98,13 +104,16 @@ def peak_rss_kib(cmd, env):
     return rss, user + system, wall
 
 
-def formula_bytes(mode, L, H, n, k=4):
+def formula_bytes(mode, L, H, n, k=4, target=False):
     """docs/extract.md, "Bounded memory": what one example adds to the fixed cost."""
     layer = 4 * k * H * n * n  # one layer's maps inside the model while it runs
+    backward = 2 * 4 * L * H * n * n if target else 0  # kept attention + dy/dA, every layer
     if mode == "per-head":
-        return 4 * L * H * n * n + layer
+        return 4 * L * H * n * n * (2 if target else 1) + layer + backward
     if mode == "fused":
         return 4 * L * n * n + layer
+    if target:  # fused + head means kept through the backward pass, then the analysis
+        return max(16 * L * n * n + layer + backward + 24 * n * n, 24 * L * n * n)
     return max(8 * L * n * n + layer, 16 * L * n * n)  # derived: forward, then the analysis
 
 
@@ -118,6 +127,7 @@ def main():
     ap.add_argument("--kv-heads", type=int, default=4)
     ap.add_argument("--modes", default="per-head,fused,derived")
     ap.add_argument("--methods", default="raw,rollout", help="-m of --store derived")
+    ap.add_argument("--target", default=None, help="a gradient target (per-head, derived)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--work", default=None)
     ap.add_argument("--repeat", type=int, default=1, help="runs per setting (the median is shown)")
@@ -134,7 +144,7 @@ def main():
         f.write(" ".join(words) + "\n")
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     print(f"model: LlamaForCausalLM, {a.heads} heads ({a.kv_heads} KV), hidden {a.hidden}, float32; "
-          f"one example; -j {a.threads}")
+          f"one example; -j {a.threads}; target {a.target or 'none'}")
     print(f"{'mode':9} {'L':>2} {'n':>5} {'peak MiB':>9} {'base MiB':>9} {'peak-base':>10} "
           f"{'formula':>8} {'cpu s':>6} {'wall':>8}")
     for L in Ls:
@@ -143,7 +153,10 @@ def main():
         for mode in a.modes.split(","):
             extra = ["--store", mode]
             if mode == "derived":
-                extra += ["-m", a.methods, "--rows", "-1"]
+                methods = a.methods + (",grad-rollout" if a.target else "")
+                extra += ["-m", methods, "--rows", "-1"]
+            if a.target and mode != "fused":
+                extra += ["--target", a.target]
             runs = {}
             for n in [8] + ns:
                 out = os.path.join(work, f"out_{mode}_{L}_{n}.h5")
@@ -155,7 +168,7 @@ def main():
             base = runs[8][0] / 1024
             for n in ns:
                 rss, cpu, wall = runs[n]
-                f = formula_bytes(mode, L, a.heads, n) / 2**20
+                f = formula_bytes(mode, L, a.heads, n, target=bool(a.target) and mode != "fused") / 2**20
                 print(f"{mode:9} {L:>2} {n:>5} {rss / 1024:9.0f} {base:9.0f} {rss / 1024 - base:10.0f} "
                       f"{f:8.0f} {cpu:6.1f} {wall:>8}", flush=True)
 

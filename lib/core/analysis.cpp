@@ -137,9 +137,11 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
 
 namespace {
 
-/// analyze() on `attention` (fused here), or with `given` fused matrices (attention empty).
+/// analyze() on `attention` (fused here), or with `given` fused matrices (attention empty);
+/// grad-rollout from `gradient` with `attention`, or from `gradient_means` (non-null with
+/// `given` only).
 AnalysisResult analyze_example(const AttentionStack& attention, LayerMatrices* given,
-                               const AttentionStack* gradient,
+                               LayerMatrices* gradient_means, const AttentionStack* gradient,
                                const ContributionStacks* contributions,
                                const AnalysisOptions& options) {
   if (options.methods.empty()) throw Error("analysis: no method chosen");
@@ -219,11 +221,15 @@ AnalysisResult analyze_example(const AttentionStack& attention, LayerMatrices* g
         break;
       }
       case Method::GradRollout: {
+        GradRolloutOptions o = options.grad;
+        o.rollout = rollout_options;
+        if (gradient_means != nullptr) {
+          result.maps[method] = grad_rollout(std::move(*gradient_means), o);
+          break;
+        }
         if (gradient == nullptr) {
           throw Error("grad-rollout: needs a gradient stack (dy/dA), none was given");
         }
-        GradRolloutOptions o = options.grad;
-        o.rollout = rollout_options;
         result.maps[method] = grad_rollout(attention, *gradient, o);
         break;
       }
@@ -237,21 +243,35 @@ AnalysisResult analyze_example(const AttentionStack& attention, LayerMatrices* g
 
 AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gradient,
                        const ContributionStacks* contributions, const AnalysisOptions& options) {
-  return analyze_example(attention, nullptr, gradient, contributions, options);
+  return analyze_example(attention, nullptr, nullptr, gradient, contributions, options);
 }
 
 AnalysisResult analyze_fused(LayerMatrices fused, const AnalysisOptions& options) {
+  return analyze_fused(std::move(fused), LayerMatrices{}, options);
+}
+
+AnalysisResult analyze_fused(LayerMatrices fused, LayerMatrices gradient_means,
+                             const AnalysisOptions& options) {
+  const bool means = !gradient_means.empty();
   for (Method m : options.methods) {
-    if (m == Method::GradRollout || contribution_of(m)) {
+    if ((m == Method::GradRollout && !means) || contribution_of(m)) {
       throw Error(std::string(to_string(m)) + ": needs " +
                   (m == Method::GradRollout ? "per-head attention and gradients"
                                             : "its contribution matrices") +
                   ", not head-fused attention (methods on fused maps: raw, residual, rollout, "
-                  "flow)");
+                  "flow; grad-rollout with gradient-weighted head means)");
     }
   }
   if (fused.empty()) throw Error("fused attention: no layers");
-  return analyze_example(AttentionStack(), &fused, nullptr, nullptr, options);
+  if (means && (gradient_means.size() != fused.size() ||
+                gradient_means.front().rows() != fused.front().rows())) {
+    throw Error("gradient-weighted head means: " + std::to_string(gradient_means.size()) +
+                " layers x " + std::to_string(gradient_means.front().rows()) +
+                " tokens, but the fused attention has " + std::to_string(fused.size()) + " x " +
+                std::to_string(fused.front().rows()));
+  }
+  return analyze_example(AttentionStack(), &fused, means ? &gradient_means : nullptr, nullptr,
+                         nullptr, options);
 }
 
 }  // namespace attnflow

@@ -166,7 +166,7 @@ void require_same_shape(const AttentionStack& stack, const AttentionStack& other
   }
 }
 
-void validate(const LayerMatrices& layers, const std::string& name) {
+void validate(const LayerMatrices& layers, const std::string& name, bool non_negative) {
   if (layers.empty()) throw Error(name + ": no layers");
   const auto n = layers.front().rows();
   if (n == 0) throw Error(name + ": layer 1 has no tokens");
@@ -188,7 +188,7 @@ void validate(const LayerMatrices& layers, const std::string& name) {
           throw Error(where + " row " + std::to_string(i) + " column " + std::to_string(j) +
                       " is " + (std::isnan(v) ? "NaN" : "infinite"));
         }
-        if (v < 0.0) {
+        if (non_negative && v < 0.0) {
           throw Error(where + " row " + std::to_string(i) + " column " + std::to_string(j) +
                       " is negative (" + std::to_string(v) + ")");
         }

@@ -66,6 +66,31 @@ void require_choice(const EnumName<E> (&names)[N], E value, const char* option) 
               enum_choices(names) + ")");
 }
 
+/// --store derived: a target exactly when grad-rollout is asked for, with a rule that its
+/// gradient-weighted head means (computed on the device) can give.
+void check_derived_gradients(const ExtractOptions& o) {
+  const bool grad = std::find(o.analysis.methods.begin(), o.analysis.methods.end(),
+                              Method::GradRollout) != o.analysis.methods.end();
+  const bool target = o.target.kind != torch::TargetKind::None;
+  if (grad && !target) {
+    throw Error(
+        "--store derived: -m grad-rollout needs the gradients of a target: give --target "
+        "(e.g. --target next for a causal LM)");
+  }
+  if (target && !grad) {
+    throw Error("--store derived keeps no gradients, only grad-rollout uses them, but --target " +
+                torch::to_string(o.target) +
+                " asks for them without -m grad-rollout: add grad-rollout to -m, use --store "
+                "per-head, or --target none");
+  }
+  if (!grad) return;
+  try {
+    gradient_head_mean(o.analysis.grad);
+  } catch (const Error& e) {
+    throw Error(std::string("--store derived -m grad-rollout: ") + e.what());
+  }
+}
+
 /// The options on their own (nothing read yet).
 void check_options(const ExtractOptions& o) {
   require_choice(kExtractStoreModes, o.store, "--store");
@@ -74,14 +99,6 @@ void check_options(const ExtractOptions& o) {
     throw Error("--store fused keeps no gradients, but --target " + torch::to_string(o.target) +
                 " asks for them: use --store per-head, or --target none");
   }
-  if (o.target.kind != torch::TargetKind::None && o.store == io::StoreMode::Derived) {
-    throw Error(
-        "--store derived computes raw, residual, rollout and flow from fused maps and "
-        "keeps no gradients, but --target " +
-        torch::to_string(o.target) +
-        " asks for them: use --store per-head (then attnflow analyze -m grad-rollout), "
-        "or --target none");
-  }
   if (!o.contributions.empty() && !o.layers.empty()) {
     throw Error("--contributions " + contribution_list(o.contributions) +
                 " are computed for every layer; they cannot be combined with --layers");
@@ -89,13 +106,15 @@ void check_options(const ExtractOptions& o) {
   if (o.store == io::StoreMode::Derived) {
     if (o.analysis.methods.empty()) throw Error("--store derived: no method chosen (-m)");
     for (Method m : o.analysis.methods) {
-      if (m != Method::Raw && m != Method::Residual && m != Method::Rollout && m != Method::Flow) {
+      if (m != Method::Raw && m != Method::Residual && m != Method::Rollout && m != Method::Flow &&
+          m != Method::GradRollout) {
         throw Error("--store derived: -m " + std::string(to_string(m)) +
-                    " needs per-head attention, gradients or contributions; derived stores "
-                    "compute raw, residual, rollout and flow (use --store per-head and "
+                    " needs per-head attention or contributions; derived stores compute raw, "
+                    "residual, rollout, flow and grad-rollout (use --store per-head and "
                     "attnflow analyze)");
       }
     }
+    check_derived_gradients(o);
     if (o.run.empty() || o.run.find('/') != std::string::npos) {
       throw Error("--run: '" + o.run + "' is not a run name (non-empty, no '/')");
     }

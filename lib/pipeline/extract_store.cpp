@@ -128,7 +128,8 @@ void check_resume(const io::Store& store, const io::StoreInfo& want, const torch
                   " gives now: --resume needs the corpus, tokenizer and --max-length/--truncate "
                   "of the first run");
     }
-    if (i == 0 && stored.gradient.empty() == gradients) {
+    // derived stores keep no gradients (their run's methods say whether it had a target)
+    if (i == 0 && want.mode != io::StoreMode::Derived && stored.gradient.empty() == gradients) {
       differs(out, gradients ? "no gradients (--target none)" : "gradients (a --target)", "",
               "--target " + torch::to_string(target));
     }
@@ -228,6 +229,9 @@ torch::LayerStream layer_stream(const ExtractOptions& o) {
   s.layers = o.layers;
   s.heads = o.heads;
   if (o.store != io::StoreMode::PerHead) s.fusion = o.analysis.prepare.fusion;
+  if (o.store == io::StoreMode::Derived && o.target.kind != torch::TargetKind::None) {
+    s.gradient_mean = gradient_head_mean(o.analysis.grad);
+  }
   return s;
 }
 
@@ -243,8 +247,9 @@ std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& 
   return [&info, &collected](const torch::StreamedLayer& s) {
     Collected& c = collected.at(s.example);
     if (s.fused != nullptr && info.mode == io::StoreMode::Derived) {
-      c.fused.resize(static_cast<std::size_t>(info.layers));
-      c.fused[static_cast<std::size_t>(s.index)] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
+      LayerMatrices& dst = s.weighted ? c.weighted : c.fused;
+      dst.resize(static_cast<std::size_t>(info.layers));
+      dst[static_cast<std::size_t>(s.index)] = Eigen::Map<const Matrix>(s.fused, s.n, s.n);
       return;
     }
     if (c.writer.tokens() == 0) return;  // stored already (a resumed batch)
@@ -305,7 +310,7 @@ void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedE
   const std::int64_t index = derived ? store.append(x) : store.append(x, std::move(maps.writer));
   if (derived) {
     io::write_derived(store, info.derived_run, index,
-                      analyze_fused(std::move(maps.fused), analysis));
+                      analyze_fused(std::move(maps.fused), std::move(maps.weighted), analysis));
   }
 }
 

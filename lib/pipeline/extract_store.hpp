@@ -36,6 +36,7 @@ std::int64_t first_batch(const io::Store& store, int batch_size, std::string& no
 struct Collected {
   io::ExampleWriter writer;  ///< per-head / fused: the example being written (see begin_example)
   LayerMatrices fused;       ///< derived: the L' fused n x n layers
+  LayerMatrices weighted;    ///< derived with a target: the L' gradient-weighted head means
   std::vector<float> layer;  ///< fused: one layer converted to float32
 };
 
@@ -45,7 +46,8 @@ struct Collected {
 void begin_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& x,
                    bool gradients, Collected& maps);
 
-/// The layers, heads and (fused, derived) fusion the model streams for `o`.
+/// The layers, heads and (fused, derived) fusion the model streams for `o`; derived with a
+/// target: gradient-weighted head means (for grad-rollout) instead of dy/dA.
 torch::LayerStream layer_stream(const ExtractOptions& o);
 
 /// A sink that writes each streamed layer of example b into collected[b] (its writer, or its
@@ -59,8 +61,9 @@ std::function<void(const torch::StreamedLayer&)> collector(const io::StoreInfo& 
 void begin_derived(io::Store& store, const ExtractOptions& o, bool resume);
 
 /// Commits `example` with the model's `output` and the `maps` it streamed to a store made with
-/// `info`; derived mode: also its analysis (`analysis`, from the fused layers) to the run
-/// info.derived_run. Throws Error when the maps do not fit the example or a layer is missing.
+/// `info`; derived mode: also its analysis (`analysis`, from the fused layers and, with a
+/// target, the gradient-weighted head means) to the run info.derived_run. Throws Error when the
+/// maps do not fit the example or a layer is missing.
 void write_example(io::Store& store, const io::StoreInfo& info, const TokenizedExample& example,
                    const torch::Output& output, Collected& maps, const AnalysisOptions& analysis);
 

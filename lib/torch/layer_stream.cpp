@@ -1,5 +1,6 @@
 // RunOptions::stream: each selected layer of a batch leaves the device on its own (a [B, H', N, N]
-// slice, or its [B, N, N] fusion in float64), and each example's part of it goes to the sink.
+// slice, or its [B, N, N] fusion in float64; gradients: dy/dA, or the [B, N, N] gradient-weighted
+// head mean in float64), and each example's part of it goes to the sink.
 #include "layer_stream.hpp"
 
 #include <cstring>
@@ -58,12 +59,55 @@ int LayerStreamer::position(int layer) const {
 void LayerStreamer::attention(int layer, const Tensor& probs) {
   ++calls_;
   const int index = position(layer);
-  if (index >= 0) hand_out(layer, index, probs.detach(), false);
+  if (index < 0) return;
+  if (stream_.gradient_mean) {
+    probs_.resize(layers_.size());
+    probs_[static_cast<std::size_t>(index)] = probs.detach();
+  }
+  hand_out(layer, index, probs.detach(), false);
 }
 
 void LayerStreamer::gradient(int layer, const Tensor& grad) {
   const int index = position(layer);
-  if (index >= 0) hand_out(layer, index, grad, true);
+  if (index < 0) return;
+  if (!stream_.gradient_mean) return hand_out(layer, index, grad, true);
+  const auto at = static_cast<std::size_t>(index);
+  if (at >= probs_.size() || !probs_[at].defined()) {
+    throw Error("gradient-weighted head means: the attention of layer " +
+                std::to_string(layer + 1) +
+                " was not streamed before its gradient (the run must stream the attention)");
+  }
+  ::torch::NoGradGuard no_grad;
+  StreamedLayer s;
+  s.layer = layer + 1;
+  s.index = index;
+  s.gradient = true;
+  s.weighted = true;
+  hand_out_matrices(s, gradient_mean(select_heads(grad), select_heads(probs_[at])));
+  probs_[at] = Tensor();
+}
+
+Tensor LayerStreamer::select_heads(const Tensor& maps) const {
+  if (heads_.empty()) return maps;
+  const Tensor idx =
+      ::torch::tensor(heads_, ::torch::TensorOptions().dtype(::torch::kLong)).to(maps.device());
+  return maps.index_select(1, idx);
+}
+
+Tensor LayerStreamer::gradient_mean(const Tensor& grad, const Tensor& probs) const {
+  // in float64 one head at a time, in core's order (detail::gradient_weighted_mean)
+  const bool clamp = *stream_.gradient_mean == GradientHeadMean::Clamped;
+  const std::int64_t H = grad.size(1);
+  Tensor out = ::torch::zeros({grad.size(0), grad.size(2), grad.size(3)},
+                              grad.options().dtype(::torch::kFloat64));
+  for (std::int64_t k = 0; k < H; ++k) {
+    Tensor weighted =
+        grad.select(1, k).to(::torch::kFloat64) * probs.select(1, k).to(::torch::kFloat64);
+    if (clamp) weighted.clamp_min_(0.0);
+    out += weighted;
+  }
+  out /= static_cast<double>(H);
+  return out;
 }
 
 Tensor LayerStreamer::fuse(const Tensor& maps, int index) const {
@@ -101,38 +145,34 @@ Tensor LayerStreamer::fuse(const Tensor& maps, int index) const {
   return out;
 }
 
+void LayerStreamer::hand_out_matrices(StreamedLayer s, const Tensor& maps) {
+  const Tensor f = maps.to(::torch::kCPU).contiguous();  // [B, N, N] float64
+  const std::int64_t N = f.size(1);
+  const double* src = f.data_ptr<double>();
+  for (std::size_t b = 0; b < lengths_.size(); ++b) {
+    const std::int64_t n = lengths_[b];
+    fused_.resize(static_cast<std::size_t>(n * n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::memcpy(fused_.data() + i * n, src + (static_cast<std::int64_t>(b) * N + i) * N,
+                  static_cast<std::size_t>(n) * sizeof(double));
+    }
+    s.example = b;
+    s.n = n;
+    s.heads = 1;
+    s.fused = fused_.data();
+    stream_.sink(s);
+  }
+}
+
 void LayerStreamer::hand_out(int layer, int index, const Tensor& maps, bool gradient) {
   ::torch::NoGradGuard no_grad;
-  Tensor selected = maps;
-  if (!heads_.empty()) {
-    const Tensor idx =
-        ::torch::tensor(heads_, ::torch::TensorOptions().dtype(::torch::kLong)).to(maps.device());
-    selected = maps.index_select(1, idx);
-  }
-  const bool fused = stream_.fusion.has_value() && !gradient;
+  const Tensor selected = select_heads(maps);
   const std::int64_t N = maps.size(2);
   StreamedLayer s;
   s.layer = layer + 1;
   s.index = index;
   s.gradient = gradient;
-  if (fused) {
-    const Tensor f = fuse(selected, index).to(::torch::kCPU).contiguous();  // [B, N, N]
-    const double* src = f.data_ptr<double>();
-    for (std::size_t b = 0; b < lengths_.size(); ++b) {
-      const std::int64_t n = lengths_[b];
-      fused_.resize(static_cast<std::size_t>(n * n));
-      for (std::int64_t i = 0; i < n; ++i) {
-        std::memcpy(fused_.data() + i * n, src + (static_cast<std::int64_t>(b) * N + i) * N,
-                    static_cast<std::size_t>(n) * sizeof(double));
-      }
-      s.example = b;
-      s.n = n;
-      s.heads = 1;
-      s.fused = fused_.data();
-      stream_.sink(s);
-    }
-    return;
-  }
+  if (stream_.fusion.has_value() && !gradient) return hand_out_matrices(s, fuse(selected, index));
   const Tensor c = selected.to(::torch::kCPU, ::torch::kFloat32).contiguous();  // [B, H', N, N]
   const std::int64_t H = c.size(1);
   const float* src = c.data_ptr<float>();

@@ -55,15 +55,56 @@ TEST(Analysis, FusedLayersGiveTheSameMaps) {
   o.methods = {Method::Rollout, Method::GradRollout};
   test::expect_error([&] { analyze_fused(fuse_heads(a), o); },
                      "grad-rollout: needs per-head attention and gradients, not head-fused "
-                     "attention (methods on fused maps: raw, residual, rollout, flow)");
+                     "attention (methods on fused maps: raw, residual, rollout, flow; "
+                     "grad-rollout with gradient-weighted head means)");
   o.methods = {Method::AltiRollout};
   test::expect_error([&] { analyze_fused(fuse_heads(a), o); },
                      "alti-rollout: needs its contribution matrices, not head-fused attention "
-                     "(methods on fused maps: raw, residual, rollout, flow)");
+                     "(methods on fused maps: raw, residual, rollout, flow; grad-rollout with "
+                     "gradient-weighted head means)");
   o.methods = {Method::Rollout};
   LayerMatrices bad = fuse_heads(a);
   bad[1](0, 0) = -1.0;
   test::expect_error_prefix([&] { analyze_fused(bad, o); }, "fused attention");
+}
+
+// analyze_fused with each layer's gradient-weighted head mean: grad-rollout as analyze gives it
+// from the per-head stacks, next to the fused methods.
+TEST(Analysis, FusedLayersWithGradientMeansGiveGradRollout) {
+  const AttentionStack a = test::random_stack(3, 4, 6, 12, true);
+  AttentionStack g = test::random_stack(3, 4, 6, 13, false);
+  for (float& v : g.data()) v -= 0.2f;
+  AnalysisOptions o;
+  o.methods = {Method::Rollout, Method::GradRollout};
+  o.target_rows = {-1, 2};
+  o.start_layer = 2;
+  for (const bool vit : {false, true}) {
+    o.grad.rule = vit ? GradRolloutRule::VitExplain : GradRolloutRule::Chefer;
+    const bool clamp = gradient_head_mean(o.grad) == GradientHeadMean::Clamped;
+    LayerMatrices means;
+    for (int l = 0; l < 3; ++l) {
+      Matrix m = Matrix::Zero(6, 6);
+      for (int h = 0; h < 4; ++h) {
+        const Matrix p = g.head(l, h).cast<double>().cwiseProduct(a.head(l, h).cast<double>());
+        m += clamp ? Matrix(p.cwiseMax(0.0)) : p;
+      }
+      means.push_back(m / 4.0);
+    }
+    const AnalysisResult want = analyze(a, &g, o);
+    const AnalysisResult got = analyze_fused(fuse_heads(a), means, o);
+    for (const auto& [method, maps] : want.maps) {
+      const LayerMaps& r = got.maps.at(method);
+      EXPECT_EQ(r.layers, maps.layers);
+      EXPECT_EQ(r.rows, maps.rows);
+      for (std::size_t k = 0; k < maps.maps.size(); ++k) {
+        test::expect_near(r.maps[k], maps.maps[k], 1e-12);
+      }
+    }
+    means.pop_back();
+    test::expect_error([&] { analyze_fused(fuse_heads(a), means, o); },
+                       "gradient-weighted head means: 2 layers x 6 tokens, but the fused "
+                       "attention has 3 x 6");
+  }
 }
 
 TEST(Analysis, Errors) {

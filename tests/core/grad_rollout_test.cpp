@@ -1,6 +1,9 @@
 // Gradient-weighted rollout: hand-computed Chefer, vit-explain and signed
-// cases; zero gradient gives the identity; target-row fast path.
+// cases; zero gradient gives the identity; target-row fast path; the per-layer
+// head means (streaming extraction) give the maps of the stacks.
 #include "attnflow/core/grad_rollout.hpp"
+
+#include <algorithm>
 
 #include "test_util.hpp"
 
@@ -85,6 +88,82 @@ TEST(GradRollout, TargetRowsAndStartLayer) {
   test::expect_near(fast.maps.back().row(1), full.maps.back().row(6), 1e-13);
   const LayerMatrices m = grad_rollout_layers(a, g, o);
   test::expect_near(full.maps.back(), m[4] * m[3] * m[2] * m[1], 1e-13);
+}
+
+/// mean_h g_h ⊙ A_h per layer, each product clamped at 0 first when `clamp`, written out here.
+LayerMatrices head_means(const AttentionStack& a, const AttentionStack& g, bool clamp) {
+  LayerMatrices out;
+  for (int l = 0; l < a.layers(); ++l) {
+    Matrix sum = Matrix::Zero(a.tokens(), a.tokens());
+    for (int h = 0; h < a.heads(); ++h)
+      for (int i = 0; i < a.tokens(); ++i)
+        for (int j = 0; j < a.tokens(); ++j) {
+          const double v = static_cast<double>(g.head(l, h)(i, j)) * a.head(l, h)(i, j);
+          sum(i, j) += clamp ? std::max(v, 0.0) : v;
+        }
+    out.push_back(sum / a.heads());
+  }
+  return out;
+}
+
+// Streaming extraction hands over only each layer's head mean: every rule gives from it the
+// maps of the per-head stacks, with the reduction gradient_head_mean names.
+TEST(GradRollout, HeadMeansGiveTheMapsOfTheStacks) {
+  const AttentionStack a = test::random_stack(4, 3, 6, 5, true);
+  AttentionStack g = test::random_stack(4, 3, 6, 6, false);
+  for (float& v : g.data()) v -= 0.15f;  // signed gradients
+  struct Case {
+    GradRolloutRule rule;
+    bool signed_relevance, renormalize;
+    double discard;
+    GradientHeadMean mean;
+  };
+  const Case cases[] = {
+      {GradRolloutRule::Chefer, false, false, 0.0, GradientHeadMean::Clamped},
+      {GradRolloutRule::Chefer, true, false, 0.0, GradientHeadMean::Signed},
+      {GradRolloutRule::Chefer, false, true, 0.0, GradientHeadMean::Clamped},
+      {GradRolloutRule::Chefer, true, true, 0.0, GradientHeadMean::Signed},
+      {GradRolloutRule::VitExplain, false, false, 0.0, GradientHeadMean::Signed},
+      {GradRolloutRule::VitExplain, false, false, 0.3, GradientHeadMean::Signed},
+  };
+  for (const Case& c : cases) {
+    GradRolloutOptions o;
+    o.rule = c.rule;
+    o.signed_relevance = c.signed_relevance;
+    o.renormalize = c.renormalize;
+    o.discard.ratio = c.discard;
+    o.rollout.start_layer = 2;
+    EXPECT_EQ(gradient_head_mean(o), c.mean);
+    const LayerMaps want = grad_rollout(a, g, o);
+    const LayerMaps got = grad_rollout(head_means(a, g, c.mean == GradientHeadMean::Clamped), o);
+    ASSERT_EQ(got.layers, want.layers);
+    for (std::size_t k = 0; k < want.maps.size(); ++k) {
+      test::expect_near(got.maps[k], want.maps[k], 1e-12);
+    }
+  }
+  // the two reductions differ here (so the cases above tell them apart)
+  const LayerMatrices clamped = head_means(a, g, true), signed_means = head_means(a, g, false);
+  EXPECT_GT((clamped[0] - signed_means[0]).cwiseAbs().maxCoeff(), 1e-3);
+}
+
+TEST(GradRollout, BadHeadMeans) {
+  const AttentionStack a = test::random_stack(2, 2, 3, 1, false);
+  AttentionStack g = test::random_stack(2, 2, 3, 2, false);
+  for (float& v : g.data()) v -= 0.5f;
+  GradRolloutOptions o;
+  LayerMatrices signed_means = head_means(a, g, false);
+  test::expect_error_prefix([&] { grad_rollout(signed_means, o); },
+                            "gradient-weighted head means: layer ");
+  o.signed_relevance = true;
+  EXPECT_EQ(grad_rollout(signed_means, o).maps.size(), 2u);
+  signed_means[1] = Matrix::Zero(2, 2);
+  test::expect_error([&] { grad_rollout(signed_means, o); },
+                     "gradient-weighted head means: layer 2 has 2 tokens, layer 1 has 3");
+  test::expect_error([&] { grad_rollout(LayerMatrices{}, o); },
+                     "gradient-weighted head means: no layers");
+  o.rule = GradRolloutRule::VitExplain;
+  test::expect_error([&] { gradient_head_mean(o); },
+                     "gradient rollout: signed relevance is defined for the chefer rule only");
 }
 
 TEST(GradRollout, BadInputs) {

@@ -153,11 +153,15 @@ TEST(ExtractCorpus, BadOptionsBeforeAnythingIsWritten) {
   const std::string out = temp_path("bad.h5");
   pl::ExtractOptions o = options(kModels + "bert_cls", corpus, out);
   o.store = io::StoreMode::Derived;
+  o.analysis.methods = {attnflow::Method::AltiRollout};
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
+            "--store derived: -m alti-rollout needs per-head attention or contributions; "
+            "derived stores compute raw, residual, rollout, flow and grad-rollout (use --store "
+            "per-head and attnflow analyze)");
   o.analysis.methods = {attnflow::Method::GradRollout};
   EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
-            "--store derived: -m grad-rollout needs per-head attention, gradients or "
-            "contributions; derived stores compute raw, residual, rollout and flow (use --store "
-            "per-head and attnflow analyze)");
+            "--store derived: -m grad-rollout needs the gradients of a target: give --target "
+            "(e.g. --target next for a causal LM)");
   o.analysis.methods = {attnflow::Method::Rollout};
   o.store = io::StoreMode::PerHead;
   o.precision = io::Precision::Float64;

@@ -1,8 +1,10 @@
 // Bounded-memory extraction (docs/extract.md, "Bounded memory"): the maps streamed layer by
 // layer give what the whole stack gives; --store fused equals core's fusion of the per-head
-// store, --store derived equals core's analysis of it (1e-6), a --layers/--heads selection is
-// exactly the subset of the full store and is recorded (schema 3), and bad selections name the
-// option. The model is a tiny random LLaMA (3 layers, 4 query heads on 2 KV heads) written here.
+// store, --store derived equals core's analysis of it (1e-6; grad-rollout, from the gradient-
+// weighted head means computed on the device, equals attnflow analyze of a per-head store for
+// every rule), a --layers/--heads selection is exactly the subset of the full store and is
+// recorded (schema 3), and bad selections name the option. The model is a tiny random LLaMA
+// (3 layers, 4 query heads on 2 KV heads) written here.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -306,6 +308,151 @@ TEST(ExtractStream, DerivedStoresResume) {
   EXPECT_NE(message_of([&] { pl::extract_corpus(o); }), "(no error)");
 }
 
+/// What `attnflow analyze` computes for every example of `store` (no output written).
+std::vector<attnflow::AnalysisResult> analyze_store(const std::string& store,
+                                                    const attnflow::AnalysisOptions& analysis) {
+  pl::CorpusAnalysisOptions a;
+  a.output = pl::CorpusOutput::None;
+  a.analysis = analysis;
+  a.threads = 1;
+  std::vector<attnflow::AnalysisResult> out;
+  a.on_result = [&](const pl::CorpusItem& item) { out.push_back(*item.result); };
+  pl::analyze_corpus(store, a);
+  return out;
+}
+
+/// Every map of `got` (a derived run) against `want` (float32 results: 1e-6).
+void expect_same_results(const attnflow::AnalysisResult& got, const attnflow::AnalysisResult& want,
+                         const std::string& what) {
+  ASSERT_EQ(got.maps.size(), want.maps.size()) << what;
+  for (const auto& [method, maps] : want.maps) {
+    const attnflow::LayerMaps& g = got.maps.at(method);
+    EXPECT_EQ(g.layers, maps.layers) << what;
+    EXPECT_EQ(g.rows, maps.rows) << what;
+    ASSERT_EQ(g.maps.size(), maps.maps.size()) << what;
+    for (std::size_t k = 0; k < maps.maps.size(); ++k) {
+      EXPECT_LT(max_difference(g.maps[k], maps.maps[k]), 1e-6)
+          << what << " " << to_string(method) << " map " << k;
+    }
+  }
+}
+
+// --store derived -m grad-rollout: the gradient-weighted head means computed on the device give
+// what attnflow analyze gives from a per-head store of the same selection, for every rule.
+TEST(ExtractStream, DerivedGradRolloutIsTheAnalysisOfThePerHeadStore) {
+  struct Case {
+    const char* name;
+    attnflow::GradRolloutRule rule;
+    bool signed_relevance, renormalize;
+    double discard;
+    std::vector<int> layers, heads;
+  };
+  const Case cases[] = {
+      {"chefer", attnflow::GradRolloutRule::Chefer, false, false, 0.0, {}, {}},
+      {"signed", attnflow::GradRolloutRule::Chefer, true, false, 0.0, {1, 3}, {2, 3}},
+      {"renormalized", attnflow::GradRolloutRule::Chefer, false, true, 0.0, {}, {1, 2, 4}},
+      {"vit-explain", attnflow::GradRolloutRule::VitExplain, false, false, 0.2, {2, 3}, {}},
+  };
+  for (const Case& c : cases) {
+    pl::ExtractOptions o = options("derived_grad.h5");
+    o.store = io::StoreMode::Derived;
+    o.target = at::parse_target("next");
+    o.layers = c.layers;
+    o.heads = c.heads;
+    o.analysis.methods = {Method::Rollout, Method::GradRollout};
+    o.analysis.target_rows = {0, -1};
+    o.analysis.grad.rule = c.rule;
+    o.analysis.grad.signed_relevance = c.signed_relevance;
+    o.analysis.grad.renormalize = c.renormalize;
+    o.analysis.grad.discard.ratio = c.discard;
+    pl::extract_corpus(o);
+    pl::ExtractOptions p = o;
+    p.store = io::StoreMode::PerHead;
+    p.output = fixture().dir + "/per_head_grad.h5";
+    pl::extract_corpus(p);
+    const std::vector<attnflow::AnalysisResult> want = analyze_store(p.output, o.analysis);
+    const io::Store derived = io::Store::open(o.output);
+    const io::RunInfo run = io::run_info(derived, "extract");
+    EXPECT_EQ(run.status, io::RunStatus::Complete);
+    EXPECT_EQ(run.options.grad.rule, c.rule);
+    EXPECT_EQ(run.options.grad.signed_relevance, c.signed_relevance);
+    ASSERT_EQ(run.size, static_cast<std::int64_t>(want.size()));
+    ASSERT_EQ(want.size(), 3u);
+    for (std::int64_t i = 0; i < run.size; ++i) {
+      EXPECT_TRUE(derived.read(i).gradient.empty());  // no per-head gradients were stored
+      expect_same_results(io::read_derived(derived, "extract", i),
+                          want[static_cast<std::size_t>(i)],
+                          std::string(c.name) + " example " + std::to_string(i));
+    }
+    // the maps are not trivial: the rules differ from the identity (a zero gradient)
+    const attnflow::Matrix last = want[0].maps.at(Method::GradRollout).maps.back();
+    EXPECT_GT((last - attnflow::Matrix::Identity(last.rows(), last.cols())).cwiseAbs().maxCoeff(),
+              1e-3)
+        << c.name;
+  }
+}
+
+// A run stopped after example 3 of 5 (inside the batch of examples 2-3) and resumed gives the
+// bytes of an uninterrupted run: the batch it stopped in runs again, padded alike.
+TEST(ExtractStream, DerivedGradRolloutResumes) {
+  const std::string longer = fixture().dir + "/longer_grad.txt";
+  std::ofstream(longer) << "the cat sat on the mat\nhello world, again and again\nab\nmore "
+                           "text here\nend\n";
+  const auto derived = [&](const std::string& out) {
+    pl::ExtractOptions o = options(out);
+    o.store = io::StoreMode::Derived;
+    o.target = at::parse_target("next");
+    o.corpus = longer;
+    o.heads = {1, 3, 4};
+    o.analysis.methods = {Method::GradRollout, Method::Raw};
+    o.analysis.target_rows = {-1};
+    return o;
+  };
+  pl::ExtractOptions o = derived("derived_grad_resume.h5");
+  struct Stop {};
+  try {
+    pl::extract_corpus(o, [](std::int64_t done, std::int64_t) {
+      if (done == 3) throw Stop{};
+    });
+    ADD_FAILURE() << "the run was not stopped";
+  } catch (const Stop&) {
+  }
+  EXPECT_EQ(io::run_info(io::Store::open(o.output), "extract").size, 3);
+  o.overwrite = false;
+  o.resume = true;
+  const pl::ExtractReport r = pl::extract_corpus(o);
+  EXPECT_EQ(r.resumed, 3);
+  EXPECT_EQ(r.extracted, 2);
+  pl::ExtractOptions whole = derived("derived_grad_whole.h5");
+  pl::extract_corpus(whole);
+  {
+    const io::Store resumed = io::Store::open(o.output);
+    const io::Store uninterrupted = io::Store::open(whole.output);
+    const io::RunInfo run = io::run_info(resumed, "extract");
+    EXPECT_EQ(run.status, io::RunStatus::Complete);
+    EXPECT_EQ(run.size, 5);
+    for (std::int64_t i = 0; i < 5; ++i) {
+      const attnflow::AnalysisResult a = io::read_derived(resumed, "extract", i);
+      const attnflow::AnalysisResult b = io::read_derived(uninterrupted, "extract", i);
+      for (const Method m : {Method::GradRollout, Method::Raw}) {
+        ASSERT_EQ(a.maps.at(m).maps.size(), b.maps.at(m).maps.size());
+        for (std::size_t k = 0; k < a.maps.at(m).maps.size(); ++k) {
+          EXPECT_EQ(max_difference(a.maps.at(m).maps[k], b.maps.at(m).maps[k]), 0.0)
+              << to_string(m) << " example " << i;
+        }
+      }
+    }
+  }
+  o.target = at::parse_target("none");  // a resume without the target
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
+            "--store derived: -m grad-rollout needs the gradients of a target: give --target "
+            "(e.g. --target next for a causal LM)");
+  o.target = at::parse_target("next");
+  o.analysis.grad.signed_relevance = true;  // another rule: the run's options differ
+  EXPECT_NE(message_of([&] { pl::extract_corpus(o); }).find("grad_signed=false"),
+            std::string::npos);
+}
+
 TEST(ExtractStream, AnalyzeReadsFusedStoresAndNamesWhatTheyLack) {
   pl::ExtractOptions o = options("fused_for_analyze.h5");
   o.store = io::StoreMode::Fused;
@@ -373,8 +520,22 @@ TEST(ExtractStream, BadSelectionsNameTheOptionAndValue) {
   o.heads = {};
   o.store = io::StoreMode::Derived;
   o.target = at::parse_target("next");
-  EXPECT_NE(message_of([&] { pl::extract_corpus(o); }).find("--store derived computes raw"),
-            std::string::npos);
+  o.analysis.methods = {Method::Rollout};
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
+            "--store derived keeps no gradients, only grad-rollout uses them, but --target next "
+            "asks for them without -m grad-rollout: add grad-rollout to -m, use --store "
+            "per-head, or --target none");
+  o.analysis.methods = {Method::GradRollout};
+  o.analysis.grad.rule = attnflow::GradRolloutRule::VitExplain;
+  o.analysis.grad.signed_relevance = true;
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
+            "--store derived -m grad-rollout: gradient rollout: signed relevance is defined for "
+            "the chefer rule only");
+  o.store = io::StoreMode::Fused;
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
+            "--store fused keeps no gradients, but --target next asks for them: use --store "
+            "per-head, or --target none");
+  EXPECT_FALSE(fs::exists(o.output));
 }
 
 }  // namespace

@@ -124,4 +124,12 @@ AnalysisResult analyze(const AttentionStack& attention, const AttentionStack* gr
 /// methods (they need per-head attention and gradients, or contribution matrices).
 AnalysisResult analyze_fused(LayerMatrices fused, const AnalysisOptions& options);
 
+/// The same with grad-rollout from `gradient_means`, every layer's gradient-weighted head mean
+/// (gradient_means[k] = layer k+1, reduced as gradient_head_mean(options.grad) says, over the
+/// heads `fused` was fused from): exactly what analyze gives for the per-head stacks. Empty
+/// `gradient_means`: grad-rollout is an Error as above; otherwise their layers and tokens must
+/// be those of `fused` (Error).
+AnalysisResult analyze_fused(LayerMatrices fused, LayerMatrices gradient_means,
+                             const AnalysisOptions& options);
+
 }  // namespace attnflow

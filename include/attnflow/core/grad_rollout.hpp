@@ -40,13 +40,32 @@ struct GradRolloutOptions {
   RolloutOptions rollout;
 };
 
+/// The head reduction of dy/dA_h ⊙ A_h a rule's per-layer matrix is made from.
+enum class GradientHeadMean {
+  Clamped,  ///< mean_h (dy/dA_h ⊙ A_h)^+ (chefer: each head's product clamped first)
+  Signed,   ///< mean_h dy/dA_h ⊙ A_h (vit-explain clamps after the mean; signed never does)
+};
+
+/// The reduction `options` needs (streaming extraction computes it where the per-head maps
+/// are, attnflow extract --store derived). Throws Error for a rule and sign that do not go
+/// together (vit-explain with signed relevance).
+GradientHeadMean gradient_head_mean(const GradRolloutOptions& options);
+
 /// Per-layer matrices M^(l) the rollout product is taken over.
 LayerMatrices grad_rollout_layers(const AttentionStack& attention, const AttentionStack& gradient,
                                   const GradRolloutOptions& options = {});
+
+/// The same from the head means of every layer (head_means[k] = layer k+1, n x n, reduced as
+/// gradient_head_mean(options) says): exactly the matrices the stacks give. Throws Error for
+/// no layers, shapes that differ, non-finite values, or negative ones of a clamped mean.
+LayerMatrices grad_rollout_layers(LayerMatrices head_means, const GradRolloutOptions& options);
 
 /// Gradient-weighted rollout. `gradient` holds dy/dA for the chosen target
 /// logit, same shape as `attention`. Zero gradient gives the identity.
 LayerMaps grad_rollout(const AttentionStack& attention, const AttentionStack& gradient,
                        const GradRolloutOptions& options = {});
+
+/// Gradient-weighted rollout from the head means of every layer (grad_rollout_layers above).
+LayerMaps grad_rollout(LayerMatrices head_means, const GradRolloutOptions& options);
 
 }  // namespace attnflow

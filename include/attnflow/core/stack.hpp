@@ -78,8 +78,8 @@ void require_same_shape(const AttentionStack& stack, const AttentionStack& other
                         const std::string& stack_name, const std::string& other_name);
 
 /// Throws Error when the layer list is empty, a matrix is not square, sizes
-/// differ between layers, or an entry is NaN/Inf or negative.
-void validate(const LayerMatrices& layers, const std::string& name);
+/// differ between layers, or an entry is NaN/Inf or (with `non_negative`) negative.
+void validate(const LayerMatrices& layers, const std::string& name, bool non_negative = true);
 
 /// Throws Error naming `what` unless 0 <= index < tokens.
 void check_token_index(int index, int tokens, const std::string& what);

@@ -31,6 +31,7 @@
 
 #include "attnflow/core/contribution.hpp"
 #include "attnflow/core/fusion.hpp"
+#include "attnflow/core/grad_rollout.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::torch {
@@ -124,11 +125,14 @@ struct ContributionOptions {
 /// One layer of one example, handed to LayerStream::sink while a batch runs (docs/extract.md,
 /// "Bounded memory"): the maps of the selected heads, or their fusion.
 struct StreamedLayer {
-  std::size_t example = 0;        ///< index in the batch
-  int layer = 0;                  ///< 1-based model layer
-  int index = 0;                  ///< 0-based position of `layer` in the selection
-  std::int64_t n = 0;             ///< the example's tokens
-  bool gradient = false;          ///< dy/dA (after the forward pass) rather than A
+  std::size_t example = 0;  ///< index in the batch
+  int layer = 0;            ///< 1-based model layer
+  int index = 0;            ///< 0-based position of `layer` in the selection
+  std::int64_t n = 0;       ///< the example's tokens
+  bool gradient = false;    ///< dy/dA (after the forward pass) rather than A
+  /// With `gradient`: the gradient-weighted head mean (LayerStream::gradient_mean) in `fused`
+  /// rather than dy/dA.
+  bool weighted = false;
   int heads = 0;                  ///< maps in `values` (the selected heads); 1 when fused
   const float* values = nullptr;  ///< per-head: [heads, n, n] float32, row-major (else null)
   const double* fused = nullptr;  ///< fused: [n, n] float64, row-major (else null)
@@ -144,6 +148,12 @@ struct LayerStream {
   /// Set: the selected heads are fused on the device (in float64; weighted: one weight per
   /// selected head) and only the [n, n] fusion is handed out. Attention only (no gradients).
   std::optional<FusionOptions> fusion;
+  /// Set (with a target): instead of dy/dA, each selected layer's gradient-weighted mean over
+  /// the selected heads of dy/dA_h ⊙ A_h (each head's product clamped at 0 first when
+  /// Clamped; core's gradient_head_mean), computed on the device in float64 one head at a
+  /// time and handed out as an [n, n] `fused` map with `weighted` set: no per-head gradient
+  /// reaches the host. Needs `attention` (A is taken as the forward pass hands it out).
+  std::optional<GradientHeadMean> gradient_mean;
   /// Called for every example of the batch, in layer order (attention during the forward
   /// pass, then the gradients). The pointers are valid during the call only.
   std::function<void(const StreamedLayer&)> sink;
