@@ -2,7 +2,9 @@
 // pre-RMSNorm decoder blocks, rotary position embeddings (rope_theta; rope_scaling "linear" or
 // "llama3"), grouped-query attention (num_key_value_heads, every query head's map reported),
 // a SwiGLU MLP, tied or untied output embeddings. Mistral adds a sliding window to the causal
-// mask, Qwen2 biases on q/k/v_proj. Computed in float32 whatever the stored dtype.
+// mask, Qwen2 biases on q/k/v_proj. Computed in the weights' dtype (float32 by default; bfloat16 /
+// float16 with LoadOptions::dtype: then, as Hugging Face does, the softmax and the RMSNorm
+// statistics in float32, and the float32 softmax is the map handed out and differentiated).
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -156,11 +158,14 @@ class Llama final : public Network {
         k = k.repeat_interleave(H / KV, 1);
         v = v.repeat_interleave(H / KV, 1);
       }
+      // eager_attention_forward: scores in the model's dtype, softmax in float32, cast back
+      // for the product with V; the float32 softmax is the map (dy/dA: the same gradient)
       const Tensor scores =
-          (::torch::matmul(q, k.transpose(-1, -2)) * scale).masked_fill(blocked, lowest);
+          upcast(::torch::matmul(q, k.transpose(-1, -2)) * scale).masked_fill(blocked, lowest);
       const Tensor probs = ::torch::softmax(scores, -1);
       emit_attention(batch, layer++, probs, r);
-      const Tensor context = ::torch::matmul(probs, v).transpose(1, 2).reshape({B, N, H * dh});
+      const Tensor context =
+          ::torch::matmul(probs.to(v.scalar_type()), v).transpose(1, 2).reshape({B, N, H * dh});
       x = x + b.o(context);
       const Tensor m = b.post_attention_norm(x);
       x = x + b.down(activation(b.gate(m), config_.activation) * b.up(m));

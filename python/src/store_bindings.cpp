@@ -133,6 +133,7 @@ py::dict info_dict(const io::StoreInfo& s) {
   d["layer_selection"] = s.layer_selection;  // schema 3; [] = all layers
   d["head_selection"] = s.head_selection;
   d["derived_run"] = s.derived_run;
+  d["compute_dtype"] = s.compute_dtype;  // schema 3 (--dtype); "float32" when not recorded
   d["tool_version"] = s.tool_version;
   d["created"] = s.created;
   return d;
@@ -267,6 +268,7 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
           "decoder_layers (encoder-decoder stores; 0 otherwise), "
           "shard (None, or dict index, count, first, end, total, source of a --shard K/N store), "
           "schema_version, layer_selection, head_selection (schema 3; [] = all), derived_run, "
+          "compute_dtype (schema 3: the dtype extract computed in, \"float32\" when not recorded), "
           "tool_version, created.")
       .def_property_readonly(
           "metadata", [](const PyStore& s) { return info_dict(s.store().info()); }, "Same as info.")
