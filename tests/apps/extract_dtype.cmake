@@ -31,7 +31,7 @@ for name in ("000000000", "000000001", "000000002"):
     a, b = f32["examples"][name], bf["examples"][name]
     assert (auto["examples"][name]["attention"][...] == a["attention"][...]).all()
     d = np.abs(a["attention"][...] - b["attention"][...])
-    assert d.max() < 2e-2 and d.mean() < 2e-3, (name, d.max(), d.mean())
+    assert d.max() < 0.08 and d.mean() < 2e-3, (name, d.max(), d.mean())
     assert np.allclose(b["attention"][...].sum(-1), 1, atol=1e-5)
     largest = max(largest, d.max())
     g, h = a["gradient"][...].ravel(), b["gradient"][...].ravel()
