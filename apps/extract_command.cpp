@@ -31,6 +31,7 @@ struct ExtractArgs {
   bool skip_empty = false;
   std::string tokenizer;
   std::string device = "cpu";
+  std::string dtype = "float32";
   int batch_size = 8;
   std::int64_t max_length = 0;
   bool truncate = false;
@@ -58,6 +59,7 @@ pipeline::ExtractOptions to_options(const ExtractArgs& a) {
   o.format = parse_enum(io::kCorpusFormatNames, a.format, "--format");
   o.store = parse_enum(pipeline::kExtractStoreModes, a.store, "--store");
   o.precision = parse_enum(pipeline::kExtractPrecisions, a.precision, "--precision");
+  o.dtype = parse_enum(torch::kComputeDtypeNames, a.dtype, "--dtype");
   o.target = torch::parse_target(a.target);
   for (const std::string& c : a.contributions) {
     o.contributions.push_back(parse_enum(kContributionNames, c, "--contributions"));
@@ -156,6 +158,11 @@ void add_options(CLI::App* cmd, ExtractArgs& args) {
                   "Tokenizer directory (tokenizer.json or vocab files); default: the model's "
                   "directory");
   cmd->add_option("--device", args.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--dtype", args.dtype,
+                  "Weights and computation: float32, bfloat16, float16 (CUDA only) or auto (the "
+                  "config's torch_dtype on CUDA, float32 on CPU); reduced dtypes for the Llama "
+                  "family (docs/extract.md)")
+      ->capture_default_str();
   cmd->add_option("-b,--batch-size", args.batch_size, "Examples per model run")
       ->capture_default_str();
   cmd->add_option("--max-length", args.max_length,

@@ -25,6 +25,13 @@ constexpr EnumName<Precision> kStackPrecisionNames[] = {
     {Precision::Float16, "float16"},
 };
 
+/// StoreInfo::compute_dtype: float32, float64, bfloat16 or float16.
+void check_compute_dtype(const std::string& dtype, const std::string& what) {
+  if (dtype != "float32" && dtype != "float64" && dtype != "bfloat16" && dtype != "float16") {
+    throw Error(what + " is '" + dtype + "' (expected float32, float64, bfloat16 or float16)");
+  }
+}
+
 std::string stack_shape(const AttentionStack& s) {
   return std::to_string(s.layers()) + " layers x " + std::to_string(s.heads()) + " heads x " +
          std::to_string(s.tokens()) + " x " + std::to_string(s.tokens());
@@ -93,6 +100,7 @@ void validate_info(const StoreInfo& info, const std::string& path) {
   selection(info.layer_selection, info.layers, info.model_layers, "layer");
   selection(info.head_selection, info.heads, info.model_heads, "head");
   require_utf8(info.derived_run, path + ": derived run", NulBytes::Rejected);
+  check_compute_dtype(info.compute_dtype, path + ": compute dtype");
   if (info.decoder_layers < 0 || info.decoder_layers > kMaxLayersOrHeads) {
     throw Error(path + ": decoder_layers is " + std::to_string(info.decoder_layers) +
                 " (expected 0 to " + std::to_string(kMaxLayersOrHeads) + ")");
@@ -158,6 +166,7 @@ void write_root(hid_t file, const StoreInfo& info, const WriteOptions& options) 
     set_int(file, "model_heads", info.model_heads, H5T_STD_I32LE);
   }
   if (!info.derived_run.empty()) set_string(file, "derived_run", info.derived_run);
+  if (info.compute_dtype != "float32") set_string(file, "compute_dtype", info.compute_dtype);
   if (info.decoder_layers > 0) set_int(file, "decoder_layers", info.decoder_layers, H5T_STD_I32LE);
   set_int(file, kCountAttribute, 0, H5T_STD_I64LE);
 }
@@ -203,6 +212,10 @@ void read_selection(hid_t file, const std::string& path, StoreInfo& info) {
   one("layer_selection", "model_layers", info.layers, info.layer_selection, info.model_layers);
   one("head_selection", "model_heads", info.heads, info.head_selection, info.model_heads);
   if (has_attribute(file, "derived_run")) info.derived_run = get_string(file, "derived_run", path);
+  if (has_attribute(file, "compute_dtype")) {
+    info.compute_dtype = get_string(file, "compute_dtype", path);
+    check_compute_dtype(info.compute_dtype, path + ": attribute 'compute_dtype'");
+  }
 }
 
 }  // namespace

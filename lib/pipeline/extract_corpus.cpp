@@ -376,8 +376,14 @@ std::unique_ptr<torch::Model> load_model(const ExtractOptions& o) {
   torch::LoadOptions load;
   load.device = o.device;
   load.threads = o.threads;
+  load.dtype = o.dtype;
   std::unique_ptr<torch::Model> model = torch::Model::load(o.model, load);
   const torch::ModelInfo& info = model->info();
+  if (!o.contributions.empty() && info.dtype != "float32") {
+    throw Error("--contributions with --dtype " + info.dtype +
+                ": the value-aware contributions are computed in float32 only (use --dtype "
+                "float32)");
+  }
   if (o.max_length > 0 && info.max_positions > 0 && o.max_length > info.max_positions) {
     throw Error("--max-length " + std::to_string(o.max_length) + " is more than the " +
                 std::to_string(info.max_positions) + " positions of " + info.path);

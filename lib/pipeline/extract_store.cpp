@@ -86,6 +86,9 @@ void check_resume_info(const io::Store& store, const io::StoreInfo& want) {
     };
     differs(out, "--contributions", names(have.contributions), names(want.contributions));
   }
+  if (have.compute_dtype != want.compute_dtype) {
+    differs(out, "--dtype", have.compute_dtype, want.compute_dtype);
+  }
   if (have.attention_precision != want.attention_precision) {
     differs(out, "--precision", to_string(have.attention_precision),
             to_string(want.attention_precision));
@@ -194,6 +197,7 @@ io::StoreInfo store_info(const ExtractOptions& o, const torch::ModelInfo& model,
   info.extract_batch_size = o.batch_size;
   info.contributions = o.contributions;
   info.decoder_layers = model.decoder_layers;
+  info.compute_dtype = model.dtype;
   return info;
 }
 

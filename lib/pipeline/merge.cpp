@@ -116,6 +116,9 @@ void check_alike(const ShardFile& a, const ShardFile& b) {
     differs(a, b, "precision", to_string(x.attention_precision), to_string(y.attention_precision));
   }
   if (x.fusion != y.fusion) differs(a, b, "fusion", quote(x.fusion), quote(y.fusion));
+  if (x.compute_dtype != y.compute_dtype) {  // schema 3 (--dtype)
+    differs(a, b, "compute dtype", x.compute_dtype, y.compute_dtype);
+  }
   if (x.layer_selection != y.layer_selection || x.head_selection != y.head_selection) {
     const auto selection = [](const io::StoreInfo& i) {  // schema 3 (--layers, --heads)
       std::string t = "layers";

@@ -2,9 +2,11 @@
 // pre-RMSNorm decoder blocks, rotary position embeddings (rope_theta; rope_scaling "linear" or
 // "llama3"), grouped-query attention (num_key_value_heads, every query head's map reported),
 // a SwiGLU MLP, tied or untied output embeddings. Mistral adds a sliding window to the causal
-// mask, Qwen2 biases on q/k/v_proj. Computed in float32 whatever the stored dtype. The blocks
-// run one at a time through run_layers, so that the value-aware methods (contributions.cpp)
-// read each block's input and value path and re-run it with values zeroed.
+// mask, Qwen2 biases on q/k/v_proj. Computed in the weights' dtype (float32 by default; bfloat16 /
+// float16 with LoadOptions::dtype: then, as Hugging Face does, the softmax and the RMSNorm
+// statistics in float32, and the float32 softmax is the map handed out and differentiated). The
+// blocks run one at a time through run_layers, so that the value-aware methods
+// (contributions.cpp) read each block's input and value path and re-run it with values zeroed.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -185,11 +187,14 @@ class Llama final : public Network {
       k = k.repeat_interleave(H / KV, 1);
       v = v.repeat_interleave(H / KV, 1);
     }
-    const Tensor scores = (::torch::matmul(q, k.transpose(-1, -2)) * scale)
+    // eager_attention_forward: scores in the model's dtype, softmax in float32, cast back for
+    // the product with V; the float32 softmax is the map (dy/dA: the same gradient)
+    const Tensor scores = upcast(::torch::matmul(q, k.transpose(-1, -2)) * scale)
                               .masked_fill(allowed.logical_not(), lowest);
     LayerResult r;
     r.probs = ::torch::softmax(scores, -1);
-    const Tensor context = ::torch::matmul(r.probs, v).transpose(1, 2).reshape({B, N, H * dh});
+    const Tensor context =
+        ::torch::matmul(r.probs.to(v.scalar_type()), v).transpose(1, 2).reshape({B, N, H * dh});
     r.attention_sum = x + b.o(context);
     const Tensor m = b.post_attention_norm(r.attention_sum);
     r.ffn_sum = r.attention_sum + b.down(activation(b.gate(m), config_.activation) * b.up(m));

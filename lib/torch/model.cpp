@@ -14,6 +14,7 @@
 #include "attnflow/hf/config.hpp"
 #include "attnflow/torch/char_gpt.hpp"
 #include "char_gpt.hpp"
+#include "compute_dtype.hpp"
 #include "contributions.hpp"
 #include "layer_stream.hpp"
 #include "model_internal.hpp"
@@ -464,6 +465,7 @@ void TorchModel::probe() {
   t.lengths = ::torch::full({1}, 3, opts);
   const detail::ForwardResult r = net_->forward(t, false);
   info_.layers = static_cast<int>(r.attentions.size());
+  info_.dtype = detail::dtype_name(r.attentions[0].scalar_type());
   info_.heads = static_cast<int>(r.attentions[0].size(1));
   bool causal = true;
   for (const Tensor& a : r.attentions) {
@@ -500,7 +502,7 @@ std::string detail::weights_path(const std::string& dir) {
 namespace {
 
 std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device& device,
-                                   ::torch::ScalarType dtype) {
+                                   const LoadOptions& options) {
   const std::string config_path = dir + "/config.json";
   hf::ConfigOptions copts;
   copts.extra_architectures = {kEncoderClassifier, kCharGptArchitecture, kPooledClassifier};
@@ -519,6 +521,10 @@ std::unique_ptr<Model> load_native(const std::string& dir, const ::torch::Device
     throw Error(config_path + ": several architectures " + c.architectures.front() + ", " +
                 c.architectures[1] + ": attnflow needs exactly one");
   }
+  const ::torch::ScalarType dtype =  // reduced dtypes: the Llama family only
+      detail::resolve_dtype(options, device, c, config_path,
+                            arch != kCharGptArchitecture && c.family == hf::ModelFamily::Llama);
+  info.dtype = detail::dtype_name(dtype);
   std::unique_ptr<detail::Network> net;
   if (arch == kCharGptArchitecture) {  // seed 004's character GPT (char_gpt.hpp)
     info.family = ModelFamily::CharGpt;
@@ -654,7 +660,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   }
   if (is_dir(target)) {
     if (is_file(target + "/config.json")) {
-      return load_native(target, device, options.float64 ? ::torch::kFloat64 : ::torch::kFloat32);
+      return load_native(target, device, options);
     }
     for (const char* name : {"model.pt", "model.torchscript.pt", "model.ts"}) {
       const std::string candidate = target + "/" + name;
@@ -665,6 +671,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
                 "(TorchScript) in this directory");
   }
   if (!is_file(target)) throw Error(target + ": no such model file or directory");
+  detail::check_script_dtype(options, target);
   ModelInfo info;
   info.path = target;
   info.family = ModelFamily::TorchScript;

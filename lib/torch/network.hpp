@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "compute_dtype.hpp"
+
 namespace attnflow::torch::detail {
 
 /// Inputs of one padded batch, on the model's device.
@@ -48,11 +50,14 @@ struct LayerNorm {
 };
 
 /// RMSNorm (LlamaRMSNorm, T5LayerNorm): weight * x / sqrt(mean(x^2) + eps), no mean, no bias.
+/// A bfloat16 / float16 x is normalised in float32 and cast back before the weight is applied,
+/// as LlamaRMSNorm does.
 struct RmsNorm {
   ::torch::Tensor weight;
   double eps = 1e-6;
   ::torch::Tensor operator()(const ::torch::Tensor& x) const {
-    return weight * (x * ::torch::rsqrt(x.pow(2).mean(-1, true) + eps));
+    const ::torch::Tensor f = upcast(x);
+    return weight * (f * ::torch::rsqrt(f.pow(2).mean(-1, true) + eps)).to(x.scalar_type());
   }
 };
 

@@ -81,11 +81,20 @@ bool Weights::has(const std::string& name) const {
                 shape_string(t->shape) + ", expected " + shape_string(shape) + " (" + why + ")");
   }
   used_.insert(t->name);
+  const bool same = (t->dtype == hf::Dtype::BF16 && dtype_ == ::torch::kBFloat16) ||
+                    (t->dtype == hf::Dtype::F16 && dtype_ == ::torch::kHalf);
+  if (same) {
+    // stored as computed (bfloat16 / float16): the file's bytes, straight to the device
+    const hf::ByteView bytes = found.file->bytes(*t);
+    const ::torch::Tensor view = ::torch::from_blob(const_cast<std::uint8_t*>(bytes.data), shape,
+                                                    ::torch::TensorOptions().dtype(dtype_));
+    return device_.is_cpu() ? view.clone() : view.to(device_);
+  }
+  // one tensor at a time through float32 (never the whole model)
   auto values = found.file->to_float32(*t);  // throws naming the tensor for non-float dtypes
-  ::torch::Tensor cpu =
-      ::torch::from_blob(values.data(), shape, ::torch::TensorOptions().dtype(::torch::kFloat32))
-          .clone();
-  return cpu.to(device_, dtype_);
+  const ::torch::Tensor cpu =
+      ::torch::from_blob(values.data(), shape, ::torch::TensorOptions().dtype(::torch::kFloat32));
+  return device_.is_cpu() && dtype_ == ::torch::kFloat32 ? cpu.clone() : cpu.to(device_, dtype_);
 }
 
 ::torch::Tensor InitTensors::get(const std::string& name, const std::vector<std::int64_t>& shape,

@@ -1,6 +1,7 @@
 // Internal to attnflow::torch: tensors of a model.safetensors file (or of the shards of a
 // model.safetensors.index.json) by their Hugging Face names, checked against the shapes the
-// config implies, converted to float32 on a device.
+// config implies, converted to the compute dtype (float32, float64, bfloat16, float16) on a
+// device one tensor at a time.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,8 +19,8 @@ namespace attnflow::torch::detail {
 class TensorSource {
  public:
   virtual ~TensorSource() = default;
-  /// The tensor `name` with `shape` (float32, on the device); `why` explains the shape in
-  /// error messages.
+  /// The tensor `name` with `shape` (in the compute dtype, on the device); `why` explains the
+  /// shape in error messages.
   virtual ::torch::Tensor get(const std::string& name, const std::vector<std::int64_t>& shape,
                               const std::string& why) = 0;
   /// True when the source has `name` (optional tensors such as an untied lm_head).
@@ -31,13 +32,14 @@ class Weights final : public TensorSource {
   /// `path` is a .safetensors file or a sharded checkpoint's model.safetensors.index.json (every
   /// shard opened and checked against the weight map, hf::open_safetensors_shards). `prefixes`
   /// are tried as in hf::SafetensorsFile::find ("bert.", "transformer.").
-  /// `dtype`: kFloat32, or kFloat64 (LoadOptions::float64).
+  /// `dtype`: kFloat32, kFloat64 (LoadOptions::float64), kBFloat16 or kHalf (LoadOptions::dtype).
   Weights(const std::string& path, std::vector<std::string> prefixes, ::torch::Device device,
           ::torch::ScalarType dtype = ::torch::kFloat32);
 
-  /// The tensor `name` as float32 (or float64) on the device. Old TensorFlow-converted names are
-  /// accepted for LayerNorm ("LayerNorm.gamma"/"LayerNorm.beta"). Throws Error "<file>: no tensor
-  /// '<name>' ..." or "<file>: tensor '<name>' has shape [..], expected [..] (<why>)".
+  /// The tensor `name` in the dtype on the device (a tensor stored in that dtype: its bytes as
+  /// they are; any other: through float32, one tensor at a time). Old TensorFlow-converted names
+  /// are accepted for LayerNorm ("LayerNorm.gamma"/"LayerNorm.beta"). Throws Error "<file>: no
+  /// tensor '<name>' ..." or "<file>: tensor '<name>' has shape [..], expected [..] (<why>)".
   ::torch::Tensor get(const std::string& name, const std::vector<std::int64_t>& shape,
                       const std::string& why) override;
   /// True when `name` (or its alias) exists.

@@ -136,6 +136,7 @@ py::dict info_dict(const io::StoreInfo& s) {
   d["model_layers"] = s.model_layers;  // with a layer_selection; 0 otherwise
   d["model_heads"] = s.model_heads;
   d["derived_run"] = s.derived_run;
+  d["compute_dtype"] = s.compute_dtype;  // schema 3 (--dtype); "float32" when not recorded
   d["tool_version"] = s.tool_version;
   d["created"] = s.created;
   return d;
@@ -273,6 +274,7 @@ a gzip level 0-9, 0 = none); see docs/hdf5-schema.md, "Codecs".)doc")
           "shard (None, or dict index, count, first, end, total, source of a --shard K/N store), "
           "schema_version, layer_selection, head_selection (schema 3; [] = all), model_layers, "
           "model_heads (the model's, with a selection; 0 otherwise), derived_run, "
+          "compute_dtype (schema 3: the dtype extract computed in, \"float32\" when not recorded), "
           "tool_version, created.")
       .def_property_readonly(
           "metadata", [](const PyStore& s) { return info_dict(s.store().info()); }, "Same as info.")

@@ -56,7 +56,7 @@ py::dict py_extract(py::handle model, py::handle corpus, const std::string& outp
                     int batch_size, std::int64_t max_length, bool truncate,
                     const std::string& store, const std::string& precision, bool resume,
                     bool overwrite, int threads, const std::string& contributions,
-                    py::object progress) {
+                    py::object progress, const std::string& dtype) {
   pipeline::ExtractOptions o;
   o.model = as_path(model).value_or(py::str(model).cast<std::string>());
   py::object tmpdir = py::none();  // removes the temporary corpus when the call returns
@@ -67,6 +67,7 @@ py::dict py_extract(py::handle model, py::handle corpus, const std::string& outp
   o.skip_empty = skip_empty;
   o.tokenizer = tokenizer;
   o.device = device;
+  o.dtype = parse_enum(torch::kComputeDtypeNames, dtype, "dtype");
   o.batch_size = batch_size;
   o.max_length = max_length;
   o.truncate = truncate;
@@ -108,9 +109,10 @@ py::dict py_extract(py::handle model, py::handle corpus, const std::string& outp
 class PyModel {
  public:
   PyModel(const std::string& path, const std::string& tokenizer, const std::string& device,
-          int threads) {
+          int threads, const std::string& dtype) {
     torch::LoadOptions lo;
     lo.device = device;
+    lo.dtype = parse_enum(torch::kComputeDtypeNames, dtype, "dtype");
     lo.threads = threads;
     std::string dir = tokenizer;
     if (dir.empty()) {
@@ -137,6 +139,7 @@ class PyModel {
     d["vocab_size"] = i.vocab_size;
     d["max_positions"] = i.max_positions;
     d["device"] = i.device;
+    d["dtype"] = i.dtype;
     return d;
   }
 
@@ -244,8 +247,8 @@ void bind_torch(py::module_& m) {
       py::arg("batch_size") = 8, py::arg("max_length") = 0, py::arg("truncate") = false,
       py::arg("store") = "per-head", py::arg("precision") = "float32", py::arg("resume") = false,
       py::arg("overwrite") = false, py::arg("threads") = 0, py::arg("contributions") = "",
-      py::arg("progress") = py::none(),
-      R"doc(extract(model, corpus, output, *, target="none", labels=None, format="auto", skip_empty=False, tokenizer="", device="cpu", batch_size=8, max_length=0, truncate=False, store="per-head", precision="float32", resume=False, overwrite=False, threads=0, contributions="", progress=None) -> dict
+      py::arg("progress") = py::none(), py::arg("dtype") = "float32",
+      R"doc(extract(model, corpus, output, *, target="none", labels=None, format="auto", skip_empty=False, tokenizer="", device="cpu", batch_size=8, max_length=0, truncate=False, store="per-head", precision="float32", resume=False, overwrite=False, threads=0, contributions="", progress=None, dtype="float32") -> dict
 
 `attnflow extract` as a call (docs/extract.md): runs the model (a Hugging Face directory or a
 TorchScript .pt) on every example of `corpus` and writes the HDF5 store `output` with the
@@ -256,7 +259,9 @@ progress(done, total) is called after every example; Ctrl-C stops between exampl
 store keeps the finished ones). Returns the report as a dict (examples, extracted, resumed,
 tokens, seconds, ...). contributions: value-aware matrices stored with each example, as
 `attnflow extract --contributions` ("alti,globenc"; norm, globenc, alti, value-zeroing), read
-back as Example.contributions.)doc");
+back as Example.contributions. dtype: "float32", "bfloat16", "float16" (CUDA only) or "auto",
+as `attnflow extract --dtype` (bfloat16 / float16: the Llama family; recorded in the store as
+info["compute_dtype"]).)doc");
 
   py::class_<PyModel>(m, "Model", R"doc(
 A transformer loaded with libtorch (attnflow.load_model) and its tokenizer.
@@ -283,13 +288,16 @@ end), "prob-diff" or "none" (as `attnflow extract --target`).)doc");
   m.def(
       "load_model",
       [](const std::string& path, const std::string& tokenizer, const std::string& device,
-         int threads) { return std::make_unique<PyModel>(path, tokenizer, device, threads); },
+         int threads, const std::string& dtype) {
+        return std::make_unique<PyModel>(path, tokenizer, device, threads, dtype);
+      },
       py::arg("path"), py::kw_only(), py::arg("tokenizer") = "", py::arg("device") = "cpu",
-      py::arg("threads") = 0,
-      R"doc(load_model(path, *, tokenizer="", device="cpu", threads=0) -> Model
+      py::arg("threads") = 0, py::arg("dtype") = "float32",
+      R"doc(load_model(path, *, tokenizer="", device="cpu", threads=0, dtype="float32") -> Model
 
 Loads a Hugging Face model directory (BERT, GPT-2, the SVA encoder classifier) or a
-TorchScript .pt file with libtorch, and the tokenizer of its directory (or `tokenizer`).)doc");
+TorchScript .pt file with libtorch, and the tokenizer of its directory (or `tokenizer`).
+dtype: as extract's (model.info["dtype"] is the dtype it computes in).)doc");
 }
 
 }  // namespace attnflow::python

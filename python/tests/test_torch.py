@@ -145,3 +145,33 @@ def test_t5_store_decoder_side_and_encdec_relevance(tmp_path):
     with attnflow.Store(str(SOURCE_DIR / "tests" / "data" / "store_v2.h5")) as s:
         assert s.info["decoder_layers"] == 0
         assert s[0].decoder_tokens == [] and s[0].cross_attention is None
+
+
+LLAMA_BF16 = str(SOURCE_DIR / "tests" / "data" / "models" / "llama_lm_bf16")
+
+
+@needs_torch
+def test_dtype_bfloat16_model_and_store(tmp_path):
+    # a WordPiece vocabulary inside the fixture's 64 ids (the fixture itself has no tokenizer)
+    tok = tmp_path / "tok"
+    tok.mkdir()
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat"]
+    (tok / "vocab.txt").write_text("\n".join(words) + "\n")
+    assert attnflow.load_model(LLAMA_BF16, tokenizer=str(tok)).info["dtype"] == "float32"
+    m = attnflow.load_model(LLAMA_BF16, tokenizer=str(tok), dtype="bfloat16")
+    assert m.info["dtype"] == "bfloat16"
+    texts = ["the cat sat on the mat"]
+    for dtype in ("float32", "bfloat16"):
+        attnflow.extract(LLAMA_BF16, texts, str(tmp_path / f"{dtype}.h5"), tokenizer=str(tok),
+                         dtype=dtype, target="last")
+    with attnflow.Store(str(tmp_path / "float32.h5")) as a, \
+            attnflow.Store(str(tmp_path / "bfloat16.h5")) as b:
+        assert a.info["compute_dtype"] == "float32" and b.info["compute_dtype"] == "bfloat16"
+        x, y = next(iter(a)), next(iter(b))
+        d = np.abs(x.attention - y.attention)
+        assert 1e-5 < d.max() < 0.08  # bfloat16, close to float32 (docs/extract.md)
+        np.testing.assert_allclose(y.attention.sum(axis=-1), 1.0, atol=1e-5)
+    with pytest.raises(attnflow.Error, match="needs a CUDA device"):
+        attnflow.load_model(LLAMA_BF16, tokenizer=str(tok), dtype="float16")
+    with pytest.raises(attnflow.Error, match="dtype: unknown 'half'"):
+        attnflow.extract(LLAMA_BF16, texts, str(tmp_path / "x.h5"), tokenizer=str(tok), dtype="half")

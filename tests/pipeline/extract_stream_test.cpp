@@ -23,6 +23,8 @@
 #include "attnflow/io/store.hpp"
 #include "attnflow/pipeline/analyze_corpus.hpp"
 #include "attnflow/pipeline/extract_corpus.hpp"
+#include "attnflow/pipeline/merge.hpp"
+#include "attnflow/pipeline/shard.hpp"
 #include "attnflow/torch/model.hpp"
 #include "support/test_support.hpp"
 
@@ -536,6 +538,99 @@ TEST(ExtractStream, BadSelectionsNameTheOptionAndValue) {
             "--store fused keeps no gradients, but --target next asks for them: use --store "
             "per-head, or --target none");
   EXPECT_FALSE(fs::exists(o.output));
+}
+
+// --dtype (docs/extract.md, "Compute dtype"): a bfloat16 run is close to the float32 one
+// (attention max |diff| < 0.08, as for the golden fixtures in tests/torch/model_golden_test.cpp)
+// but not equal to it, records compute_dtype (schema 3), and --resume / merge refuse another
+// dtype naming both.
+TEST(ExtractDtype, Bfloat16IsRecordedCloseToFloat32AndNotMixed) {
+  pl::ExtractOptions o = options("dtype_bf16.h5");
+  o.target = at::parse_target("next");
+  o.dtype = at::ComputeDtype::BFloat16;
+  pl::extract_corpus(o);
+  {
+    const io::Store full = io::Store::open(per_head_store());
+    const io::Store bf = io::Store::open(o.output);
+    EXPECT_EQ(bf.info().compute_dtype, "bfloat16");
+    EXPECT_EQ(bf.info().schema_version, 3);
+    EXPECT_EQ(full.info().compute_dtype, "float32");
+    ASSERT_EQ(bf.size(), full.size());
+    float largest = 0;
+    for (std::int64_t i = 0; i < full.size(); ++i) {
+      const io::Example a = full.read(i), b = bf.read(i);
+      ASSERT_EQ(a.attention.data().size(), b.attention.data().size());
+      float worst = 0;
+      for (std::size_t k = 0; k < a.attention.data().size(); ++k) {
+        worst = std::max(worst, std::fabs(a.attention.data()[k] - b.attention.data()[k]));
+      }
+      EXPECT_LT(worst, 0.08f) << i;
+      largest = std::max(largest, worst);
+      EXPECT_EQ(b.gradient.data().size(), a.gradient.data().size());
+    }
+    EXPECT_GT(largest, 1e-5f);  // computed in bfloat16, not float32
+  }
+  // --resume with float32 on the bfloat16 store, and the other way round
+  pl::ExtractOptions r = o;
+  r.overwrite = false;
+  r.resume = true;
+  r.dtype = at::ComputeDtype::Float32;
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(r); }),
+            o.output +
+                ": --resume needs the options of the first run, but the file has --dtype bfloat16 "
+                "and this run float32");
+  pl::ExtractOptions r2 = options("per_head.h5");
+  r2.target = at::parse_target("next");
+  r2.overwrite = false;
+  r2.resume = true;
+  r2.dtype = at::ComputeDtype::BFloat16;
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(r2); }),
+            r2.output +
+                ": --resume needs the options of the first run, but the file has --dtype float32 "
+                "and this run bfloat16");
+  r.dtype = at::ComputeDtype::BFloat16;  // the same dtype resumes (nothing left to do)
+  EXPECT_TRUE(pl::extract_corpus(r).nothing_to_do);
+
+  // merge: shard 0 in float32, shard 1 in bfloat16
+  std::vector<std::string> shards;
+  for (int k = 0; k < 2; ++k) {
+    pl::ExtractOptions s = options("dtype_shards.h5");
+    s.shard = pl::Shard{k, 2};
+    s.output = pl::shard_path(s.output, s.shard);
+    s.dtype = k == 0 ? at::ComputeDtype::Float32 : at::ComputeDtype::BFloat16;
+    pl::extract_corpus(s);
+    shards.push_back(s.output);
+  }
+  pl::MergeOptions m;
+  m.shards = shards;
+  m.output = fixture().dir + "/dtype_merged.h5";
+  m.overwrite = true;
+  EXPECT_EQ(message_of([&] { pl::merge_shards(m); }),
+            shards[1] + ": not a shard of the same job as " + shards[0] +
+                ": compute dtype bfloat16 here, float32 there");
+}
+
+TEST(ExtractDtype, UnsupportedDtypesAreRefusedBeforeAnythingIsWritten) {
+  pl::ExtractOptions o = options("dtype_refused.h5");
+  o.dtype = at::ComputeDtype::Float16;
+  EXPECT_NE(message_of([&] {
+              pl::extract_corpus(o);
+            }).find("dtype 'float16': needs a CUDA device (libtorch's CPU kernels"),
+            std::string::npos);
+  o.dtype = at::ComputeDtype::BFloat16;
+  o.contributions = {attnflow::Contribution::Norm};
+  EXPECT_EQ(message_of([&] { pl::extract_corpus(o); }),
+            "--contributions with --dtype bfloat16: the value-aware contributions are computed "
+            "in float32 only (use --dtype float32)");
+  EXPECT_FALSE(fs::exists(o.output));
+  io::StoreInfo info;  // the store checks the dtype it is given
+  info.layers = 1;
+  info.heads = 1;
+  info.compute_dtype = "int8";
+  const std::string bad_store = fixture().dir + "/bad_dtype.h5";
+  EXPECT_EQ(
+      message_of([&] { io::Store::create(bad_store, info); }),
+      bad_store + ": compute dtype is 'int8' (expected float32, float64, bfloat16 or float16)");
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ inline constexpr int kEncoderDecoderSchemaVersion = 3;
 /// The newest schema version this build reads and writes. Version 3 (docs/hdf5-schema.md) is
 /// written only by stores that use its features: encoder-decoder datasets (decoder_layers), a
 /// layer or head selection, or a derived run computed during extraction (layer_selection,
-/// head_selection, derived_run); others stay version 2.
+/// head_selection, derived_run), or maps computed in bfloat16 / float16 (compute_dtype); others
+/// stay version 2.
 inline constexpr int kNewestSchemaVersion = 3;
 /// The oldest schema version this build reads.
 inline constexpr int kOldestSchemaVersion = 1;
@@ -118,11 +119,16 @@ struct StoreInfo {
   /// Schema 3: the /derived run `attnflow extract --store derived` computed while extracting
   /// (root attribute `derived_run`); empty otherwise.
   std::string derived_run;
+  /// Schema 3: the dtype the model computed the stored maps in (`attnflow extract --dtype`; root
+  /// attribute `compute_dtype`, written only when it is not float32): "float32", "bfloat16" or
+  /// "float16" ("float64": a TorchScript module saved so). The stored arrays keep
+  /// attention_precision whatever it is.
+  std::string compute_dtype = "float32";
 
   /// Whether the store uses a schema-3 feature (and is written as version 3).
   bool uses_schema3() const {
     return decoder_layers > 0 || !layer_selection.empty() || !head_selection.empty() ||
-           !derived_run.empty();
+           !derived_run.empty() || compute_dtype != "float32";
   }
 
   // Filled on open (ignored by Store::create):

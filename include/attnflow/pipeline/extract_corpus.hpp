@@ -16,6 +16,7 @@
 #include "attnflow/io/store_types.hpp"
 #include "attnflow/pipeline/shard.hpp"
 #include "attnflow/pipeline/shard_job.hpp"
+#include "attnflow/torch/model.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::pipeline {
@@ -43,6 +44,9 @@ struct ExtractOptions {
   int batch_size = 8;           ///< examples per model run (>= 1; --resume: the first run's)
   std::int64_t max_length = 0;  ///< longest example in tokens; 0 = the model's max_positions
   bool truncate = false;        ///< cut longer examples (keeping a final [SEP]) instead of failing
+  /// --dtype: the weights' and the computation's dtype (torch::LoadOptions::dtype; Llama family
+  /// only for bfloat16 / float16); recorded in the store (StoreInfo::compute_dtype, schema 3).
+  torch::ComputeDtype dtype = torch::ComputeDtype::Float32;
   /// PerHead; Fused (heads fused on the model's device, analysis.prepare.fusion); Derived (no
   /// maps at all: the analysis of each example, computed from its fused layers as they are
   /// produced, in the run /derived/<run>). docs/extract.md, "Bounded memory".

@@ -11,7 +11,8 @@
 //    (Roberta*), XLM-RoBERTa (XLMRoberta*) and DistilBERT (DistilBert*), GPT2Model,
 //    GPT2LMHeadModel, LlamaModel, LlamaForCausalLM, MistralModel, MistralForCausalLM,
 //    Qwen2Model, Qwen2ForCausalLM (weights in one model.safetensors or sharded with a
-//    model.safetensors.index.json; float32 / float16 / bfloat16, computed in float32), and the
+//    model.safetensors.index.json; float32 / float16 / bfloat16, computed in float32, or for the
+//    Llama family in bfloat16 / float16 on request: LoadOptions::dtype), and the
 //    GPT-2-block encoder classifier of Abnar & Zuidema (config "attnflow_encoder_classifier",
 //    see docs/extract.md) and seed 004's character GPT (AttnflowCharGPT, `attnflow train lm`),
 //    implemented natively with eager attention;
@@ -32,6 +33,7 @@
 #include "attnflow/core/contribution.hpp"
 #include "attnflow/core/fusion.hpp"
 #include "attnflow/core/grad_rollout.hpp"
+#include "attnflow/core/util/enum_names.hpp"
 #include "attnflow/torch/target.hpp"
 
 namespace attnflow::torch {
@@ -89,6 +91,24 @@ struct ModelInfo {
                                    ///< RoBERTa: max_position_embeddings - pad_token_id - 1
   bool uses_type_ids = false;      ///< token types (BERT; RoBERTa with type_vocab_size > 1)
   std::string device;              ///< "cpu" or "cuda:N"
+  /// The dtype the weights are kept in and the forward/backward computed in: "float32",
+  /// "float64" (LoadOptions::float64), "bfloat16" or "float16" (LoadOptions::dtype); a
+  /// TorchScript module: the dtype of its attention maps. Outputs are float32 whatever it is.
+  std::string dtype = "float32";
+};
+
+/// LoadOptions::dtype (`attnflow extract --dtype`).
+enum class ComputeDtype {
+  Auto,      ///< the config's torch_dtype / dtype (bfloat16, float16) on CUDA; float32 on CPU
+  Float32,   ///< the default: every checkpoint converted to float32
+  BFloat16,  ///< 2 bytes per parameter; CPU and CUDA
+  Float16,   ///< 2 bytes per parameter; CUDA only (libtorch's CPU has no float16 matmul)
+};
+inline constexpr EnumName<ComputeDtype> kComputeDtypeNames[] = {
+    {ComputeDtype::Auto, "auto"},
+    {ComputeDtype::Float32, "float32"},
+    {ComputeDtype::BFloat16, "bfloat16"},
+    {ComputeDtype::Float16, "float16"},
 };
 
 struct LoadOptions {
@@ -98,6 +118,13 @@ struct LoadOptions {
   /// and time; outputs are still float32). For exact comparisons, e.g. of the value-aware
   /// contributions with a float64 reference. TorchScript modules run as they were saved.
   bool float64 = false;
+  /// Native models of the Llama family (Llama, Mistral, Qwen2): BFloat16 / Float16 keep the
+  /// weights in that dtype on the device (loaded tensor by tensor, no float32 copy of the model)
+  /// and compute in it, with softmax and the RMSNorm statistics in float32 as Hugging Face does;
+  /// the attention maps (the float32 softmax) and dy/dA come out in float32. Auto: the config's
+  /// torch_dtype on CUDA, float32 on CPU. Float16 on CPU, a reduced dtype for another family,
+  /// for a TorchScript module or with float64 -> Error (docs/extract.md, "Compute dtype").
+  ComputeDtype dtype = ComputeDtype::Float32;
 };
 
 /// One example. Token ids as the tokenizer gave them (special tokens included).
