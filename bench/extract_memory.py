@@ -9,17 +9,17 @@ tokens, and runs `attnflow extract` on it under /usr/bin/time -v for every mode,
 count asked. Prints peak RSS, the RSS of the same run at n = 8 (the fixed cost: libtorch, the
 weights, the process), and the difference against the formula of docs/extract.md:
 
-  per-head  4 L' H' n^2  +  4 k H n^2
-  fused     4 L' n^2     +  4 k H n^2
+  per-head  4 k H n^2                  (each layer goes into the store as it comes)
+  fused     4 k H n^2 + 16 n^2          (the float64 fusion of one layer and its float32 copy)
   derived   max(8 L' n^2 + 4 k H n^2, 16 L' n^2)
-  (k = 4: one layer's scores, masked scores, probabilities and its streamed copy; L', H' the
-  layers and heads kept)
+  (k = 4: one layer's scores, masked scores, probabilities and its streamed copy; L' the layers
+  kept; H the model's heads)
 
 With --target T (per-head and derived; derived adds grad-rollout to -m) the backward pass adds,
 on the device (here: the CPU, so in the RSS), the kept attention and dy/dA of every layer,
-2 * 4 L H n^2 (plus ~3 * 8 n^2 for derived's float64 head mean being made); per-head mode also
-stores the gradient stack on the host (4 L' H' n^2), derived mode keeps the gradient-weighted head
-means (8 L' n^2) next to the fused layers, analysed with 24 L' n^2.
+2 * 4 L H n^2 (plus ~3 * 8 n^2 for derived's float64 head mean being made); per-head mode writes
+dy/dA into the store a layer at a time, derived mode keeps the gradient-weighted head means
+(8 L' n^2) next to the fused layers, analysed with 24 L' n^2.
 
 Usage: bench/extract_memory.py --attnflow build/attnflow [--n 512,1024] [--layers 4,8]
        [--modes per-head,fused,derived] [--target next] [--work DIR] [--threads 1]
@@ -108,10 +108,10 @@ def formula_bytes(mode, L, H, n, k=4, target=False):
     """docs/extract.md, "Bounded memory": what one example adds to the fixed cost."""
     layer = 4 * k * H * n * n  # one layer's maps inside the model while it runs
     backward = 2 * 4 * L * H * n * n if target else 0  # kept attention + dy/dA, every layer
-    if mode == "per-head":
-        return 4 * L * H * n * n * (2 if target else 1) + layer + backward
+    if mode == "per-head":  # every layer (and dy/dA) is written into the store as it comes
+        return layer + backward
     if mode == "fused":
-        return 4 * L * n * n + layer
+        return layer + 16 * n * n
     if target:  # fused + head means kept through the backward pass, then the analysis
         return max(16 * L * n * n + layer + backward + 24 * n * n, 24 * L * n * n)
     return max(8 * L * n * n + layer, 16 * L * n * n)  # derived: forward, then the analysis
