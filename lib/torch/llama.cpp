@@ -122,10 +122,7 @@ class Llama final : public Network {
     Tensor x = F::embedding(batch.ids, embed_);
     if (track_inputs) x = x.detach().requires_grad_(true);
     r.input_embeddings = x;
-    // float32 for bfloat16 / float16 models: the lowest float is infinite in bfloat16 (0 * -inf
-    // would make the mask of every token NaN)
-    const Tensor mask = additive_padding_mask(
-        batch.mask, x.scalar_type() == ::torch::kFloat64 ? ::torch::kFloat64 : ::torch::kFloat32);
+    const Tensor mask = additive_padding_mask(batch.mask, x.scalar_type());
     x = run_layers(*this, static_cast<int>(blocks_.size()), x, mask, batch.keep_layers, r, &batch);
     x = norm_(x);
     if (lm_head_.defined()) r.logits = F::linear(x, lm_head_);

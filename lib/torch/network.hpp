@@ -134,7 +134,8 @@ class Network {
                            const ::torch::Tensor& mask, bool keep, ForwardResult& r,
                            const BatchTensors* batch = nullptr);
 
-/// HF's "extended attention mask": 0 for tokens, the lowest float for padding, [B, 1, 1, N].
+/// HF's "extended attention mask": 0 for tokens, the lowest finite value of `dtype` for padding,
+/// [B, 1, 1, N].
 ::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype);
 
 /// Scores [B, H, N, N] with every key after its query set to the lowest float (HF's eager

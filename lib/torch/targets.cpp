@@ -219,8 +219,12 @@ void check_target_input(const Target& target, const ModelInfo& info, const Input
 namespace detail {
 
 ::torch::Tensor additive_padding_mask(const ::torch::Tensor& mask, ::torch::ScalarType dtype) {
-  const double lowest = dtype == ::torch::kFloat64 ? std::numeric_limits<double>::lowest()
-                                                   : std::numeric_limits<float>::lowest();
+  // the lowest finite value of `dtype` itself (HF's torch.finfo(dtype).min): float's is -inf in
+  // bfloat16 and float16, and 0 * -inf would make the mask of every token NaN
+  double lowest = std::numeric_limits<float>::lowest();
+  if (dtype == ::torch::kFloat64) lowest = std::numeric_limits<double>::lowest();
+  if (dtype == ::torch::kBFloat16) lowest = std::numeric_limits<c10::BFloat16>::lowest();
+  if (dtype == ::torch::kHalf) lowest = std::numeric_limits<c10::Half>::lowest();
   return (1 - mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(1);
 }
 
