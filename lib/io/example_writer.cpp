@@ -54,10 +54,6 @@ int ExampleWriter::tokens() const {
   return impl_ ? impl_->tokens : 0;
 }
 
-bool ExampleWriter::has_gradient() const {
-  return impl_ && impl_->gradient.valid();
-}
-
 int ExampleWriter::layers_written(StackPart part) const {
   if (!impl_) return 0;
   return count_done(part == StackPart::Attention ? impl_->attention_done : impl_->gradient_done);

@@ -13,19 +13,6 @@
 namespace attnflow::io {
 namespace {
 
-StoreInfo make_info(StoreMode mode, Precision precision) {
-  StoreInfo info;
-  info.model = "writer-model";
-  info.tokenizer = "wordpiece";
-  info.layers = 3;
-  info.heads = 4;
-  info.mode = mode;
-  info.attention_precision = precision;
-  info.gradient_precision = precision;
-  info.fusion = "mean";
-  return info;
-}
-
 /// The example without its stacks (what append(example, writer) takes).
 Example rest_of(const Example& e) {
   Example r = e;
@@ -72,7 +59,7 @@ class ExampleWriterRoundTrip : public testing::TestWithParam<Case> {};
 
 TEST_P(ExampleWriterRoundTrip, LayerByLayerReadsBackAsAppendedWhole) {
   const Case c = GetParam();
-  const StoreInfo info = make_info(c.mode, c.precision);
+  const StoreInfo info = test::store_info(c.mode, c.precision);
   WriteOptions options;
   options.codec = c.codec;
   if (c.codec == Codec::Gzip) options.compression = 4;
@@ -104,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, ExampleWriterRoundTrip,
                                          Case{StoreMode::Fused, Precision::Float16, Codec::Gzip}));
 
 TEST(ExampleWriter, WritersOfABatchCommitInTheOrderOfTheirAppends) {
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float32);
   const std::string path = test::temp_path("writer_batch.h5");
   std::vector<Example> examples;
   {
@@ -140,7 +127,7 @@ TEST(ExampleWriter, WritersOfABatchCommitInTheOrderOfTheirAppends) {
 }
 
 TEST(ExampleWriter, AMissingLayerIsNamedAndNothingIsCommitted) {
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float32);
   const std::string path = test::temp_path("writer_missing.h5");
   const Example e = test::make_example(0, info, 2, true);
   {
@@ -167,7 +154,7 @@ TEST(ExampleWriter, AMissingLayerIsNamedAndNothingIsCommitted) {
 }
 
 TEST(ExampleWriter, ADroppedWriterLeavesNoTrace) {
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   const std::string path = test::temp_path("writer_dropped.h5");
   const Example e0 = test::make_example(0, info, 4, false);
   const Example e1 = test::make_example(1, info, 4, false);
@@ -187,7 +174,7 @@ TEST(ExampleWriter, ADroppedWriterLeavesNoTrace) {
 }
 
 TEST(ExampleWriter, BadLayersAreNamed) {
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   const std::string path = test::temp_path("writer_bad.h5");
   Store store = Store::create(path, info);
   const Example e = test::make_example(0, info, 6, true);
@@ -229,20 +216,20 @@ TEST(ExampleWriter, BadLayersAreNamed) {
 }
 
 TEST(ExampleWriter, ModesThatHoldNoSuchStackRefuseIt) {
-  StoreInfo derived = make_info(StoreMode::Derived, Precision::Float32);
+  StoreInfo derived = test::store_info(StoreMode::Derived, Precision::Float32);
   const std::string d = test::temp_path("writer_derived.h5");
   Store a = Store::create(d, derived);
   test::expect_error([&] { a.begin_example(4, false); },
                      d + ": example of 4 tokens: a derived-mode store holds no attention to write "
                          "a layer at a time");
   const std::string f = test::temp_path("writer_fused.h5");
-  Store b = Store::create(f, make_info(StoreMode::Fused, Precision::Float32));
+  Store b = Store::create(f, test::store_info(StoreMode::Fused, Precision::Float32));
   test::expect_error([&] { b.begin_example(4, true); },
                      f + ": example of 4 tokens: a fused-mode store holds no gradient");
   test::expect_error_contains([&] { b.begin_example(0, false); }, "the number of tokens must be");
   ExampleWriter foreign = b.begin_example(3, false);
   const std::string g = test::temp_path("writer_other.h5");
-  Store c = Store::create(g, make_info(StoreMode::Fused, Precision::Float32));
+  Store c = Store::create(g, test::store_info(StoreMode::Fused, Precision::Float32));
   test::expect_error_contains([&] { c.append(Example(), std::move(foreign)); },
                               "an ExampleWriter that this store did not begin");
 }

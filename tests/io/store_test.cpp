@@ -21,20 +21,6 @@
 namespace attnflow::io {
 namespace {
 
-StoreInfo make_info(StoreMode mode, Precision precision, bool causal = false) {
-  StoreInfo info;
-  info.model = "test-model ☃";
-  info.tokenizer = "wordpiece";
-  info.layers = 3;
-  info.heads = 4;
-  info.causal = causal;
-  info.mode = mode;
-  info.attention_precision = precision;
-  info.gradient_precision = precision;
-  info.fusion = mode == StoreMode::Fused ? "max" : "mean";
-  return info;
-}
-
 void expect_stack(const AttentionStack& got, const AttentionStack& want, Precision p) {
   ASSERT_EQ(got.layers(), want.layers());
   ASSERT_EQ(got.heads(), want.heads());
@@ -71,7 +57,7 @@ TEST_P(StoreRoundTrip, EveryExampleReadsBackExactly) {
   const Case c = GetParam();
   const std::string path =
       test::temp_path(std::string(to_string(c.mode)) + "_" + to_string(c.precision) + ".h5");
-  const StoreInfo info = make_info(c.mode, c.precision, c.mode == StoreMode::Fused);
+  const StoreInfo info = test::store_info(c.mode, c.precision, c.mode == StoreMode::Fused);
   std::vector<Example> written;
   {
     Store store = Store::create(path, info);
@@ -120,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(ModesAndPrecisions, StoreRoundTrip,
 
 TEST(Store, MixedGradientPrecisionAndUncompressed) {
   const std::string path = test::temp_path("mixed.h5");
-  StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   info.gradient_precision = Precision::Float32;
   WriteOptions w;
   w.compression = 0;
@@ -131,7 +117,7 @@ TEST(Store, MixedGradientPrecisionAndUncompressed) {
 
 TEST(Store, RandomAccessInAnyOrder) {
   const std::string path = test::temp_path("random.h5");
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   {
     Store store = Store::create(path, info);
     for (int i = 0; i < 120; ++i) store.append(test::make_example(i, info, 2, false, 30));
@@ -150,7 +136,7 @@ TEST(Store, RandomAccessInAnyOrder) {
 
 TEST(Store, AppendAcrossSessions) {
   const std::string path = test::temp_path("append.h5");
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float32);
   {
     Store store = Store::create(path, info);
     for (int i = 0; i < 3; ++i) store.append(test::make_example(i, info, 4, true));
@@ -169,7 +155,7 @@ TEST(Store, AppendAcrossSessions) {
 
 TEST(Store, ReadOptionsSkipLargeArrays) {
   const std::string path = test::temp_path("partial.h5");
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float32);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float32);
   const Example e = test::make_example(0, info, 1, true);
   Store::create(path, info).append(e);
   const Example got = Store::open(path).read(0, ReadOptions::metadata_only());
@@ -183,7 +169,7 @@ TEST(Store, ReadOptionsSkipLargeArrays) {
 
 TEST(Store, LayoutIsChunkedPerExampleAndCompressed) {
   const std::string path = test::temp_path("layout.h5");
-  StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   info.layers = 2;
   info.heads = 12;
   Example e = test::make_example(0, info, 1, false, 1);  // 3 tokens
@@ -287,7 +273,7 @@ TEST_P(StoreCodec, ReadsBackBitIdentical) {
     GTEST_SKIP() << c.name << ": its HDF5 filter plugin is not available here (HDF5_PLUGIN_PATH)";
   }
   const std::string path = test::temp_path(std::string("codec_") + c.name + ".h5");
-  StoreInfo info = make_info(StoreMode::PerHead, c.precision);
+  StoreInfo info = test::store_info(StoreMode::PerHead, c.precision);
   std::vector<Example> written;
   {
     Store store = Store::create(path, info, w);
@@ -361,7 +347,7 @@ TEST(StoreCodecs, NamesRoundTripAndBadNames) {
 // Appending to a reopened store keeps the codec the file records, whatever options say.
 TEST(StoreCodecs, AppendsKeepTheFileCodec) {
   const std::string path = test::temp_path("codec_append.h5");
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   WriteOptions gzip1;
   set_compression(gzip1, "gzip-1");
   Store::create(path, info, gzip1).append(test::make_example(0, info, 3, false));
@@ -378,7 +364,7 @@ TEST(StoreCodecs, AppendsKeepTheFileCodec) {
 TEST(StoreCodecs, MissingPluginIsAClearError) {
   if (!codec_available(Codec::Lz4)) GTEST_SKIP() << "the LZ4 plugin is not available here";
   const std::string path = test::temp_path("codec_missing.h5");
-  const StoreInfo info = make_info(StoreMode::PerHead, Precision::Float16);
+  const StoreInfo info = test::store_info(StoreMode::PerHead, Precision::Float16);
   WriteOptions lz4;
   set_compression(lz4, "lz4");
   const Example e = test::make_example(0, info, 5, false);

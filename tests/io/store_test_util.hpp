@@ -60,6 +60,21 @@ inline io::Example make_example(std::int64_t index, const io::StoreInfo& info, u
   return e;
 }
 
+/// A 3-layer, 4-head store of `mode` with both stacks at `precision` (fusion max when fused).
+inline io::StoreInfo store_info(io::StoreMode mode, io::Precision precision, bool causal = false) {
+  io::StoreInfo info;
+  info.model = "test-model ☃";
+  info.tokenizer = "wordpiece";
+  info.layers = 3;
+  info.heads = 4;
+  info.causal = causal;
+  info.mode = mode;
+  info.attention_precision = precision;
+  info.gradient_precision = precision;
+  info.fusion = mode == io::StoreMode::Fused ? "max" : "mean";
+  return info;
+}
+
 /// What a float32 value reads back as at the given storage precision.
 inline float stored_value(float v, io::Precision p) {
   return p == io::Precision::Float16 ? half_to_float(float_to_half(v)) : v;

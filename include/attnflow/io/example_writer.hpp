@@ -27,8 +27,6 @@ class ExampleWriter {
 
   /// The example's tokens (n).
   int tokens() const;
-  /// Whether it gets a gradient dataset.
-  bool has_gradient() const;
   /// Writes layer `index` (0-based, the store's own layers: the position in a --layers
   /// selection) of `part`: heads x n x n floats for a per-head store, n x n for a fused one,
   /// row-major. Checked as Store::append checks whole stacks (finite; attention >= 0; within
